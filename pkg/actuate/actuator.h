@@ -1,0 +1,30 @@
+// Executes one planned step against the real world.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "pkg/api/types.h"
+#include "pkg/plan/step.h"
+
+namespace sy::actuate {
+
+// What a step reports back beyond success.
+struct StepOutcome {
+  std::string detail;  // human-readable, e.g. "rejoined with pg_rewind" or "nginx -t failed: ..."
+};
+
+// Runs steps. Each Run() is idempotent, blocks until the step's effect is observable or its
+// timeout passes, and never runs a shell. Thread-compatible.
+// Status codes: kUnavailable (a server or command was unreachable / timed out: retry with
+// backoff), kFailedPrecondition (the world is not as the step requires: re-observe),
+// kInvalidArgument (misconfiguration: terminal for this generation), kInternal.
+class Actuator {
+ public:
+  virtual ~Actuator() = default;
+  virtual absl::Status Run(const api::DeploymentColorSpec& spec, const plan::Step& step,
+                           StepOutcome* outcome) = 0;
+};
+
+}  // namespace sy::actuate

@@ -1,0 +1,171 @@
+// The DeploymentColor resource (switchyard.dev/v1alpha1): spec, status and conditions, as in
+// the design note §1. Plain data: no I/O, no clock. Defaults live in defaults.h, validation
+// in validation.h, (de)serialization in pkg/codec.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sy::api {
+
+inline constexpr std::string_view kGroup = "switchyard.dev";
+inline constexpr std::string_view kVersion = "v1alpha1";
+inline constexpr std::string_view kApiVersion = "switchyard.dev/v1alpha1";
+inline constexpr std::string_view kKind = "DeploymentColor";
+// The annotation by which an operator allows Switchyard to discard the diverged writes of
+// the named color's server when it rejoins (value: "blue" or "green").
+inline constexpr std::string_view kAllowDiscardAnnotation =
+    "switchyard.dev/allow-discard-diverged-writes";
+
+enum class Color { kBlue, kGreen };
+inline constexpr Color kColors[] = {Color::kBlue, Color::kGreen};
+
+std::string_view ColorName(Color c);
+std::optional<Color> ParseColor(std::string_view s);
+inline Color Other(Color c) { return c == Color::kBlue ? Color::kGreen : Color::kBlue; }
+
+enum class RejoinMethod { kAuto, kBasebackup };
+std::string_view RejoinMethodName(RejoinMethod m);
+std::optional<RejoinMethod> ParseRejoinMethod(std::string_view s);
+
+// One PostgreSQL server of a color.
+struct DatabaseRef {
+  std::string host = "127.0.0.1";
+  int port = 0;
+  std::string data_directory;
+  bool operator==(const DatabaseRef&) const = default;
+};
+
+struct ColorSpec {
+  std::vector<std::string> upstreams;  // host:port of this color's app servers
+  DatabaseRef database;
+  bool operator==(const ColorSpec&) const = default;
+};
+
+struct ProbeSpec {
+  std::string url = "http://127.0.0.1:18080/";
+  std::string header = "X-Switchyard-Color";
+  int timeout_seconds = 5;
+  bool operator==(const ProbeSpec&) const = default;
+};
+
+struct NginxSpec {
+  std::string upstream_file = "/etc/nginx/switchyard/shop.conf";
+  std::string upstream_name;  // defaults to metadata.name
+  std::string binary = "nginx";
+  std::string config_file = "/etc/nginx/nginx.conf";
+  ProbeSpec probe;
+  bool operator==(const NginxSpec&) const = default;
+};
+
+struct DatabaseSpec {
+  std::string user = "switchyard";
+  std::string password_file;  // empty: libpq's PGPASSFILE / ~/.pgpass
+  std::string replication_user = "replicator";
+  std::string os_user = "postgres";
+  std::string bin_directory = "/usr/lib/postgresql/15/bin";
+  int64_t max_lag_bytes = 16 * 1024 * 1024;
+  int catch_up_timeout_seconds = 30;
+  RejoinMethod rejoin_method = RejoinMethod::kAuto;
+  bool operator==(const DatabaseSpec&) const = default;
+};
+
+struct DeploymentColorSpec {
+  Color active_color = Color::kBlue;
+  bool paused = false;
+  ColorSpec blue;
+  ColorSpec green;
+  NginxSpec nginx;
+  DatabaseSpec database;
+
+  const ColorSpec& color(Color c) const { return c == Color::kBlue ? blue : green; }
+  ColorSpec& color(Color c) { return c == Color::kBlue ? blue : green; }
+  bool operator==(const DeploymentColorSpec&) const = default;
+};
+
+struct ObjectMeta {
+  std::string name;
+  std::string namespace_ = "default";
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+  // Server-set fields (absent in manifests people write).
+  std::string uid;
+  int64_t generation = 0;
+  std::string resource_version;
+  std::string creation_timestamp;
+  bool operator==(const ObjectMeta&) const = default;
+};
+
+// Kubernetes condition shape.
+struct Condition {
+  std::string type;
+  std::string status;  // "True" | "False" | "Unknown"
+  std::string reason;
+  std::string message;
+  std::string last_transition_time;
+  int64_t observed_generation = 0;
+  bool operator==(const Condition&) const = default;
+};
+
+// Condition types.
+inline constexpr std::string_view kConditionReady = "Ready";
+inline constexpr std::string_view kConditionTrafficSwitched = "TrafficSwitched";
+inline constexpr std::string_view kConditionPrimaryPromoted = "PrimaryPromoted";
+inline constexpr std::string_view kConditionStandbyStreaming = "StandbyStreaming";
+inline constexpr std::string_view kConditionDrifted = "Drifted";
+
+enum class Phase { kConverged, kProgressing, kPaused, kDegraded, kFailed, kInvalid };
+std::string_view PhaseName(Phase p);
+std::optional<Phase> ParsePhase(std::string_view s);
+
+struct Switchover {
+  std::string from;
+  std::string to;
+  std::string started_at;
+  std::string finished_at;
+  int64_t write_unavailable_ms = 0;
+  bool operator==(const Switchover&) const = default;
+};
+
+// What the fence step recorded about the old primary it stopped: its shutdown checkpoint.
+struct FenceRecord {
+  std::string color;
+  std::string checkpoint_lsn;  // "0/3000028"
+  uint32_t timeline = 0;
+  std::string fenced_at;
+  bool operator==(const FenceRecord&) const = default;
+};
+
+struct DeploymentColorStatus {
+  int64_t observed_generation = 0;
+  std::string phase;          // PhaseName(); empty before the first pass
+  std::string serving_color;  // "" when unknown
+  std::string primary_color;  // "" when none or unknown
+  std::string step;           // the step in progress, human readable
+  std::vector<Condition> conditions;
+  std::optional<Switchover> last_switchover;
+  std::optional<FenceRecord> fence;
+  std::string source;         // where the spec came from (file path, git commit)
+  bool operator==(const DeploymentColorStatus&) const = default;
+};
+
+struct DeploymentColor {
+  std::string api_version = std::string(kApiVersion);
+  std::string kind = std::string(kKind);
+  ObjectMeta metadata;
+  DeploymentColorSpec spec;
+  DeploymentColorStatus status;
+  bool operator==(const DeploymentColor&) const = default;
+
+  // "namespace/name", the key of the work queue and the store.
+  std::string Key() const { return metadata.namespace_ + "/" + metadata.name; }
+};
+
+// Finds the condition of `type`, or nullptr.
+const Condition* FindCondition(const DeploymentColorStatus& s, std::string_view type);
+
+}  // namespace sy::api

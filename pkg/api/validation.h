@@ -1,0 +1,33 @@
+// Defaults and validation of a DeploymentColor. Pure: no I/O.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "pkg/api/types.h"
+
+namespace sy::api {
+
+// One problem with one field. `field` is a dotted path as written in manifests, with list
+// indexes in brackets: "spec.colors.blue.upstreams[1]", "metadata.name".
+struct FieldError {
+  std::string field;
+  std::string message;
+  bool operator==(const FieldError&) const = default;
+};
+
+// Fills what a manifest may leave out: metadata.namespace ("default"),
+// spec.nginx.upstreamName (metadata.name). Every other default is the member initializer in
+// types.h. Idempotent.
+void ApplyDefaults(DeploymentColor* dc);
+
+// Returns every problem of an already-decoded, defaulted resource (empty when valid):
+// DNS-1123 name and namespace, ports in 1..65535, absolute paths without ".." components,
+// upstreams as host:port, two colors sharing a database (host and port) or a data
+// directory, probe URL and header, positive timeouts, non-negative lag, user names.
+std::vector<FieldError> Validate(const DeploymentColor& dc);
+
+// True when `s` is a DNS-1123 label: 1-63 of [a-z0-9-], starting and ending alphanumeric.
+bool IsDns1123Label(const std::string& s);
+
+}  // namespace sy::api

@@ -1,0 +1,1 @@
+#include "pkg/codec/codec.h"

@@ -1,0 +1,121 @@
+// What Switchyard observes of the world, as plain data: one snapshot per reconcile pass,
+// never cached across passes. Observers fill it; the planner (pkg/plan) reads it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pkg/api/types.h"
+#include "pkg/observe/lsn.h"
+
+namespace sy::observe {
+
+// A row of pg_stat_replication on a primary.
+struct ReplicationPeer {
+  std::string application_name;  // Switchyard sets it to the standby's color name
+  std::string state;             // "streaming", "catchup", "startup", ...
+  Lsn replay_lsn = 0;
+  bool operator==(const ReplicationPeer&) const = default;
+};
+
+// pg_stat_wal_receiver on a standby (absent when no receiver runs).
+struct WalReceiver {
+  std::string status;  // "streaming", "waiting", ...
+  std::string sender_host;
+  int sender_port = 0;
+  std::string slot_name;
+  bool operator==(const WalReceiver&) const = default;
+};
+
+// One entry of a timeline history file: timeline `timeline` ended at `switchpoint`.
+struct TimelineFork {
+  uint32_t timeline = 0;
+  Lsn switchpoint = 0;
+  bool operator==(const TimelineFork&) const = default;
+};
+
+// pg_controldata of a data directory.
+struct ControlData {
+  std::string cluster_state;  // "in production", "shut down", "shut down in recovery", ...
+  uint64_t system_identifier = 0;
+  Lsn checkpoint_lsn = 0;  // "Latest checkpoint location"
+  uint32_t checkpoint_timeline = 0;  // "Latest checkpoint's TimeLineID"
+  Lsn min_recovery_end = 0;  // "Minimum recovery ending location" (0 when none)
+  bool operator==(const ControlData&) const = default;
+};
+
+// How a stopped server is configured to start (read from its data directory).
+struct StartupConfig {
+  bool standby_signal = false;  // standby.signal present
+  std::string primary_conninfo;  // from postgresql.auto.conf ("" when unset)
+  std::string primary_slot_name;
+  int primary_port = 0;  // parsed out of primary_conninfo (0 when absent)
+  bool operator==(const StartupConfig&) const = default;
+};
+
+// One PostgreSQL server.
+struct ServerState {
+  api::Color color = api::Color::kBlue;
+  // --- the data directory ---
+  bool data_directory_exists = false;  // holds a cluster (PG_VERSION and global/pg_control)
+  bool postmaster_pid = false;         // postmaster.pid present
+  bool postmaster_alive = false;       // ... and its process exists
+  std::optional<ControlData> control;  // when the directory holds a cluster
+  StartupConfig startup;
+  std::vector<std::string> local_slots;  // replication slots stored in its pg_replslot
+  // Timeline history of the server's current timeline, oldest first (empty on timeline 1).
+  std::vector<TimelineFork> history;
+  // --- the running server, when it accepts connections ---
+  bool reachable = false;
+  std::string error;  // why it is not reachable (connection error text)
+  bool in_recovery = false;
+  uint64_t system_identifier = 0;
+  uint32_t timeline = 0;
+  Lsn current_lsn = 0;  // primary: pg_current_wal_lsn()
+  Lsn receive_lsn = 0;  // standby: pg_last_wal_receive_lsn()
+  Lsn replay_lsn = 0;   // standby: pg_last_wal_replay_lsn()
+  bool replay_paused = false;
+  std::vector<ReplicationPeer> replication;  // primary: pg_stat_replication
+  std::optional<WalReceiver> receiver;       // standby: pg_stat_wal_receiver
+  std::vector<std::string> slots;            // pg_replication_slots names (physical)
+
+  bool RunningPrimary() const { return reachable && !in_recovery; }
+  bool RunningStandby() const { return reachable && in_recovery; }
+  // Not running: no live postmaster (a stale postmaster.pid does not count).
+  bool Stopped() const { return !reachable && !postmaster_alive; }
+  bool operator==(const ServerState&) const = default;
+};
+
+struct NginxState {
+  bool running = false;                  // the master process runs
+  std::optional<api::Color> file_color;  // which color the owned upstream file points to
+  bool file_exists = false;
+  std::optional<api::Color> served_color;  // what the probe saw on a fresh connection
+  std::string probe_error;                 // why the probe saw nothing
+  bool operator==(const NginxState&) const = default;
+};
+
+// An app server of a color, probed directly (not through nginx).
+struct UpstreamState {
+  std::string address;
+  bool healthy = false;
+  std::string error;
+  bool operator==(const UpstreamState&) const = default;
+};
+
+struct World {
+  NginxState nginx;
+  ServerState blue;
+  ServerState green;
+  std::map<api::Color, std::vector<UpstreamState>> upstreams;
+
+  const ServerState& server(api::Color c) const { return c == api::Color::kBlue ? blue : green; }
+  ServerState& server(api::Color c) { return c == api::Color::kBlue ? blue : green; }
+  bool UpstreamsHealthy(api::Color c) const;
+  bool operator==(const World&) const = default;
+};
+
+}  // namespace sy::observe

@@ -1,0 +1,44 @@
+#include "pkg/plan/step.h"
+
+namespace sy::plan {
+
+std::string_view StepKindName(StepKind k) {
+  switch (k) {
+    case StepKind::kSwitchTraffic:
+      return "switch-traffic";
+    case StepKind::kFence:
+      return "fence";
+    case StepKind::kPromote:
+      return "promote";
+    case StepKind::kStart:
+      return "start";
+    case StepKind::kStop:
+      return "stop";
+    case StepKind::kCreateSlot:
+      return "create-slot";
+    case StepKind::kConfigureStandby:
+      return "configure-standby";
+    case StepKind::kRewind:
+      return "rewind";
+    case StepKind::kBasebackup:
+      return "basebackup";
+  }
+  return "unknown";
+}
+
+std::string Describe(const Step& s) {
+  std::string out(StepKindName(s.kind));
+  out += ' ';
+  out += api::ColorName(s.target);
+  if (s.source) {
+    out += s.kind == StepKind::kCreateSlot ? " on " : " from ";
+    out += api::ColorName(*s.source);
+  }
+  return out;
+}
+
+std::string SlotName(api::Color standby) {
+  return "switchyard_" + std::string(api::ColorName(standby));
+}
+
+}  // namespace sy::plan

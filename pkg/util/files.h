@@ -1,0 +1,27 @@
+// Small file-system helpers: atomic replace, reading whole files.
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace sy::util {
+
+// Replaces `path` with `content` atomically: writes a temporary file beside it, fsyncs it,
+// renames it over `path` and fsyncs the directory. Readers see the old or the new content,
+// never a mix; after a crash the file is one or the other. Returns kInvalidArgument for a
+// relative path, kPermissionDenied / kInternal for I/O errors (naming the path).
+absl::Status WriteFileAtomically(const std::string& path, const std::string& content,
+                                 mode_t mode = 0644);
+
+// Reads a whole file. kNotFound when it does not exist.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+bool PathExists(const std::string& path);
+
+// Maps an errno to the closest absl status code.
+absl::Status ErrnoStatus(int err, const std::string& what);
+
+}  // namespace sy::util

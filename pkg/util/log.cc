@@ -1,0 +1,77 @@
+#include "pkg/util/log.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+namespace sy::log {
+namespace {
+
+std::shared_ptr<spdlog::logger> Logger() {
+  static std::shared_ptr<spdlog::logger> logger = [] {
+    auto l = spdlog::stderr_logger_mt("switchyard");
+    l->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l %v", spdlog::pattern_time_type::utc);
+    l->set_level(spdlog::level::info);
+    l->flush_on(spdlog::level::info);
+    return l;
+  }();
+  return logger;
+}
+
+}  // namespace
+
+std::string FormatField(std::string_view key, std::string_view value) {
+  std::string out(key);
+  out += '=';
+  bool quote = value.empty() || value.find_first_of(" \"=\t\n") != std::string_view::npos;
+  if (!quote) {
+    out += value;
+    return out;
+  }
+  out += '"';
+  for (char c : value) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+void Log(Level level, std::string_view msg, std::initializer_list<Field> fields) {
+  std::string line(msg);
+  for (const auto& [k, v] : fields) {
+    line += ' ';
+    line += FormatField(k, v);
+  }
+  auto l = Logger();
+  switch (level) {
+    case Level::kDebug:
+      l->debug(line);
+      break;
+    case Level::kInfo:
+      l->info(line);
+      break;
+    case Level::kWarn:
+      l->warn(line);
+      break;
+    case Level::kError:
+      l->error(line);
+      break;
+  }
+}
+
+bool SetLevel(std::string_view level) {
+  auto lv = spdlog::level::from_str(std::string(level));
+  if (lv == spdlog::level::off && level != "off") return false;
+  Logger()->set_level(lv);
+  return true;
+}
+
+}  // namespace sy::log
