@@ -1,0 +1,123 @@
+#include "pkg/plan/topology.h"
+
+#include <algorithm>
+
+#include "pkg/plan/step.h"
+
+namespace sy::plan {
+
+using observe::ServerState;
+
+Role RoleOf(const ServerState& s) {
+  if (s.reachable) return s.in_recovery ? Role::kStandby : Role::kPrimary;
+  if (s.postmaster_alive) return Role::kUnknown;
+  if (!s.data_directory_exists || !s.control) return Role::kMissing;
+  return Role::kStopped;
+}
+
+std::string_view RoleName(Role r) {
+  switch (r) {
+    case Role::kPrimary:
+      return "primary";
+    case Role::kStandby:
+      return "standby";
+    case Role::kStopped:
+      return "stopped";
+    case Role::kMissing:
+      return "missing";
+    case Role::kUnknown:
+      return "unreachable";
+  }
+  return "?";
+}
+
+bool ConfiguredAsStandby(const ServerState& s) { return s.startup.standby_signal; }
+
+bool ConfiguredToFollow(const ServerState& s, const api::DeploymentColorSpec& spec,
+                        api::Color primary) {
+  return s.startup.standby_signal && s.startup.primary_port == spec.color(primary).database.port &&
+         s.startup.primary_slot_name == SlotName(s.color);
+}
+
+bool StreamsFrom(const ServerState& standby, const ServerState& primary,
+                 const api::DeploymentColorSpec& spec) {
+  if (standby.RunningStandby() == false || primary.RunningPrimary() == false) return false;
+  const std::string app(api::ColorName(standby.color));
+  const bool seen_by_primary =
+      std::any_of(primary.replication.begin(), primary.replication.end(),
+                  [&](const observe::ReplicationPeer& p) {
+                    return p.application_name == app && p.state == "streaming";
+                  });
+  const bool seen_by_standby = standby.receiver && standby.receiver->status == "streaming" &&
+                               standby.receiver->sender_port ==
+                                   spec.color(primary.color).database.port;
+  return seen_by_primary || seen_by_standby;
+}
+
+uint64_t LagBytes(const ServerState& standby, const ServerState& primary) {
+  return primary.current_lsn > standby.replay_lsn ? primary.current_lsn - standby.replay_lsn : 0;
+}
+
+uint32_t TimelineOf(const ServerState& s) {
+  if (s.reachable) return s.timeline;
+  return s.control ? s.control->checkpoint_timeline : 0;
+}
+
+bool HasSlotFor(const ServerState& primary, api::Color standby) {
+  const std::string slot = SlotName(standby);
+  return std::find(primary.slots.begin(), primary.slots.end(), slot) != primary.slots.end();
+}
+
+Lineage LineageOf(const ServerState& s, const ServerState& primary) {
+  if (!s.control) return Lineage::kUnknown;
+  const uint64_t sysid = primary.system_identifier;
+  if (sysid != 0 && s.control->system_identifier != 0 && s.control->system_identifier != sysid) {
+    return Lineage::kDiverged;  // another cluster altogether
+  }
+  // How far `s`'s WAL reaches, as far as can be known.
+  observe::Lsn end = 0;
+  bool exact = false;
+  if (s.reachable) {
+    end = s.in_recovery ? std::max(s.replay_lsn, s.receive_lsn) : s.current_lsn;
+    exact = true;
+  } else if (s.control->cluster_state == kShutDown) {
+    end = s.control->checkpoint_lsn;  // the shutdown checkpoint record starts here
+    exact = true;
+  } else if (s.control->cluster_state == kShutDownInRecovery) {
+    end = std::max(s.control->checkpoint_lsn, s.control->min_recovery_end);
+    exact = true;
+  }
+  const uint32_t tli = TimelineOf(s);
+  const uint32_t primary_tli = TimelineOf(primary);
+  if (tli == primary_tli) {
+    if (!exact) return Lineage::kUnknown;
+    return end <= primary.current_lsn ? Lineage::kFollows : Lineage::kDiverged;
+  }
+  if (tli > primary_tli) return Lineage::kDiverged;
+  for (const auto& fork : primary.history) {
+    if (fork.timeline == tli) {
+      if (!exact) return Lineage::kUnknown;
+      // A clean shutdown checkpoint starts before the fork; anything at or past the fork
+      // was written after the primary's timeline branched off.
+      const bool ok = s.reachable || s.control->cluster_state == kShutDownInRecovery
+                          ? end <= fork.switchpoint
+                          : end < fork.switchpoint;
+      return ok ? Lineage::kFollows : Lineage::kDiverged;
+    }
+  }
+  return Lineage::kDiverged;  // its timeline is not an ancestor of the primary's
+}
+
+std::string_view LineageName(Lineage l) {
+  switch (l) {
+    case Lineage::kFollows:
+      return "follows";
+    case Lineage::kDiverged:
+      return "diverged";
+    case Lineage::kUnknown:
+      return "unknown";
+  }
+  return "?";
+}
+
+}  // namespace sy::plan
