@@ -1,0 +1,146 @@
+#include "pkg/controller/controller.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "pkg/util/files.h"
+#include "pkg/util/log.h"
+
+namespace sy::controller {
+
+Controller::Controller(Store& store, Reconciler& reconciler, WorkQueue& queue,
+                       std::chrono::nanoseconds resync)
+    : store_(store), reconciler_(reconciler), queue_(queue), resync_(resync) {
+  store_.OnChange([this](const std::string& key) { queue_.Add(key); });
+}
+
+void Controller::Start(int workers) {
+  for (const auto& dc : store_.List()) queue_.Add(dc.Key());
+  for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { Worker(); });
+  started_ = true;
+}
+
+void Controller::Stop() {
+  queue_.Shutdown();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+  started_ = false;
+}
+
+void Controller::Schedule(const std::string& key, const PassResult& r) {
+  switch (r.next) {
+    case PassResult::Next::kForget:
+      queue_.Forget(key);
+      break;
+    case PassResult::Next::kNow:
+      queue_.Forget(key);
+      queue_.Add(key);
+      break;
+    case PassResult::Next::kAfter:
+      if (r.error.ok()) queue_.Forget(key);
+      queue_.AddAfter(key, r.after);
+      break;
+    case PassResult::Next::kBackoff: {
+      // Blocked states retry with backoff, but never slower than the resync period.
+      const auto delay = queue_.AddRateLimited(key);
+      if (delay > resync_) queue_.AddAfter(key, resync_);
+      break;
+    }
+  }
+}
+
+void Controller::Worker() {
+  while (auto key = queue_.Get()) {
+    PassResult r = reconciler_.Reconcile(*key);
+    Schedule(*key, r);
+    queue_.Done(*key);
+  }
+}
+
+bool Controller::RunOnce(std::chrono::nanoseconds timeout, std::string* report) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::set<std::string> open;
+  for (const auto& dc : store_.List()) {
+    open.insert(dc.Key());
+    queue_.Add(dc.Key());
+  }
+  bool ok = true;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  std::thread watchdog([&] {
+    std::unique_lock<std::mutex> l(mu);
+    if (!cv.wait_until(l, deadline, [&] { return finished; })) queue_.Shutdown();
+  });
+  while (!open.empty()) {
+    auto key = queue_.Get();
+    if (!key) {
+      ok = false;
+      for (const auto& k : open) absl::StrAppend(report, k, ": not converged before the deadline\n");
+      break;
+    }
+    PassResult r = reconciler_.Reconcile(*key);
+    const bool settled = r.next != PassResult::Next::kNow && r.error.ok() &&
+                         (r.phase == api::Phase::kConverged || r.phase == api::Phase::kPaused);
+    const bool failed = r.phase == api::Phase::kFailed || r.phase == api::Phase::kInvalid ||
+                        r.terminal;
+    if (settled || failed || r.next == PassResult::Next::kForget) {
+      auto dc = store_.Get(*key);
+      const std::string phase = dc ? dc->status.phase : "Removed";
+      std::string why;
+      if (dc) {
+        if (const api::Condition* c = api::FindCondition(dc->status, api::kConditionReady)) {
+          why = c->message;
+        }
+      }
+      absl::StrAppend(report, *key, ": ", phase, why.empty() ? "" : ": ", why, "\n");
+      if (failed) ok = false;
+      open.erase(*key);
+    } else {
+      Schedule(*key, r);
+    }
+    queue_.Done(*key);
+  }
+  {
+    std::lock_guard<std::mutex> l(mu);
+    finished = true;
+  }
+  cv.notify_all();
+  watchdog.join();
+  queue_.Shutdown();
+  return ok;
+}
+
+absl::StatusOr<std::unique_ptr<StateLock>> StateLock::Acquire(const std::string& state_dir) {
+  if (::mkdir(state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return util::ErrnoStatus(errno, "creating state directory " + state_dir);
+  }
+  const std::string path = state_dir + "/lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return util::ErrnoStatus(errno, "opening " + path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    std::string holder = "another process";
+    char buf[32] = {0};
+    if (::pread(fd, buf, sizeof buf - 1, 0) > 0) holder = absl::StrCat("pid ", buf);
+    ::close(fd);
+    while (!holder.empty() && (holder.back() == '\n')) holder.pop_back();
+    return absl::FailedPreconditionError(
+        absl::StrCat("state directory ", state_dir, " is locked by ", holder,
+                     ": only one switchyard may act on it at a time"));
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, pid.data(), pid.size(), 0);
+  return std::unique_ptr<StateLock>(new StateLock(fd));
+}
+
+StateLock::~StateLock() { ::close(fd_); }
+
+}  // namespace sy::controller

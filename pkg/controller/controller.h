@@ -1,0 +1,61 @@
+// The control loop: a work queue of resource keys served by worker threads running the
+// reconciler, with resync and backoff; and the --once mode.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pkg/controller/reconciler.h"
+#include "pkg/controller/store.h"
+#include "pkg/controller/workqueue.h"
+
+namespace sy::controller {
+
+class Controller {
+ public:
+  // Both must outlive this object. Subscribes to the store's changes.
+  Controller(Store& store, Reconciler& reconciler, WorkQueue& queue,
+             std::chrono::nanoseconds resync);
+
+  // Serves the queue with `workers` threads until Stop(). Every stored resource is queued.
+  void Start(int workers);
+  // Lets in-flight passes finish (a step is never interrupted), then joins the workers.
+  void Stop();
+
+  // Reconciles every resource until each is Converged or Paused (true) or one is Failed,
+  // Invalid or the deadline passes (false). Single-threaded; does not need Start().
+  bool RunOnce(std::chrono::nanoseconds timeout, std::string* report);
+
+  bool Ready() const { return started_.load(); }
+
+ private:
+  void Worker();
+  void Schedule(const std::string& key, const PassResult& r);
+
+  Store& store_;
+  Reconciler& reconciler_;
+  WorkQueue& queue_;
+  const std::chrono::nanoseconds resync_;
+  std::vector<std::thread> workers_;
+  std::atomic<bool> started_{false};
+};
+
+// An exclusive lock on a state directory, held for the life of the process (flock). A second
+// daemon on the same directory gets kFailedPrecondition naming the holder's pid.
+class StateLock {
+ public:
+  static absl::StatusOr<std::unique_ptr<StateLock>> Acquire(const std::string& state_dir);
+  ~StateLock();
+  StateLock(const StateLock&) = delete;
+  StateLock& operator=(const StateLock&) = delete;
+
+ private:
+  explicit StateLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace sy::controller

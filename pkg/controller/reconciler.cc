@@ -1,0 +1,186 @@
+#include "pkg/controller/reconciler.h"
+
+#include <csignal>
+
+#include "absl/strings/str_cat.h"
+#include "pkg/plan/status.h"
+#include "pkg/util/log.h"
+
+namespace sy::controller {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+std::string Ms(std::chrono::nanoseconds d) {
+  return std::to_string(duration_cast<milliseconds>(d).count());
+}
+
+bool IsSwitchStep(plan::StepKind k) {
+  return k == plan::StepKind::kSwitchTraffic || k == plan::StepKind::kFence ||
+         k == plan::StepKind::kPromote;
+}
+
+std::string StampMs(std::chrono::system_clock::time_point t) {
+  // RFC 3339 with milliseconds: switchovers take well under a second.
+  const auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count() % 1000;
+  std::string s = util::FormatRfc3339(t);
+  char frac[8];
+  snprintf(frac, sizeof frac, ".%03lld", static_cast<long long>(ms));
+  s.insert(s.size() - 1, frac);
+  return s;
+}
+
+}  // namespace
+
+Reconciler::Reconciler(observe::WorldObserver& observer, actuate::Actuator& actuator,
+                       Store& store, const util::Clock& clock, ReconcilerOptions options,
+                       PassListener* listener)
+    : observer_(observer),
+      actuator_(actuator),
+      store_(store),
+      clock_(clock),
+      options_(options),
+      listener_(listener) {}
+
+PassResult Reconciler::Reconcile(const std::string& key) {
+  std::optional<api::DeploymentColor> dc = store_.Get(key);
+  if (!dc) {
+    PassResult gone;
+    gone.next = PassResult::Next::kForget;
+    return gone;
+  }
+  return Pass(*dc);
+}
+
+void Reconciler::TrackSwitchover(const api::DeploymentColor& dc, const plan::Plan& plan,
+                                 api::DeploymentColorStatus* st) {
+  const std::string to(api::ColorName(dc.spec.active_color));
+  auto& ls = st->last_switchover;
+  const bool in_progress = ls && ls->to == to && ls->finished_at.empty();
+  if (plan.step && IsSwitchStep(plan.step->kind) && !in_progress) {
+    ls = api::Switchover{std::string(api::ColorName(api::Other(dc.spec.active_color))), to,
+                         StampMs(clock_.Now()), "", 0};
+  }
+  if (plan.phase == api::Phase::kConverged && in_progress) ls->finished_at = StampMs(clock_.Now());
+}
+
+PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
+  const auto t0 = clock_.MonotonicNow();
+  const std::string key = dc.Key();
+  PassResult result;
+  auto finish = [&](const observe::World* w, const plan::Plan* p) {
+    if (listener_) listener_->OnPass(dc, w, p, result, clock_.MonotonicNow() - t0);
+    return result;
+  };
+  const std::optional<std::string> invalid = store_.InvalidReason(key);
+
+  absl::StatusOr<observe::World> world = observer_.Observe(dc.spec);
+  if (!world.ok()) {
+    api::DeploymentColorStatus st = dc.status;
+    st.phase = std::string(api::PhaseName(api::Phase::kDegraded));
+    plan::SetCondition(&st, {std::string(api::kConditionReady), "False", "ObserveFailed",
+                             std::string(world.status().message()),
+                             util::FormatRfc3339(clock_.Now()), dc.metadata.generation});
+    (void)store_.WriteStatus(key, st);
+    log::Warn("observe", {{"resource", key}, {"error", std::string(world.status().message())}});
+    result.next = PassResult::Next::kBackoff;
+    result.phase = api::Phase::kDegraded;
+    result.error = world.status();
+    return finish(nullptr, nullptr);
+  }
+
+  const plan::Plan plan = plan::Next(dc, *world, clock_.Now());
+  api::DeploymentColorStatus st = plan::StatusFor(dc, *world, plan, clock_.Now());
+  TrackSwitchover(dc, plan, &st);
+  if (invalid) {
+    st.phase = std::string(api::PhaseName(api::Phase::kInvalid));
+    plan::SetCondition(&st, {std::string(api::kConditionReady), "False", "InvalidManifest",
+                             *invalid + " (the last valid spec stays in force)",
+                             util::FormatRfc3339(clock_.Now()), dc.metadata.generation});
+  }
+  if (absl::Status s = store_.WriteStatus(key, st); !s.ok()) {
+    log::Error("status", {{"resource", key}, {"error", std::string(s.message())}});
+    result.next = PassResult::Next::kBackoff;
+    result.error = s;
+    result.phase = api::Phase::kDegraded;
+    return finish(&*world, &plan);
+  }
+  result.phase = invalid ? api::Phase::kInvalid : plan.phase;
+
+  if (plan.done()) {
+    switch (plan.wait) {
+      case plan::Wait::kResync:
+        result.next = PassResult::Next::kAfter;
+        result.after = options_.resync;
+        break;
+      case plan::Wait::kPoll:
+        result.next = PassResult::Next::kAfter;
+        result.after = options_.poll;
+        break;
+      case plan::Wait::kRetry:
+        result.next = PassResult::Next::kBackoff;
+        break;
+    }
+    return finish(&*world, &plan);
+  }
+
+  // Take the one step.
+  const plan::Step step = *plan.step;
+  const std::string what = plan::Describe(step);
+  log::Info("step", {{"resource", key}, {"step", what}, {"outcome", "started"},
+                     {"reason", plan.message}});
+  if (step.kind == plan::StepKind::kFence) {
+    std::lock_guard<std::mutex> l(mu_);
+    fence_started_[key] = clock_.MonotonicNow();
+  }
+  const auto s0 = clock_.MonotonicNow();
+  actuate::StepOutcome outcome;
+  absl::Status s = actuator_.Run(dc.spec, step, &outcome);
+  const auto took = clock_.MonotonicNow() - s0;
+  if (listener_) listener_->OnStep(dc, step, s, took);
+  result.step = step;
+  if (s.ok()) {
+    log::Info("step", {{"resource", key}, {"step", what}, {"outcome", "ok"}, {"ms", Ms(took)},
+                       {"detail", outcome.detail}});
+    if (step.kind == plan::StepKind::kPromote) {
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = fence_started_.find(key);
+      if (it != fence_started_.end()) {
+        const auto window = duration_cast<milliseconds>(clock_.MonotonicNow() - it->second);
+        fence_started_.erase(it);
+        api::DeploymentColorStatus after = st;
+        if (after.last_switchover) after.last_switchover->write_unavailable_ms = window.count();
+        (void)store_.WriteStatus(key, after);
+        log::Info("write-window", {{"resource", key}, {"ms", std::to_string(window.count())}});
+      }
+    }
+    result.next = PassResult::Next::kNow;
+    bool kill = false;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      kill = options_.kill_after_steps > 0 && ++steps_done_ >= options_.kill_after_steps;
+    }
+    if (kill) {
+      log::Warn("fault-injection", {{"action", "SIGKILL after step"}, {"step", what}});
+      std::raise(SIGKILL);
+    }
+    return finish(&*world, &plan);
+  }
+
+  const std::string msg = absl::StrCat(what, " failed: ", s.message());
+  log::Error("step", {{"resource", key}, {"step", what}, {"outcome", "error"}, {"ms", Ms(took)},
+                      {"error", std::string(s.message())}});
+  result.error = s;
+  result.terminal = absl::IsInvalidArgument(s);
+  result.phase = result.terminal ? api::Phase::kFailed : api::Phase::kDegraded;
+  st.phase = std::string(api::PhaseName(result.phase));
+  plan::SetCondition(&st, {std::string(api::kConditionReady), "False", "StepFailed", msg,
+                           util::FormatRfc3339(clock_.Now()), dc.metadata.generation});
+  (void)store_.WriteStatus(key, st);
+  result.next = result.terminal ? PassResult::Next::kAfter : PassResult::Next::kBackoff;
+  result.after = options_.resync;
+  return finish(&*world, &plan);
+}
+
+}  // namespace sy::controller

@@ -1,0 +1,135 @@
+#include "pkg/plan/status.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "pkg/observe/lsn.h"
+#include "pkg/plan/topology.h"
+#include "pkg/util/clock.h"
+
+namespace sy::plan {
+namespace {
+
+using api::Color;
+
+std::string Name(Color c) { return std::string(api::ColorName(c)); }
+
+api::Condition Make(std::string_view type, bool ok, std::string reason, std::string message) {
+  api::Condition c;
+  c.type = std::string(type);
+  c.status = ok ? "True" : "False";
+  c.reason = std::move(reason);
+  c.message = std::move(message);
+  return c;
+}
+
+std::string PrimaryColor(const observe::World& w) {
+  const bool b = w.blue.RunningPrimary();
+  const bool g = w.green.RunningPrimary();
+  if (b && g) return "blue,green";
+  if (b) return "blue";
+  if (g) return "green";
+  return "";
+}
+
+}  // namespace
+
+Drift DriftOf(const api::DeploymentColorSpec& spec, const observe::World& w) {
+  const Color d = spec.active_color;
+  const auto& ds = w.server(d);
+  const auto& os = w.server(api::Other(d));
+  Drift drift;
+  drift.traffic = w.nginx.served_color != d || w.nginx.file_color != d;
+  drift.primary = !ds.RunningPrimary() || os.RunningPrimary();
+  drift.standby = !StreamsFrom(os, ds, spec);
+  return drift;
+}
+
+void SetCondition(api::DeploymentColorStatus* status, api::Condition c) {
+  for (auto& existing : status->conditions) {
+    if (existing.type == c.type) {
+      if (existing.status == c.status) c.last_transition_time = existing.last_transition_time;
+      existing = std::move(c);
+      return;
+    }
+  }
+  status->conditions.push_back(std::move(c));
+}
+
+api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const observe::World& w,
+                                     const Plan& plan,
+                                     std::chrono::system_clock::time_point now) {
+  const auto& spec = dc.spec;
+  const Color d = spec.active_color;
+  const Color o = api::Other(d);
+  const auto& ds = w.server(d);
+  const auto& os = w.server(o);
+  api::DeploymentColorStatus st = dc.status;
+  st.observed_generation = dc.metadata.generation;
+  st.phase = std::string(api::PhaseName(plan.phase));
+  st.serving_color = w.nginx.served_color ? Name(*w.nginx.served_color) : "";
+  st.primary_color = PrimaryColor(w);
+  st.step = plan.step ? Describe(*plan.step) : "";
+
+  const std::string ts = util::FormatRfc3339(now);
+  auto set = [&](api::Condition c) {
+    c.last_transition_time = ts;
+    c.observed_generation = dc.metadata.generation;
+    SetCondition(&st, std::move(c));
+  };
+  const bool ready = plan.phase == api::Phase::kConverged;
+  set(Make(api::kConditionReady, ready, plan.reason, plan.message));
+
+  const Drift drift = DriftOf(spec, w);
+  if (!drift.traffic) {
+    set(Make(api::kConditionTrafficSwitched, true, "Serving", "nginx serves " + Name(d)));
+  } else if (w.nginx.served_color) {
+    set(Make(api::kConditionTrafficSwitched, false, "ServingOther",
+             absl::StrCat("nginx serves ", Name(*w.nginx.served_color), ", upstream file says ",
+                          w.nginx.file_color ? Name(*w.nginx.file_color) : "neither color")));
+  } else {
+    set(Make(api::kConditionTrafficSwitched, false, "ProbeFailed",
+             "the probe saw no color: " + w.nginx.probe_error));
+  }
+
+  if (!drift.primary) {
+    set(Make(api::kConditionPrimaryPromoted, true, "Primary",
+             absl::StrCat(Name(d), " is the primary on timeline ", ds.timeline)));
+  } else {
+    set(Make(api::kConditionPrimaryPromoted, false,
+             os.RunningPrimary() ? "PrimaryIsOther" : "NotPrimary",
+             absl::StrCat(Name(d), " is ", std::string(RoleName(RoleOf(ds))), ", ", Name(o),
+                          " is ", std::string(RoleName(RoleOf(os))))));
+  }
+
+  if (!drift.standby) {
+    set(Make(api::kConditionStandbyStreaming, true, "Streaming",
+             absl::StrCat(Name(o), " streams from ", Name(d), ", lag ", LagBytes(os, ds), " B")));
+  } else {
+    set(Make(api::kConditionStandbyStreaming, false, "NotStreaming",
+             absl::StrCat(Name(o), " is ", std::string(RoleName(RoleOf(os))),
+                          " and does not stream from ", Name(d))));
+  }
+
+  std::vector<std::string> parts;
+  if (drift.traffic) parts.push_back("traffic");
+  if (drift.primary) parts.push_back("primary");
+  if (drift.standby) parts.push_back("standby");
+  set(Make(api::kConditionDrifted, drift.any(), drift.any() ? "Drifted" : "InSync",
+           drift.any() ? "differs from the declaration: " + absl::StrJoin(parts, ", ")
+                       : "the world matches the declaration"));
+  // Drifted=True is the bad state; keep the Kubernetes convention of status strings.
+
+  // The fence record: the old primary's shutdown checkpoint, when first seen.
+  if (!os.reachable && !os.postmaster_alive && os.control && !os.startup.standby_signal &&
+      os.control->cluster_state == kShutDown && ds.RunningStandby()) {
+    const std::string lsn = observe::FormatLsn(os.control->checkpoint_lsn);
+    if (!st.fence || st.fence->color != Name(o) || st.fence->checkpoint_lsn != lsn) {
+      st.fence = api::FenceRecord{Name(o), lsn, os.control->checkpoint_timeline, ts};
+    }
+  }
+  return st;
+}
+
+}  // namespace sy::plan

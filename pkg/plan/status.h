@@ -1,0 +1,34 @@
+// Builds a resource's status from one observed world and the plan made from it. Pure.
+#pragma once
+
+#include <chrono>
+
+#include "pkg/api/types.h"
+#include "pkg/observe/world.h"
+#include "pkg/plan/planner.h"
+
+namespace sy::plan {
+
+// Returns dc.status updated for this pass: observedGeneration, phase, servingColor,
+// primaryColor, step, the five conditions (a condition keeps its lastTransitionTime while
+// its status stays the same) and the fence record (set when the old primary is first seen
+// cleanly stopped). lastSwitchover is the controller's business and is kept as is.
+api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const observe::World& w,
+                                     const Plan& plan,
+                                     std::chrono::system_clock::time_point now);
+
+// Sets (or replaces) condition `c` in `status`, keeping lastTransitionTime when the status
+// value did not change.
+void SetCondition(api::DeploymentColorStatus* status, api::Condition c);
+
+// What differs from the declaration: "traffic", "primary", "standby" (the metric's
+// component label values).
+struct Drift {
+  bool traffic = false;
+  bool primary = false;
+  bool standby = false;
+  bool any() const { return traffic || primary || standby; }
+};
+Drift DriftOf(const api::DeploymentColorSpec& spec, const observe::World& w);
+
+}  // namespace sy::plan
