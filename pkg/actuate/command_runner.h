@@ -3,9 +3,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace sy::actuate {
@@ -28,17 +30,36 @@ class CommandRunner {
   virtual ~CommandRunner() = default;
   // Returns the result of a command that ran to completion, whatever its exit code.
   // kNotFound: the program does not exist; kDeadlineExceeded: killed at the timeout;
-  // kInvalidArgument: empty argv or unknown user.
+  // kInvalidArgument: empty argv or unknown user; kPermissionDenied: run_as another user
+  // while not root, or the program is not executable; kFailedPrecondition: the working
+  // directory cannot be entered.
   virtual absl::StatusOr<CommandResult> Run(const Command& cmd) = 0;
+
+  // Starts a long-running process detached from us (a daemon such as `postgres`) and
+  // returns its pid as soon as it has exec'ed; does not wait for it. The process is not our
+  // child: it runs in its own session and process group (pgid = the pid), is re-parented to
+  // init, and leaves no zombie here. stdin is /dev/null; stdout and stderr are appended to
+  // `log_file` (absolute; created 0640 and owned by run_as when missing). `cmd.timeout` is
+  // ignored. Status codes as Run() (exec failures are reported, not left to the log), and
+  // kInvalidArgument / kPermissionDenied when `log_file` cannot be opened.
+  virtual absl::StatusOr<int> Spawn(const Command& cmd, const std::string& log_file) = 0;
 };
 
 // fork/exec implementation. When run_as is set and we are root, the child drops to that user
-// (setgid/initgroups/setuid) before exec, like `runuser -u USER --`; when we are not root,
-// run_as must be empty or our own user name.
+// (setgid/setgroups/setuid, HOME/USER/LOGNAME set) before exec, like `runuser -u USER --`;
+// when we are not root, run_as must be empty or our own user name. Between fork and exec
+// the child makes only async-signal-safe calls (users, groups and PATH are resolved before
+// the fork), resets signal dispositions and the signal mask, and keeps no descriptor of
+// ours but 0-2. A command that exits while a process it left behind still holds its output
+// pipe completes when the command exits.
 class ExecCommandRunner final : public CommandRunner {
  public:
   absl::StatusOr<CommandResult> Run(const Command& cmd) override;
+  absl::StatusOr<int> Spawn(const Command& cmd, const std::string& log_file) override;
 };
+
+// The most output Run() keeps (the first bytes; the rest is read and dropped).
+inline constexpr size_t kMaxCommandOutput = 64 * 1024;
 
 // "'a' 'b c'" for logs and error messages.
 std::string Render(const std::vector<std::string>& argv);

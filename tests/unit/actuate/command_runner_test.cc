@@ -1,0 +1,273 @@
+#include "pkg/actuate/command_runner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "pkg/observe/process.h"
+#include "pkg/util/files.h"
+
+namespace sy::actuate {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+Command Cmd(std::vector<std::string> argv, std::chrono::milliseconds timeout =
+                                               std::chrono::milliseconds(10000)) {
+  Command c;
+  c.argv = std::move(argv);
+  c.timeout = timeout;
+  return c;
+}
+
+// Polls `done` every 5 ms for up to 10 s; true when it held.
+template <typename F>
+bool Eventually(F done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {  // poll
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return done();
+}
+
+std::string MakeTempDir() {
+  std::string tmpl = ::testing::TempDir() + "sy-cmd-XXXXXX";  // TempDir() ends in '/'
+  EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
+  return tmpl;
+}
+
+TEST(ExecCommandRunnerTest, TrueSucceedsWithNoOutput) {
+  ExecCommandRunner runner;
+  auto r = runner.Run(Cmd({"/bin/true"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_EQ(r->output, "");
+}
+
+TEST(ExecCommandRunnerTest, ExitCodeIsReportedNotAnError) {
+  ExecCommandRunner runner;
+  auto r = runner.Run(Cmd({"/bin/sh", "-c", "exit 3"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 3);
+}
+
+TEST(ExecCommandRunnerTest, KilledBySignalIsMinusOne) {
+  ExecCommandRunner runner;
+  auto r = runner.Run(Cmd({"/bin/sh", "-c", "kill -9 $$"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, -1);
+}
+
+TEST(ExecCommandRunnerTest, CapturesStdoutAndStderr) {
+  ExecCommandRunner runner;
+  auto r = runner.Run(Cmd({"/bin/echo", "hello", "it's me"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->output, "hello it's me\n");
+  r = runner.Run(Cmd({"/bin/sh", "-c", "echo out; echo err >&2"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->output, "out\nerr\n");
+}
+
+TEST(ExecCommandRunnerTest, LooksUpBareNamesInPath) {
+  ExecCommandRunner runner;
+  auto r = runner.Run(Cmd({"echo", "from", "path"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->output, "from path\n");
+}
+
+TEST(ExecCommandRunnerTest, StdinIsEmpty) {
+  ExecCommandRunner runner;
+  auto r = runner.Run(Cmd({"/bin/cat"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_EQ(r->output, "");
+}
+
+TEST(ExecCommandRunnerTest, TimeoutKillsAndReportsDeadlineExceeded) {
+  ExecCommandRunner runner;
+  auto r = runner.Run(Cmd({"/bin/sleep", "30"}, std::chrono::milliseconds(200)));
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
+  EXPECT_THAT(r.status().message(), HasSubstr("'/bin/sleep' '30'"));
+  EXPECT_THAT(r.status().message(), HasSubstr("200 ms"));
+}
+
+TEST(ExecCommandRunnerTest, TimeoutKillsTheWholeProcessGroup) {
+  ExecCommandRunner runner;
+  auto r = runner.Run(
+      Cmd({"/bin/sh", "-c", "sleep 30 & echo bg=$!; wait"}, std::chrono::milliseconds(300)));
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
+  const std::string msg(r.status().message());
+  const size_t at = msg.rfind("bg=");  // in the output, not the command line
+  ASSERT_NE(at, std::string::npos) << msg;
+  int bg = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(msg.substr(at + 3)), &bg)) << msg;
+  EXPECT_TRUE(Eventually([&] { return !observe::ProcessAlive(bg); }));
+}
+
+TEST(ExecCommandRunnerTest, ReturnsWhenTheCommandExitsEvenIfItsChildKeepsTheOutput) {
+  ExecCommandRunner runner;
+  auto r = runner.Run(Cmd({"/bin/sh", "-c", "sleep 30 & echo $!"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  int bg = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(r->output), &bg)) << r->output;
+  ::kill(bg, SIGKILL);
+}
+
+TEST(ExecCommandRunnerTest, MissingProgramIsNotFound) {
+  ExecCommandRunner runner;
+  auto r = runner.Run(Cmd({"/nonexistent/program"}));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound) << r.status();
+  r = runner.Run(Cmd({"switchyard-no-such-program"}));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound) << r.status();
+  EXPECT_THAT(r.status().message(), HasSubstr("switchyard-no-such-program"));
+}
+
+TEST(ExecCommandRunnerTest, EmptyArgvIsInvalid) {
+  ExecCommandRunner runner;
+  EXPECT_EQ(runner.Run(Cmd({})).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ExecCommandRunnerTest, RunsInTheWorkingDirectory) {
+  ExecCommandRunner runner;
+  const std::string dir = MakeTempDir();
+  Command c = Cmd({"/bin/pwd"});
+  c.working_directory = dir;
+  auto r = runner.Run(c);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->output, dir + "\n");
+  c.working_directory = dir + "/missing";
+  EXPECT_EQ(runner.Run(c).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(ExecCommandRunnerTest, TruncatesOutputAt64KiB) {
+  ExecCommandRunner runner;
+  auto r = runner.Run(Cmd({"/bin/sh", "-c", "head -c 200000 /dev/zero | tr '\\0' x"}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_EQ(r->output.size(), kMaxCommandOutput);
+  EXPECT_EQ(r->output.find_first_not_of('x'), std::string::npos);
+}
+
+TEST(ExecCommandRunnerTest, DoesNotLeakDescriptors) {
+  const int leaky = ::open("/dev/null", O_RDONLY);  // deliberately without O_CLOEXEC
+  ASSERT_GE(leaky, 0);
+  ASSERT_EQ(::dup2(leaky, 77), 77);
+  ExecCommandRunner runner;
+  auto r = runner.Run(Cmd({"/bin/ls", "/proc/self/fd"}));
+  ::close(77);
+  ::close(leaky);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const std::vector<std::string> fds = absl::StrSplit(r->output, '\n', absl::SkipEmpty());
+  // 0-2 and the directory ls reads; nothing of ours.
+  EXPECT_LE(fds.size(), 4u) << r->output;
+  EXPECT_THAT(fds, Not(::testing::Contains("77")));
+}
+
+TEST(ExecCommandRunnerTest, RunsAsAnotherUserWhenRoot) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  ExecCommandRunner runner;
+  Command c = Cmd({"/bin/sh", "-c", "id -u; id -g; echo $HOME $USER"});
+  c.run_as = "nobody";
+  auto r = runner.Run(c);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->output, "65534\n65534\n/nonexistent nobody\n");
+}
+
+TEST(ExecCommandRunnerTest, UnknownUserIsInvalid) {
+  ExecCommandRunner runner;
+  Command c = Cmd({"/bin/true"});
+  c.run_as = "switchyard-no-such-user";
+  auto r = runner.Run(c);
+  EXPECT_EQ(r.status().code(), ::geteuid() == 0 ? absl::StatusCode::kInvalidArgument
+                                                : absl::StatusCode::kPermissionDenied);
+}
+
+TEST(ExecCommandRunnerTest, IsThreadSafe) {
+  ExecCommandRunner runner;
+  std::vector<std::thread> threads;
+  std::vector<std::string> outputs(8);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < 10; ++j) {
+        auto r = runner.Run(Cmd({"/bin/echo", std::to_string(i)}));
+        outputs[i] += r.ok() ? r->output : std::string(r.status().message());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 8; ++i) {
+    std::string want;
+    for (int j = 0; j < 10; ++j) want += std::to_string(i) + "\n";
+    EXPECT_EQ(outputs[i], want);
+  }
+}
+
+TEST(ExecCommandRunnerSpawnTest, StartsADetachedProcessThatLogs) {
+  ExecCommandRunner runner;
+  const std::string log = MakeTempDir() + "/daemon.log";
+  auto pid = runner.Spawn(Cmd({"/bin/sh", "-c", "echo started; exec sleep 30"}), log);
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  EXPECT_TRUE(observe::ProcessAlive(*pid));
+  // Not our child: nothing to reap here, ever.
+  EXPECT_EQ(::waitpid(*pid, nullptr, WNOHANG), -1);
+  EXPECT_EQ(errno, ECHILD);
+  EXPECT_EQ(::getpgid(*pid), *pid);
+  EXPECT_NE(::getsid(*pid), ::getsid(0));
+  EXPECT_TRUE(Eventually([&] {
+    auto content = util::ReadFile(log);
+    return content.ok() && *content == "started\n";
+  }));
+  ASSERT_EQ(::kill(*pid, SIGKILL), 0);
+  EXPECT_TRUE(Eventually([&] { return !observe::ProcessAlive(*pid); }));
+}
+
+TEST(ExecCommandRunnerSpawnTest, AppendsToAnExistingLog) {
+  ExecCommandRunner runner;
+  const std::string log = MakeTempDir() + "/daemon.log";
+  ASSERT_TRUE(util::WriteFileAtomically(log, "before\n").ok());
+  auto pid = runner.Spawn(Cmd({"/bin/echo", "after"}), log);
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  EXPECT_TRUE(Eventually([&] { return *util::ReadFile(log) == "before\nafter\n"; }));
+}
+
+TEST(ExecCommandRunnerSpawnTest, ReportsAMissingProgram) {
+  ExecCommandRunner runner;
+  const std::string log = MakeTempDir() + "/daemon.log";
+  EXPECT_EQ(runner.Spawn(Cmd({"/nonexistent/daemon"}), log).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(runner.Spawn(Cmd({"/bin/true"}), "relative.log").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ExecCommandRunnerSpawnTest, RunsAsAnotherUserAndGivesItTheLog) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  ExecCommandRunner runner;
+  const std::string log = MakeTempDir() + "/daemon.log";
+  Command c = Cmd({"/usr/bin/id", "-u"});
+  c.run_as = "nobody";
+  auto pid = runner.Spawn(c, log);
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  EXPECT_TRUE(Eventually([&] { return *util::ReadFile(log) == "65534\n"; }));
+  struct stat st;
+  ASSERT_EQ(::stat(log.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+}
+
+}  // namespace
+}  // namespace sy::actuate
