@@ -21,4 +21,22 @@ std::vector<int> ChildPids(int pid);
 // may rewrite it: nginx's master reads "nginx: master process ..."); nullopt when it is gone.
 std::optional<std::string> ProcessCommandLine(int pid);
 
+// The same three facts behind an interface, so code that waits on processes (the nginx
+// actuator waiting out old workers) can be tested with a fake. Thread-safe.
+class ProcessTable {
+ public:
+  virtual ~ProcessTable() = default;
+  virtual bool Alive(int pid) = 0;
+  virtual std::vector<int> Children(int pid) = 0;
+  virtual std::optional<std::string> CommandLine(int pid) = 0;
+};
+
+// The real one: /proc through the functions above.
+class ProcProcessTable final : public ProcessTable {
+ public:
+  bool Alive(int pid) override { return ProcessAlive(pid); }
+  std::vector<int> Children(int pid) override { return ChildPids(pid); }
+  std::optional<std::string> CommandLine(int pid) override { return ProcessCommandLine(pid); }
+};
+
 }  // namespace sy::observe

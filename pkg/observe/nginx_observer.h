@@ -1,0 +1,33 @@
+// The real NginxObserver: reads the owned upstream file, finds nginx's master through the
+// pid file its configuration names, and probes the color nginx serves on a fresh connection.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "pkg/api/types.h"
+#include "pkg/observe/observer.h"
+#include "pkg/observe/process.h"
+
+namespace sy::observe {
+
+// Reads the world as nginx shows it. Thread-compatible. Observe() returns an error only for
+// misconfiguration: kFailedPrecondition when spec.nginx.configFile cannot be read or parsed
+// or names a relative pid file, kPermissionDenied / kInternal when the upstream file exists
+// but cannot be read. nginx not running, a missing upstream file and a failing probe are data.
+class HttpNginxObserver final : public NginxObserver {
+ public:
+  // `processes` must outlive this object.
+  explicit HttpNginxObserver(ProcessTable& processes) : processes_(processes) {}
+  absl::StatusOr<NginxState> Observe(const api::DeploymentColorSpec& spec) override;
+
+ private:
+  ProcessTable& processes_;
+};
+
+// The color nginx serves now: GET probe.url on a fresh connection, read probe.header.
+// kUnavailable saying why there is none: no reply, an HTTP status of 400 or more, the header
+// missing, or a value that is not a color.
+absl::StatusOr<api::Color> ProbeServedColor(const api::ProbeSpec& probe);
+
+}  // namespace sy::observe
