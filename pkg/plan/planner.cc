@@ -247,9 +247,13 @@ Plan Next(const api::DeploymentColor& dc, const observe::World& w,
     const uint32_t ot = os.timeline;
     if (dt != ot) {
       const Color impostor = dt < ot ? d : o;
-      return Do(StepKind::kStop, impostor, std::nullopt, "SplitBrain",
-                absl::StrCat("split brain: blue and green are both primaries; stopping ",
-                             Name(impostor), " (older timeline) and keeping its data"));
+      Plan stop = Do(StepKind::kStop, impostor, std::nullopt, "SplitBrain",
+                     absl::StrCat("split brain: blue and green are both primaries; stopping ",
+                                  Name(impostor), " (older timeline) and keeping its data"));
+      // Design §3: a split brain is Degraded "either way", also while the impostor is being
+      // stopped (the phase drives the alert; Progressing would hide it for that pass).
+      stop.phase = Phase::kDegraded;
+      return stop;
     }
     Plan p = Hold(Phase::kDegraded, Wait::kRetry, "SplitBrain",
                   "split brain: blue and green are both primaries on the same timeline; "

@@ -1,0 +1,448 @@
+#include "tests/fakes/fake_cluster.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace sy::fakes {
+
+using api::Color;
+
+api::DeploymentColorSpec FakeSpec(Color active) {
+  api::DeploymentColorSpec spec;
+  spec.active_color = active;
+  spec.blue.upstreams = {"127.0.0.1:18081"};
+  spec.blue.database = {"127.0.0.1", 15433, "/var/lib/switchyard/shop/blue"};
+  spec.green.upstreams = {"127.0.0.1:18082"};
+  spec.green.database = {"127.0.0.1", 15434, "/var/lib/switchyard/shop/green"};
+  spec.nginx.upstream_name = "shop";
+  return spec;
+}
+
+FakeCluster::FakeCluster(api::DeploymentColorSpec spec, Color primary) : spec_(std::move(spec)) {
+  for (Color c : api::kColors) {
+    Pg(c).color = c;
+    Pg(c).port = spec_.color(c).database.port;
+    upstreams_healthy_[c] = true;
+  }
+  // initdb + start on `primary`, pg_basebackup -R of the other, both running.
+  FakePostgres& p = Pg(primary);
+  FakePostgres& s = Pg(api::Other(primary));
+  p.has_data = true;
+  p.system_id = 7309151702475113211ULL;
+  p.Append(RecordKind::kCheckpoint, 1, NextRecordId());
+  p.mode = Mode::kPrimary;
+  p.slots.insert(plan::SlotName(s.color));
+  s.CopyFrom(p);
+  s.ConfigureStandbyOf(p.port);
+  s.mode = Mode::kStandby;
+  nginx_.file_color = primary;
+  nginx_.loaded_color = primary;
+  SyncLocked();
+}
+
+FakePostgres* FakeCluster::ByPort(int port) {
+  for (Color c : api::kColors) {
+    if (Pg(c).port == port) {
+      return &Pg(c);
+    }
+  }
+  return nullptr;
+}
+
+void FakeCluster::SyncLocked() {
+  for (Color c : api::kColors) {
+    FakePostgres& s = Pg(c);
+    s.streaming = false;
+    if (s.mode != Mode::kStandby) {
+      continue;
+    }
+    // The walreceiver connects to its configured primary, needs its slot there, and can only
+    // continue a history its own WAL is the beginning of (else "requested starting point is
+    // ahead of the WAL flush position" and friends: it keeps retrying, not streaming).
+    const FakePostgres* p = ByPort(s.primary_port);
+    if (p != nullptr && p != &s && p->RunningPrimary() && !s.disconnected &&
+        (s.primary_slot.empty() || p->slots.count(s.primary_slot) > 0) && s.IsPrefixOf(*p)) {
+      s.streaming = true;
+      if (!s.lagging) {
+        s.wal = p->wal;
+      }
+    }
+    if (!s.replay_paused) {
+      s.replayed = s.wal.size();
+    }
+  }
+}
+
+void FakeCluster::ShutdownLocked(FakePostgres& s) {
+  if (!s.Running()) {
+    return;
+  }
+  if (s.mode == Mode::kPrimary) {
+    s.Append(RecordKind::kShutdownCheckpoint, s.Timeline(), NextRecordId());
+    SyncLocked();  // the walsenders ship it to connected standbys before the postmaster exits
+    s.stopped_state = std::string("shut down");
+    s.min_recovery_end = 0;
+  } else {
+    s.stopped_state = "shut down in recovery";
+    s.min_recovery_end = s.ReplayEnd();
+  }
+  s.mode = Mode::kStopped;
+  s.stale_pid = false;
+  SyncLocked();
+}
+
+void FakeCluster::CrashLocked(FakePostgres& s) {
+  if (!s.Running()) {
+    return;
+  }
+  s.stopped_state = s.mode == Mode::kPrimary ? "in production" : "in archive recovery";
+  s.min_recovery_end = s.mode == Mode::kPrimary ? 0 : s.ReplayEnd();
+  s.mode = Mode::kStopped;
+  s.stale_pid = true;
+  SyncLocked();
+}
+
+absl::Status FakeCluster::StartLocked(FakePostgres& s) {
+  const std::string who(api::ColorName(s.color));
+  if (!s.has_data) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("starting ", who, ": its data directory holds no cluster"));
+  }
+  if (s.Running()) {
+    return s.unreachable ? absl::UnavailableError(absl::StrCat(
+                               "starting ", who, ": it runs but accepts no connections"))
+                         : absl::OkStatus();
+  }
+  s.stale_pid = false;
+  s.replay_paused = false;
+  if (s.standby_signal) {
+    s.mode = Mode::kStandby;
+  } else {
+    // Crash recovery (or the end of an unfinished recovery) replays what pg_wal holds and
+    // ends with a checkpoint; a cleanly shut down primary just starts. Same timeline.
+    const bool clean = s.stopped_state == "shut down";
+    s.replayed = s.wal.size();
+    s.mode = Mode::kPrimary;
+    if (!clean) {
+      s.Append(RecordKind::kCheckpoint, s.Timeline(), NextRecordId());
+    }
+  }
+  SyncLocked();
+  return absl::OkStatus();
+}
+
+void FakeCluster::PromoteLocked(FakePostgres& s) {
+  // The startup process replays everything received (ending a pause), then forks a timeline
+  // one past the newest it knows at the end of what it replayed.
+  s.replayed = s.wal.size();
+  uint32_t newest = 0;
+  for (const WalRecord& r : s.wal) {
+    newest = std::max(newest, r.timeline);
+  }
+  s.Append(RecordKind::kEndOfRecovery, newest + 1, NextRecordId());
+  s.Append(RecordKind::kCheckpoint, newest + 1, NextRecordId());
+  s.mode = Mode::kPrimary;
+  s.standby_signal = false;
+  s.replay_paused = false;
+  SyncLocked();
+}
+
+absl::StatusOr<uint64_t> FakeCluster::WriteLocked(FakePostgres& s) {
+  if (!s.RunningPrimary()) {
+    return absl::UnavailableError(
+        absl::StrCat(std::string(api::ColorName(s.color)), " is not a running primary"));
+  }
+  const uint64_t id = writes_.size() + 1;
+  s.Append(RecordKind::kWrite, s.Timeline(), NextRecordId(), id);
+  writes_.push_back({id, s.color, blue_.RunningPrimary() && green_.RunningPrimary()});
+  SyncLocked();
+  return id;
+}
+
+absl::StatusOr<uint64_t> FakeCluster::Write() {
+  std::lock_guard<std::mutex> l(mu_);
+  return WriteLocked(blue_.RunningPrimary() ? blue_ : green_);
+}
+
+absl::StatusOr<uint64_t> FakeCluster::WriteOn(Color color) {
+  std::lock_guard<std::mutex> l(mu_);
+  return WriteLocked(Pg(color));
+}
+
+// --- observers ---
+
+observe::ServerState FakeCluster::ObserveLocked(Color color) {
+  FakePostgres& pg = Pg(color);
+  observe::ServerState s = pg.Observe();
+  if (!s.reachable) {
+    return s;
+  }
+  const FakePostgres& other = Pg(api::Other(color));
+  if (pg.RunningPrimary() && other.streaming && ByPort(other.primary_port) == &pg) {
+    s.replication.push_back(
+        {std::string(api::ColorName(other.color)), "streaming", other.ReplayEnd()});
+  }
+  if (pg.streaming) {
+    s.receiver = observe::WalReceiver{"streaming", "127.0.0.1", pg.primary_port, pg.primary_slot};
+  }
+  return s;
+}
+
+observe::NginxState FakeCluster::ObserveNginxLocked() {
+  observe::NginxState n;
+  n.running = nginx_.running;
+  n.file_exists = nginx_.file_color.has_value();
+  n.file_color = nginx_.file_color;
+  if (!nginx_.running) {
+    n.probe_error = "connection refused";
+  } else if (!nginx_.loaded_color || !upstreams_healthy_[*nginx_.loaded_color]) {
+    n.probe_error = "502 Bad Gateway";
+  } else {
+    n.served_color = nginx_.loaded_color;
+  }
+  return n;
+}
+
+absl::Status FakeCluster::PopObserveFaultLocked() {
+  if (fail_next_observe_.empty()) {
+    return absl::OkStatus();
+  }
+  absl::Status s = fail_next_observe_.front();
+  fail_next_observe_.pop_front();
+  return s;
+}
+
+absl::StatusOr<observe::ServerState> FakeCluster::Observe(const api::DeploymentColorSpec&,
+                                                          Color color) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (absl::Status s = PopObserveFaultLocked(); !s.ok()) {
+    return s;
+  }
+  return ObserveLocked(color);
+}
+
+absl::StatusOr<observe::NginxState> FakeCluster::Observe(const api::DeploymentColorSpec&) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (absl::Status s = PopObserveFaultLocked(); !s.ok()) {
+    return s;
+  }
+  return ObserveNginxLocked();
+}
+
+observe::UpstreamState FakeCluster::Probe(const std::string& address,
+                                          std::chrono::milliseconds) {
+  std::lock_guard<std::mutex> l(mu_);
+  observe::UpstreamState u;
+  u.address = address;
+  for (Color c : api::kColors) {
+    const auto& ups = spec_.color(c).upstreams;
+    if (std::find(ups.begin(), ups.end(), address) != ups.end() && upstreams_healthy_[c]) {
+      u.healthy = true;
+      return u;
+    }
+  }
+  u.error = "connection refused";
+  return u;
+}
+
+observe::World FakeCluster::ObserveWorld() {
+  observe::World w;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    w.blue = ObserveLocked(Color::kBlue);
+    w.green = ObserveLocked(Color::kGreen);
+    w.nginx = ObserveNginxLocked();
+  }
+  for (Color c : api::kColors) {
+    for (const auto& addr : spec_.color(c).upstreams) {
+      w.upstreams[c].push_back(Probe(addr, std::chrono::milliseconds(0)));
+    }
+  }
+  return w;
+}
+
+// --- faults ---
+
+void FakeCluster::FailNext(plan::StepKind kind, absl::Status status) {
+  std::lock_guard<std::mutex> l(mu_);
+  fail_next_[kind].push_back(std::move(status));
+}
+
+void FakeCluster::FailNextObserve(absl::Status status) {
+  std::lock_guard<std::mutex> l(mu_);
+  fail_next_observe_.push_back(std::move(status));
+}
+
+void FakeCluster::SetUnreachable(Color color, bool unreachable) {
+  std::lock_guard<std::mutex> l(mu_);
+  Pg(color).unreachable = unreachable;
+}
+
+void FakeCluster::StopServer(Color color) {
+  std::lock_guard<std::mutex> l(mu_);
+  ShutdownLocked(Pg(color));
+}
+
+void FakeCluster::CrashServer(Color color) {
+  std::lock_guard<std::mutex> l(mu_);
+  CrashLocked(Pg(color));
+}
+
+void FakeCluster::StartServer(Color color) {
+  std::lock_guard<std::mutex> l(mu_);
+  (void)StartLocked(Pg(color));
+}
+
+void FakeCluster::SetDisconnected(Color color, bool disconnected) {
+  std::lock_guard<std::mutex> l(mu_);
+  Pg(color).disconnected = disconnected;
+  SyncLocked();
+}
+
+void FakeCluster::SetLagging(Color color, bool lagging) {
+  std::lock_guard<std::mutex> l(mu_);
+  Pg(color).lagging = lagging;
+  SyncLocked();
+}
+
+void FakeCluster::SetReplayPaused(Color color, bool paused) {
+  std::lock_guard<std::mutex> l(mu_);
+  FakePostgres& s = Pg(color);
+  s.replay_paused = paused && s.mode == Mode::kStandby;
+  SyncLocked();
+}
+
+void FakeCluster::PromoteBehindBack(Color color) {
+  std::lock_guard<std::mutex> l(mu_);
+  FakePostgres& s = Pg(color);
+  if (s.mode != Mode::kStandby) {
+    return;
+  }
+  PromoteLocked(s);
+  const std::set<uint64_t> has = s.Writes();
+  for (AckedWrite& w : writes_) {
+    if (has.count(w.id) == 0) {
+      w.at_risk = true;
+    }
+  }
+}
+
+void FakeCluster::WipeDataDirectory(Color color) {
+  std::lock_guard<std::mutex> l(mu_);
+  FakePostgres& s = Pg(color);
+  CrashLocked(s);
+  const std::set<uint64_t> kept = Pg(api::Other(color)).Writes();
+  for (AckedWrite& w : writes_) {
+    if (kept.count(w.id) == 0) {
+      w.at_risk = true;
+    }
+  }
+  FakePostgres empty;
+  empty.color = s.color;
+  empty.port = s.port;
+  s = empty;
+  SyncLocked();
+}
+
+void FakeCluster::SetNginxRunning(bool running) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (running && !nginx_.running) {
+    nginx_.loaded_color = nginx_.file_color;  // a fresh master reads the file
+  }
+  nginx_.running = running;
+}
+
+void FakeCluster::SetNginxTestFails(bool fails) {
+  std::lock_guard<std::mutex> l(mu_);
+  nginx_.test_fails = fails;
+}
+
+void FakeCluster::SetUpstreamsHealthy(Color color, bool healthy) {
+  std::lock_guard<std::mutex> l(mu_);
+  upstreams_healthy_[color] = healthy;
+}
+
+void FakeCluster::ClearFaults() {
+  std::lock_guard<std::mutex> l(mu_);
+  for (Color c : api::kColors) {
+    FakePostgres& s = Pg(c);
+    s.unreachable = s.disconnected = s.lagging = s.replay_paused = false;
+    upstreams_healthy_[c] = true;
+  }
+  if (!nginx_.running) {
+    nginx_.running = true;
+    nginx_.loaded_color = nginx_.file_color;
+  }
+  nginx_.test_fails = false;
+  fail_next_.clear();
+  fail_next_observe_.clear();
+  SyncLocked();
+}
+
+// --- ground truth ---
+
+FakePostgres FakeCluster::server(Color color) {
+  std::lock_guard<std::mutex> l(mu_);
+  return Pg(color);
+}
+
+bool FakeCluster::RunningPrimary(Color color) {
+  std::lock_guard<std::mutex> l(mu_);
+  return Pg(color).RunningPrimary();
+}
+
+int FakeCluster::RunningPrimaries() {
+  std::lock_guard<std::mutex> l(mu_);
+  return static_cast<int>(blue_.RunningPrimary()) + static_cast<int>(green_.RunningPrimary());
+}
+
+std::set<uint64_t> FakeCluster::WritesOn(Color color) {
+  std::lock_guard<std::mutex> l(mu_);
+  return Pg(color).Writes();
+}
+
+bool FakeCluster::WalIsPrefixOf(Color a, Color b) {
+  std::lock_guard<std::mutex> l(mu_);
+  return Pg(a).IsPrefixOf(Pg(b));
+}
+
+std::vector<AckedWrite> FakeCluster::AckedWrites() {
+  std::lock_guard<std::mutex> l(mu_);
+  return writes_;
+}
+
+std::vector<StepRecord> FakeCluster::Steps() {
+  std::lock_guard<std::mutex> l(mu_);
+  return steps_;
+}
+
+std::vector<std::string> FakeCluster::Violations() {
+  std::lock_guard<std::mutex> l(mu_);
+  return violations_;
+}
+
+absl::Status FakeCluster::CheckNoAcknowledgedWriteLost() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (blue_.RunningPrimary() == green_.RunningPrimary()) {
+    return absl::FailedPreconditionError(
+        blue_.RunningPrimary() ? "two running primaries" : "no running primary");
+  }
+  const FakePostgres& p = blue_.RunningPrimary() ? blue_ : green_;
+  const std::set<uint64_t> has = p.Writes();
+  std::vector<std::string> missing;
+  for (const AckedWrite& w : writes_) {
+    if (!w.at_risk && has.count(w.id) == 0) {
+      missing.push_back(absl::StrCat(w.id, " (on ", std::string(api::ColorName(w.on)), ")"));
+    }
+  }
+  if (!missing.empty()) {
+    return absl::DataLossError(absl::StrCat("the primary ", std::string(api::ColorName(p.color)),
+                                            " lacks acknowledged writes ",
+                                            absl::StrJoin(missing, ", ")));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sy::fakes

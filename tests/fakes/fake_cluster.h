@@ -1,0 +1,180 @@
+// FakeCluster: a small state-based world for planner and controller tests. Two simulated
+// PostgreSQL servers (fake_postgres.h), nginx, and the app upstreams of each color, behind
+// the observer and actuator interfaces, with realistic effects for every step, fault
+// injection, and ground-truth invariant checks ("never two primaries", "no acknowledged
+// write lost").
+//
+//   FakeCluster cluster(spec);                   // blue primary, green streaming, nginx on blue
+//   observe::WorldObserver observer(cluster, cluster, cluster);
+//   Reconciler r(observer, cluster, store, cluster.clock(), ...);
+//
+// Model (FIELD-NOTES #4-#7): WAL is a list of records with simulation-unique ids, so "a
+// prefix of the primary's history" is exact. A connected streaming standby receives every
+// record at once (unless `SetLagging`) and replays it (unless `PauseReplay`). A fast shutdown
+// of a primary writes a shutdown checkpoint and ships it to connected, non-lagging
+// standbys only. Promotion replays what was received, then forks timeline max+1 there.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "pkg/actuate/actuator.h"
+#include "pkg/api/types.h"
+#include "pkg/observe/observer.h"
+#include "pkg/plan/step.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_postgres.h"
+
+namespace sy::fakes {
+
+// A spec naming the ports, directories and upstreams FakeCluster expects.
+api::DeploymentColorSpec FakeSpec(api::Color active = api::Color::kBlue);
+
+// An acknowledged write (a commit the application saw succeed).
+struct AckedWrite {
+  uint64_t id = 0;
+  api::Color on = api::Color::kBlue;
+  // Made unsafe by an injected fault, not by Switchyard: acknowledged during a split brain,
+  // missing from a standby promoted behind the controller's back, or in a wiped directory.
+  // Such a write may be discarded, but only with the operator's annotation.
+  bool at_risk = false;
+};
+
+// One Run() of the actuator.
+struct StepRecord {
+  plan::Step step;
+  absl::Status status;
+  std::vector<uint64_t> discarded_writes;  // writes its rewind / basebackup destroyed
+  std::chrono::system_clock::time_point at;
+};
+
+// Thread-safe: every public method takes one lock (the controller may run worker threads).
+class FakeCluster final : public observe::PostgresObserver,
+                          public observe::NginxObserver,
+                          public observe::UpstreamProber,
+                          public actuate::Actuator {
+ public:
+  // A converged world for `spec` with `primary` the primary on timeline 1, the other color
+  // a standby streaming from it through its slot, nginx serving `primary`, upstreams healthy.
+  explicit FakeCluster(api::DeploymentColorSpec spec = FakeSpec(),
+                       api::Color primary = api::Color::kBlue);
+
+  // --- observe::PostgresObserver, NginxObserver, UpstreamProber ---
+  absl::StatusOr<observe::ServerState> Observe(const api::DeploymentColorSpec& spec,
+                                               api::Color color) override;
+  absl::StatusOr<observe::NginxState> Observe(const api::DeploymentColorSpec& spec) override;
+  observe::UpstreamState Probe(const std::string& address,
+                               std::chrono::milliseconds timeout) override;
+  // Everything at once, as observe::WorldObserver composes it (ignores FailNextObserve).
+  observe::World ObserveWorld();
+
+  // --- actuate::Actuator: executes `step` like the real actuator would (see the .cc). ---
+  absl::Status Run(const api::DeploymentColorSpec& spec, const plan::Step& step,
+                   actuate::StepOutcome* outcome) override;
+
+  // The clock steps advance (by a realistic duration each). Tests advance it for timeouts.
+  FakeClock& clock() { return clock_; }
+
+  // --- the application ---
+  // Commits one write on the running primary (blue first if both are): kUnavailable when
+  // none runs. Returns the write's id.
+  absl::StatusOr<uint64_t> Write();
+  // Commits one write on `color`: kUnavailable unless it runs as a primary.
+  absl::StatusOr<uint64_t> WriteOn(api::Color color);
+
+  // --- fault injection (behind the controller's back) ---
+  // The next Run() of `kind` fails with `status` and changes nothing.
+  void FailNext(plan::StepKind kind, absl::Status status);
+  // The next Observe() (any observer) fails with `status`.
+  void FailNextObserve(absl::Status status);
+  // The server keeps running (and replicating) but the controller's connections fail.
+  void SetUnreachable(api::Color color, bool unreachable);
+  // pg_ctl stop -m fast: a primary ships its shutdown checkpoint to connected standbys.
+  void StopServer(api::Color color);
+  // kill -9 of the postmaster: pg_control keeps its running state, postmaster.pid stays.
+  void CrashServer(api::Color color);
+  // pg_ctl start, as the data directory is configured.
+  void StartServer(api::Color color);
+  // The standby's walreceiver loses its primary: it stops receiving, and a fence does not
+  // ship the last WAL to it.
+  void SetDisconnected(api::Color color, bool disconnected);
+  // The standby stays connected but receives nothing new (lag grows with every write).
+  void SetLagging(api::Color color, bool lagging);
+  void SetReplayPaused(api::Color color, bool paused);
+  // pg_promote() on a running standby by someone else: with the old primary still running,
+  // a split brain. Writes the new primary lacks become at risk.
+  void PromoteBehindBack(api::Color color);
+  // The data directory is emptied (crashing the server first if it runs).
+  void WipeDataDirectory(api::Color color);
+  void SetNginxRunning(bool running);
+  void SetNginxTestFails(bool fails);  // `nginx -t` rejects the next configurations
+  void SetUpstreamsHealthy(api::Color color, bool healthy);
+  // Lifts every fault that can simply be lifted: reachability, disconnection, lag, paused
+  // replay, nginx down or rejecting its config, unhealthy upstreams, queued failures.
+  // What faults did to data (stopped, crashed, promoted, wiped servers) stays.
+  void ClearFaults();
+
+  // --- ground truth and invariants ---
+  FakePostgres server(api::Color color);  // a copy of its state
+  bool RunningPrimary(api::Color color);
+  int RunningPrimaries();
+  std::set<uint64_t> WritesOn(api::Color color);
+  // `a`'s WAL is the beginning of `b`'s: `b` holds everything `a` wrote or received.
+  bool WalIsPrefixOf(api::Color a, api::Color b);
+  std::vector<AckedWrite> AckedWrites();
+  std::vector<StepRecord> Steps();
+  // Invariant violations seen so far: a step that left two running primaries.
+  std::vector<std::string> Violations();
+  // OK when exactly one server runs as a primary and it holds every acknowledged write that
+  // no fault put at risk; else kFailedPrecondition / kDataLoss naming what is wrong.
+  absl::Status CheckNoAcknowledgedWriteLost();
+
+ private:
+  FakePostgres& Pg(api::Color c) { return c == api::Color::kBlue ? blue_ : green_; }
+  FakePostgres* ByPort(int port);
+  // Recomputes who streams from whom and delivers WAL; call after every change.
+  void SyncLocked();
+  void ShutdownLocked(FakePostgres& s);
+  void CrashLocked(FakePostgres& s);
+  absl::Status StartLocked(FakePostgres& s);
+  void PromoteLocked(FakePostgres& s);
+  absl::StatusOr<uint64_t> WriteLocked(FakePostgres& s);
+  absl::Status RunLocked(const api::DeploymentColorSpec& spec, const plan::Step& step,
+                         std::vector<uint64_t>* discarded, std::string* detail);
+  absl::Status CloneLocked(const api::DeploymentColorSpec& spec, const plan::Step& step,
+                           std::vector<uint64_t>* discarded);
+  absl::Status SwitchTrafficLocked(api::Color target);
+  observe::ServerState ObserveLocked(api::Color color);
+  observe::NginxState ObserveNginxLocked();
+  absl::Status PopObserveFaultLocked();  // the queued FailNextObserve, or OK
+  uint64_t NextRecordId() { return ++last_record_id_; }
+
+  std::mutex mu_;
+  const api::DeploymentColorSpec spec_;
+  FakeClock clock_;
+  FakePostgres blue_;
+  FakePostgres green_;
+  struct Nginx {
+    bool running = true;
+    std::optional<api::Color> file_color;
+    std::optional<api::Color> loaded_color;  // what its workers serve
+    bool test_fails = false;
+  } nginx_;
+  std::map<api::Color, bool> upstreams_healthy_;
+  std::map<plan::StepKind, std::deque<absl::Status>> fail_next_;
+  std::deque<absl::Status> fail_next_observe_;
+  uint64_t last_record_id_ = 0;
+  std::vector<AckedWrite> writes_;
+  std::vector<StepRecord> steps_;
+  std::vector<std::string> violations_;
+};
+
+}  // namespace sy::fakes

@@ -1,0 +1,141 @@
+#include "tests/fakes/fake_postgres.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "pkg/plan/step.h"
+
+namespace sy::fakes {
+
+uint32_t FakePostgres::Timeline() const { return replayed ? wal[replayed - 1].timeline : 0; }
+
+observe::Lsn FakePostgres::End() const { return wal.empty() ? 0 : wal.back().end; }
+
+observe::Lsn FakePostgres::ReplayEnd() const { return replayed ? wal[replayed - 1].end : 0; }
+
+const WalRecord* FakePostgres::LastCheckpoint() const {
+  for (size_t i = replayed; i > 0; --i) {
+    const WalRecord& r = wal[i - 1];
+    if (r.kind == RecordKind::kCheckpoint || r.kind == RecordKind::kShutdownCheckpoint) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+std::vector<observe::TimelineFork> FakePostgres::History() const {
+  std::vector<observe::TimelineFork> forks;
+  for (size_t i = 1; i < replayed; ++i) {
+    if (wal[i].timeline != wal[i - 1].timeline) {
+      forks.push_back({wal[i - 1].timeline, wal[i].start});
+    }
+  }
+  return forks;
+}
+
+bool FakePostgres::IsPrefixOf(const FakePostgres& other) const {
+  if (system_id != other.system_id || wal.size() > other.wal.size()) {
+    return false;
+  }
+  return std::equal(wal.begin(), wal.end(), other.wal.begin(),
+                    [](const WalRecord& a, const WalRecord& b) { return a.id == b.id; });
+}
+
+std::set<uint64_t> FakePostgres::Writes() const {
+  std::set<uint64_t> out;
+  for (const WalRecord& r : wal) {
+    if (r.kind == RecordKind::kWrite) {
+      out.insert(r.write);
+    }
+  }
+  return out;
+}
+
+void FakePostgres::Append(RecordKind kind, uint32_t timeline, uint64_t id, uint64_t write) {
+  observe::Lsn size = kWriteBytes;
+  if (kind == RecordKind::kCheckpoint || kind == RecordKind::kShutdownCheckpoint) {
+    size = kCheckpointBytes;
+  } else if (kind == RecordKind::kEndOfRecovery) {
+    size = kEndOfRecoveryBytes;
+  }
+  const observe::Lsn start = wal.empty() ? kFirstLsn : wal.back().end;
+  wal.push_back({start, start + size, timeline, id, kind, write});
+  replayed = wal.size();
+}
+
+void FakePostgres::CopyFrom(const FakePostgres& source) {
+  has_data = true;
+  system_id = source.system_id;
+  wal.assign(source.wal.begin(), source.wal.begin() + static_cast<long>(source.replayed));
+  replayed = wal.size();
+  stopped_state = "in archive recovery";
+  min_recovery_end = End();
+  stale_pid = false;
+}
+
+void FakePostgres::ConfigureStandbyOf(int upstream_port) {
+  standby_signal = true;
+  primary_port = upstream_port;
+  primary_slot = plan::SlotName(color);
+  slots.clear();
+}
+
+observe::ServerState FakePostgres::Observe() const {
+  observe::ServerState s;
+  s.color = color;
+  s.data_directory_exists = has_data;
+  s.postmaster_pid = Running() || stale_pid;
+  s.postmaster_alive = Running();
+  if (has_data) {
+    observe::ControlData c;
+    c.system_identifier = system_id;
+    if (mode == Mode::kPrimary) {
+      c.cluster_state = "in production";
+    } else if (mode == Mode::kStandby) {
+      c.cluster_state = "in archive recovery";
+    } else {
+      c.cluster_state = stopped_state;
+    }
+    if (const WalRecord* ckpt = LastCheckpoint()) {
+      c.checkpoint_lsn = ckpt->start;
+      c.checkpoint_timeline = ckpt->timeline;
+    }
+    c.min_recovery_end = mode == Mode::kPrimary ? 0 : min_recovery_end;
+    s.control = c;
+    s.startup.standby_signal = standby_signal;
+    if (primary_port != 0) {
+      s.startup.primary_port = primary_port;
+      s.startup.primary_conninfo =
+          absl::StrCat("host=127.0.0.1 port=", primary_port,
+                       " user=replicator application_name=", std::string(api::ColorName(color)));
+    }
+    s.startup.primary_slot_name = primary_slot;
+    s.local_slots.assign(slots.begin(), slots.end());
+    s.history = History();
+  }
+  if (!Running()) {
+    s.error = absl::StrCat("connection to server at 127.0.0.1:", port,
+                           " failed: Connection refused");
+    return s;
+  }
+  if (unreachable) {
+    s.error = absl::StrCat("connection to server at 127.0.0.1:", port,
+                           " failed: timeout expired (fault injected)");
+    return s;
+  }
+  s.reachable = true;
+  s.in_recovery = mode == Mode::kStandby;
+  s.system_identifier = system_id;
+  s.timeline = Timeline();
+  if (mode == Mode::kPrimary) {
+    s.current_lsn = End();
+  } else {
+    s.receive_lsn = End();
+    s.replay_lsn = ReplayEnd();
+    s.replay_paused = replay_paused;
+  }
+  s.slots.assign(slots.begin(), slots.end());
+  return s;
+}
+
+}  // namespace sy::fakes

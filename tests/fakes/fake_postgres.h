@@ -1,0 +1,89 @@
+// One simulated PostgreSQL 15 server, the building block of FakeCluster: its WAL as a list of
+// records, its data directory's pg_control and startup configuration, and what its running
+// postmaster would report. Plain state; FakeCluster moves WAL between servers.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pkg/api/types.h"
+#include "pkg/observe/lsn.h"
+#include "pkg/observe/world.h"
+
+namespace sy::fakes {
+
+enum class RecordKind { kCheckpoint, kShutdownCheckpoint, kEndOfRecovery, kWrite };
+
+// Record sizes in bytes. A checkpoint record is 120 bytes, as measured (FIELD-NOTES #5): after
+// a clean fence the standby's replay position is the old primary's checkpoint location + 120.
+inline constexpr observe::Lsn kCheckpointBytes = 120;
+inline constexpr observe::Lsn kEndOfRecoveryBytes = 40;
+inline constexpr observe::Lsn kWriteBytes = 200;
+// Where the WAL of a fresh initdb begins.
+inline constexpr observe::Lsn kFirstLsn = 0x3000028;
+
+// One WAL record. `id` is unique in the simulation and a copy (streamed, cloned, rewound) keeps
+// it, so two servers hold the same history up to a point exactly when their ids agree.
+struct WalRecord {
+  observe::Lsn start = 0;
+  observe::Lsn end = 0;
+  uint32_t timeline = 1;
+  uint64_t id = 0;
+  RecordKind kind = RecordKind::kWrite;
+  uint64_t write = 0;  // the acknowledged write this record commits (kWrite only)
+};
+
+enum class Mode { kStopped, kPrimary, kStandby };
+
+struct FakePostgres {
+  api::Color color = api::Color::kBlue;
+  int port = 0;
+  // --- the data directory ---
+  bool has_data = false;
+  uint64_t system_id = 0;
+  std::vector<WalRecord> wal;  // pg_wal: what it wrote or received
+  size_t replayed = 0;         // records applied; all of them on a primary
+  std::string stopped_state;   // pg_control's state while stopped ("shut down", ...)
+  observe::Lsn min_recovery_end = 0;
+  bool standby_signal = false;  // startup configuration (postgresql.auto.conf, standby.signal)
+  int primary_port = 0;
+  std::string primary_slot;
+  std::set<std::string> slots;  // pg_replslot
+  // --- the postmaster ---
+  Mode mode = Mode::kStopped;
+  bool stale_pid = false;  // a crash left postmaster.pid behind
+  bool streaming = false;  // a standby receiving from its primary (computed by FakeCluster)
+  // --- faults ---
+  bool unreachable = false;   // runs, but the controller's connections fail
+  bool disconnected = false;  // the standby's walreceiver cannot reach its primary
+  bool lagging = false;       // connected, but receives nothing new (a slow link)
+  bool replay_paused = false;  // pg_wal_replay_pause(); not kept across a restart
+
+  bool Running() const { return mode != Mode::kStopped; }
+  bool RunningPrimary() const { return mode == Mode::kPrimary; }
+  // The timeline of the last applied record.
+  uint32_t Timeline() const;
+  observe::Lsn End() const;        // end of the WAL it holds
+  observe::Lsn ReplayEnd() const;  // end of the WAL it applied
+  // The last checkpoint it applied (pg_control's "Latest checkpoint"); nullptr before initdb.
+  const WalRecord* LastCheckpoint() const;
+  // Forks of the timelines before the current one, from the applied WAL.
+  std::vector<observe::TimelineFork> History() const;
+  // Its WAL is the beginning of `other`'s (same records).
+  bool IsPrefixOf(const FakePostgres& other) const;
+  // The acknowledged writes its WAL holds.
+  std::set<uint64_t> Writes() const;
+  // Appends a record on `timeline` at the end of its WAL and applies it.
+  void Append(RecordKind kind, uint32_t timeline, uint64_t id, uint64_t write = 0);
+  // Becomes a copy of `source`'s applied WAL, stopped, its control file saying recovery is
+  // needed up to the copy's end (what pg_basebackup and pg_rewind leave behind).
+  void CopyFrom(const FakePostgres& source);
+  // Writes a standby's startup configuration and drops its local slots.
+  void ConfigureStandbyOf(int upstream_port);
+
+  observe::ServerState Observe() const;
+};
+
+}  // namespace sy::fakes

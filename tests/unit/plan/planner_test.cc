@@ -1,0 +1,406 @@
+// Table-driven tests of plan::Next: each case builds a world with FakeCluster (and, where a
+// position must be exact, edits the observed snapshot), then checks the one step planned
+// (kind, target, source) or the reason nothing is, and the phase.
+#include "pkg/plan/planner.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "pkg/plan/topology.h"
+#include "tests/fakes/fake_cluster.h"
+#include "tests/fakes/plan_driver.h"
+
+namespace sy::plan {
+namespace {
+
+using api::Color;
+using api::Phase;
+using fakes::FakeCluster;
+using std::chrono::seconds;
+
+constexpr Color kBlue = Color::kBlue;
+constexpr Color kGreen = Color::kGreen;
+const std::string kAllow(api::kAllowDiscardAnnotation);
+
+struct Want {
+  std::optional<StepKind> kind;  // nullopt: no step
+  Color target = kBlue;
+  std::optional<Color> source;
+  Phase phase = Phase::kConverged;
+  std::string reason;
+};
+
+Want Step(StepKind k, Color target, std::optional<Color> source, std::string reason) {
+  return {k, target, source, Phase::kProgressing, std::move(reason)};
+}
+Want None(Phase phase, std::string reason) {
+  return {std::nullopt, kBlue, std::nullopt, phase, std::move(reason)};
+}
+
+struct Case {
+  std::string name;
+  // Starts from FakeCluster() (blue primary, green streaming, traffic on blue) and
+  // FakeResource(kBlue); may act on both, e.g. run the planner part of the way.
+  std::function<void(FakeCluster&, api::DeploymentColor&)> setup;
+  Want want;
+  // Edits the observed snapshot before planning (exact positions the fake does not produce).
+  std::function<void(observe::World&)> tweak = nullptr;
+};
+
+// Flips the resource to `c`.
+void Desire(api::DeploymentColor& dc, Color c) { dc.spec.active_color = c; }
+
+// Runs the planner against the cluster until it proposes `kind` (not taken).
+void Until(FakeCluster& c, api::DeploymentColor& dc, StepKind kind) {
+  ASSERT_TRUE(fakes::RunUntil(c, &dc, kind).has_value()) << "never planned " << StepKindName(kind);
+}
+
+// Converges the cluster to `color` (a clean switch when it is not already there).
+void SwitchTo(FakeCluster& c, api::DeploymentColor& dc, Color color) {
+  Desire(dc, color);
+  ASSERT_EQ(fakes::Settle(c, &dc).phase, Phase::kConverged);
+}
+
+// Green promoted behind the controller's back while blue ran and took a write; blue then
+// stopped by the planner (older timeline). Blue holds a write green lacks.
+void DivergeBlue(FakeCluster& c, api::DeploymentColor& dc) {
+  c.PromoteBehindBack(kGreen);
+  ASSERT_TRUE(c.WriteOn(kBlue).ok());
+  c.StopServer(kBlue);
+  Desire(dc, kGreen);
+  Until(c, dc, StepKind::kSwitchTraffic);
+  ASSERT_TRUE(c.Run(dc.spec, {StepKind::kSwitchTraffic, kGreen, std::nullopt}, nullptr).ok());
+  ASSERT_TRUE(c.Run(dc.spec, {StepKind::kCreateSlot, kBlue, kGreen}, nullptr).ok());
+}
+
+const Case kCases[] = {
+    // --- steady state and holds ---
+    {"ConvergedOnBlue", [](FakeCluster&, api::DeploymentColor&) {},
+     None(Phase::kConverged, "Converged")},
+    {"Paused",
+     [](FakeCluster&, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       dc.spec.paused = true;
+     },
+     None(Phase::kPaused, "Paused")},
+    {"StandbyNotStreamingBlocksTheSwitch",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.SetDisconnected(kGreen, true);
+       Desire(dc, kGreen);
+     },
+     None(Phase::kProgressing, "StandbyConnecting")},
+    {"StandbyNotStreamingWhenConverged",
+     [](FakeCluster& c, api::DeploymentColor&) { c.SetDisconnected(kGreen, true); },
+     None(Phase::kProgressing, "StandbyConnecting")},
+    {"StandbyLagging",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.SetLagging(kGreen, true);
+       ASSERT_TRUE(c.Write().ok());
+       dc.spec.database.max_lag_bytes = 100;  // one write is 200 bytes
+       Desire(dc, kGreen);
+     },
+     None(Phase::kDegraded, "StandbyLagging")},
+    {"ReplayPaused",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.SetReplayPaused(kGreen, true);
+       Desire(dc, kGreen);
+     },
+     None(Phase::kDegraded, "ReplayPaused")},
+    {"SystemIdentifierMismatch",
+     [](FakeCluster&, api::DeploymentColor& dc) { Desire(dc, kGreen); },
+     None(Phase::kDegraded, "SystemIdentifierMismatch"),
+     [](observe::World& w) { w.green.system_identifier = 42; }},
+    {"ServerUnreachable",
+     [](FakeCluster& c, api::DeploymentColor&) { c.SetUnreachable(kGreen, true); },
+     None(Phase::kProgressing, "ServerUnreachable")},
+    {"ServerUnreachableWithNoPrimary",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kPromote);
+       c.SetUnreachable(kGreen, true);
+     },
+     None(Phase::kProgressing, "ServerUnreachable")},
+    {"NginxNotRunning",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.SetNginxRunning(false);
+       Desire(dc, kGreen);
+     },
+     None(Phase::kDegraded, "NginxNotRunning")},
+    {"UpstreamsUnhealthy",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.SetUpstreamsHealthy(kGreen, false);
+       Desire(dc, kGreen);
+     },
+     None(Phase::kDegraded, "UpstreamsUnhealthy")},
+
+    // --- the switchover, step by step ---
+    {"TrafficFirst", [](FakeCluster&, api::DeploymentColor& dc) { Desire(dc, kGreen); },
+     Step(StepKind::kSwitchTraffic, kGreen, std::nullopt, "SwitchingTraffic")},
+    {"ThenFence",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kFence);
+     },
+     Step(StepKind::kFence, kBlue, std::nullopt, "Fencing")},
+    {"PromoteOnceReplayIsPastTheShutdownCheckpoint",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       ASSERT_TRUE(c.Write().ok());
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kPromote);
+     },
+     Step(StepKind::kPromote, kGreen, std::nullopt, "Promoting")},
+    {"ReplayAtTheCheckpointIsNotPast",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kPromote);
+     },
+     None(Phase::kProgressing, "CatchingUp"),
+     [](observe::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn; }},
+    {"ReplayBehindTheCheckpointUntilTheTimeout",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kPromote);
+       // A second short of the timeout: status.fence.fencedAt has second precision, so the
+       // timeout can fire up to a second early (reported to the lead, not papered over).
+       c.clock().Advance(seconds(dc.spec.database.catch_up_timeout_seconds - 1));
+     },
+     None(Phase::kProgressing, "CatchingUp"),
+     [](observe::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
+    {"ReplayBehindTheCheckpointAfterTheTimeout",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kPromote);
+       c.clock().Advance(seconds(dc.spec.database.catch_up_timeout_seconds + 1));
+     },
+     None(Phase::kFailed, "StandbyBehind"),
+     [](observe::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
+    {"LaggingStandbyMissesTheShutdownCheckpoint",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.SetLagging(kGreen, true);  // within maxLagBytes, but not sent the last WAL
+       ASSERT_TRUE(c.Write().ok());
+       Desire(dc, kGreen);
+       ASSERT_FALSE(fakes::RunUntil(c, &dc, StepKind::kPromote).has_value());
+     },
+     None(Phase::kProgressing, "CatchingUp")},
+    {"LaggingStandbyTimesOut",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.SetLagging(kGreen, true);
+       ASSERT_TRUE(c.Write().ok());
+       Desire(dc, kGreen);
+       ASSERT_FALSE(fakes::RunUntil(c, &dc, StepKind::kPromote).has_value());
+       c.clock().Advance(seconds(31));
+     },
+     None(Phase::kFailed, "StandbyBehind")},
+    {"PausedReplayAfterTheFenceFailsAtOnce",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.SetLagging(kGreen, true);
+       ASSERT_TRUE(c.Write().ok());
+       Desire(dc, kGreen);
+       ASSERT_FALSE(fakes::RunUntil(c, &dc, StepKind::kPromote).has_value());
+       c.SetReplayPaused(kGreen, true);
+     },
+     None(Phase::kFailed, "StandbyBehind")},
+    {"PromoteWaitsForTrafficWhenNginxDiedAfterTheFence",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kPromote);
+       c.SetUpstreamsHealthy(kGreen, false);
+     },
+     None(Phase::kDegraded, "UpstreamsUnhealthy")},
+
+    // --- rejoin of the old primary ---
+    {"RejoinCreatesTheSlotFirst",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kCreateSlot);
+     },
+     Step(StepKind::kCreateSlot, kBlue, kGreen, "CreatingSlot")},
+    {"RejoinAfterACleanSwitchCopiesNothing",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kConfigureStandby);
+     },
+     Step(StepKind::kConfigureStandby, kBlue, kGreen, "Rejoining")},
+    {"RejoinStartsTheConfiguredStandby",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kStart);
+     },
+     Step(StepKind::kStart, kBlue, std::nullopt, "StartingStandby")},
+    {"ConvergedOnGreenAfterTheSwitch",
+     [](FakeCluster& c, api::DeploymentColor& dc) { SwitchTo(c, dc, kGreen); },
+     None(Phase::kConverged, "Converged")},
+    {"RejoinMethodBasebackupAlwaysReclones",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       dc.spec.database.rejoin_method = api::RejoinMethod::kBasebackup;
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kBasebackup);
+     },
+     Step(StepKind::kBasebackup, kBlue, kGreen, "Rejoining")},
+    {"DivergedWithoutTheAnnotationIsLeftAlone", DivergeBlue,
+     None(Phase::kDegraded, "SplitBrain")},
+    {"DivergedWithTheAnnotationForTheOtherColor",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       DivergeBlue(c, dc);
+       dc.metadata.annotations[kAllow] = "green";
+     },
+     None(Phase::kDegraded, "SplitBrain")},
+    {"DivergedWithTheAnnotationRewinds",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       DivergeBlue(c, dc);
+       dc.metadata.annotations[kAllow] = "blue";
+     },
+     Step(StepKind::kRewind, kBlue, kGreen, "Rejoining")},
+    {"DivergedWithTheAnnotationAndRejoinMethodBasebackup",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       DivergeBlue(c, dc);
+       dc.metadata.annotations[kAllow] = "blue";
+       dc.spec.database.rejoin_method = api::RejoinMethod::kBasebackup;
+     },
+     Step(StepKind::kBasebackup, kBlue, kGreen, "Rejoining")},
+    {"MissingDataDirectoryIsBootstrapped",
+     [](FakeCluster& c, api::DeploymentColor&) { c.WipeDataDirectory(kGreen); },
+     Step(StepKind::kBasebackup, kGreen, kBlue, "Bootstrapping")},
+    {"MissingDataDirectoryOfTheDesiredColor",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.WipeDataDirectory(kGreen);
+       Desire(dc, kGreen);
+     },
+     Step(StepKind::kBasebackup, kGreen, kBlue, "Bootstrapping")},
+
+    // --- split brain ---
+    {"SplitBrainStopsTheOlderTimeline",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.PromoteBehindBack(kGreen);
+       Desire(dc, kGreen);
+     },
+     {StepKind::kStop, kBlue, std::nullopt, Phase::kDegraded, "SplitBrain"}},
+    {"SplitBrainOnTheSameTimelineOnlyReports", [](FakeCluster&, api::DeploymentColor&) {},
+     None(Phase::kDegraded, "SplitBrain"),
+     [](observe::World& w) {
+       w.green.in_recovery = false;  // started without standby.signal: same timeline
+       w.green.current_lsn = w.green.replay_lsn;
+     }},
+
+    // --- flipping back ---
+    {"FlipBackAfterTheFenceRestartsTheOldPrimary",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kPromote);
+       Desire(dc, kBlue);
+     },
+     Step(StepKind::kStart, kBlue, std::nullopt, "StartingPrimary")},
+    {"FlipBackAfterStandbyBehindRestartsTheOldPrimary",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.SetLagging(kGreen, true);
+       ASSERT_TRUE(c.Write().ok());
+       Desire(dc, kGreen);
+       ASSERT_FALSE(fakes::RunUntil(c, &dc, StepKind::kPromote).has_value());
+       Desire(dc, kBlue);
+     },
+     Step(StepKind::kStart, kBlue, std::nullopt, "StartingPrimary")},
+    {"FlipBackAfterThePromotionRejoinsFirst",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kCreateSlot);
+       Desire(dc, kBlue);
+     },
+     Step(StepKind::kCreateSlot, kBlue, kGreen, "CreatingSlot")},
+    {"FlipBackAfterThePromotionThenSwitchesBack",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kCreateSlot);
+       Desire(dc, kBlue);
+       Until(c, dc, StepKind::kFence);
+     },
+     Step(StepKind::kFence, kGreen, std::nullopt, "Fencing")},
+};
+
+class PlannerTest : public testing::TestWithParam<Case> {};
+
+TEST_P(PlannerTest, NextStep) {
+  const Case& c = GetParam();
+  FakeCluster cluster;
+  api::DeploymentColor dc = fakes::FakeResource(kBlue);
+  c.setup(cluster, dc);
+  if (HasFatalFailure()) {
+    return;
+  }
+  observe::World w = cluster.ObserveWorld();
+  if (c.tweak) {
+    c.tweak(w);
+  }
+  const Plan p = Next(dc, w, cluster.clock().Now());
+  const std::string got = p.step ? Describe(*p.step) : "no step";
+  if (c.want.kind) {
+    ASSERT_TRUE(p.step.has_value()) << p.reason << ": " << p.message;
+    EXPECT_EQ(p.step->kind, *c.want.kind) << got;
+    EXPECT_EQ(p.step->target, c.want.target) << got;
+    EXPECT_EQ(p.step->source, c.want.source) << got;
+  } else {
+    EXPECT_FALSE(p.step.has_value()) << got << " (" << p.message << ")";
+  }
+  EXPECT_EQ(api::PhaseName(p.phase), api::PhaseName(c.want.phase)) << p.message;
+  EXPECT_EQ(p.reason, c.want.reason) << p.message;
+  EXPECT_FALSE(p.message.empty());
+  EXPECT_TRUE(cluster.Violations().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, PlannerTest, testing::ValuesIn(kCases),
+                         [](const testing::TestParamInfo<Case>& param) {
+                           return param.param.name;
+                         });
+
+// Both directions are the same code: the mirror image of the clean switch.
+TEST(Planner, GreenToBlueIsTheMirrorImage) {
+  FakeCluster cluster(fakes::FakeSpec(kGreen), kGreen);
+  api::DeploymentColor dc = fakes::FakeResource(kGreen);
+  EXPECT_EQ(fakes::Settle(cluster, &dc).reason, "Converged");
+  EXPECT_TRUE(cluster.Steps().empty());
+  Desire(dc, kBlue);
+  const Plan last = fakes::Settle(cluster, &dc);
+  EXPECT_EQ(last.reason, "Converged");
+  std::vector<std::string> steps;
+  for (const auto& s : cluster.Steps()) {
+    steps.push_back(Describe(s.step));
+  }
+  EXPECT_EQ(steps, (std::vector<std::string>{"switch-traffic blue", "fence green", "promote blue",
+                                             "create-slot green on blue",
+                                             "configure-standby green from blue",
+                                             "start green"}));
+}
+
+TEST(Planner, TheSecondPassAfterConvergenceTakesNoAction) {
+  FakeCluster cluster;
+  api::DeploymentColor dc = fakes::FakeResource(kBlue);
+  Desire(dc, kGreen);
+  ASSERT_EQ(fakes::Settle(cluster, &dc).phase, Phase::kConverged);
+  const size_t steps = cluster.Steps().size();
+  const fakes::DrivenPass again = fakes::Pass(cluster, &dc);
+  EXPECT_TRUE(again.plan.done());
+  EXPECT_EQ(cluster.Steps().size(), steps);
+  EXPECT_TRUE(cluster.CheckNoAcknowledgedWriteLost().ok());
+}
+
+// A clean switch and back, with writes in between: nothing copied, nothing lost.
+TEST(Planner, SwitchAndBackLosesNoWrite) {
+  FakeCluster cluster;
+  api::DeploymentColor dc = fakes::FakeResource(kBlue);
+  for (Color to : {kGreen, kBlue, kGreen}) {
+    ASSERT_TRUE(cluster.Write().ok());
+    Desire(dc, to);
+    ASSERT_EQ(fakes::Settle(cluster, &dc).phase, Phase::kConverged);
+    ASSERT_TRUE(cluster.Write().ok());
+    EXPECT_TRUE(cluster.RunningPrimary(to));
+    EXPECT_TRUE(cluster.CheckNoAcknowledgedWriteLost().ok());
+  }
+  for (const auto& s : cluster.Steps()) {
+    EXPECT_NE(s.step.kind, StepKind::kRewind);
+    EXPECT_NE(s.step.kind, StepKind::kBasebackup);
+  }
+  EXPECT_EQ(cluster.server(kGreen).Timeline(), 4u);
+}
+
+}  // namespace
+}  // namespace sy::plan

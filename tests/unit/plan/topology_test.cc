@@ -1,0 +1,232 @@
+// Tests of the planner's vocabulary: roles, lineage via timeline history, streaming, slots.
+#include "pkg/plan/topology.h"
+
+#include <gtest/gtest.h>
+
+#include "pkg/plan/step.h"
+#include "tests/fakes/fake_cluster.h"
+
+namespace sy::plan {
+namespace {
+
+using api::Color;
+using observe::ControlData;
+using observe::Lsn;
+using observe::ServerState;
+using observe::TimelineFork;
+
+constexpr uint64_t kSysid = 7309151702475113211ULL;
+const api::DeploymentColorSpec kSpec = fakes::FakeSpec();
+
+ServerState Primary(Color c, uint32_t tli, Lsn current, std::vector<TimelineFork> history = {}) {
+  ServerState s;
+  s.color = c;
+  s.data_directory_exists = s.postmaster_pid = s.postmaster_alive = true;
+  s.control = ControlData{"in production", kSysid, current - 0x100, tli, 0};
+  s.reachable = true;
+  s.system_identifier = kSysid;
+  s.timeline = tli;
+  s.current_lsn = current;
+  s.history = std::move(history);
+  return s;
+}
+
+ServerState Standby(Color c, uint32_t tli, Lsn replay) {
+  ServerState s = Primary(c, tli, replay);
+  s.control->cluster_state = "in archive recovery";
+  s.in_recovery = true;
+  s.current_lsn = 0;
+  s.receive_lsn = s.replay_lsn = replay;
+  return s;
+}
+
+ServerState Stopped(Color c, std::string state, Lsn checkpoint, uint32_t tli,
+                    Lsn min_recovery_end = 0) {
+  ServerState s;
+  s.color = c;
+  s.data_directory_exists = true;
+  s.control = ControlData{std::move(state), kSysid, checkpoint, tli, min_recovery_end};
+  return s;
+}
+
+TEST(RoleOf, EachRole) {
+  EXPECT_EQ(RoleOf(Primary(Color::kBlue, 1, 0x3000000)), Role::kPrimary);
+  EXPECT_EQ(RoleOf(Standby(Color::kBlue, 1, 0x3000000)), Role::kStandby);
+  EXPECT_EQ(RoleOf(Stopped(Color::kBlue, "shut down", 0x3000000, 1)), Role::kStopped);
+
+  ServerState stale = Stopped(Color::kBlue, "in production", 0x3000000, 1);
+  stale.postmaster_pid = true;  // left by a crash: the process is gone
+  EXPECT_EQ(RoleOf(stale), Role::kStopped);
+
+  ServerState starting = stale;
+  starting.postmaster_alive = true;  // alive, not accepting connections
+  EXPECT_EQ(RoleOf(starting), Role::kUnknown);
+
+  ServerState empty;
+  EXPECT_EQ(RoleOf(empty), Role::kMissing);
+  ServerState no_control = Stopped(Color::kBlue, "shut down", 0x3000000, 1);
+  no_control.control.reset();
+  EXPECT_EQ(RoleOf(no_control), Role::kMissing);
+}
+
+struct LineageCase {
+  std::string name;
+  ServerState s;
+  ServerState primary;
+  Lineage want;
+};
+
+class LineageTest : public testing::TestWithParam<LineageCase> {};
+
+TEST_P(LineageTest, Compare) {
+  const LineageCase& c = GetParam();
+  EXPECT_EQ(LineageOf(c.s, c.primary), c.want)
+      << c.name << ": got " << LineageName(LineageOf(c.s, c.primary));
+}
+
+// The old primary's shutdown checkpoint starts at C; timeline 2 forks at its end, C + 120.
+constexpr Lsn kC = 0x3000400;
+constexpr Lsn kFork = kC + 120;
+const ServerState kNewPrimary = Primary(Color::kGreen, 2, kFork + 0x1000, {{1, kFork}});
+
+ServerState WithSysid(ServerState s, uint64_t id) {
+  s.control->system_identifier = id;
+  return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, LineageTest,
+    testing::Values(
+        LineageCase{"clean switch: WAL ends at the fork", Stopped(Color::kBlue, "shut down", kC, 1),
+                    kNewPrimary, Lineage::kFollows},
+        LineageCase{"wrote past the fork, then shut down again",
+                    Stopped(Color::kBlue, "shut down", kFork + 0x200, 1), kNewPrimary,
+                    Lineage::kDiverged},
+        LineageCase{"a shutdown checkpoint exactly at the fork was written after it",
+                    Stopped(Color::kBlue, "shut down", kFork, 1), kNewPrimary,
+                    Lineage::kDiverged},
+        LineageCase{"stopped standby on the old timeline, replayed up to the fork",
+                    Stopped(Color::kBlue, "shut down in recovery", kC, 1, kFork), kNewPrimary,
+                    Lineage::kFollows},
+        LineageCase{"running standby on the old timeline, at the fork",
+                    Standby(Color::kBlue, 1, kFork), kNewPrimary, Lineage::kFollows},
+        LineageCase{"running standby on the old timeline, past the fork",
+                    Standby(Color::kBlue, 1, kFork + 8), kNewPrimary, Lineage::kDiverged},
+        LineageCase{"same timeline, behind",
+                    Stopped(Color::kBlue, "shut down in recovery", 0x3000100, 1, 0x3000200),
+                    Primary(Color::kGreen, 1, 0x3000800), Lineage::kFollows},
+        LineageCase{"same timeline, ahead", Stopped(Color::kBlue, "shut down", 0x3000900, 1),
+                    Primary(Color::kGreen, 1, 0x3000800), Lineage::kDiverged},
+        LineageCase{"same timeline, running standby caught up", Standby(Color::kBlue, 1, 0x3000800),
+                    Primary(Color::kGreen, 1, 0x3000800), Lineage::kFollows},
+        LineageCase{"different system identifier",
+                    WithSysid(Stopped(Color::kBlue, "shut down", kC, 1), 42), kNewPrimary,
+                    Lineage::kDiverged},
+        LineageCase{"crashed on the old timeline: its WAL end is unknown",
+                    Stopped(Color::kBlue, "in production", kC - 0x300, 1), kNewPrimary,
+                    Lineage::kUnknown},
+        LineageCase{"crashed on the same timeline",
+                    Stopped(Color::kBlue, "in production", 0x3000100, 1),
+                    Primary(Color::kGreen, 1, 0x3000800), Lineage::kUnknown},
+        LineageCase{"on a newer timeline than the primary",
+                    Stopped(Color::kBlue, "shut down", 0x3000100, 3), kNewPrimary,
+                    Lineage::kDiverged},
+        LineageCase{"on a timeline the primary's history does not name",
+                    Stopped(Color::kBlue, "shut down", 0x3000100, 1),
+                    Primary(Color::kGreen, 3, kFork + 0x1000, {{2, kFork}}), Lineage::kDiverged},
+        LineageCase{"no pg_control", ServerState{}, kNewPrimary, Lineage::kUnknown}),
+    [](const testing::TestParamInfo<LineageCase>& param) {
+      std::string n;
+      for (char ch : param.param.name) {
+        n += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+      }
+      return n;
+    });
+
+// The same comparisons on states FakeCluster produced the real way.
+TEST(LineageOf, AfterACleanSwitchInTheFakeTheOldPrimaryFollows) {
+  fakes::FakeCluster cluster;
+  ASSERT_TRUE(cluster.Write().ok());
+  ASSERT_TRUE(cluster.Run(kSpec, {StepKind::kFence, Color::kBlue, std::nullopt}, nullptr).ok());
+  ASSERT_TRUE(cluster.Run(kSpec, {StepKind::kPromote, Color::kGreen, std::nullopt}, nullptr).ok());
+  const observe::World w = cluster.ObserveWorld();
+  EXPECT_EQ(w.green.timeline, 2u);
+  ASSERT_EQ(w.green.history.size(), 1u);
+  EXPECT_EQ(w.green.history[0].switchpoint, w.blue.control->checkpoint_lsn + 120);
+  EXPECT_EQ(LineageOf(w.blue, w.green), Lineage::kFollows);
+}
+
+TEST(LineageOf, InTheFakeAnOldPrimaryThatWroteOnDiverges) {
+  fakes::FakeCluster cluster;
+  cluster.PromoteBehindBack(Color::kGreen);  // split brain: blue still runs
+  ASSERT_TRUE(cluster.WriteOn(Color::kBlue).ok());
+  cluster.StopServer(Color::kBlue);
+  const observe::World w = cluster.ObserveWorld();
+  EXPECT_EQ(LineageOf(w.blue, w.green), Lineage::kDiverged);
+  EXPECT_FALSE(cluster.WalIsPrefixOf(Color::kBlue, Color::kGreen));
+}
+
+TEST(StreamsFrom, SeenFromEitherSide) {
+  ServerState p = Primary(Color::kBlue, 1, 0x3000800);
+  ServerState s = Standby(Color::kGreen, 1, 0x3000800);
+  EXPECT_FALSE(StreamsFrom(s, p, kSpec));
+
+  ServerState by_primary = p;
+  by_primary.replication.push_back({"green", "streaming", 0x3000800});
+  EXPECT_TRUE(StreamsFrom(s, by_primary, kSpec));
+  by_primary.replication[0].state = "catchup";
+  EXPECT_FALSE(StreamsFrom(s, by_primary, kSpec));
+  by_primary.replication[0] = {"blue", "streaming", 0x3000800};  // another standby
+  EXPECT_FALSE(StreamsFrom(s, by_primary, kSpec));
+
+  ServerState by_standby = s;
+  by_standby.receiver = observe::WalReceiver{"streaming", "127.0.0.1", 15433, SlotName(Color::kGreen)};
+  EXPECT_TRUE(StreamsFrom(by_standby, p, kSpec));
+  by_standby.receiver->sender_port = 15999;  // from another server
+  EXPECT_FALSE(StreamsFrom(by_standby, p, kSpec));
+  by_standby.receiver->sender_port = 15433;
+  by_standby.receiver->status = "waiting";
+  EXPECT_FALSE(StreamsFrom(by_standby, p, kSpec));
+}
+
+TEST(StreamsFrom, BothMustRunInTheirRoles) {
+  fakes::FakeCluster cluster;
+  observe::World w = cluster.ObserveWorld();
+  EXPECT_TRUE(StreamsFrom(w.green, w.blue, kSpec));
+  EXPECT_FALSE(StreamsFrom(w.blue, w.green, kSpec));
+  cluster.SetDisconnected(Color::kGreen, true);
+  w = cluster.ObserveWorld();
+  EXPECT_FALSE(StreamsFrom(w.green, w.blue, kSpec));
+  cluster.SetDisconnected(Color::kGreen, false);
+  cluster.StopServer(Color::kBlue);
+  w = cluster.ObserveWorld();
+  EXPECT_FALSE(StreamsFrom(w.green, w.blue, kSpec));
+}
+
+TEST(ConfiguredToFollow, PortAndOwnSlot) {
+  ServerState s = Stopped(Color::kBlue, "shut down", kC, 1);
+  EXPECT_FALSE(ConfiguredAsStandby(s));
+  s.startup = {true, "host=127.0.0.1 port=15434", SlotName(Color::kBlue), 15434};
+  EXPECT_TRUE(ConfiguredAsStandby(s));
+  EXPECT_TRUE(ConfiguredToFollow(s, kSpec, Color::kGreen));
+  EXPECT_FALSE(ConfiguredToFollow(s, kSpec, Color::kBlue));
+  s.startup.primary_slot_name = SlotName(Color::kGreen);
+  EXPECT_FALSE(ConfiguredToFollow(s, kSpec, Color::kGreen));
+}
+
+TEST(Topology, LagTimelineAndSlots) {
+  const ServerState p = Primary(Color::kBlue, 3, 0x3000800);
+  EXPECT_EQ(LagBytes(Standby(Color::kGreen, 3, 0x3000700), p), 0x100u);
+  EXPECT_EQ(LagBytes(Standby(Color::kGreen, 3, 0x3000900), p), 0u);
+  EXPECT_EQ(TimelineOf(p), 3u);
+  EXPECT_EQ(TimelineOf(Stopped(Color::kGreen, "shut down", kC, 2)), 2u);
+  EXPECT_EQ(TimelineOf(ServerState{}), 0u);
+  ServerState with_slot = p;
+  with_slot.slots = {SlotName(Color::kGreen)};
+  EXPECT_TRUE(HasSlotFor(with_slot, Color::kGreen));
+  EXPECT_FALSE(HasSlotFor(with_slot, Color::kBlue));
+  EXPECT_FALSE(HasSlotFor(p, Color::kGreen));
+}
+
+}  // namespace
+}  // namespace sy::plan
