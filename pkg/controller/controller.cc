@@ -16,7 +16,7 @@
 
 namespace sy::controller {
 
-Controller::Controller(Store& store, Reconciler& reconciler, WorkQueue& queue,
+Controller::Controller(source::Store& store, Reconciler& reconciler, WorkQueue& queue,
                        std::chrono::nanoseconds resync)
     : store_(store), reconciler_(reconciler), queue_(queue), resync_(resync) {
   store_.OnChange([this](const std::string& key) { queue_.Add(key); });

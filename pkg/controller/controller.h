@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "pkg/controller/reconciler.h"
-#include "pkg/controller/store.h"
+#include "pkg/source/store.h"
 #include "pkg/controller/workqueue.h"
 
 namespace sy::controller {
@@ -18,7 +18,7 @@ namespace sy::controller {
 class Controller {
  public:
   // Both must outlive this object. Subscribes to the store's changes.
-  Controller(Store& store, Reconciler& reconciler, WorkQueue& queue,
+  Controller(source::Store& store, Reconciler& reconciler, WorkQueue& queue,
              std::chrono::nanoseconds resync);
 
   // Serves the queue with `workers` threads until Stop(). Every stored resource is queued.
@@ -36,7 +36,7 @@ class Controller {
   void Worker();
   void Schedule(const std::string& key, const PassResult& r);
 
-  Store& store_;
+  source::Store& store_;
   Reconciler& reconciler_;
   WorkQueue& queue_;
   const std::chrono::nanoseconds resync_;

@@ -34,7 +34,7 @@ std::string StampMs(std::chrono::system_clock::time_point t) {
 }  // namespace
 
 Reconciler::Reconciler(observe::WorldObserver& observer, actuate::Actuator& actuator,
-                       Store& store, const util::Clock& clock, ReconcilerOptions options,
+                       source::Store& store, const util::Clock& clock, ReconcilerOptions options,
                        PassListener* listener)
     : observer_(observer),
       actuator_(actuator),

@@ -9,7 +9,7 @@
 
 #include "absl/status/status.h"
 #include "pkg/actuate/actuator.h"
-#include "pkg/controller/store.h"
+#include "pkg/source/store.h"
 #include "pkg/observe/observer.h"
 #include "pkg/plan/planner.h"
 #include "pkg/util/clock.h"
@@ -50,7 +50,7 @@ struct ReconcilerOptions {
 class Reconciler {
  public:
   // All references must outlive this object; `listener` may be null.
-  Reconciler(observe::WorldObserver& observer, actuate::Actuator& actuator, Store& store,
+  Reconciler(observe::WorldObserver& observer, actuate::Actuator& actuator, source::Store& store,
              const util::Clock& clock, ReconcilerOptions options,
              PassListener* listener = nullptr);
 
@@ -64,7 +64,7 @@ class Reconciler {
 
   observe::WorldObserver& observer_;
   actuate::Actuator& actuator_;
-  Store& store_;
+  source::Store& store_;
   const util::Clock& clock_;
   const ReconcilerOptions options_;
   PassListener* const listener_;

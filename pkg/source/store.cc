@@ -1,4 +1,4 @@
-#include "pkg/controller/store.h"
+#include "pkg/source/store.h"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -13,7 +13,7 @@
 #include "pkg/util/files.h"
 #include "pkg/util/status_macros.h"
 
-namespace sy::controller {
+namespace sy::source {
 namespace {
 
 std::string NewUid() {
@@ -25,14 +25,15 @@ std::string NewUid() {
   char buf[40];
   snprintf(buf, sizeof buf, "%08x-%04x-4%03x-%04x-%012llx", static_cast<uint32_t>(a >> 32),
            static_cast<uint32_t>(a >> 16) & 0xffff, static_cast<uint32_t>(a) & 0xfff,
-           static_cast<uint32_t>(b >> 48) & 0x3fff | 0x8000,
+           (static_cast<uint32_t>(b >> 48) & 0x3fff) | 0x8000,
            static_cast<unsigned long long>(b & 0xffffffffffffULL));
   return buf;
 }
 
 }  // namespace
 
-Store::Store(std::string state_dir) : dir_(std::move(state_dir)) {}
+Store::Store(std::string state_dir, const util::Clock& clock)
+    : dir_(std::move(state_dir)), clock_(clock) {}
 
 std::string Store::PathFor(const std::string& key) const {
   std::string file = key;
@@ -99,7 +100,7 @@ absl::StatusOr<api::DeploymentColor> Store::Apply(const api::DeploymentColor& in
       out.status = {};
       out.metadata.uid = NewUid();
       out.metadata.generation = 1;
-      out.metadata.creation_timestamp = in.metadata.creation_timestamp;
+      out.metadata.creation_timestamp = util::FormatRfc3339(clock_.Now());
     }
     out.status.source = source;
     out.metadata.resource_version = std::to_string(++version_);
@@ -177,4 +178,4 @@ void Store::Notify(const std::string& key) {
   if (on_change_) on_change_(key);
 }
 
-}  // namespace sy::controller
+}  // namespace sy::source

@@ -12,16 +12,18 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "pkg/api/types.h"
+#include "pkg/util/clock.h"
 
-namespace sy::controller {
+namespace sy::source {
 
 // Thread-safe. Every write bumps the object's resourceVersion (from one store-wide counter);
 // a spec or annotation change also bumps metadata.generation. Persisted writes are atomic
 // (temp file, fsync, rename): after a crash each object is the old or the new version.
 class Store {
  public:
-  // `state_dir` empty: memory only (tests). Call Load() once before use.
-  explicit Store(std::string state_dir);
+  // `state_dir` empty: memory only (tests). Call Load() once before use. `clock` (for
+  // creationTimestamp) must outlive this object.
+  Store(std::string state_dir, const util::Clock& clock);
 
   // Reads every persisted object. kInternal / kDataLoss name the file that cannot be read.
   absl::Status Load();
@@ -58,6 +60,7 @@ class Store {
   std::string PathFor(const std::string& key) const;
 
   const std::string dir_;
+  const util::Clock& clock_;
   mutable std::mutex mu_;
   std::map<std::string, api::DeploymentColor> objects_;
   std::map<std::string, std::string> invalid_;
@@ -65,4 +68,4 @@ class Store {
   std::function<void(const std::string&)> on_change_;
 };
 
-}  // namespace sy::controller
+}  // namespace sy::source
