@@ -1,16 +1,5 @@
 #include "pkg/observe/http_get.h"
 
-// Debian's libcpp-httplib.so is built with these; the header's class layouts depend on them,
-// so they must be set wherever the header is included (pkg-config cpp-httplib sets them).
-#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
-#define CPPHTTPLIB_OPENSSL_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_ZLIB_SUPPORT
-#define CPPHTTPLIB_ZLIB_SUPPORT
-#endif
-#ifndef CPPHTTPLIB_BROTLI_SUPPORT
-#define CPPHTTPLIB_BROTLI_SUPPORT
-#endif
 #include <httplib.h>
 
 #include "absl/strings/match.h"
