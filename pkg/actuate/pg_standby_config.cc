@@ -1,0 +1,116 @@
+#include "pkg/actuate/pg_standby_config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "pkg/observe/pg_auto_conf.h"
+#include "pkg/observe/pg_datadir.h"
+#include "pkg/util/files.h"
+#include "pkg/util/status_macros.h"
+
+namespace sy::actuate {
+namespace {
+
+// Like util::WriteFileAtomically, and the file is given to uid:gid before it replaces `path`.
+absl::Status WriteOwnedFileAtomically(const std::string& path, const std::string& content,
+                                      mode_t mode, uid_t uid, gid_t gid) {
+  const std::string tmp = path + ".switchyard-tmp";
+  SY_RETURN_IF_ERROR(util::WriteFileAtomically(tmp, content, mode));
+  if (::chown(tmp.c_str(), uid, gid) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return util::ErrnoStatus(err, "replacing " + path);
+  }
+  return SyncDirectory(path.substr(0, path.rfind('/')));
+}
+
+
+std::string Conninfo(const api::DeploymentColorSpec& spec, api::Color source,
+                     std::string_view application_name) {
+  const api::DatabaseRef& db = spec.color(source).database;
+  std::string s = absl::StrCat("host=", observe::QuoteConninfoValue(db.host), " port=", db.port,
+                               " user=", observe::QuoteConninfoValue(spec.database.replication_user));
+  if (!application_name.empty()) {
+    absl::StrAppend(&s, " application_name=", observe::QuoteConninfoValue(application_name));
+  }
+  if (!spec.database.password_file.empty()) {
+    absl::StrAppend(&s, " passfile=", observe::QuoteConninfoValue(spec.database.password_file));
+  }
+  return s;
+}
+
+}  // namespace
+
+absl::Status SyncDirectory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return util::ErrnoStatus(errno, "opening " + dir);
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  return rc == 0 ? absl::OkStatus() : util::ErrnoStatus(err, "syncing " + dir);
+}
+
+std::string StandbyConninfo(const api::DeploymentColorSpec& spec, api::Color target,
+                            api::Color source) {
+  return Conninfo(spec, source, api::ColorName(target));
+}
+
+std::string ReplicationConninfo(const api::DeploymentColorSpec& spec, api::Color source) {
+  return Conninfo(spec, source, "");
+}
+
+absl::Status ConfigureStandbyDirectory(const std::string& data_directory,
+                                       const std::string& primary_conninfo,
+                                       const std::string& slot_name) {
+  if (!observe::HoldsCluster(data_directory)) {
+    return absl::FailedPreconditionError(data_directory + " holds no PostgreSQL cluster");
+  }
+  struct stat dir_st;
+  if (::stat(data_directory.c_str(), &dir_st) != 0) {
+    return util::ErrnoStatus(errno, "reading " + data_directory);
+  }
+  const std::string conf_path = data_directory + "/postgresql.auto.conf";
+  std::string conf;
+  mode_t mode = 0600;
+  if (absl::StatusOr<std::string> read = util::ReadFile(conf_path); read.ok()) {
+    conf = std::move(*read);
+    struct stat st;
+    if (::stat(conf_path.c_str(), &st) == 0) mode = st.st_mode & 07777;
+  } else if (!absl::IsNotFound(read.status())) {
+    return read.status();
+  }
+  const std::string rewritten = observe::RewriteConfig(
+      conf, {{"primary_conninfo", primary_conninfo}, {"primary_slot_name", slot_name}});
+  if (rewritten != conf) {
+    SY_RETURN_IF_ERROR(
+        WriteOwnedFileAtomically(conf_path, rewritten, mode, dir_st.st_uid, dir_st.st_gid));
+  }
+
+  const std::string signal = data_directory + "/standby.signal";
+  if (!util::PathExists(signal)) {
+    const int fd = ::open(signal.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return util::ErrnoStatus(errno, "creating " + signal);
+    const bool ok = ::fchown(fd, dir_st.st_uid, dir_st.st_gid) == 0 && ::fsync(fd) == 0;
+    const int err = errno;
+    ::close(fd);
+    if (!ok) return util::ErrnoStatus(err, "creating " + signal);
+    SY_RETURN_IF_ERROR(SyncDirectory(data_directory));
+  }
+
+  const std::vector<std::string> slots = observe::ReadLocalSlots(data_directory);
+  for (const std::string& slot : slots) {
+    const std::string path = data_directory + "/pg_replslot/" + slot;
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+    if (ec) return util::ErrnoStatus(ec.value(), "removing stale slot " + path);
+  }
+  if (!slots.empty()) SY_RETURN_IF_ERROR(SyncDirectory(data_directory + "/pg_replslot"));
+  return absl::OkStatus();
+}
+
+}  // namespace sy::actuate

@@ -1,0 +1,137 @@
+#include "pkg/observe/pg_connections.h"
+
+#include <exception>
+#include <pqxx/pqxx>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "pkg/observe/pg_auto_conf.h"
+
+namespace sy::observe {
+
+struct PgConnections::Slot {
+  std::mutex mu;
+  std::unique_ptr<pqxx::connection> conn;  // guarded by mu
+  std::string conninfo;                    // what `conn` was opened with; guarded by mu
+};
+
+namespace {
+
+// libpq's messages end with a newline and sometimes repeat "FATAL:  "; keep one line.
+std::string Short(const char* what) {
+  std::string s(what);
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  for (char& c : s) {
+    if (c == '\n') c = ' ';
+  }
+  return s;
+}
+
+absl::Status FromSqlState(const std::string& state, const std::string& msg) {
+  if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P") || state == "53300") {
+    return absl::UnavailableError(msg);
+  }
+  if (absl::StartsWith(state, "55") || state == "25006") {
+    return absl::FailedPreconditionError(msg);
+  }
+  if (state == "42501" || absl::StartsWith(state, "28")) return absl::PermissionDeniedError(msg);
+  if (state == "42710") return absl::AlreadyExistsError(msg);
+  if (absl::StartsWith(state, "42") || absl::StartsWith(state, "22")) {
+    return absl::InvalidArgumentError(msg);
+  }
+  return absl::InternalError(msg);
+}
+
+std::vector<PgRow> ToRows(const pqxx::result& r) {
+  std::vector<PgRow> rows;
+  rows.reserve(r.size());
+  for (const auto& row : r) {
+    PgRow out;
+    out.reserve(row.size());
+    for (const auto& f : row) {
+      if (f.is_null()) {
+        out.emplace_back(std::nullopt);
+      } else {
+        out.emplace_back(std::string(f.c_str(), f.size()));
+      }
+    }
+    rows.push_back(std::move(out));
+  }
+  return rows;
+}
+
+}  // namespace
+
+std::string PgEndpoint::Address() const { return absl::StrCat(host, ":", port); }
+
+std::string PgEndpoint::Conninfo() const {
+  std::string s = absl::StrCat("host=", QuoteConninfoValue(host), " port=", port,
+                               " user=", QuoteConninfoValue(user),
+                               " dbname=postgres connect_timeout=2 application_name=switchyard");
+  if (!password_file.empty()) absl::StrAppend(&s, " passfile=", QuoteConninfoValue(password_file));
+  return s;
+}
+
+PgEndpoint EndpointFor(const api::DeploymentColorSpec& spec, api::Color color) {
+  const api::DatabaseRef& db = spec.color(color).database;
+  return PgEndpoint{db.host, db.port, spec.database.user, spec.database.password_file};
+}
+
+PgConnections::PgConnections() = default;
+PgConnections::~PgConnections() = default;
+
+std::shared_ptr<PgConnections::Slot> PgConnections::SlotFor(const std::string& address) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::shared_ptr<Slot>& slot = slots_[address];
+  if (!slot) slot = std::make_shared<Slot>();
+  return slot;
+}
+
+void PgConnections::Drop(const PgEndpoint& ep) {
+  std::shared_ptr<Slot> slot = SlotFor(ep.Address());
+  std::lock_guard<std::mutex> lock(slot->mu);
+  slot->conn.reset();
+}
+
+absl::StatusOr<std::vector<PgRow>> PgConnections::Query(const PgEndpoint& ep,
+                                                        const std::string& sql,
+                                                        const std::vector<std::string>& params) {
+  std::shared_ptr<Slot> slot = SlotFor(ep.Address());
+  std::lock_guard<std::mutex> lock(slot->mu);
+  const std::string conninfo = ep.Conninfo();
+  if (slot->conn && (slot->conninfo != conninfo || !slot->conn->is_open())) slot->conn.reset();
+  for (int attempt = 0;; ++attempt) {
+    const bool reused = slot->conn != nullptr;
+    std::string stage = "querying";
+    try {
+      if (!slot->conn) {
+        stage = "connecting to";
+        slot->conn = std::make_unique<pqxx::connection>(conninfo);
+        slot->conninfo = conninfo;
+        stage = "querying";
+      }
+      pqxx::nontransaction tx(*slot->conn);
+      pqxx::result r = params.empty()
+                           ? tx.exec(sql)
+                           : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
+      return ToRows(r);
+    } catch (const pqxx::broken_connection& e) {
+      slot->conn.reset();
+      if (reused && attempt == 0) continue;  // went stale between calls: one fresh try
+      return absl::UnavailableError(absl::StrCat(stage, " ", ep.Address(), ": ", Short(e.what())));
+    } catch (const pqxx::sql_error& e) {
+      const std::string msg = absl::StrCat(ep.Address(), ": ", Short(e.what()), " (SQLSTATE ",
+                                           e.sqlstate(), ")");
+      absl::Status status = FromSqlState(e.sqlstate(), msg);
+      if (!absl::IsUnavailable(status) && slot->conn->is_open()) return status;
+      slot->conn.reset();  // e.g. 57P01: terminated by a shutdown since the last call
+      if (reused && attempt == 0) continue;
+      return absl::UnavailableError(msg);
+    } catch (const std::exception& e) {
+      slot->conn.reset();
+      return absl::InternalError(absl::StrCat(stage, " ", ep.Address(), ": ", Short(e.what())));
+    }
+  }
+}
+
+}  // namespace sy::observe

@@ -1,0 +1,107 @@
+#include "pkg/observe/pg_datadir.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "pkg/observe/pg_auto_conf.h"
+#include "pkg/observe/pg_controldata.h"
+#include "pkg/observe/process.h"
+#include "pkg/util/files.h"
+#include "pkg/util/status_macros.h"
+
+namespace sy::observe {
+
+bool HoldsCluster(const std::string& data_directory) {
+  return util::PathExists(data_directory + "/PG_VERSION") &&
+         util::PathExists(data_directory + "/global/pg_control");
+}
+
+std::optional<int> ReadPostmasterPid(const std::string& data_directory) {
+  absl::StatusOr<std::string> content = util::ReadFile(data_directory + "/postmaster.pid");
+  if (!content.ok()) return std::nullopt;
+  const std::string first = content->substr(0, content->find('\n'));
+  int pid = 0;
+  // A standalone backend writes its pid negated.
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(first), &pid) || pid == 0) {
+    return std::nullopt;
+  }
+  return pid < 0 ? -pid : pid;
+}
+
+bool PostmasterAlive(const std::string& data_directory) {
+  const std::optional<int> pid = ReadPostmasterPid(data_directory);
+  if (!pid || !ProcessAlive(*pid)) return false;
+  // The pid of a server that crashed may since belong to anything; a postmaster's command
+  // line is the postgres binary's ("/usr/lib/postgresql/15/bin/postgres -D ...").
+  const std::optional<std::string> cmdline = ProcessCommandLine(*pid);
+  return !cmdline.has_value() || absl::StrContains(*cmdline, "postgres") ||
+         absl::StrContains(*cmdline, "postmaster");
+}
+
+StartupConfig ReadStartupConfig(const std::string& data_directory) {
+  StartupConfig c;
+  c.standby_signal = util::PathExists(data_directory + "/standby.signal");
+  absl::StatusOr<std::string> conf = util::ReadFile(data_directory + "/postgresql.auto.conf");
+  if (!conf.ok()) return c;
+  c.primary_conninfo = ConfigValue(*conf, "primary_conninfo").value_or("");
+  c.primary_slot_name = ConfigValue(*conf, "primary_slot_name").value_or("");
+  c.primary_port = ConninfoPort(c.primary_conninfo);
+  return c;
+}
+
+std::vector<std::string> ReadLocalSlots(const std::string& data_directory) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(data_directory + "/pg_replslot", ec)) {
+    const std::string name = e.path().filename().string();
+    std::error_code dir_ec;
+    if (e.is_directory(dir_ec) && !absl::EndsWith(name, ".tmp") && name[0] != '.') {
+      out.push_back(name);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+absl::StatusOr<std::vector<TimelineFork>> ReadTimelineHistory(const std::string& data_directory,
+                                                              uint32_t tli) {
+  if (tli <= 1) return std::vector<TimelineFork>{};
+  const std::string path = data_directory + "/pg_wal/" + TimelineHistoryFileName(tli);
+  absl::StatusOr<std::string> content = util::ReadFile(path);
+  if (absl::IsNotFound(content.status())) return std::vector<TimelineFork>{};
+  if (!content.ok()) return content.status();
+  absl::StatusOr<std::vector<TimelineFork>> history = ParseTimelineHistory(*content);
+  if (!history.ok()) return util::Annotate(history.status(), path);
+  return history;
+}
+
+absl::StatusOr<ControlData> RunControlData(actuate::CommandRunner& runner,
+                                           const std::string& bin_directory,
+                                           const std::string& data_directory) {
+  const std::string program = bin_directory + "/pg_controldata";
+  if (::access(program.c_str(), X_OK) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        program, " is missing or not executable: set spec.database.binDirectory to the "
+                 "directory of the PostgreSQL server binaries"));
+  }
+  actuate::Command cmd;
+  // Through env so that the labels are English whatever the locale (they are translated).
+  cmd.argv = {"env", "LC_ALL=C", program, "-D", data_directory};
+  cmd.timeout = std::chrono::seconds(10);
+  SY_ASSIGN_OR_RETURN(const actuate::CommandResult r, runner.Run(cmd));
+  if (r.exit_code != 0) {
+    return absl::InternalError(absl::StrCat(program, " -D ", data_directory, " exited with ",
+                                            r.exit_code, ": ", r.output.substr(0, 500)));
+  }
+  absl::StatusOr<ControlData> control = ParseControlData(r.output);
+  if (!control.ok()) return util::Annotate(control.status(), program);
+  return control;
+}
+
+}  // namespace sy::observe

@@ -1,0 +1,129 @@
+#include "pkg/observe/pqxx_postgres_observer.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "pkg/observe/pg_datadir.h"
+#include "pkg/util/log.h"
+#include "pkg/util/status_macros.h"
+
+namespace sy::observe {
+namespace {
+
+// One round trip: a 'node' row, then one row per replication peer, WAL receiver and
+// physical slot. Functions that fail in recovery (or outside it) sit behind CASE, which
+// evaluates only the branch it takes.
+constexpr char kObserveSql[] = R"sql(
+WITH n AS (SELECT pg_is_in_recovery() AS rec)
+SELECT 'node' AS kind, n.rec::text,
+  (SELECT system_identifier::text FROM pg_control_system()),
+  CASE WHEN n.rec THEN NULL ELSE substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END,
+  CASE WHEN n.rec THEN coalesce(
+    (SELECT received_tli::text FROM pg_stat_wal_receiver WHERE received_tli > 0),
+    (SELECT timeline_id::text FROM pg_control_checkpoint())) END,
+  CASE WHEN n.rec THEN NULL ELSE pg_current_wal_lsn()::text END,
+  CASE WHEN n.rec THEN pg_last_wal_receive_lsn()::text END,
+  CASE WHEN n.rec THEN pg_last_wal_replay_lsn()::text END,
+  CASE WHEN n.rec THEN (pg_get_wal_replay_pause_state() <> 'not paused')::text END
+FROM n
+UNION ALL
+SELECT 'peer', application_name, state, replay_lsn::text, NULL, NULL, NULL, NULL, NULL
+FROM pg_stat_replication
+UNION ALL
+SELECT 'receiver', status, sender_host, sender_port::text, slot_name, NULL, NULL, NULL, NULL
+FROM pg_stat_wal_receiver
+UNION ALL
+SELECT 'slot', slot_name::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM pg_replication_slots WHERE slot_type = 'physical'
+)sql";
+
+std::string Text(const PgRow& row, size_t i) {
+  return i < row.size() && row[i].has_value() ? *row[i] : std::string();
+}
+
+Lsn LsnAt(const PgRow& row, size_t i) { return ParseLsn(Text(row, i)).value_or(0); }
+
+absl::Status FillFromServer(const std::vector<PgRow>& rows, ServerState* s) {
+  bool node = false;
+  for (const PgRow& row : rows) {
+    const std::string kind = Text(row, 0);
+    if (kind == "node") {
+      node = true;
+      s->in_recovery = Text(row, 1) == "true";
+      if (!absl::SimpleAtoi(Text(row, 2), &s->system_identifier)) {
+        return absl::InternalError("unexpected system_identifier '" + Text(row, 2) + "'");
+      }
+      const bool ok = s->in_recovery ? absl::SimpleAtoi(Text(row, 4), &s->timeline)
+                                     : absl::SimpleHexAtoi(Text(row, 3), &s->timeline);
+      if (!ok) return absl::InternalError("unexpected timeline in the observation query");
+      s->current_lsn = LsnAt(row, 5);
+      s->receive_lsn = LsnAt(row, 6);
+      s->replay_lsn = LsnAt(row, 7);
+      s->replay_paused = Text(row, 8) == "true";
+    } else if (kind == "peer") {
+      s->replication.push_back(ReplicationPeer{Text(row, 1), Text(row, 2), LsnAt(row, 3)});
+    } else if (kind == "receiver") {
+      WalReceiver r{Text(row, 1), Text(row, 2), 0, Text(row, 4)};
+      (void)absl::SimpleAtoi(Text(row, 3), &r.sender_port);
+      s->receiver = r;
+    } else if (kind == "slot") {
+      s->slots.push_back(Text(row, 1));
+    }
+  }
+  if (!node) return absl::InternalError("the observation query returned no node row");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ServerState> PqxxPostgresObserver::Observe(const api::DeploymentColorSpec& spec,
+                                                          api::Color color) {
+  const std::string& dir = spec.color(color).database.data_directory;
+  const PgEndpoint ep = EndpointFor(spec, color);
+  const std::string context =
+      "observing " + std::string(api::ColorName(color)) + " (" + ep.Address() + ")";
+  ServerState s;
+  s.color = color;
+  s.data_directory_exists = HoldsCluster(dir);
+  s.postmaster_pid = ReadPostmasterPid(dir).has_value();
+  s.postmaster_alive = s.postmaster_pid && PostmasterAlive(dir);
+  if (s.data_directory_exists) {
+    absl::StatusOr<ControlData> control =
+        RunControlData(runner_, spec.database.bin_directory, dir);
+    if (absl::IsFailedPrecondition(control.status())) {
+      return util::Annotate(control.status(), context);
+    }
+    if (control.ok()) {
+      s.control = *control;
+    } else {
+      // E.g. a torn read of pg_control while the server writes it: data, not a failure.
+      log::Warn("pg_controldata failed", {{"color", std::string(api::ColorName(color))},
+                                          {"error", std::string(control.status().message())}});
+    }
+    s.startup = ReadStartupConfig(dir);
+    s.local_slots = ReadLocalSlots(dir);
+  }
+
+  absl::StatusOr<std::vector<PgRow>> rows = connections_.Query(ep, kObserveSql);
+  if (rows.ok()) {
+    s.reachable = true;
+    SY_RETURN_IF_ERROR(util::Annotate(FillFromServer(*rows, &s), context));
+  } else if (absl::IsUnavailable(rows.status())) {
+    s.error = std::string(rows.status().message());
+  } else {
+    return util::Annotate(rows.status(), context);
+  }
+
+  const uint32_t tli = s.reachable ? s.timeline : (s.control ? s.control->checkpoint_timeline : 0);
+  if (s.data_directory_exists && tli > 1) {
+    absl::StatusOr<std::vector<TimelineFork>> history = ReadTimelineHistory(dir, tli);
+    if (history.ok()) {
+      s.history = std::move(*history);
+    } else {
+      log::Warn("unreadable timeline history", {{"color", std::string(api::ColorName(color))},
+                                                {"error", std::string(history.status().message())}});
+    }
+  }
+  return s;
+}
+
+}  // namespace sy::observe

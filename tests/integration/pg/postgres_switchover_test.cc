@@ -1,0 +1,331 @@
+// The PostgreSQL actuator and observer against real PostgreSQL 15 servers: the clean
+// switchover of design note §3 in both directions with its invariants, the pg_rewind and
+// pg_basebackup rejoins, and idempotence of every step.
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "pkg/actuate/command_runner.h"
+#include "pkg/actuate/postgres_actuator.h"
+#include "pkg/observe/pg_connections.h"
+#include "pkg/observe/pqxx_postgres_observer.h"
+#include "pkg/plan/step.h"
+#include "pkg/util/clock.h"
+#include "pkg/util/files.h"
+#include "tests/integration/pg/mini_postgres.h"
+
+namespace sy {
+namespace {
+
+using api::Color;
+using observe::ServerState;
+using std::chrono::milliseconds;
+
+#define ASSERT_OK(expr)                   \
+  do {                                    \
+    const absl::Status sy_status_ = (expr); \
+    ASSERT_TRUE(sy_status_.ok()) << sy_status_; \
+  } while (false)
+
+constexpr Color kBlue = Color::kBlue;
+constexpr Color kGreen = Color::kGreen;
+
+class PostgresSwitchoverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<testing::MiniPostgres>> mp = testing::MiniPostgres::Create();
+    ASSERT_TRUE(mp.ok()) << mp.status();
+    pg_ = std::move(*mp);
+    spec_ = pg_->spec();
+    // Blue the primary; green cloned from it by the actuator's own bootstrap path.
+    ASSERT_OK(actuator_.Start(spec_, kBlue));
+    ASSERT_OK(Exec(kBlue, testing::MiniPostgres::kCreateRolesSql));
+    ASSERT_OK(Exec(kBlue, "CREATE TABLE orders (id int PRIMARY KEY, color text)"));
+    ASSERT_OK(actuator_.CreateSlot(spec_, kGreen, kBlue));
+    ASSERT_OK(actuator_.Basebackup(spec_, kGreen, kBlue));
+    ASSERT_OK(actuator_.Start(spec_, kGreen));
+    ASSERT_NO_FATAL_FAILURE(WaitStreaming(kGreen, kBlue));
+  }
+
+  absl::Status Exec(Color c, const std::string& sql) {
+    return connections_.Query(observe::EndpointFor(spec_, c), sql).status();
+  }
+
+  int64_t Count(Color c) {
+    absl::StatusOr<std::vector<observe::PgRow>> rows =
+        connections_.Query(observe::EndpointFor(spec_, c), "SELECT count(*) FROM orders");
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    return rows.ok() ? std::stoll(rows->at(0).at(0).value()) : -1;
+  }
+
+  absl::Status Insert(Color c, int from, int to) {
+    return Exec(c, "INSERT INTO orders SELECT g, '" + std::string(api::ColorName(c)) +
+                       "' FROM generate_series(" + std::to_string(from) + ", " +
+                       std::to_string(to) + ") g");
+  }
+
+  ServerState Observe(Color c) {
+    absl::StatusOr<ServerState> s = observer_.Observe(spec_, c);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *s : ServerState{};
+  }
+
+  // Polls (bounded) until `primary`'s pg_stat_replication shows `standby` streaming.
+  void WaitStreaming(Color standby, Color primary) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    ServerState p;
+    while (std::chrono::steady_clock::now() < deadline) {  // poll
+      p = Observe(primary);
+      for (const auto& peer : p.replication) {
+        if (peer.application_name == api::ColorName(standby) && peer.state == "streaming") {
+          return;
+        }
+      }
+      clock_.SleepFor(milliseconds(10));
+    }
+    FAIL() << api::ColorName(standby) << " never streamed from " << api::ColorName(primary)
+           << "; peers seen: " << p.replication.size();
+  }
+
+  template <typename F>
+  int64_t TimeMs(F f) {
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start)
+        .count();
+  }
+
+  // The clean switchover of design note §3 from `from` to `to`, asserting each invariant on
+  // the real servers; the rows inserted before it must all be on the new primary.
+  void Switchover(Color from, Color to, int64_t rows_before) {
+    const ServerState old_primary = Observe(from);
+    const ServerState standby = Observe(to);
+    ASSERT_TRUE(old_primary.RunningPrimary());
+    ASSERT_TRUE(standby.RunningStandby());
+    ASSERT_TRUE(standby.receiver.has_value());
+    EXPECT_EQ(standby.receiver->status, "streaming");
+    EXPECT_EQ(standby.system_identifier, old_primary.system_identifier);
+    const uint32_t tli = old_primary.timeline;
+
+    const int64_t fence_ms = TimeMs([&] { ASSERT_OK(actuator_.Fence(spec_, from)); });
+    const ServerState fenced = Observe(from);
+    ASSERT_TRUE(fenced.Stopped());
+    EXPECT_FALSE(fenced.postmaster_pid);
+    EXPECT_FALSE(fenced.error.empty());
+    ASSERT_TRUE(fenced.control.has_value());
+    EXPECT_EQ(fenced.control->cluster_state, "shut down");
+    EXPECT_EQ(fenced.control->checkpoint_timeline, tli);
+    const observe::Lsn checkpoint = fenced.control->checkpoint_lsn;
+
+    // FIELD-NOTES #5: the connected standby got the shutdown checkpoint before the old
+    // primary exited; replay follows within moments.
+    ServerState s;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    do {  // poll
+      s = Observe(to);
+    } while (s.replay_lsn <= checkpoint && std::chrono::steady_clock::now() < deadline &&
+             (clock_.SleepFor(milliseconds(2)), true));
+    ASSERT_GT(s.replay_lsn, checkpoint) << observe::FormatLsn(s.replay_lsn) << " vs "
+                                        << observe::FormatLsn(checkpoint);
+    EXPECT_GE(s.receive_lsn, s.replay_lsn);
+
+    const int64_t promote_ms = TimeMs([&] { ASSERT_OK(actuator_.Promote(spec_, to)); });
+    const ServerState promoted = Observe(to);
+    ASSERT_TRUE(promoted.RunningPrimary());
+    EXPECT_EQ(promoted.timeline, tli + 1);
+    ASSERT_TRUE(promoted.control.has_value());
+    EXPECT_EQ(promoted.control->checkpoint_timeline, tli + 1);  // the promote step checkpointed
+    ASSERT_FALSE(promoted.history.empty());
+    EXPECT_EQ(promoted.history.back().timeline, tli);
+    // The new timeline forks right after the old primary's shutdown checkpoint record.
+    EXPECT_GT(promoted.history.back().switchpoint, checkpoint);
+    EXPECT_EQ(promoted.history.back().switchpoint, s.replay_lsn);
+    EXPECT_EQ(Count(to), rows_before);  // no acknowledged commit lost
+
+    // Rejoin without copying: slot, configuration, start.
+    ASSERT_OK(actuator_.CreateSlot(spec_, from, to));
+    ASSERT_OK(actuator_.ConfigureStandby(spec_, from, to));
+    const ServerState configured = Observe(from);
+    EXPECT_TRUE(configured.startup.standby_signal);
+    EXPECT_EQ(configured.startup.primary_port, spec_.color(to).database.port);
+    EXPECT_EQ(configured.startup.primary_slot_name, plan::SlotName(from));
+    EXPECT_TRUE(configured.local_slots.empty());  // the old primary's slot for `to` is gone
+    const int64_t start_ms = TimeMs([&] { ASSERT_OK(actuator_.Start(spec_, from)); });
+    ASSERT_NO_FATAL_FAILURE(WaitStreaming(from, to));
+    const ServerState rejoined = Observe(from);
+    EXPECT_TRUE(rejoined.RunningStandby());
+    ASSERT_TRUE(rejoined.receiver.has_value());
+    EXPECT_EQ(rejoined.receiver->sender_port, spec_.color(to).database.port);
+    EXPECT_EQ(rejoined.receiver->slot_name, plan::SlotName(from));
+    EXPECT_EQ(rejoined.timeline, tli + 1);
+    EXPECT_EQ(rejoined.system_identifier, promoted.system_identifier);
+    const ServerState primary = Observe(to);
+    EXPECT_EQ(primary.slots, std::vector<std::string>{plan::SlotName(from)});
+
+    std::cout << "switchover " << api::ColorName(from) << " -> " << api::ColorName(to)
+              << ": fence " << fence_ms << " ms, promote " << promote_ms << " ms, start "
+              << start_ms << " ms\n";
+    RecordProperty("fence_ms_to_" + std::string(api::ColorName(to)), fence_ms);
+    RecordProperty("promote_ms_to_" + std::string(api::ColorName(to)), promote_ms);
+    RecordProperty("start_ms_to_" + std::string(api::ColorName(to)), start_ms);
+  }
+
+  std::unique_ptr<testing::MiniPostgres> pg_;
+  api::DeploymentColorSpec spec_;
+  util::RealClock clock_;
+  actuate::ExecCommandRunner runner_;
+  observe::PgConnections connections_;
+  observe::PqxxPostgresObserver observer_{connections_, runner_};
+  actuate::PostgresActuator actuator_{connections_, runner_, clock_};
+};
+
+TEST_F(PostgresSwitchoverTest, CleanSwitchoverBothWays) {
+  const ServerState blue = Observe(kBlue);
+  const ServerState green = Observe(kGreen);
+  ASSERT_TRUE(blue.RunningPrimary());
+  ASSERT_TRUE(green.RunningStandby());
+  EXPECT_EQ(blue.system_identifier, green.system_identifier);
+  EXPECT_EQ(blue.timeline, 1u);
+  EXPECT_TRUE(blue.history.empty());
+  EXPECT_EQ(green.startup.primary_port, spec_.blue.database.port);
+  EXPECT_FALSE(green.replay_paused);
+
+  ASSERT_OK(Insert(kBlue, 1, 500));
+  ASSERT_NO_FATAL_FAILURE(Switchover(kBlue, kGreen, 500));
+  ASSERT_OK(Insert(kGreen, 501, 800));
+  ASSERT_NO_FATAL_FAILURE(Switchover(kGreen, kBlue, 800));
+  EXPECT_EQ(Observe(kBlue).timeline, 3u);
+  EXPECT_EQ(Observe(kBlue).history.size(), 2u);
+}
+
+TEST_F(PostgresSwitchoverTest, RewindRejoinsADivergedOldPrimary) {
+  ASSERT_OK(Insert(kBlue, 1, 100));
+  ASSERT_NO_FATAL_FAILURE(WaitStreaming(kGreen, kBlue));
+  // Split brain made by hand: green promoted while blue still runs, both written.
+  ASSERT_OK(actuator_.Promote(spec_, kGreen));
+  ASSERT_OK(Insert(kGreen, 101, 150));
+  ASSERT_OK(Insert(kBlue, 1001, 1010));  // diverged writes, to be discarded
+  ASSERT_OK(actuator_.Stop(spec_, kBlue));
+
+  ASSERT_OK(actuator_.CreateSlot(spec_, kBlue, kGreen));
+  actuate::StepOutcome outcome;
+  api::DeploymentColor dc;
+  dc.metadata.name = "shop";
+  dc.spec = spec_;
+  ASSERT_OK(actuator_.Run(dc, {plan::StepKind::kRewind, kBlue, kGreen}, &outcome));
+  EXPECT_NE(outcome.detail.find("rewound blue from green"), std::string::npos) << outcome.detail;
+  ASSERT_OK(actuator_.Start(spec_, kBlue));
+  ASSERT_NO_FATAL_FAILURE(WaitStreaming(kBlue, kGreen));
+  const ServerState blue = Observe(kBlue);
+  EXPECT_TRUE(blue.RunningStandby());
+  EXPECT_EQ(blue.timeline, 2u);
+  // Poll until blue replayed what green has; the diverged rows are gone.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (Count(kBlue) != 150 && std::chrono::steady_clock::now() < deadline) {  // poll
+    clock_.SleepFor(milliseconds(5));
+  }
+  EXPECT_EQ(Count(kBlue), 150);
+}
+
+TEST_F(PostgresSwitchoverTest, BasebackupReplacesALostOrBrokenStandby) {
+  ASSERT_OK(Insert(kBlue, 1, 100));
+  const std::string& green = spec_.green.database.data_directory;
+
+  // Over an existing (stopped) directory: copied aside, swapped in, old one removed.
+  ASSERT_OK(actuator_.Stop(spec_, kGreen));
+  ASSERT_OK(actuator_.Basebackup(spec_, kGreen, kBlue));
+  EXPECT_FALSE(util::PathExists(green + ".old"));
+  EXPECT_FALSE(util::PathExists(green + ".new"));
+  ASSERT_OK(actuator_.Start(spec_, kGreen));
+  ASSERT_NO_FATAL_FAILURE(WaitStreaming(kGreen, kBlue));
+
+  // Lost entirely, with a leftover half copy from a crashed attempt.
+  ASSERT_OK(actuator_.Stop(spec_, kGreen));
+  std::filesystem::remove_all(green);
+  std::filesystem::create_directories(green + ".new/base");
+  const ServerState lost = Observe(kGreen);
+  EXPECT_FALSE(lost.data_directory_exists);
+  EXPECT_FALSE(lost.control.has_value());
+  ASSERT_OK(actuator_.Basebackup(spec_, kGreen, kBlue));
+  EXPECT_FALSE(util::PathExists(green + ".new"));
+  ASSERT_OK(actuator_.Start(spec_, kGreen));
+  ASSERT_NO_FATAL_FAILURE(WaitStreaming(kGreen, kBlue));
+  EXPECT_EQ(Count(kGreen), 100);
+
+  // A crash between the swap's two renames: <dir>.old and a complete <dir>.new.
+  ASSERT_OK(actuator_.Stop(spec_, kGreen));
+  actuate::Command copy;
+  copy.argv = {"cp", "-a", green, green + ".new"};
+  copy.run_as = "postgres";
+  absl::StatusOr<actuate::CommandResult> copied = runner_.Run(copy);
+  ASSERT_TRUE(copied.ok() && copied->exit_code == 0) << copied.status();
+  std::filesystem::rename(green, green + ".old");
+  ASSERT_OK(actuator_.Basebackup(spec_, kGreen, kBlue));
+  EXPECT_FALSE(util::PathExists(green + ".old"));
+  EXPECT_FALSE(util::PathExists(green + ".new"));
+  ASSERT_OK(actuator_.Start(spec_, kGreen));
+  ASSERT_NO_FATAL_FAILURE(WaitStreaming(kGreen, kBlue));
+}
+
+TEST_F(PostgresSwitchoverTest, EveryStepIsIdempotentAndChecksItsPrecondition) {
+  ASSERT_OK(Insert(kBlue, 1, 10));
+  // Wrong targets are refused, not acted on.
+  EXPECT_EQ(actuator_.Fence(spec_, kGreen).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(actuator_.ConfigureStandby(spec_, kGreen, kBlue).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(actuator_.CreateSlot(spec_, kBlue, kGreen).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Observe(kGreen).RunningStandby());
+
+  ASSERT_OK(actuator_.Start(spec_, kGreen));  // running already
+  ASSERT_OK(actuator_.CreateSlot(spec_, kGreen, kBlue));  // exists already
+  ASSERT_OK(actuator_.Fence(spec_, kBlue));
+  ASSERT_OK(actuator_.Fence(spec_, kBlue));
+  ASSERT_OK(actuator_.Stop(spec_, kBlue));
+  EXPECT_EQ(actuator_.Promote(spec_, kBlue).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_OK(actuator_.Promote(spec_, kGreen));
+  ASSERT_OK(actuator_.Promote(spec_, kGreen));
+  ASSERT_OK(actuator_.CreateSlot(spec_, kBlue, kGreen));
+  ASSERT_OK(actuator_.CreateSlot(spec_, kBlue, kGreen));
+  ASSERT_OK(actuator_.ConfigureStandby(spec_, kBlue, kGreen));
+  const std::string conf = spec_.blue.database.data_directory + "/postgresql.auto.conf";
+  const std::string first = util::ReadFile(conf).value();
+  ASSERT_OK(actuator_.ConfigureStandby(spec_, kBlue, kGreen));
+  EXPECT_EQ(util::ReadFile(conf).value(), first);
+  EXPECT_NE(first.find("primary_conninfo = 'host=127.0.0.1 port=" +
+                       std::to_string(spec_.green.database.port) +
+                       " user=replicator application_name=blue'\n"),
+            std::string::npos)
+      << first;
+  ASSERT_OK(actuator_.Start(spec_, kBlue));
+  ASSERT_OK(actuator_.Start(spec_, kBlue));
+  ASSERT_NO_FATAL_FAILURE(WaitStreaming(kBlue, kGreen));
+  ASSERT_OK(actuator_.Stop(spec_, kBlue));
+  ASSERT_OK(actuator_.Stop(spec_, kBlue));
+  const ServerState stopped = Observe(kBlue);
+  EXPECT_TRUE(stopped.Stopped());
+  ASSERT_TRUE(stopped.control.has_value());
+  EXPECT_EQ(stopped.control->cluster_state, "shut down in recovery");
+}
+
+TEST_F(PostgresSwitchoverTest, MisconfigurationIsReportedNotMistakenForDowntime) {
+  api::DeploymentColorSpec bad = spec_;
+  bad.database.bin_directory = "/nonexistent/bin";
+  absl::StatusOr<ServerState> s = observer_.Observe(bad, kBlue);
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.status().message().find("/nonexistent/bin/pg_controldata"), std::string::npos);
+
+  // Another server answering on green's port: Start refuses to take it for green.
+  ASSERT_OK(actuator_.Stop(spec_, kGreen));
+  api::DeploymentColorSpec squatted = spec_;
+  squatted.green.database.port = spec_.blue.database.port;
+  const absl::Status start = actuator_.Start(squatted, kGreen);
+  EXPECT_EQ(start.code(), absl::StatusCode::kFailedPrecondition) << start;
+  EXPECT_NE(start.message().find("starting green"), std::string::npos) << start;
+}
+
+}  // namespace
+}  // namespace sy

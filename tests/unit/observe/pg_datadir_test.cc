@@ -1,0 +1,90 @@
+#include "pkg/observe/pg_datadir.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "pkg/util/files.h"
+
+namespace sy::observe {
+namespace {
+
+class PgDatadirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/pg_datadir_test.XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void Write(const std::string& rel, const std::string& content) {
+    std::filesystem::create_directories(std::filesystem::path(dir_ + "/" + rel).parent_path());
+    ASSERT_TRUE(util::WriteFileAtomically(dir_ + "/" + rel, content).ok());
+  }
+  std::string dir_;
+};
+
+TEST_F(PgDatadirTest, HoldsClusterNeedsVersionAndControlFile) {
+  EXPECT_FALSE(HoldsCluster(dir_));
+  Write("PG_VERSION", "15\n");
+  EXPECT_FALSE(HoldsCluster(dir_));
+  Write("global/pg_control", "x");
+  EXPECT_TRUE(HoldsCluster(dir_));
+  EXPECT_FALSE(HoldsCluster(dir_ + "/missing"));
+}
+
+TEST_F(PgDatadirTest, PostmasterPidAndLiveness) {
+  EXPECT_EQ(ReadPostmasterPid(dir_), std::nullopt);
+  EXPECT_FALSE(PostmasterAlive(dir_));
+  Write("postmaster.pid", "garbage\n");
+  EXPECT_EQ(ReadPostmasterPid(dir_), std::nullopt);
+  // A live pid that is not a PostgreSQL server (this test): a stale file after pid reuse.
+  Write("postmaster.pid", std::to_string(::getpid()) + "\n" + dir_ + "\n1700000000\n5432\n");
+  EXPECT_EQ(ReadPostmasterPid(dir_), ::getpid());
+  EXPECT_FALSE(PostmasterAlive(dir_));
+  Write("postmaster.pid", "999999999\n");
+  EXPECT_FALSE(PostmasterAlive(dir_));
+}
+
+TEST_F(PgDatadirTest, StartupConfigFromSignalAndAutoConf) {
+  EXPECT_EQ(ReadStartupConfig(dir_), StartupConfig{});
+  Write("standby.signal", "");
+  Write("postgresql.auto.conf",
+        "primary_conninfo = 'host=127.0.0.1 port=15433 user=replicator'\n"
+        "primary_slot_name = 'switchyard_green'\n"
+        "primary_conninfo = 'host=127.0.0.1 port=15434 user=replicator application_name=blue "
+        "passfile=''/etc/pass file'''\n");
+  const StartupConfig c = ReadStartupConfig(dir_);
+  EXPECT_TRUE(c.standby_signal);
+  EXPECT_EQ(c.primary_conninfo,
+            "host=127.0.0.1 port=15434 user=replicator application_name=blue "
+            "passfile='/etc/pass file'");
+  EXPECT_EQ(c.primary_slot_name, "switchyard_green");
+  EXPECT_EQ(c.primary_port, 15434);
+}
+
+TEST_F(PgDatadirTest, LocalSlotsAreSortedDirectoriesWithoutTemporaryOnes) {
+  EXPECT_TRUE(ReadLocalSlots(dir_).empty());
+  Write("pg_replslot/switchyard_green/state", "x");
+  Write("pg_replslot/other/state", "x");
+  Write("pg_replslot/half.tmp/state", "x");
+  Write("pg_replslot/not-a-dir", "x");
+  EXPECT_EQ(ReadLocalSlots(dir_), (std::vector<std::string>{"other", "switchyard_green"}));
+}
+
+TEST_F(PgDatadirTest, TimelineHistoryOfTheGivenTimeline) {
+  EXPECT_TRUE(ReadTimelineHistory(dir_, 1)->empty());
+  EXPECT_TRUE(ReadTimelineHistory(dir_, 2)->empty());  // absent
+  Write("pg_wal/00000002.history", "1\t0/3000000\tno recovery target specified\n");
+  Write("pg_wal/00000003.history", "bad\n");
+  EXPECT_EQ(*ReadTimelineHistory(dir_, 2), (std::vector<TimelineFork>{{1, 0x3000000}}));
+  absl::StatusOr<std::vector<TimelineFork>> bad = ReadTimelineHistory(dir_, 3);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("00000003.history"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sy::observe
