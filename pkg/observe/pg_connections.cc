@@ -17,13 +17,11 @@ struct PgConnections::Slot {
 
 namespace {
 
-// libpq's messages end with a newline and sometimes repeat "FATAL:  "; keep one line.
+// libpq's messages span lines (the error, then hints); the first one says it.
 std::string Short(const char* what) {
   std::string s(what);
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  for (char& c : s) {
-    if (c == '\n') c = ' ';
-  }
+  s = s.substr(0, s.find('\n'));
+  while (!s.empty() && s.back() == ' ') s.pop_back();
   return s;
 }
 

@@ -37,8 +37,13 @@ std::optional<int> ReadPostmasterPid(const std::string& data_directory) {
 bool PostmasterAlive(const std::string& data_directory) {
   const std::optional<int> pid = ReadPostmasterPid(data_directory);
   if (!pid || !ProcessAlive(*pid)) return false;
-  // The pid of a server that crashed may since belong to anything; a postmaster's command
-  // line is the postgres binary's ("/usr/lib/postgresql/15/bin/postgres -D ...").
+  // The pid of a server that crashed may since belong to anything. Every PostgreSQL process
+  // works in its data directory; where we may not see a process's cwd (not root), its
+  // command line must at least be the server's.
+  std::error_code ec;
+  const std::filesystem::path cwd =
+      std::filesystem::read_symlink("/proc/" + std::to_string(*pid) + "/cwd", ec);
+  if (!ec) return std::filesystem::equivalent(cwd, data_directory, ec) && !ec;
   const std::optional<std::string> cmdline = ProcessCommandLine(*pid);
   return !cmdline.has_value() || absl::StrContains(*cmdline, "postgres") ||
          absl::StrContains(*cmdline, "postmaster");

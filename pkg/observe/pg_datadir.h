@@ -21,8 +21,9 @@ bool HoldsCluster(const std::string& data_directory);
 // The pid on postmaster.pid's first line; nullopt when the file is absent or malformed.
 std::optional<int> ReadPostmasterPid(const std::string& data_directory);
 
-// postmaster.pid names a live (not zombie, FIELD-NOTES #9) process that is a PostgreSQL
-// server: a stale file whose pid was reused by another program does not count.
+// postmaster.pid names a live (not zombie, FIELD-NOTES #9) process working in
+// `data_directory` (where /proc/<pid>/cwd is unreadable: one whose command line is
+// PostgreSQL's): a stale file whose pid was reused by another program does not count.
 bool PostmasterAlive(const std::string& data_directory);
 
 // standby.signal, and primary_conninfo / primary_slot_name of postgresql.auto.conf (the only

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -121,6 +122,10 @@ MiniPostgres::~MiniPostgres() {
     const std::string& dir = spec_.color(c).database.data_directory;
     KillServer(dir);
     KillServer(dir + ".new");
+  }
+  if (std::getenv("SY_PG_TEST_KEEP") != nullptr) {  // for post-mortems: logs and data dirs
+    std::fprintf(stderr, "kept %s\n", root_.c_str());
+    return;
   }
   std::error_code ec;
   std::filesystem::remove_all(root_, ec);

@@ -23,7 +23,8 @@ class MiniPostgres {
   // PostgreSQL 15 is missing; kInternal when initdb fails (with its output).
   static absl::StatusOr<std::unique_ptr<MiniPostgres>> Create();
   // Stops every server still running from the two data directories (immediate shutdown,
-  // SIGKILL as a last resort) and removes the temporary directory.
+  // SIGKILL as a last resort) and removes the temporary directory (kept, and its path
+  // printed, when SY_PG_TEST_KEEP is set).
   ~MiniPostgres();
 
   const api::DeploymentColorSpec& spec() const { return spec_; }

@@ -90,6 +90,17 @@ class PostgresSwitchoverTest : public ::testing::Test {
            << "; peers seen: " << p.replication.size();
   }
 
+  // Runs a step through Actuator::Run, as the controller does, and shows what it reported.
+  absl::Status RunStep(plan::StepKind kind, Color target) {
+    api::DeploymentColor dc;
+    dc.metadata.name = "pg-test";
+    dc.spec = spec_;
+    actuate::StepOutcome outcome;
+    absl::Status s = actuator_.Run(dc, {kind, target, std::nullopt}, &outcome);
+    std::cout << "  " << outcome.detail << "\n";
+    return s;
+  }
+
   template <typename F>
   int64_t TimeMs(F f) {
     const auto start = std::chrono::steady_clock::now();
@@ -110,7 +121,7 @@ class PostgresSwitchoverTest : public ::testing::Test {
     EXPECT_EQ(standby.system_identifier, old_primary.system_identifier);
     const uint32_t tli = old_primary.timeline;
 
-    const int64_t fence_ms = TimeMs([&] { ASSERT_OK(actuator_.Fence(spec_, from)); });
+    const int64_t fence_ms = TimeMs([&] { ASSERT_OK(RunStep(plan::StepKind::kFence, from)); });
     const ServerState fenced = Observe(from);
     ASSERT_TRUE(fenced.Stopped());
     EXPECT_FALSE(fenced.postmaster_pid);
@@ -132,7 +143,7 @@ class PostgresSwitchoverTest : public ::testing::Test {
                                         << observe::FormatLsn(checkpoint);
     EXPECT_GE(s.receive_lsn, s.replay_lsn);
 
-    const int64_t promote_ms = TimeMs([&] { ASSERT_OK(actuator_.Promote(spec_, to)); });
+    const int64_t promote_ms = TimeMs([&] { ASSERT_OK(RunStep(plan::StepKind::kPromote, to)); });
     const ServerState promoted = Observe(to);
     ASSERT_TRUE(promoted.RunningPrimary());
     EXPECT_EQ(promoted.timeline, tli + 1);
@@ -153,7 +164,7 @@ class PostgresSwitchoverTest : public ::testing::Test {
     EXPECT_EQ(configured.startup.primary_port, spec_.color(to).database.port);
     EXPECT_EQ(configured.startup.primary_slot_name, plan::SlotName(from));
     EXPECT_TRUE(configured.local_slots.empty());  // the old primary's slot for `to` is gone
-    const int64_t start_ms = TimeMs([&] { ASSERT_OK(actuator_.Start(spec_, from)); });
+    const int64_t start_ms = TimeMs([&] { ASSERT_OK(RunStep(plan::StepKind::kStart, from)); });
     ASSERT_NO_FATAL_FAILURE(WaitStreaming(from, to));
     const ServerState rejoined = Observe(from);
     EXPECT_TRUE(rejoined.RunningStandby());
@@ -309,6 +320,22 @@ TEST_F(PostgresSwitchoverTest, EveryStepIsIdempotentAndChecksItsPrecondition) {
   EXPECT_TRUE(stopped.Stopped());
   ASSERT_TRUE(stopped.control.has_value());
   EXPECT_EQ(stopped.control->cluster_state, "shut down in recovery");
+}
+
+TEST_F(PostgresSwitchoverTest, AKeptConnectionSurvivesARestartBehindItsBack) {
+  ASSERT_TRUE(Observe(kGreen).reachable);  // connections_ now holds one to green
+  observe::PgConnections others;
+  actuate::PostgresActuator someone_else(others, runner_, clock_);
+  ASSERT_OK(someone_else.Stop(spec_, kGreen));
+  const ServerState down = Observe(kGreen);
+  EXPECT_FALSE(down.reachable);
+  EXPECT_FALSE(down.error.empty());
+  EXPECT_TRUE(down.Stopped());
+  ASSERT_OK(someone_else.Start(spec_, kGreen));
+  EXPECT_TRUE(Observe(kGreen).RunningStandby());  // no pass lost to the dead connection
+  ASSERT_OK(someone_else.Stop(spec_, kGreen));
+  ASSERT_OK(someone_else.Start(spec_, kGreen));
+  EXPECT_TRUE(connections_.Query(observe::EndpointFor(spec_, kGreen), "SELECT 1").ok());
 }
 
 TEST_F(PostgresSwitchoverTest, MisconfigurationIsReportedNotMistakenForDowntime) {

@@ -49,6 +49,16 @@ TEST_F(PgDatadirTest, PostmasterPidAndLiveness) {
   EXPECT_FALSE(PostmasterAlive(dir_));
 }
 
+TEST_F(PgDatadirTest, APostmasterWorksInItsDataDirectory) {
+  Write("postmaster.pid", std::to_string(::getpid()) + "\n");
+  char cwd[4096];
+  ASSERT_NE(::getcwd(cwd, sizeof cwd), nullptr);
+  ASSERT_EQ(::chdir(dir_.c_str()), 0);
+  const bool alive = PostmasterAlive(dir_);
+  ASSERT_EQ(::chdir(cwd), 0);
+  EXPECT_TRUE(alive);
+}
+
 TEST_F(PgDatadirTest, StartupConfigFromSignalAndAutoConf) {
   EXPECT_EQ(ReadStartupConfig(dir_), StartupConfig{});
   Write("standby.signal", "");
