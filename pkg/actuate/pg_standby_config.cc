@@ -29,12 +29,12 @@ absl::Status WriteOwnedFileAtomically(const std::string& path, const std::string
   return SyncDirectory(path.substr(0, path.rfind('/')));
 }
 
-
 std::string Conninfo(const api::DeploymentColorSpec& spec, api::Color source,
                      std::string_view application_name) {
   const api::DatabaseRef& db = spec.color(source).database;
-  std::string s = absl::StrCat("host=", observe::QuoteConninfoValue(db.host), " port=", db.port,
-                               " user=", observe::QuoteConninfoValue(spec.database.replication_user));
+  std::string s =
+      absl::StrCat("host=", observe::QuoteConninfoValue(db.host), " port=", db.port,
+                   " user=", observe::QuoteConninfoValue(spec.database.replication_user));
   if (!application_name.empty()) {
     absl::StrAppend(&s, " application_name=", observe::QuoteConninfoValue(application_name));
   }
@@ -104,7 +104,7 @@ absl::Status ConfigureStandbyDirectory(const std::string& data_directory,
 
   const std::vector<std::string> slots = observe::ReadLocalSlots(data_directory);
   for (const std::string& slot : slots) {
-    const std::string path = data_directory + "/pg_replslot/" + slot;
+    const std::string path = absl::StrCat(data_directory, "/pg_replslot/", slot);
     std::error_code ec;
     std::filesystem::remove_all(path, ec);
     if (ec) return util::ErrnoStatus(ec.value(), "removing stale slot " + path);

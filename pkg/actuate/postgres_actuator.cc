@@ -18,9 +18,9 @@
 namespace sy::actuate {
 namespace {
 
-using std::chrono::milliseconds;
 using observe::PgEndpoint;
 using observe::PgRow;
+using std::chrono::milliseconds;
 
 std::string Name(api::Color c) { return std::string(api::ColorName(c)); }
 
@@ -30,8 +30,7 @@ const std::string& DataDir(const api::DeploymentColorSpec& spec, api::Color c) {
 
 // "promoting green (127.0.0.1:15434)".
 std::string Context(std::string_view verb, const api::DeploymentColorSpec& spec, api::Color c) {
-  return absl::StrCat(absl::string_view(verb.data(), verb.size()), " ",
-                      Name(c), " (",
+  return absl::StrCat(absl::string_view(verb.data(), verb.size()), " ", Name(c), " (",
                       observe::EndpointFor(spec, c).Address(), ")");
 }
 
@@ -174,8 +173,7 @@ absl::Status PostgresActuator::Fence(const api::DeploymentColorSpec& spec, api::
   const int64_t checkpoint_ms = MillisSince(clock_, start);
   SY_RETURN_IF_ERROR(Shutdown(spec, color, context));
   detail_ = absl::StrCat("fenced ", Name(color), " (checkpoint ", checkpoint_ms,
-                         " ms, fast shutdown ", MillisSince(clock_, start) - checkpoint_ms,
-                         " ms)");
+                         " ms, fast shutdown ", MillisSince(clock_, start) - checkpoint_ms, " ms)");
   return absl::OkStatus();
 }
 
@@ -196,14 +194,14 @@ absl::Status PostgresActuator::Shutdown(const api::DeploymentColorSpec& spec, ap
   }
   // SIGINT is the fast shutdown (pg_ctl stop -m fast sends just that).
   if (::kill(*pid, SIGINT) != 0 && errno != ESRCH) {
-    if (errno != EPERM) return util::ErrnoStatus(errno, context + ": signalling pid " +
-                                                            std::to_string(*pid));
+    if (errno != EPERM) {
+      return util::ErrnoStatus(errno, context + ": signalling pid " + std::to_string(*pid));
+    }
     // Not root and not its user: let osUser's pg_ctl send it (it does not wait, -W).
-    SY_ASSIGN_OR_RETURN(
-        const CommandResult r,
-        RunTool(spec, {spec.database.bin_directory + "/pg_ctl", "stop", "-m", "fast", "-W", "-D",
-                       dir},
-                context));
+    SY_ASSIGN_OR_RETURN(const CommandResult r, RunTool(spec,
+                                                       {spec.database.bin_directory + "/pg_ctl",
+                                                        "stop", "-m", "fast", "-W", "-D", dir},
+                                                       context));
     if (r.exit_code != 0) {
       return absl::UnavailableError(context + ": pg_ctl stop failed: " + OutputTail(r.output));
     }
@@ -236,8 +234,8 @@ absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api
   const char kInRecovery[] = "SELECT pg_is_in_recovery()";
   absl::StatusOr<std::vector<PgRow>> rows = connections_.Query(ep, kInRecovery);
   if (absl::IsUnavailable(rows.status())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        context, ": not reachable (", rows.status().message(), "); start it first"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(context, ": not reachable (", rows.status().message(), "); start it first"));
   }
   SY_RETURN_IF_ERROR(Annotated(rows.status(), context, ""));
   if (Scalar(*rows) == "t") {
@@ -258,10 +256,9 @@ absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api
     });
     SY_RETURN_IF_ERROR(Annotated(poll_error, context, "; the promotion was requested"));
     if (!writable) {
-      return absl::UnavailableError(absl::StrCat(context, ": still in recovery ",
-                                                 timeouts_.promote.count(),
-                                                 " ms after pg_promote(); ",
-                                                 LogTail(DataDir(spec, color) + ".log")));
+      return absl::UnavailableError(
+          absl::StrCat(context, ": still in recovery ", timeouts_.promote.count(),
+                       " ms after pg_promote(); ", LogTail(DataDir(spec, color) + ".log")));
     }
     detail_ = absl::StrCat("promoted ", Name(color), " (writable after ",
                            MillisSince(clock_, start), " ms)");
@@ -296,14 +293,19 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
   const PgEndpoint ep = observe::EndpointFor(spec, color);
   const std::string log_file = dir + ".log";
   if (!observe::HoldsCluster(dir)) {
-    return absl::FailedPreconditionError(
-        context + ": " + dir + " holds no PostgreSQL cluster; a basebackup creates one");
+    return absl::FailedPreconditionError(context + ": " + dir +
+                                         " holds no PostgreSQL cluster; a basebackup creates one");
   }
   std::optional<int> spawned;
   if (!observe::PostmasterAlive(dir)) {
     Command cmd;
-    cmd.argv = {spec.database.bin_directory + "/postgres", "-D", dir, "-c",
-                absl::StrCat("port=", db.port), "-c", "listen_addresses=" + db.host};
+    cmd.argv = {spec.database.bin_directory + "/postgres",
+                "-D",
+                dir,
+                "-c",
+                absl::StrCat("port=", db.port),
+                "-c",
+                "listen_addresses=" + db.host};
     cmd.run_as = spec.database.os_user;
     absl::StatusOr<int> pid = runner_.Spawn(cmd, log_file);
     if (absl::IsNotFound(pid.status())) {
@@ -341,7 +343,7 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
     }
     return false;
   });
-  SY_RETURN_IF_ERROR(verdict);
+  if (!verdict.ok()) return verdict;
   if (!up) {
     return absl::UnavailableError(absl::StrCat(context, ": not accepting connections ",
                                                timeouts_.start.count(), " ms after start; ",
@@ -353,8 +355,8 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
 absl::Status PostgresActuator::CreateSlot(const api::DeploymentColorSpec& spec, api::Color target,
                                           api::Color source) {
   const std::string slot = plan::SlotName(target);
-  const std::string context = absl::StrCat("creating slot ", slot, " on ",
-                                           Context("", spec, source).substr(1));
+  const std::string context =
+      absl::StrCat("creating slot ", slot, " on ", Context("", spec, source).substr(1));
   const PgEndpoint ep = observe::EndpointFor(spec, source);
   absl::StatusOr<std::vector<PgRow>> rows = connections_.Query(ep, "SELECT pg_is_in_recovery()");
   SY_RETURN_IF_ERROR(Annotated(rows.status(), context, ""));
@@ -379,11 +381,9 @@ absl::Status PostgresActuator::ConfigureStandby(const api::DeploymentColorSpec& 
     return absl::FailedPreconditionError(context + ": it is running; stop it first");
   }
   SY_RETURN_IF_ERROR(Annotated(
-      ConfigureStandbyDirectory(dir, StandbyConninfo(spec, target, source),
-                                plan::SlotName(target)),
+      ConfigureStandbyDirectory(dir, StandbyConninfo(spec, target, source), plan::SlotName(target)),
       context, ""));
-  detail_ = absl::StrCat("configured ", Name(target), " as a standby of ",
-                         Name(source));
+  detail_ = absl::StrCat("configured ", Name(target), " as a standby of ", Name(source));
   return absl::OkStatus();
 }
 
@@ -416,8 +416,7 @@ absl::Status PostgresActuator::Rewind(const api::DeploymentColorSpec& spec, api:
   }
   // FIELD-NOTES #7: pg_rewind reads the source's timeline from its pg_control.
   const PgEndpoint source_ep = observe::EndpointFor(spec, source);
-  SY_RETURN_IF_ERROR(
-      Annotated(connections_.Query(source_ep, "CHECKPOINT").status(), context, ""));
+  SY_RETURN_IF_ERROR(Annotated(connections_.Query(source_ep, "CHECKPOINT").status(), context, ""));
   absl::StatusOr<CommandResult> r =
       RunTool(spec,
               {spec.database.bin_directory + "/pg_rewind", "--target-pgdata=" + dir,
@@ -433,15 +432,14 @@ absl::Status PostgresActuator::Rewind(const api::DeploymentColorSpec& spec, api:
                                            OutputTail(r->output)));
   }
   SY_RETURN_IF_ERROR(ConfigureStandby(spec, target, source));
-  detail_ = absl::StrCat("rewound ", Name(target), " from ", Name(source),
-                         r->output.find("no rewind required") != std::string::npos
-                             ? " (no rewind required)"
-                             : "");
+  detail_ = absl::StrCat(
+      "rewound ", Name(target), " from ", Name(source),
+      r->output.find("no rewind required") != std::string::npos ? " (no rewind required)" : "");
   return absl::OkStatus();
 }
 
-absl::Status PostgresActuator::Basebackup(const api::DeploymentColorSpec& spec,
-                                          api::Color target, api::Color source) {
+absl::Status PostgresActuator::Basebackup(const api::DeploymentColorSpec& spec, api::Color target,
+                                          api::Color source) {
   const std::string context = Context("re-cloning", spec, target, "from", source);
   const std::string& dir = DataDir(spec, target);
   const std::string fresh = dir + ".new";
@@ -463,21 +461,21 @@ absl::Status PostgresActuator::Basebackup(const api::DeploymentColorSpec& spec,
   SY_RETURN_IF_ERROR(Annotated(RemoveTree(old), context, ""));    // swapped out already
   SY_RETURN_IF_ERROR(Annotated(RemoveTree(fresh), context, ""));  // never swapped in
 
-  SY_ASSIGN_OR_RETURN(const CommandResult r,
-                      RunTool(spec,
-                              {spec.database.bin_directory + "/pg_basebackup", "-d",
-                               ReplicationConninfo(spec, source),
-                               "-D", fresh, "-c", "fast", "-X", "stream", "-w"},
-                              context));
+  SY_ASSIGN_OR_RETURN(
+      const CommandResult r,
+      RunTool(spec,
+              {spec.database.bin_directory + "/pg_basebackup", "-d",
+               ReplicationConninfo(spec, source), "-D", fresh, "-c", "fast", "-X", "stream", "-w"},
+              context));
   if (r.exit_code != 0) {
     (void)RemoveTree(fresh);
-    return absl::UnavailableError(absl::StrCat(context, ": pg_basebackup exited with ",
-                                               r.exit_code, "; output:\n", OutputTail(r.output)));
+    return absl::UnavailableError(absl::StrCat(context, ": pg_basebackup exited with ", r.exit_code,
+                                               "; output:\n", OutputTail(r.output)));
   }
-  SY_RETURN_IF_ERROR(Annotated(
-      ConfigureStandbyDirectory(fresh, StandbyConninfo(spec, target, source),
-                                plan::SlotName(target)),
-      context, ""));
+  SY_RETURN_IF_ERROR(
+      Annotated(ConfigureStandbyDirectory(fresh, StandbyConninfo(spec, target, source),
+                                          plan::SlotName(target)),
+                context, ""));
   const bool replace = util::PathExists(dir);
   if (replace) SY_RETURN_IF_ERROR(Annotated(Rename(dir, old), context, ""));
   SY_RETURN_IF_ERROR(Annotated(Rename(fresh, dir), context, ""));

@@ -86,8 +86,7 @@ class PostgresActuator final : public Actuator {
                         const std::string& context);
   // Runs a server program as osUser with the copy timeout.
   absl::StatusOr<CommandResult> RunTool(const api::DeploymentColorSpec& spec,
-                                        std::vector<std::string> argv,
-                                        const std::string& context);
+                                        std::vector<std::string> argv, const std::string& context);
 
   observe::PgConnections& connections_;
   CommandRunner& runner_;

@@ -97,8 +97,8 @@ std::optional<Setting> ParseConfigLine(std::string_view line) {
 
 std::vector<std::string_view> Lines(std::string_view content) {
   std::vector<std::string_view> out;
-  for (absl::string_view l : absl::StrSplit(absl::string_view(content.data(), content.size()),
-                                            '\n')) {
+  for (absl::string_view l :
+       absl::StrSplit(absl::string_view(content.data(), content.size()), '\n')) {
     out.emplace_back(l.data(), l.size());
   }
   if (!out.empty() && out.back().empty()) out.pop_back();  // the final newline

@@ -118,8 +118,8 @@ absl::StatusOr<std::vector<PgRow>> PgConnections::Query(const PgEndpoint& ep,
       if (reused && attempt == 0) continue;  // went stale between calls: one fresh try
       return absl::UnavailableError(absl::StrCat(stage, " ", ep.Address(), ": ", Short(e.what())));
     } catch (const pqxx::sql_error& e) {
-      const std::string msg = absl::StrCat(ep.Address(), ": ", Short(e.what()), " (SQLSTATE ",
-                                           e.sqlstate(), ")");
+      const std::string msg =
+          absl::StrCat(ep.Address(), ": ", Short(e.what()), " (SQLSTATE ", e.sqlstate(), ")");
       absl::Status status = FromSqlState(e.sqlstate(), msg);
       if (!absl::IsUnavailable(status) && slot->conn->is_open()) return status;
       slot->conn.reset();  // e.g. 57P01: terminated by a shutdown since the last call

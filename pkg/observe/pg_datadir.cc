@@ -91,13 +91,14 @@ absl::StatusOr<ControlData> RunControlData(actuate::CommandRunner& runner,
                                            const std::string& data_directory) {
   const std::string program = bin_directory + "/pg_controldata";
   if (::access(program.c_str(), X_OK) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        program, " is missing or not executable: set spec.database.binDirectory to the "
-                 "directory of the PostgreSQL server binaries"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(program,
+                     " is missing or not executable: set spec.database.binDirectory to the "
+                     "directory of the PostgreSQL server binaries"));
   }
   actuate::Command cmd;
   // Through env so that the labels are English whatever the locale (they are translated).
-  cmd.argv = {"env", "LC_ALL=C", program, "-D", data_directory};
+  cmd.argv = {"/usr/bin/env", "LC_ALL=C", program, "-D", data_directory};
   cmd.timeout = std::chrono::seconds(10);
   SY_ASSIGN_OR_RETURN(const actuate::CommandResult r, runner.Run(cmd));
   if (r.exit_code != 0) {

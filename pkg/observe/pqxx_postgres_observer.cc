@@ -87,8 +87,7 @@ absl::StatusOr<ServerState> PqxxPostgresObserver::Observe(const api::DeploymentC
   s.postmaster_pid = ReadPostmasterPid(dir).has_value();
   s.postmaster_alive = s.postmaster_pid && PostmasterAlive(dir);
   if (s.data_directory_exists) {
-    absl::StatusOr<ControlData> control =
-        RunControlData(runner_, spec.database.bin_directory, dir);
+    absl::StatusOr<ControlData> control = RunControlData(runner_, spec.database.bin_directory, dir);
     if (absl::IsFailedPrecondition(control.status())) {
       return util::Annotate(control.status(), context);
     }
@@ -119,8 +118,9 @@ absl::StatusOr<ServerState> PqxxPostgresObserver::Observe(const api::DeploymentC
     if (history.ok()) {
       s.history = std::move(*history);
     } else {
-      log::Warn("unreadable timeline history", {{"color", std::string(api::ColorName(color))},
-                                                {"error", std::string(history.status().message())}});
+      log::Warn("unreadable timeline history",
+                {{"color", std::string(api::ColorName(color))},
+                 {"error", std::string(history.status().message())}});
     }
   }
   return s;

@@ -81,8 +81,7 @@ absl::StatusOr<std::unique_ptr<MiniPostgres>> MiniPostgres::Create() {
   for (api::Color c : api::kColors) {
     absl::StatusOr<int> port = FreePort();
     if (!port.ok()) return port.status();
-    spec.color(c).database = {"127.0.0.1", *port,
-                              mp->root_ + "/" + std::string(api::ColorName(c))};
+    spec.color(c).database = {"127.0.0.1", *port, mp->root_ + "/" + std::string(api::ColorName(c))};
   }
   if (spec.blue.database.port == spec.green.database.port) {
     return absl::InternalError("the kernel handed out the same port twice");
@@ -95,8 +94,16 @@ absl::StatusOr<std::unique_ptr<MiniPostgres>> MiniPostgres::Create() {
   const std::string& blue = spec.blue.database.data_directory;
   actuate::ExecCommandRunner runner;
   actuate::Command initdb;
-  initdb.argv = {std::string(kBin) + "/initdb", "-D", blue, "-U", "switchyard", "--no-locale",
-                 "-E", "UTF8", "--auth=trust", "--no-sync"};
+  initdb.argv = {std::string(kBin) + "/initdb",
+                 "-D",
+                 blue,
+                 "-U",
+                 "switchyard",
+                 "--no-locale",
+                 "-E",
+                 "UTF8",
+                 "--auth=trust",
+                 "--no-sync"};
   initdb.run_as = kOsUser;
   initdb.timeout = std::chrono::minutes(2);
   absl::StatusOr<actuate::CommandResult> r = runner.Run(initdb);

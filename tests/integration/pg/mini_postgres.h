@@ -30,8 +30,7 @@ class MiniPostgres {
   const api::DeploymentColorSpec& spec() const { return spec_; }
   const std::string& root() const { return root_; }
 
-  static constexpr char kCreateRolesSql[] =
-      "CREATE ROLE replicator WITH REPLICATION LOGIN";
+  static constexpr char kCreateRolesSql[] = "CREATE ROLE replicator WITH REPLICATION LOGIN";
 
  private:
   MiniPostgres() = default;

@@ -24,9 +24,9 @@ using api::Color;
 using observe::ServerState;
 using std::chrono::milliseconds;
 
-#define ASSERT_OK(expr)                   \
-  do {                                    \
-    const absl::Status sy_status_ = (expr); \
+#define ASSERT_OK(expr)                         \
+  do {                                          \
+    const absl::Status sy_status_ = (expr);     \
     ASSERT_TRUE(sy_status_.ok()) << sy_status_; \
   } while (false)
 
@@ -139,8 +139,8 @@ class PostgresSwitchoverTest : public ::testing::Test {
       s = Observe(to);
     } while (s.replay_lsn <= checkpoint && std::chrono::steady_clock::now() < deadline &&
              (clock_.SleepFor(milliseconds(2)), true));
-    ASSERT_GT(s.replay_lsn, checkpoint) << observe::FormatLsn(s.replay_lsn) << " vs "
-                                        << observe::FormatLsn(checkpoint);
+    ASSERT_GT(s.replay_lsn, checkpoint)
+        << observe::FormatLsn(s.replay_lsn) << " vs " << observe::FormatLsn(checkpoint);
     EXPECT_GE(s.receive_lsn, s.replay_lsn);
 
     const int64_t promote_ms = TimeMs([&] { ASSERT_OK(RunStep(plan::StepKind::kPromote, to)); });
@@ -176,9 +176,8 @@ class PostgresSwitchoverTest : public ::testing::Test {
     const ServerState primary = Observe(to);
     EXPECT_EQ(primary.slots, std::vector<std::string>{plan::SlotName(from)});
 
-    std::cout << "switchover " << api::ColorName(from) << " -> " << api::ColorName(to)
-              << ": fence " << fence_ms << " ms, promote " << promote_ms << " ms, start "
-              << start_ms << " ms\n";
+    std::cout << "switchover " << api::ColorName(from) << " -> " << api::ColorName(to) << ": fence "
+              << fence_ms << " ms, promote " << promote_ms << " ms, start " << start_ms << " ms\n";
     RecordProperty("fence_ms_to_" + std::string(api::ColorName(to)), fence_ms);
     RecordProperty("promote_ms_to_" + std::string(api::ColorName(to)), promote_ms);
     RecordProperty("start_ms_to_" + std::string(api::ColorName(to)), start_ms);
@@ -291,7 +290,7 @@ TEST_F(PostgresSwitchoverTest, EveryStepIsIdempotentAndChecksItsPrecondition) {
             absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(Observe(kGreen).RunningStandby());
 
-  ASSERT_OK(actuator_.Start(spec_, kGreen));  // running already
+  ASSERT_OK(actuator_.Start(spec_, kGreen));              // running already
   ASSERT_OK(actuator_.CreateSlot(spec_, kGreen, kBlue));  // exists already
   ASSERT_OK(actuator_.Fence(spec_, kBlue));
   ASSERT_OK(actuator_.Fence(spec_, kBlue));
