@@ -49,8 +49,19 @@ using Millis = std::chrono::milliseconds;
 
 // What the child reports through the close-on-exec pipe: the grandchild's pid (Spawn), or
 // the stage that failed before exec and its errno. Small enough to be written atomically.
-enum class Stage : int32_t { kPid, kSignals, kStdio, kFds, kGroups, kSetgid, kSetuid, kChdir,
-                             kExec, kFork, kSetsid };
+enum class Stage : int32_t {
+  kPid,
+  kSignals,
+  kStdio,
+  kFds,
+  kGroups,
+  kSetgid,
+  kSetuid,
+  kChdir,
+  kExec,
+  kFork,
+  kSetsid
+};
 struct Report {
   Stage stage;
   int32_t value;  // a pid for kPid, else an errno
@@ -122,7 +133,7 @@ absl::StatusOr<std::string> FindProgram(const std::string& name) {
     const std::string dir = path.substr(begin, end - begin);
     begin = end + 1;
     if (dir.empty()) continue;  // "" means the cwd: never search it implicitly
-    const std::string candidate = dir + "/" + name;
+    const std::string candidate = absl::StrCat(dir, "/", name);
     struct stat st;
     if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
         ::access(candidate.c_str(), X_OK) == 0) {
@@ -232,9 +243,9 @@ absl::Status ReportStatus(const ExecPlan& plan, const Report& r) {
       }
       return absl::InternalError(absl::StrCat(what, ": exec ", plan.program, ": ", reason));
     case Stage::kChdir:
-      return absl::FailedPreconditionError(absl::StrCat(
-          what, ": cannot enter working directory ", plan.working_directory, as_user, ": ",
-          reason));
+      return absl::FailedPreconditionError(absl::StrCat(what, ": cannot enter working directory ",
+                                                        plan.working_directory, as_user, ": ",
+                                                        reason));
     case Stage::kGroups:
     case Stage::kSetgid:
     case Stage::kSetuid:
@@ -363,9 +374,9 @@ absl::StatusOr<CommandResult> ExecCommandRunner::Run(const Command& cmd) {
       ::kill(-pid, SIGKILL);
       ::kill(pid, SIGKILL);
       WaitRetrying(pid, &wstatus, 0);
-      return absl::DeadlineExceededError(absl::StrCat(
-          Render(cmd.argv), " killed after its ", cmd.timeout.count(), " ms timeout; output: ",
-          result.output.substr(0, 2000)));
+      return absl::DeadlineExceededError(
+          absl::StrCat(Render(cmd.argv), " killed after its ", cmd.timeout.count(),
+                       " ms timeout; output: ", result.output.substr(0, 2000)));
     }
     auto wait = std::chrono::duration_cast<Millis>(deadline - now) + Millis(1);
     if (pidfd < 0) wait = std::min(wait, Millis(5));

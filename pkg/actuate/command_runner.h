@@ -59,7 +59,7 @@ class ExecCommandRunner final : public CommandRunner {
 };
 
 // The most output Run() keeps (the first bytes; the rest is read and dropped).
-inline constexpr size_t kMaxCommandOutput = 64 * 1024;
+inline constexpr size_t kMaxCommandOutput = size_t{64} * 1024;
 
 // "'a' 'b c'" for logs and error messages.
 std::string Render(const std::vector<std::string>& argv);

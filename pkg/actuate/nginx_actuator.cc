@@ -89,8 +89,8 @@ absl::Status NginxActuator::SwitchTraffic(const api::DeploymentColorSpec& spec,
 
   if (write) {
     SY_RETURN_IF_ERROR(MakeParentDirectories(path));
-    SY_RETURN_IF_ERROR(util::Annotate(util::WriteFileAtomically(path, wanted, 0644),
-                                      "nginx upstreamFile"));
+    SY_RETURN_IF_ERROR(
+        util::Annotate(util::WriteFileAtomically(path, wanted, 0644), "nginx upstreamFile"));
   }
   const auto test_started = clock_.MonotonicNow();
   if (absl::Status tested = TestConfig(spec); !tested.ok()) {
@@ -101,9 +101,9 @@ absl::Status NginxActuator::SwitchTraffic(const api::DeploymentColorSpec& spec,
                                              ? absl::OkStatus()
                                              : util::ErrnoStatus(errno, "removing " + path));
     if (!restored.ok()) {
-      return absl::InternalError(std::string(tested.message()) +
-                                 "; putting the previous file back failed: " +
-                                 std::string(restored.message()));
+      return absl::InternalError(
+          std::string(tested.message()) +
+          "; putting the previous file back failed: " + std::string(restored.message()));
     }
     return absl::Status(tested.code(),
                         std::string(tested.message()) +
@@ -116,8 +116,8 @@ absl::Status NginxActuator::SwitchTraffic(const api::DeploymentColorSpec& spec,
                       RunNginx(spec, {"-s", "reload", "-c", spec.nginx.config_file}));
   if (reload.exit_code != 0) {
     return absl::UnavailableError("nginx -s reload failed (exit " +
-                                  std::to_string(reload.exit_code) + "): " +
-                                  OneLine(reload.output));
+                                  std::to_string(reload.exit_code) +
+                                  "): " + OneLine(reload.output));
   }
   const auto reloaded = clock_.MonotonicNow();
   std::string waited;
@@ -126,12 +126,13 @@ absl::Status NginxActuator::SwitchTraffic(const api::DeploymentColorSpec& spec,
   out->detail = "nginx switched to " + color_name + " (" + path + (write ? " rewritten" : "") +
                 "; nginx -t " + MsString(test_took) + "; " + waited + "; " +
                 MsString(clock_.MonotonicNow() - started) + " in all)";
-  log::Info("nginx-switched", {{"resource", key},
-                               {"color", color_name},
-                               {"reload_ms", std::to_string(std::chrono::duration_cast<Millis>(
-                                                              clock_.MonotonicNow() - reloaded)
-                                                              .count())},
-                               {"old_workers", std::to_string(old_workers.size())}});
+  log::Info("nginx-switched",
+            {{"resource", key},
+             {"color", color_name},
+             {"reload_ms",
+              std::to_string(
+                  std::chrono::duration_cast<Millis>(clock_.MonotonicNow() - reloaded).count())},
+             {"old_workers", std::to_string(old_workers.size())}});
   return absl::OkStatus();
 }
 
@@ -186,9 +187,9 @@ absl::Status NginxActuator::AwaitSwitch(const api::DeploymentColorSpec& spec, ap
       std::string why = "nginx did not switch to " + std::string(api::ColorName(color)) +
                         " within " + MsString(options_.reload_timeout) + " of the reload: ";
       if (!served) {
-        why += now.served_color ? "the probe answers " +
-                                      std::string(api::ColorName(*now.served_color))
-                                : "the probe fails: " + now.probe_error;
+        why += now.served_color
+                   ? "the probe answers " + std::string(api::ColorName(*now.served_color))
+                   : "the probe fails: " + now.probe_error;
       } else {
         why += std::to_string(active) + " old workers still accept connections";
       }

@@ -32,9 +32,8 @@ class NginxActuator {
  public:
   // All four must outlive this object. `observer` supplies the probe (served color);
   // `processes` the master's workers.
-  NginxActuator(CommandRunner& runner, const util::Clock& clock,
-                observe::NginxObserver& observer, observe::ProcessTable& processes,
-                NginxActuatorOptions options = {})
+  NginxActuator(CommandRunner& runner, const util::Clock& clock, observe::NginxObserver& observer,
+                observe::ProcessTable& processes, NginxActuatorOptions options = {})
       : runner_(runner),
         clock_(clock),
         observer_(observer),

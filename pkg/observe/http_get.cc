@@ -22,9 +22,9 @@ absl::StatusOr<HttpReply> HttpGet(const std::string& url, std::chrono::milliseco
     return absl::InvalidArgumentError("URL '" + url + "' must start with http:// or https://");
   }
   const size_t path_start = url.find('/', scheme_end + 3);
-  const std::string authority = url.substr(
-      scheme_end + 3, path_start == std::string::npos ? std::string::npos
-                                                      : path_start - scheme_end - 3);
+  const std::string authority =
+      url.substr(scheme_end + 3,
+                 path_start == std::string::npos ? std::string::npos : path_start - scheme_end - 3);
   if (authority.empty()) return absl::InvalidArgumentError("URL '" + url + "' has no host");
   const std::string path = path_start == std::string::npos ? "/" : url.substr(path_start);
 
@@ -46,8 +46,7 @@ absl::StatusOr<HttpReply> HttpGet(const std::string& url, std::chrono::milliseco
         return absl::UnavailableError("no reply from " + authority + " within " + ms +
                                       " (or the connection was closed)");
       default:
-        return absl::UnavailableError("GET " + url + " failed: " +
-                                      httplib::to_string(res.error()));
+        return absl::UnavailableError("GET " + url + " failed: " + httplib::to_string(res.error()));
     }
   }
   HttpReply reply;

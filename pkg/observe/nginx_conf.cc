@@ -86,8 +86,8 @@ absl::Status ParseBlock(Lexer& lex, bool nested, std::vector<NginxDirective>* ou
       return absl::OkStatus();
     }
     if (t.kind != Token::kWord) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "line ", t.line, ": unexpected '", t.kind == Token::kOpen ? "{" : ";", "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("line ", t.line, ": unexpected '", t.kind == Token::kOpen ? "{" : ";", "'"));
     }
     NginxDirective d;
     d.name = std::move(t.text);
@@ -103,8 +103,8 @@ absl::Status ParseBlock(Lexer& lex, bool nested, std::vector<NginxDirective>* ou
         SY_RETURN_IF_ERROR(ParseBlock(lex, true, &d.block));
         break;
       } else {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "line ", d.line, ": directive \"", d.name, "\" is not terminated by ';'"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("line ", d.line, ": directive \"", d.name, "\" is not terminated by ';'"));
       }
     }
     out->push_back(std::move(d));

@@ -58,8 +58,8 @@ absl::StatusOr<int> FindNginxMaster(const api::NginxSpec& nginx, ProcessTable& p
   const auto cmdline = processes.CommandLine(pid);
   if (!cmdline || !cmdline->starts_with(kMasterTitle)) {
     return absl::UnavailableError(not_running + " names pid " + std::to_string(pid) +
-                                  ", which is not an nginx master: \"" +
-                                  cmdline.value_or("") + "\")");
+                                  ", which is not an nginx master: \"" + cmdline.value_or("") +
+                                  "\")");
   }
   return pid;
 }

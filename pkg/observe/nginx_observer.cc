@@ -15,8 +15,7 @@ absl::StatusOr<api::Color> ProbeServedColor(const api::ProbeSpec& probe) {
   SY_ASSIGN_OR_RETURN(const HttpReply reply,
                       HttpGet(probe.url, std::chrono::seconds(probe.timeout_seconds)));
   if (reply.status >= 400) {
-    return absl::UnavailableError("HTTP " + std::to_string(reply.status) + " from " +
-                                  probe.url);
+    return absl::UnavailableError("HTTP " + std::to_string(reply.status) + " from " + probe.url);
   }
   const auto value = reply.Header(probe.header);
   if (!value) {

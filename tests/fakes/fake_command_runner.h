@@ -16,8 +16,7 @@ namespace sy::fakes {
 // Thread-safe. The handlers run without the lock held (they may call back into the fake).
 class FakeCommandRunner final : public actuate::CommandRunner {
  public:
-  using RunHandler =
-      std::function<absl::StatusOr<actuate::CommandResult>(const actuate::Command&)>;
+  using RunHandler = std::function<absl::StatusOr<actuate::CommandResult>(const actuate::Command&)>;
   using SpawnHandler =
       std::function<absl::StatusOr<int>(const actuate::Command&, const std::string& log_file)>;
 

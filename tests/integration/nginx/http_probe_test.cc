@@ -38,8 +38,7 @@ TEST(HttpGetTest, ReturnsStatusAndHeadersCaseInsensitively) {
 }
 
 TEST(HttpGetTest, MalformedUrlIsInvalid) {
-  EXPECT_EQ(HttpGet("127.0.0.1:80/", kTimeout).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(HttpGet("127.0.0.1:80/", kTimeout).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(HttpGet("ftp://127.0.0.1/", kTimeout).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(HttpGet("http:///x", kTimeout).status().code(), absl::StatusCode::kInvalidArgument);
@@ -102,11 +101,11 @@ TEST(ProbeServedColorTest, SaysWhyThereIsNoColor) {
     EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
     return std::string(r.status().message());
   };
-  EXPECT_EQ(why(Probe(bad_gateway.port())),
-            "HTTP 502 from " + Probe(bad_gateway.port()).url);
+  EXPECT_EQ(why(Probe(bad_gateway.port())), "HTTP 502 from " + Probe(bad_gateway.port()).url);
   EXPECT_EQ(why(Probe(no_header.port())),
             "header X-Switchyard-Color missing in the reply from " + Probe(no_header.port()).url);
-  EXPECT_EQ(why(Probe(purple.port())), "header X-Switchyard-Color is \"purple\", not blue or green");
+  EXPECT_EQ(why(Probe(purple.port())),
+            "header X-Switchyard-Color is \"purple\", not blue or green");
   EXPECT_THAT(why(Probe(FreePort())), HasSubstr("cannot connect to 127.0.0.1:"));
 }
 

@@ -1,11 +1,10 @@
 #include "tests/integration/nginx/test_servers.h"
 
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <httplib.h>
 
 namespace sy::testing {
 

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,8 +27,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-Command Cmd(std::vector<std::string> argv, std::chrono::milliseconds timeout =
-                                               std::chrono::milliseconds(10000)) {
+Command Cmd(std::vector<std::string> argv,
+            std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) {
   Command c;
   c.argv = std::move(argv);
   c.timeout = timeout;
@@ -45,11 +46,16 @@ bool Eventually(F done) {
   return done();
 }
 
-std::string MakeTempDir() {
-  std::string tmpl = ::testing::TempDir() + "sy-cmd-XXXXXX";  // TempDir() ends in '/'
-  EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
-  return tmpl;
-}
+// A fresh directory, removed with everything in it when this goes out of scope.
+struct TempDir {
+  TempDir() {
+    std::string tmpl = ::testing::TempDir() + "sy-cmd-XXXXXX";  // TempDir() ends in '/'
+    EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
+    path = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string path;
+};
 
 TEST(ExecCommandRunnerTest, TrueSucceedsWithNoOutput) {
   ExecCommandRunner runner;
@@ -144,7 +150,8 @@ TEST(ExecCommandRunnerTest, EmptyArgvIsInvalid) {
 
 TEST(ExecCommandRunnerTest, RunsInTheWorkingDirectory) {
   ExecCommandRunner runner;
-  const std::string dir = MakeTempDir();
+  const TempDir tmp;
+  const std::string dir = tmp.path;
   Command c = Cmd({"/bin/pwd"});
   c.working_directory = dir;
   auto r = runner.Run(c);
@@ -219,7 +226,8 @@ TEST(ExecCommandRunnerTest, IsThreadSafe) {
 
 TEST(ExecCommandRunnerSpawnTest, StartsADetachedProcessThatLogs) {
   ExecCommandRunner runner;
-  const std::string log = MakeTempDir() + "/daemon.log";
+  const TempDir tmp;
+  const std::string log = tmp.path + "/daemon.log";
   auto pid = runner.Spawn(Cmd({"/bin/sh", "-c", "echo started; exec sleep 30"}), log);
   ASSERT_TRUE(pid.ok()) << pid.status();
   EXPECT_TRUE(observe::ProcessAlive(*pid));
@@ -238,7 +246,8 @@ TEST(ExecCommandRunnerSpawnTest, StartsADetachedProcessThatLogs) {
 
 TEST(ExecCommandRunnerSpawnTest, AppendsToAnExistingLog) {
   ExecCommandRunner runner;
-  const std::string log = MakeTempDir() + "/daemon.log";
+  const TempDir tmp;
+  const std::string log = tmp.path + "/daemon.log";
   ASSERT_TRUE(util::WriteFileAtomically(log, "before\n").ok());
   auto pid = runner.Spawn(Cmd({"/bin/echo", "after"}), log);
   ASSERT_TRUE(pid.ok()) << pid.status();
@@ -247,7 +256,8 @@ TEST(ExecCommandRunnerSpawnTest, AppendsToAnExistingLog) {
 
 TEST(ExecCommandRunnerSpawnTest, ReportsAMissingProgram) {
   ExecCommandRunner runner;
-  const std::string log = MakeTempDir() + "/daemon.log";
+  const TempDir tmp;
+  const std::string log = tmp.path + "/daemon.log";
   EXPECT_EQ(runner.Spawn(Cmd({"/nonexistent/daemon"}), log).status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(runner.Spawn(Cmd({"/bin/true"}), "relative.log").status().code(),
@@ -257,7 +267,8 @@ TEST(ExecCommandRunnerSpawnTest, ReportsAMissingProgram) {
 TEST(ExecCommandRunnerSpawnTest, RunsAsAnotherUserAndGivesItTheLog) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
   ExecCommandRunner runner;
-  const std::string log = MakeTempDir() + "/daemon.log";
+  const TempDir tmp;
+  const std::string log = tmp.path + "/daemon.log";
   Command c = Cmd({"/usr/bin/id", "-u"});
   c.run_as = "nobody";
   auto pid = runner.Spawn(c, log);

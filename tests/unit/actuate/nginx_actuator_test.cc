@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,11 +64,10 @@ class FakeNginx final : public observe::NginxObserver {
     StartGeneration();
   }
 
-  void ignore_reloads() { ignore_reloads_ = true; }
-  void old_workers_linger() { linger_ = true; }
-  void set_served(std::optional<Color> c) { served_ = c; }
-  const std::vector<int>& workers() const { return workers_; }
-  int reloads() const { return reloads_; }
+  void IgnoreReloads() { ignore_reloads_ = true; }
+  void OldWorkersLinger() { linger_ = true; }
+  const std::vector<int>& Workers() const { return workers_; }
+  int Reloads() const { return reloads_; }
 
  private:
   void StartGeneration() {
@@ -115,8 +115,8 @@ class NginxActuatorTest : public ::testing::Test {
     spec_.nginx.binary = "/usr/sbin/nginx";
     spec_.blue.upstreams = {"127.0.0.1:18081"};
     spec_.green.upstreams = {"127.0.0.1:18082"};
-    ASSERT_TRUE(util::WriteFileAtomically(spec_.nginx.config_file,
-                                          "pid " + dir_ + "/nginx.pid;\n").ok());
+    ASSERT_TRUE(
+        util::WriteFileAtomically(spec_.nginx.config_file, "pid " + dir_ + "/nginx.pid;\n").ok());
     ASSERT_TRUE(util::WriteFileAtomically(dir_ + "/nginx.pid", std::to_string(kMaster)).ok());
     runner_.OnRun([this](const Command& cmd) -> absl::StatusOr<CommandResult> {
       if (cmd.argv.at(1) == "-t") return test_result_;
@@ -124,6 +124,7 @@ class NginxActuatorTest : public ::testing::Test {
       return CommandResult{};
     });
   }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   absl::Status Switch(Color c) {
     outcome_ = {};
@@ -136,9 +137,7 @@ class NginxActuatorTest : public ::testing::Test {
     return *content;
   }
   Argv TestArgv() { return {"/usr/sbin/nginx", "-t", "-c", spec_.nginx.config_file}; }
-  Argv ReloadArgv() {
-    return {"/usr/sbin/nginx", "-s", "reload", "-c", spec_.nginx.config_file};
-  }
+  Argv ReloadArgv() { return {"/usr/sbin/nginx", "-s", "reload", "-c", spec_.nginx.config_file}; }
 
   std::string dir_;
   api::DeploymentColorSpec spec_;
@@ -152,14 +151,14 @@ class NginxActuatorTest : public ::testing::Test {
 };
 
 TEST_F(NginxActuatorTest, SwitchesAndReturnsOnlyOnceNoOldWorkerCanAccept) {
-  const std::vector<int> old_workers = nginx_.workers();
+  const std::vector<int> old_workers = nginx_.Workers();
   ASSERT_TRUE(Switch(Color::kGreen).ok());
   EXPECT_EQ(File(), observe::RenderUpstreamFile(spec_, "default/shop", Color::kGreen));
   EXPECT_THAT(runner_.Commands(), ElementsAre(TestArgv(), ReloadArgv()));
-  EXPECT_EQ(nginx_.reloads(), 1);
+  EXPECT_EQ(nginx_.Reloads(), 1);
   for (int pid : old_workers) {
-    EXPECT_TRUE(!procs_.Alive(pid) || procs_.CommandLine(pid)->find("shutting down") !=
-                                          std::string::npos);
+    EXPECT_TRUE(!procs_.Alive(pid) ||
+                procs_.CommandLine(pid)->find("shutting down") != std::string::npos);
   }
   EXPECT_EQ(nginx_.Observe(spec_)->served_color, Color::kGreen);
   EXPECT_THAT(outcome_.detail, HasSubstr("nginx switched to green"));
@@ -175,7 +174,7 @@ TEST_F(NginxActuatorTest, SecondPassDoesNothing) {
   const auto commands = runner_.Commands().size();
   ASSERT_TRUE(Switch(Color::kGreen).ok());
   EXPECT_EQ(runner_.Commands().size(), commands);
-  EXPECT_EQ(nginx_.reloads(), 1);
+  EXPECT_EQ(nginx_.Reloads(), 1);
   EXPECT_THAT(outcome_.detail, HasSubstr("already serves green"));
 }
 
@@ -184,7 +183,7 @@ TEST_F(NginxActuatorTest, BothDirections) {
   ASSERT_TRUE(Switch(Color::kBlue).ok());
   EXPECT_EQ(File(), observe::RenderUpstreamFile(spec_, "default/shop", Color::kBlue));
   EXPECT_EQ(nginx_.Observe(spec_)->served_color, Color::kBlue);
-  EXPECT_EQ(nginx_.reloads(), 2);
+  EXPECT_EQ(nginx_.Reloads(), 2);
 }
 
 TEST_F(NginxActuatorTest, FileInPlaceButNotServedReloadsWithoutRewriting) {
@@ -218,8 +217,7 @@ TEST_F(NginxActuatorTest, RejectedConfigPutsThePreviousFileBack) {
                                "nginx: configuration file /etc/nginx/nginx.conf test failed\n"};
   const absl::Status s = Switch(Color::kGreen);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.message(), "nginx -t rejected the new upstream file " +
-                             spec_.nginx.upstream_file +
+  EXPECT_EQ(s.message(), "nginx -t rejected the new upstream file " + spec_.nginx.upstream_file +
                              ": nginx: [emerg] unknown directive \"x\" in /etc/nginx/a.conf:3; "
                              "nginx: configuration file /etc/nginx/nginx.conf test failed; the "
                              "previous file is restored");
@@ -247,7 +245,7 @@ TEST_F(NginxActuatorTest, MissingBinaryIsMisconfigurationAndRestores) {
 }
 
 TEST_F(NginxActuatorTest, ReloadThatTakesNoEffectTimesOut) {
-  nginx_.ignore_reloads();
+  nginx_.IgnoreReloads();
   const auto before = clock_.MonotonicNow();
   const absl::Status s = Switch(Color::kGreen);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
@@ -260,7 +258,7 @@ TEST_F(NginxActuatorTest, ReloadThatTakesNoEffectTimesOut) {
 }
 
 TEST_F(NginxActuatorTest, OldWorkersThatKeepAcceptingTimeOut) {
-  nginx_.old_workers_linger();
+  nginx_.OldWorkersLinger();
   const absl::Status s = Switch(Color::kGreen);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(s.message(), HasSubstr("2 old workers still accept connections"));

@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pkg/observe/process.h"
@@ -26,6 +28,7 @@ class NginxMasterTest : public ::testing::Test {
     dir_ = tmpl;
     nginx_.config_file = dir_ + "/nginx.conf";
   }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
   void WriteConfig(const std::string& content) {
     ASSERT_TRUE(util::WriteFileAtomically(nginx_.config_file, content).ok());
   }

@@ -66,28 +66,26 @@ TEST(ParseUpstreamColorTest, ToleratesOddSpacingCommentsAndOtherBlocks) {
 TEST(ParseUpstreamColorTest, ComparesServerSetsNotLists) {
   api::DeploymentColor dc = Shop();
   dc.spec.blue.upstreams = {"127.0.0.1:1", "127.0.0.1:2"};
-  EXPECT_EQ(ParseUpstreamColor(
-                dc.spec, "upstream shop { server 127.0.0.1:2; server 127.0.0.1:1; }"),
-            Color::kBlue);
+  EXPECT_EQ(
+      ParseUpstreamColor(dc.spec, "upstream shop { server 127.0.0.1:2; server 127.0.0.1:1; }"),
+      Color::kBlue);
   EXPECT_EQ(ParseUpstreamColor(dc.spec, "upstream shop { server 127.0.0.1:2; }"), std::nullopt);
-  EXPECT_EQ(ParseUpstreamColor(
-                dc.spec, "upstream shop { server 127.0.0.1:1; server 127.0.0.1:2; "
-                         "server 127.0.0.1:18082; }"),
+  EXPECT_EQ(ParseUpstreamColor(dc.spec,
+                               "upstream shop { server 127.0.0.1:1; server 127.0.0.1:2; "
+                               "server 127.0.0.1:18082; }"),
             std::nullopt);
 }
 
 TEST(ParseUpstreamColorTest, NulloptWhenTheBlockIsMissingDuplicatedOrBroken) {
   const api::DeploymentColorSpec spec = Shop().spec;
   EXPECT_EQ(ParseUpstreamColor(spec, ""), std::nullopt);
-  EXPECT_EQ(ParseUpstreamColor(spec, "upstream shopx { server 127.0.0.1:18081; }"),
+  EXPECT_EQ(ParseUpstreamColor(spec, "upstream shopx { server 127.0.0.1:18081; }"), std::nullopt);
+  EXPECT_EQ(ParseUpstreamColor(spec,
+                               "upstream shop { server 127.0.0.1:18081; }\n"
+                               "upstream shop { server 127.0.0.1:18081; }"),
             std::nullopt);
-  EXPECT_EQ(ParseUpstreamColor(spec, "upstream shop { server 127.0.0.1:18081; }\n"
-                                     "upstream shop { server 127.0.0.1:18081; }"),
-            std::nullopt);
-  EXPECT_EQ(ParseUpstreamColor(spec, "upstream shop { server 127.0.0.1:18081; "),
-            std::nullopt);
-  EXPECT_EQ(ParseUpstreamColor(spec, "upstream shop { server 127.0.0.1:18081 }"),
-            std::nullopt);
+  EXPECT_EQ(ParseUpstreamColor(spec, "upstream shop { server 127.0.0.1:18081; "), std::nullopt);
+  EXPECT_EQ(ParseUpstreamColor(spec, "upstream shop { server 127.0.0.1:18081 }"), std::nullopt);
 }
 
 TEST(ParseUpstreamColorTest, NulloptWhenBothColorsNameTheSameServers) {
@@ -117,8 +115,7 @@ TEST(ParseNginxConfigTest, ReportsTheLineOfSyntaxErrors) {
   EXPECT_EQ(ParseNginxConfig("a;\n}\n").status().message(), "line 2: unexpected '}'");
   EXPECT_EQ(ParseNginxConfig("a;\nb c\n").status().message(),
             "line 2: directive \"b\" is not terminated by ';'");
-  EXPECT_EQ(ParseNginxConfig("a {\n").status().message(),
-            "unexpected end of file: missing '}'");
+  EXPECT_EQ(ParseNginxConfig("a {\n").status().message(), "unexpected end of file: missing '}'");
   EXPECT_EQ(ParseNginxConfig("a 'b;\n").status().message(), "line 1: unterminated string");
   EXPECT_EQ(ParseNginxConfig("\n;").status().message(), "line 2: unexpected ';'");
 }
