@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pkg/api/types.h"
@@ -9,7 +10,8 @@
 namespace sy::api {
 
 // One problem with one field. `field` is a dotted path as written in manifests, with list
-// indexes in brackets: "spec.colors.blue.upstreams[1]", "metadata.name".
+// indexes and map keys in brackets: "spec.colors.blue.upstreams[1]", "metadata.name",
+// "metadata.annotations[switchyard.dev/allow-discard-diverged-writes]".
 struct FieldError {
   std::string field;
   std::string message;
@@ -25,9 +27,15 @@ void ApplyDefaults(DeploymentColor* dc);
 // DNS-1123 name and namespace, ports in 1..65535, absolute paths without ".." components,
 // upstreams as host:port, two colors sharing a database (host and port) or a data
 // directory, probe URL and header, positive timeouts, non-negative lag, user names.
+// Messages read "must be X, got \"Y\"" where possible. Paths must be absolute, have no ".."
+// component and only [A-Za-z0-9._/+-]: pg_ctl runs its arguments through a shell.
 std::vector<FieldError> Validate(const DeploymentColor& dc);
 
 // True when `s` is a DNS-1123 label: 1-63 of [a-z0-9-], starting and ending alphanumeric.
 bool IsDns1123Label(const std::string& s);
+
+// `value` for an error message: double-quoted; quotes, backslashes and control characters
+// escaped (UTF-8 kept as is); cut after 80 bytes, marked "...".
+std::string QuoteValue(std::string_view value);
 
 }  // namespace sy::api

@@ -1,0 +1,299 @@
+#include "pkg/api/validation.h"
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <string_view>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace sy::api {
+namespace {
+
+constexpr int kMaxSeconds = 3600;  // an hour: anything longer is a typo (ms for s)
+constexpr size_t kMaxNameLength = 63;
+
+bool IsAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// True when `s` is non-empty and every character is alphanumeric or in `extra`.
+bool AllOf(std::string_view s, std::string_view extra) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
+    return IsAlnum(c) || extra.find(c) != std::string_view::npos;
+  });
+}
+
+// Path characters: no shell metacharacters, quotes or spaces (pg_ctl runs a shell).
+constexpr std::string_view kPathExtra = "._/+-";
+// User names and nginx upstream names.
+constexpr std::string_view kNameExtra = "_.-";
+// RFC 9110 token characters (HTTP header names).
+constexpr std::string_view kTokenExtra = "!#$%&'*+-.^_`|~";
+
+// absl::StrSplit yields absl::string_view, which is not std::string_view in this Abseil.
+std::vector<std::string_view> Split(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  for (size_t start = 0;;) {
+    const size_t end = s.find(sep, start);
+    parts.push_back(s.substr(start, end - start));
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
+}
+
+// 1-5 decimal digits, no sign, value in [lo, hi].
+bool IsNumberIn(std::string_view s, int lo, int hi) {
+  int v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return !s.empty() && s.size() <= 5 && IsDigit(s.front()) && ec == std::errc() &&
+         end == s.data() + s.size() && v >= lo && v <= hi;
+}
+
+bool IsIpv4(std::string_view s) {
+  const std::vector<std::string_view> parts = Split(s, '.');
+  return parts.size() == 4 && std::all_of(parts.begin(), parts.end(), [](std::string_view p) {
+           return p.size() <= 3 && IsNumberIn(p, 0, 255);
+         });
+}
+
+// A DNS name (RFC 1123 labels, any case) or an IPv4 literal. An all-numeric dotted name
+// must be a valid IPv4 address ("999.1.1.1" is neither).
+bool IsHost(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  bool numeric = true;
+  for (std::string_view label : Split(s, '.')) {
+    if (label.empty() || label.size() > kMaxNameLength || !AllOf(label, "-") ||
+        label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    numeric = numeric && std::all_of(label.begin(), label.end(), IsDigit);
+  }
+  return !numeric || IsIpv4(s);
+}
+
+bool IsPort(std::string_view s) { return IsNumberIn(s, 1, 65535); }
+
+// "host:port", or "host" alone when `port_optional`.
+bool IsHostPort(std::string_view s, bool port_optional = false) {
+  const size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos) return port_optional && IsHost(s);
+  return IsHost(s.substr(0, colon)) && IsPort(s.substr(colon + 1));
+}
+
+// An http:// URL with a valid host[:port]; the rest printable ASCII without spaces.
+bool IsHttpUrl(std::string_view s) {
+  constexpr std::string_view kScheme = "http://";
+  if (s.substr(0, kScheme.size()) != kScheme) return false;
+  if (!std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; })) {
+    return false;
+  }
+  std::string_view rest = s.substr(kScheme.size());
+  return IsHostPort(rest.substr(0, rest.find_first_of("/?#")), /*port_optional=*/true);
+}
+
+// Returns why `path` is not a safe absolute path, or nullopt.
+std::optional<std::string> PathProblem(const std::string& path) {
+  if (path.empty() || path.front() != '/') return "must be an absolute path, got ";
+  for (std::string_view part : Split(path, '/')) {
+    if (part == "..") return "must not contain \"..\" components, got ";
+  }
+  if (!AllOf(path, kPathExtra)) return "must contain only letters, digits and \"._/+-\", got ";
+  return std::nullopt;
+}
+
+// `path` without repeated, trailing or "." components, for comparing directories.
+std::string NormalizePath(const std::string& path) {
+  std::string out;
+  for (std::string_view part : Split(path, '/')) {
+    if (!part.empty() && part != ".") (out += '/') += part;
+  }
+  return out.empty() ? "/" : out;
+}
+
+// Collects problems under field paths.
+class Checker {
+ public:
+  explicit Checker(std::vector<FieldError>* out) : out_(*out) {}
+
+  void Add(std::string field, std::string message) {
+    out_.push_back({std::move(field), std::move(message)});
+  }
+  void Expect(bool ok, const std::string& field, std::string_view want, const std::string& got) {
+    if (!ok) Add(field, absl::StrCat("must be ", std::string(want), ", got ", QuoteValue(got)));
+  }
+  void Range(const std::string& field, int64_t value, int64_t lo, int64_t hi) {
+    if (value < lo || value > hi) {
+      Add(field, absl::StrCat("must be in ", lo, "..", hi, ", got ", value));
+    }
+  }
+  void Path(const std::string& field, const std::string& path) {
+    if (auto problem = PathProblem(path)) Add(field, *problem + QuoteValue(path));
+  }
+  void Name(const std::string& field, const std::string& name) {
+    Expect(name.size() <= kMaxNameLength && AllOf(name, kNameExtra), field,
+           "a name of letters, digits, \"_\", \".\" and \"-\" (at most 63)", name);
+  }
+
+ private:
+  std::vector<FieldError>& out_;
+};
+
+void CheckMetadata(const DeploymentColor& dc, Checker& c) {
+  c.Expect(dc.api_version == kApiVersion, "apiVersion",
+           absl::StrCat("\"", std::string(kApiVersion), "\""), dc.api_version);
+  c.Expect(dc.kind == kKind, "kind", absl::StrCat("\"", std::string(kKind), "\""), dc.kind);
+  constexpr std::string_view kLabel =
+      "a DNS-1123 label (at most 63 of a-z, 0-9 and \"-\", alphanumeric at both ends)";
+  c.Expect(IsDns1123Label(dc.metadata.name), "metadata.name", kLabel, dc.metadata.name);
+  c.Expect(IsDns1123Label(dc.metadata.namespace_), "metadata.namespace", kLabel,
+           dc.metadata.namespace_);
+  const auto& annotations = dc.metadata.annotations;
+  if (auto it = annotations.find(std::string(kAllowDiscardAnnotation)); it != annotations.end()) {
+    c.Expect(ParseColor(it->second).has_value(),
+             absl::StrCat("metadata.annotations[", std::string(kAllowDiscardAnnotation), "]"),
+             "\"blue\" or \"green\"", it->second);
+  }
+}
+
+void CheckColor(const ColorSpec& spec, const std::string& field, Checker& c) {
+  if (spec.upstreams.empty()) c.Add(field + ".upstreams", "must list at least one \"host:port\"");
+  for (size_t i = 0; i < spec.upstreams.size(); ++i) {
+    const std::string& u = spec.upstreams[i];
+    const std::string at = absl::StrCat(field, ".upstreams[", i, "]");
+    c.Expect(IsHostPort(u), at, "\"host:port\" with a port in 1..65535", u);
+    if (std::find(spec.upstreams.begin(), spec.upstreams.begin() + i, u) !=
+        spec.upstreams.begin() + i) {
+      c.Add(at, absl::StrCat("duplicate upstream ", QuoteValue(u)));
+    }
+  }
+  const DatabaseRef& db = spec.database;
+  c.Expect(IsHost(db.host), field + ".database.host", "a hostname or an IPv4 address", db.host);
+  c.Range(field + ".database.port", db.port, 1, 65535);
+  c.Path(field + ".database.dataDirectory", db.data_directory);
+}
+
+// Switching traffic means nothing when both colors name the same app server.
+void CheckUpstreamsApart(const DeploymentColorSpec& spec, Checker& c) {
+  for (size_t i = 0; i < spec.green.upstreams.size(); ++i) {
+    const std::string& u = spec.green.upstreams[i];
+    if (std::find(spec.blue.upstreams.begin(), spec.blue.upstreams.end(), u) !=
+        spec.blue.upstreams.end()) {
+      c.Add(absl::StrCat("spec.colors.green.upstreams[", i, "]"),
+            absl::StrCat(QuoteValue(u), " is also an upstream of blue"));
+    }
+  }
+}
+
+// Blue and green must be two database servers with data directories apart. Problems are
+// reported on green's fields.
+void CheckDatabasesApart(const DeploymentColorSpec& spec, Checker& c) {
+  const DatabaseRef& b = spec.blue.database;
+  const DatabaseRef& g = spec.green.database;
+  if (absl::AsciiStrToLower(b.host) == absl::AsciiStrToLower(g.host) && b.port == g.port) {
+    c.Add("spec.colors.green.database.port",
+          absl::StrCat("same database server as blue (", b.host, ":", b.port, ")"));
+  }
+  if (PathProblem(b.data_directory) || PathProblem(g.data_directory)) return;  // said already
+  const std::string bd = NormalizePath(b.data_directory);
+  const std::string gd = NormalizePath(g.data_directory);
+  const auto inside = [](const std::string& dir, const std::string& parent) {
+    return dir.size() > parent.size() && dir.compare(0, parent.size(), parent) == 0 &&
+           (parent == "/" || dir[parent.size()] == '/');
+  };
+  const std::string field = "spec.colors.green.database.dataDirectory";
+  if (bd == gd) {
+    c.Add(field, absl::StrCat("same data directory as blue (", QuoteValue(b.data_directory), ")"));
+  } else if (inside(bd, gd) || inside(gd, bd)) {
+    c.Add(field, absl::StrCat("must not be nested with blue's data directory ",
+                              QuoteValue(b.data_directory)));
+  }
+}
+
+void CheckNginx(const DeploymentColor& dc, Checker& c) {
+  const NginxSpec& n = dc.spec.nginx;
+  c.Path("spec.nginx.upstreamFile", n.upstream_file);
+  c.Path("spec.nginx.configFile", n.config_file);
+  if (!n.binary.empty() && n.binary.front() == '/') {
+    c.Path("spec.nginx.binary", n.binary);
+  } else {
+    c.Expect(AllOf(n.binary, "._+-") && IsAlnum(n.binary.front()), "spec.nginx.binary",
+             "an absolute path or a program name of letters, digits and \"._+-\"", n.binary);
+  }
+  // An empty upstreamName defaults to metadata.name, whose own problem is reported already.
+  if (!n.upstream_name.empty() || !dc.metadata.name.empty()) {
+    c.Expect(AllOf(n.upstream_name, kNameExtra), "spec.nginx.upstreamName",
+             "an nginx upstream name of letters, digits, \"_\", \".\" and \"-\"", n.upstream_name);
+  }
+  c.Expect(IsHttpUrl(n.probe.url), "spec.nginx.probe.url", "an http:// URL with a host",
+           n.probe.url);
+  c.Expect(AllOf(n.probe.header, kTokenExtra), "spec.nginx.probe.header",
+           "an HTTP header name (a token)", n.probe.header);
+  c.Range("spec.nginx.probe.timeoutSeconds", n.probe.timeout_seconds, 1, kMaxSeconds);
+}
+
+void CheckDatabase(const DatabaseSpec& d, Checker& c) {
+  c.Name("spec.database.user", d.user);
+  c.Name("spec.database.replicationUser", d.replication_user);
+  c.Name("spec.database.osUser", d.os_user);
+  if (!d.password_file.empty()) c.Path("spec.database.passwordFile", d.password_file);
+  c.Path("spec.database.binDirectory", d.bin_directory);
+  if (d.max_lag_bytes < 0) {
+    c.Add("spec.database.maxLagBytes", absl::StrCat("must not be negative, got ", d.max_lag_bytes));
+  }
+  c.Range("spec.database.catchUpTimeoutSeconds", d.catch_up_timeout_seconds, 1, kMaxSeconds);
+}
+
+}  // namespace
+
+void ApplyDefaults(DeploymentColor* dc) {
+  if (dc->metadata.namespace_.empty()) dc->metadata.namespace_ = "default";
+  if (dc->spec.nginx.upstream_name.empty()) dc->spec.nginx.upstream_name = dc->metadata.name;
+}
+
+std::vector<FieldError> Validate(const DeploymentColor& dc) {
+  std::vector<FieldError> errors;
+  Checker c(&errors);
+  CheckMetadata(dc, c);
+  for (Color color : kColors) {
+    CheckColor(dc.spec.color(color), absl::StrCat("spec.colors.", std::string(ColorName(color))),
+               c);
+  }
+  CheckUpstreamsApart(dc.spec, c);
+  CheckDatabasesApart(dc.spec, c);
+  CheckNginx(dc, c);
+  CheckDatabase(dc.spec.database, c);
+  return errors;
+}
+
+bool IsDns1123Label(const std::string& s) {
+  return s.size() <= kMaxNameLength && AllOf(s, "-") && s.front() != '-' && s.back() != '-' &&
+         std::none_of(s.begin(), s.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; });
+}
+
+std::string QuoteValue(std::string_view value) {
+  constexpr size_t kMaxShown = 80;
+  size_t cut = std::min(value.size(), kMaxShown);
+  while (cut < value.size() && cut > 0 && (value[cut] & 0xC0) == 0x80) --cut;  // keep UTF-8
+  std::string out = "\"";
+  for (char c : value.substr(0, cut)) {
+    if (c == '"' || c == '\\') {
+      (out += '\\') += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      absl::StrAppend(&out, "\\x", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  if (cut < value.size()) out += "...";
+  return out;
+}
+
+}  // namespace sy::api
