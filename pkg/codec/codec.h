@@ -31,18 +31,22 @@ struct Problem {
 // validated (api::Validate); it is usable only when `problems` is empty.
 struct DecodedDocument {
   int index = 0;  // 0-based position in the stream
-  int line = 0;   // 1-based line where the document starts
+  int line = 0;   // 1-based line where the document starts (its "---" or first token)
   api::DeploymentColor object;
   std::vector<Problem> problems;
   bool ok() const { return problems.empty(); }
 };
 
 // Decodes every non-empty document of a YAML stream. A syntax error yields one document
-// holding that problem (decoding stops there). `file` names the source in messages.
+// holding that problem (decoding stops there; the documents before it are kept). `file`
+// names the source in messages. Problems are ordered by position; a value that cannot be
+// decoded is not validated as well. Aliases are resolved; nesting deeper than 64 levels is
+// a problem.
 std::vector<DecodedDocument> DecodeYamlStream(std::string_view content, std::string_view file);
 
 // Like DecodeYamlStream, but every document must be valid: otherwise kInvalidArgument whose
-// message lists every problem, one ToString() per line. An empty stream is an error too.
+// message lists every problem, one ToString() per line. An empty stream is an error too, and
+// so are two documents with the same namespace/name.
 absl::StatusOr<std::vector<api::DeploymentColor>> DecodeManifests(std::string_view content,
                                                                   std::string_view file);
 
@@ -56,9 +60,9 @@ std::string EncodeYaml(const api::DeploymentColor& dc);
 // JSON of the whole object, same shape as EncodeYaml. indent < 0: compact one line.
 std::string EncodeJson(const api::DeploymentColor& dc, int indent = -1);
 
-// Decodes one JSON object with the same strictness (problems have no line/column for field
-// errors; syntax errors carry the byte offset as column on line 1... see implementation).
-absl::StatusOr<api::DeploymentColor> DecodeJson(std::string_view content,
-                                                std::string_view source);
+// Decodes one JSON object (strict JSON) with the same strictness, defaults and validation:
+// kInvalidArgument lists every problem. Field problems have no line/column (nlohmann keeps
+// no positions); a syntax error carries its line and column.
+absl::StatusOr<api::DeploymentColor> DecodeJson(std::string_view content, std::string_view source);
 
 }  // namespace sy::codec
