@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -12,6 +15,7 @@ namespace sy::api {
 namespace {
 
 constexpr int kMaxSeconds = 3600;  // an hour: anything longer is a typo (ms for s)
+constexpr int kMaxPort = 65535;
 constexpr size_t kMaxNameLength = 63;
 
 bool IsAlnum(char c) {
@@ -74,7 +78,7 @@ bool IsHost(std::string_view s) {
   return !numeric || IsIpv4(s);
 }
 
-bool IsPort(std::string_view s) { return IsNumberIn(s, 1, 65535); }
+bool IsPort(std::string_view s) { return IsNumberIn(s, 1, kMaxPort); }
 
 // "host:port", or "host" alone when `port_optional`.
 bool IsHostPort(std::string_view s, bool port_optional = false) {
@@ -171,7 +175,7 @@ void CheckColor(const ColorSpec& spec, const std::string& field, Checker& c) {
   }
   const DatabaseRef& db = spec.database;
   c.Expect(IsHost(db.host), field + ".database.host", "a hostname or an IPv4 address", db.host);
-  c.Range(field + ".database.port", db.port, 1, 65535);
+  c.Range(field + ".database.port", db.port, 1, kMaxPort);
   c.Path(field + ".database.dataDirectory", db.data_directory);
 }
 
@@ -192,7 +196,9 @@ void CheckUpstreamsApart(const DeploymentColorSpec& spec, Checker& c) {
 void CheckDatabasesApart(const DeploymentColorSpec& spec, Checker& c) {
   const DatabaseRef& b = spec.blue.database;
   const DatabaseRef& g = spec.green.database;
-  if (absl::AsciiStrToLower(b.host) == absl::AsciiStrToLower(g.host) && b.port == g.port) {
+  // An invalid port is reported already; two of them are not also "the same server".
+  if (absl::AsciiStrToLower(b.host) == absl::AsciiStrToLower(g.host) && b.port == g.port &&
+      b.port >= 1 && b.port <= kMaxPort) {
     c.Add("spec.colors.green.database.port",
           absl::StrCat("same database server as blue (", b.host, ":", b.port, ")"));
   }

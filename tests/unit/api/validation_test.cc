@@ -131,6 +131,13 @@ std::vector<Case> Cases() {
          dc.spec.green.database.port = 15433;
        },
        {{"spec.colors.green.database.port", "same database server as blue (localhost:15433)"}}},
+      {"InvalidPortsAreNotAlsoShared",
+       [](DeploymentColor& dc) {
+         dc.spec.blue.database.port = 0;
+         dc.spec.green.database.port = 0;
+       },
+       {{"spec.colors.blue.database.port", "must be in 1..65535, got 0"},
+        {"spec.colors.green.database.port", "must be in 1..65535, got 0"}}},
       {"SameHostOtherPortIsFine",
        [](DeploymentColor& dc) { dc.spec.green.database.port = 15435; },
        {}},
