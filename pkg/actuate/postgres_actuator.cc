@@ -1,14 +1,13 @@
 #include "pkg/actuate/postgres_actuator.h"
 
 #include <signal.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
-#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "pkg/actuate/pg_standby_config.h"
+#include "pkg/actuate/pg_step_util.h"
 #include "pkg/observe/pg_datadir.h"
 #include "pkg/observe/process.h"
 #include "pkg/util/files.h"
@@ -16,88 +15,25 @@
 #include "pkg/util/status_macros.h"
 
 namespace sy::actuate {
+
+using pg_internal::Annotated;
+using pg_internal::Context;
+using pg_internal::DataDir;
+using pg_internal::LogTail;
+using pg_internal::MillisSince;
+using pg_internal::Name;
+using pg_internal::OutputTail;
+using pg_internal::PollUntil;
+
 namespace {
 
 using observe::PgEndpoint;
 using observe::PgRow;
-using std::chrono::milliseconds;
-
-std::string Name(api::Color c) { return std::string(api::ColorName(c)); }
-
-const std::string& DataDir(const api::DeploymentColorSpec& spec, api::Color c) {
-  return spec.color(c).database.data_directory;
-}
-
-// "promoting green (127.0.0.1:15434)".
-std::string Context(std::string_view verb, const api::DeploymentColorSpec& spec, api::Color c) {
-  return absl::StrCat(absl::string_view(verb.data(), verb.size()), " ", Name(c), " (",
-                      observe::EndpointFor(spec, c).Address(), ")");
-}
-
-std::string Context(std::string_view verb, const api::DeploymentColorSpec& spec, api::Color c,
-                    std::string_view preposition, api::Color other) {
-  return absl::StrCat(Context(verb, spec, c), " ",
-                      absl::string_view(preposition.data(), preposition.size()), " ",
-                      Context("", spec, other).substr(1));
-}
-
-// Calls `done` now and then every `every` until it returns true (-> true) or `timeout`
-// passes (-> false). `done` may set an error and return true to stop early.
-bool PollUntil(const util::Clock& clock, milliseconds timeout, milliseconds every,
-               const std::function<bool()>& done) {
-  const auto deadline = clock.MonotonicNow() + timeout;
-  while (true) {  // poll
-    if (done()) return true;
-    if (clock.MonotonicNow() >= deadline) return false;
-    clock.SleepFor(every);
-  }
-}
-
-int64_t MillisSince(const util::Clock& clock, std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration_cast<milliseconds>(clock.MonotonicNow() - start).count();
-}
-
-// The last lines of a server log (at most ~1.5 KiB), for error messages.
-std::string LogTail(const std::string& path) {
-  absl::StatusOr<std::string> content = util::ReadFile(path);
-  if (!content.ok()) return "(no log at " + path + ")";
-  std::string tail = content->size() > 1500 ? content->substr(content->size() - 1500) : *content;
-  if (content->size() > 1500) tail = tail.substr(std::min(tail.size(), tail.find('\n') + 1));
-  return path + ":\n" + tail;
-}
-
-std::string OutputTail(const std::string& output) {
-  return output.size() > 2000 ? "..." + output.substr(output.size() - 2000) : output;
-}
 
 // The single text value of a one-row, one-column result ("" when NULL or absent).
 std::string Scalar(const std::vector<PgRow>& rows) {
   if (rows.empty() || rows[0].empty() || !rows[0][0].has_value()) return "";
   return *rows[0][0];
-}
-
-absl::Status Annotated(const absl::Status& s, const std::string& context, std::string_view hint) {
-  if (s.ok()) return s;
-  return absl::Status(s.code(), absl::StrCat(context, ": ", s.message(),
-                                             absl::string_view(hint.data(), hint.size())));
-}
-
-// Removes a directory tree; OK when it does not exist.
-absl::Status RemoveTree(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-  return ec ? util::ErrnoStatus(ec.value(), "removing " + path) : absl::OkStatus();
-}
-
-absl::Status Rename(const std::string& from, const std::string& to) {
-  if (::rename(from.c_str(), to.c_str()) != 0) {
-    return util::ErrnoStatus(errno, "renaming " + from + " to " + to);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SyncParent(const std::string& path) {
-  return SyncDirectory(std::filesystem::path(path).parent_path().string());
 }
 
 }  // namespace
@@ -384,104 +320,6 @@ absl::Status PostgresActuator::ConfigureStandby(const api::DeploymentColorSpec& 
       ConfigureStandbyDirectory(dir, StandbyConninfo(spec, target, source), plan::SlotName(target)),
       context, ""));
   detail_ = absl::StrCat("configured ", Name(target), " as a standby of ", Name(source));
-  return absl::OkStatus();
-}
-
-absl::StatusOr<CommandResult> PostgresActuator::RunTool(const api::DeploymentColorSpec& spec,
-                                                        std::vector<std::string> argv,
-                                                        const std::string& context) {
-  Command cmd;
-  cmd.argv = std::move(argv);
-  cmd.run_as = spec.database.os_user;
-  cmd.timeout = timeouts_.copy;
-  absl::StatusOr<CommandResult> r = runner_.Run(cmd);
-  if (absl::IsNotFound(r.status()) || absl::IsPermissionDenied(r.status())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        context, ": ", r.status().message(), "; check spec.database.binDirectory and osUser"));
-  }
-  if (!r.ok()) return Annotated(r.status(), context, "");
-  return r;
-}
-
-absl::Status PostgresActuator::Rewind(const api::DeploymentColorSpec& spec, api::Color target,
-                                      api::Color source) {
-  const std::string context = Context("rewinding", spec, target, "from", source);
-  const std::string& dir = DataDir(spec, target);
-  if (observe::PostmasterAlive(dir)) {
-    return absl::FailedPreconditionError(context + ": it is running; stop it first");
-  }
-  if (!observe::HoldsCluster(dir)) {
-    return absl::FailedPreconditionError(context + ": " + dir +
-                                         " holds no cluster; a basebackup creates one");
-  }
-  // FIELD-NOTES #7: pg_rewind reads the source's timeline from its pg_control.
-  const PgEndpoint source_ep = observe::EndpointFor(spec, source);
-  SY_RETURN_IF_ERROR(Annotated(connections_.Query(source_ep, "CHECKPOINT").status(), context, ""));
-  absl::StatusOr<CommandResult> r =
-      RunTool(spec,
-              {spec.database.bin_directory + "/pg_rewind", "--target-pgdata=" + dir,
-               "--source-server=" + source_ep.Conninfo()},
-              context);
-  if (absl::IsDeadlineExceeded(r.status())) {
-    return absl::AbortedError(absl::StrCat(r.status().message(), "; re-clone it instead"));
-  }
-  if (!r.ok()) return r.status();
-  if (r->exit_code != 0) {
-    return absl::AbortedError(absl::StrCat(context, ": pg_rewind exited with ", r->exit_code,
-                                           "; re-clone it with a basebackup instead. Output:\n",
-                                           OutputTail(r->output)));
-  }
-  SY_RETURN_IF_ERROR(ConfigureStandby(spec, target, source));
-  detail_ = absl::StrCat(
-      "rewound ", Name(target), " from ", Name(source),
-      r->output.find("no rewind required") != std::string::npos ? " (no rewind required)" : "");
-  return absl::OkStatus();
-}
-
-absl::Status PostgresActuator::Basebackup(const api::DeploymentColorSpec& spec, api::Color target,
-                                          api::Color source) {
-  const std::string context = Context("re-cloning", spec, target, "from", source);
-  const std::string& dir = DataDir(spec, target);
-  const std::string fresh = dir + ".new";
-  const std::string old = dir + ".old";
-  if (observe::PostmasterAlive(dir)) {
-    return absl::FailedPreconditionError(context + ": it is running; stop it first");
-  }
-  // A crash between the two renames of the swap left <dir>.old and a complete <dir>.new.
-  if (!util::PathExists(dir) && util::PathExists(old)) {
-    const bool complete = observe::HoldsCluster(fresh);
-    SY_RETURN_IF_ERROR(Annotated(Rename(complete ? fresh : old, dir), context, ""));
-    SY_RETURN_IF_ERROR(Annotated(SyncParent(dir), context, ""));
-    if (complete) {
-      SY_RETURN_IF_ERROR(Annotated(RemoveTree(old), context, ""));
-      detail_ = absl::StrCat("finished swapping in the copy of ", Name(target));
-      return absl::OkStatus();
-    }
-  }
-  SY_RETURN_IF_ERROR(Annotated(RemoveTree(old), context, ""));    // swapped out already
-  SY_RETURN_IF_ERROR(Annotated(RemoveTree(fresh), context, ""));  // never swapped in
-
-  SY_ASSIGN_OR_RETURN(
-      const CommandResult r,
-      RunTool(spec,
-              {spec.database.bin_directory + "/pg_basebackup", "-d",
-               ReplicationConninfo(spec, source), "-D", fresh, "-c", "fast", "-X", "stream", "-w"},
-              context));
-  if (r.exit_code != 0) {
-    (void)RemoveTree(fresh);
-    return absl::UnavailableError(absl::StrCat(context, ": pg_basebackup exited with ", r.exit_code,
-                                               "; output:\n", OutputTail(r.output)));
-  }
-  SY_RETURN_IF_ERROR(
-      Annotated(ConfigureStandbyDirectory(fresh, StandbyConninfo(spec, target, source),
-                                          plan::SlotName(target)),
-                context, ""));
-  const bool replace = util::PathExists(dir);
-  if (replace) SY_RETURN_IF_ERROR(Annotated(Rename(dir, old), context, ""));
-  SY_RETURN_IF_ERROR(Annotated(Rename(fresh, dir), context, ""));
-  SY_RETURN_IF_ERROR(Annotated(SyncParent(dir), context, ""));
-  if (replace) SY_RETURN_IF_ERROR(Annotated(RemoveTree(old), context, ""));
-  detail_ = absl::StrCat("re-cloned ", Name(target), " from ", Name(source));
   return absl::OkStatus();
 }
 

@@ -1,0 +1,145 @@
+// The re-copying steps of PostgresActuator: pg_rewind and pg_basebackup with the swap of
+// data directories.
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "pkg/actuate/pg_standby_config.h"
+#include "pkg/actuate/pg_step_util.h"
+#include "pkg/actuate/postgres_actuator.h"
+#include "pkg/observe/pg_datadir.h"
+#include "pkg/util/files.h"
+#include "pkg/util/status_macros.h"
+
+namespace sy::actuate {
+
+using pg_internal::Annotated;
+using pg_internal::Context;
+using pg_internal::DataDir;
+using pg_internal::Name;
+using pg_internal::OutputTail;
+
+namespace {
+
+using observe::PgEndpoint;
+
+// Removes a directory tree; OK when it does not exist.
+absl::Status RemoveTree(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  return ec ? util::ErrnoStatus(ec.value(), "removing " + path) : absl::OkStatus();
+}
+
+absl::Status Rename(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    return util::ErrnoStatus(errno, "renaming " + from + " to " + to);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SyncParent(const std::string& path) {
+  return SyncDirectory(std::filesystem::path(path).parent_path().string());
+}
+
+}  // namespace
+
+absl::StatusOr<CommandResult> PostgresActuator::RunTool(const api::DeploymentColorSpec& spec,
+                                                        std::vector<std::string> argv,
+                                                        const std::string& context) {
+  Command cmd;
+  cmd.argv = std::move(argv);
+  cmd.run_as = spec.database.os_user;
+  cmd.timeout = timeouts_.copy;
+  absl::StatusOr<CommandResult> r = runner_.Run(cmd);
+  if (absl::IsNotFound(r.status()) || absl::IsPermissionDenied(r.status())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        context, ": ", r.status().message(), "; check spec.database.binDirectory and osUser"));
+  }
+  if (!r.ok()) return Annotated(r.status(), context, "");
+  return r;
+}
+
+absl::Status PostgresActuator::Rewind(const api::DeploymentColorSpec& spec, api::Color target,
+                                      api::Color source) {
+  const std::string context = Context("rewinding", spec, target, "from", source);
+  const std::string& dir = DataDir(spec, target);
+  if (observe::PostmasterAlive(dir)) {
+    return absl::FailedPreconditionError(context + ": it is running; stop it first");
+  }
+  if (!observe::HoldsCluster(dir)) {
+    return absl::FailedPreconditionError(context + ": " + dir +
+                                         " holds no cluster; a basebackup creates one");
+  }
+  // FIELD-NOTES #7: pg_rewind reads the source's timeline from its pg_control.
+  const PgEndpoint source_ep = observe::EndpointFor(spec, source);
+  SY_RETURN_IF_ERROR(Annotated(connections_.Query(source_ep, "CHECKPOINT").status(), context, ""));
+  absl::StatusOr<CommandResult> r =
+      RunTool(spec,
+              {spec.database.bin_directory + "/pg_rewind", "--target-pgdata=" + dir,
+               "--source-server=" + source_ep.Conninfo()},
+              context);
+  if (absl::IsDeadlineExceeded(r.status())) {
+    return absl::AbortedError(absl::StrCat(r.status().message(), "; re-clone it instead"));
+  }
+  if (!r.ok()) return r.status();
+  if (r->exit_code != 0) {
+    return absl::AbortedError(absl::StrCat(context, ": pg_rewind exited with ", r->exit_code,
+                                           "; re-clone it with a basebackup instead. Output:\n",
+                                           OutputTail(r->output)));
+  }
+  SY_RETURN_IF_ERROR(ConfigureStandby(spec, target, source));
+  detail_ = absl::StrCat(
+      "rewound ", Name(target), " from ", Name(source),
+      r->output.find("no rewind required") != std::string::npos ? " (no rewind required)" : "");
+  return absl::OkStatus();
+}
+
+absl::Status PostgresActuator::Basebackup(const api::DeploymentColorSpec& spec, api::Color target,
+                                          api::Color source) {
+  const std::string context = Context("re-cloning", spec, target, "from", source);
+  const std::string& dir = DataDir(spec, target);
+  const std::string fresh = dir + ".new";
+  const std::string old = dir + ".old";
+  if (observe::PostmasterAlive(dir)) {
+    return absl::FailedPreconditionError(context + ": it is running; stop it first");
+  }
+  // A crash between the two renames of the swap left <dir>.old and a complete <dir>.new.
+  if (!util::PathExists(dir) && util::PathExists(old)) {
+    const bool complete = observe::HoldsCluster(fresh);
+    SY_RETURN_IF_ERROR(Annotated(Rename(complete ? fresh : old, dir), context, ""));
+    SY_RETURN_IF_ERROR(Annotated(SyncParent(dir), context, ""));
+    if (complete) {
+      SY_RETURN_IF_ERROR(Annotated(RemoveTree(old), context, ""));
+      detail_ = absl::StrCat("finished swapping in the copy of ", Name(target));
+      return absl::OkStatus();
+    }
+  }
+  SY_RETURN_IF_ERROR(Annotated(RemoveTree(old), context, ""));    // swapped out already
+  SY_RETURN_IF_ERROR(Annotated(RemoveTree(fresh), context, ""));  // never swapped in
+
+  SY_ASSIGN_OR_RETURN(
+      const CommandResult r,
+      RunTool(spec,
+              {spec.database.bin_directory + "/pg_basebackup", "-d",
+               ReplicationConninfo(spec, source), "-D", fresh, "-c", "fast", "-X", "stream", "-w"},
+              context));
+  if (r.exit_code != 0) {
+    (void)RemoveTree(fresh);
+    return absl::UnavailableError(absl::StrCat(context, ": pg_basebackup exited with ", r.exit_code,
+                                               "; output:\n", OutputTail(r.output)));
+  }
+  SY_RETURN_IF_ERROR(
+      Annotated(ConfigureStandbyDirectory(fresh, StandbyConninfo(spec, target, source),
+                                          plan::SlotName(target)),
+                context, ""));
+  const bool replace = util::PathExists(dir);
+  if (replace) SY_RETURN_IF_ERROR(Annotated(Rename(dir, old), context, ""));
+  SY_RETURN_IF_ERROR(Annotated(Rename(fresh, dir), context, ""));
+  SY_RETURN_IF_ERROR(Annotated(SyncParent(dir), context, ""));
+  if (replace) SY_RETURN_IF_ERROR(Annotated(RemoveTree(old), context, ""));
+  detail_ = absl::StrCat("re-cloned ", Name(target), " from ", Name(source));
+  return absl::OkStatus();
+}
+
+}  // namespace sy::actuate
