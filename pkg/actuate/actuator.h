@@ -18,12 +18,14 @@ struct StepOutcome {
 // Runs steps. Each Run() is idempotent, blocks until the step's effect is observable or its
 // timeout passes, and never runs a shell. Thread-compatible.
 // Status codes: kUnavailable (a server or command was unreachable / timed out: retry with
-// backoff), kFailedPrecondition (the world is not as the step requires: re-observe),
-// kInvalidArgument (misconfiguration: terminal for this generation), kInternal.
+// backoff), kFailedPrecondition (the world is not as the step requires: re-observe after a
+// backoff), kAborted (pg_rewind failed: a re-clone may follow), kInvalidArgument
+// (misconfiguration: terminal for this generation), kInternal.
 class Actuator {
  public:
   virtual ~Actuator() = default;
-  virtual absl::Status Run(const api::DeploymentColorSpec& spec, const plan::Step& step,
+  // `dc` is the resource whose spec the step serves (its key names owned artefacts).
+  virtual absl::Status Run(const api::DeploymentColor& dc, const plan::Step& step,
                            StepOutcome* outcome) = 0;
 };
 

@@ -136,7 +136,7 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
   }
   const auto s0 = clock_.MonotonicNow();
   actuate::StepOutcome outcome;
-  absl::Status s = actuator_.Run(dc.spec, step, &outcome);
+  absl::Status s = actuator_.Run(dc, step, &outcome);
   const auto took = clock_.MonotonicNow() - s0;
   if (listener_) listener_->OnStep(dc, step, s, took);
   result.step = step;

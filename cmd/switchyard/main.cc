@@ -1,0 +1,54 @@
+// switchyard: the controller daemon. Parses flags, installs signal handling, runs app::Run.
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "pkg/app/app.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+// First SIGTERM/SIGINT: graceful stop (the step in flight finishes); second: exit 1 at once.
+void OnSignal(int) {
+  if (g_stop.exchange(true)) std::_Exit(1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sy::app::Options o;
+  CLI::App cli{"switchyard: declarative blue-green controller for nginx + PostgreSQL"};
+  cli.add_option("--manifests", o.manifests, "DeploymentColor manifest file or directory")
+      ->required();
+  cli.add_option("--state-dir", o.state_dir, "where status, the last valid specs and the lock live")
+      ->capture_default_str();
+  cli.add_option("--listen", o.listen, "HTTP address for /healthz, /readyz, /metrics and the API "
+                                       "(empty: none)")
+      ->capture_default_str();
+  cli.add_flag("--once", o.once, "reconcile until every resource converged or failed, then exit");
+  int once_timeout = static_cast<int>(o.once_timeout.count());
+  cli.add_option("--once-timeout", once_timeout, "seconds --once waits before giving up")
+      ->capture_default_str();
+  int resync_ms = static_cast<int>(o.resync.count());
+  cli.add_option("--resync-ms", resync_ms, "re-observe every resource this often")
+      ->capture_default_str();
+  cli.add_option("--workers", o.workers, "resources reconciled in parallel")->capture_default_str();
+  cli.add_option("--log-level", o.log_level, "debug, info, warn or error")->capture_default_str();
+  cli.add_option("--fault-kill-after-steps", o.kill_after_steps,
+                 "testing only: SIGKILL ourselves after this many steps")
+      ->group("");
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e) == 0 ? 0 : 2;
+  }
+  o.once_timeout = std::chrono::seconds(once_timeout);
+  o.resync = std::chrono::milliseconds(resync_ms);
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+  return sy::app::Run(o, g_stop);
+}

@@ -1,0 +1,27 @@
+// The real Actuator: routes each step to the nginx or PostgreSQL actuator, and falls back
+// from a failed pg_rewind to a re-clone (the planner asked for a rewind only where
+// discarding the target's diverged data is allowed, so a re-clone is allowed too).
+#pragma once
+
+#include "pkg/actuate/actuator.h"
+#include "pkg/actuate/nginx_actuator.h"
+#include "pkg/actuate/postgres_actuator.h"
+
+namespace sy::actuate {
+
+// Thread-compatible.
+class DispatchActuator final : public Actuator {
+ public:
+  // Both must outlive this object.
+  DispatchActuator(NginxActuator& nginx, PostgresActuator& postgres)
+      : nginx_(nginx), postgres_(postgres) {}
+
+  absl::Status Run(const api::DeploymentColor& dc, const plan::Step& step,
+                   StepOutcome* outcome) override;
+
+ private:
+  NginxActuator& nginx_;
+  PostgresActuator& postgres_;
+};
+
+}  // namespace sy::actuate

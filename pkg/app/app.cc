@@ -1,0 +1,94 @@
+#include "pkg/app/app.h"
+
+#include <unistd.h>
+
+#include <iostream>
+#include <thread>
+
+#include "pkg/app/wiring.h"
+#include "pkg/controller/controller.h"
+#include "pkg/server/http_server.h"
+#include "pkg/source/manifest_source.h"
+#include "pkg/source/store.h"
+#include "pkg/util/log.h"
+
+namespace sy::app {
+
+int Run(const Options& o, const std::atomic<bool>& stop) {
+  if (!log::SetLevel(o.log_level)) {
+    std::cerr << "switchyard: --log-level " << o.log_level << ": use debug, info, warn or error\n";
+    return 2;
+  }
+  if (o.state_dir.empty() || o.state_dir[0] != '/') {
+    std::cerr << "switchyard: --state-dir must be an absolute path\n";
+    return 2;
+  }
+  auto lock = controller::StateLock::Acquire(o.state_dir);
+  if (!lock.ok()) {
+    std::cerr << "switchyard: " << lock.status().message() << "\n";
+    return 2;
+  }
+  const util::Clock& clock = util::RealClock::Get();
+  source::Store store(o.state_dir, clock);
+  if (absl::Status s = store.Load(); !s.ok()) {
+    std::cerr << "switchyard: " << s.message() << "\n";
+    return 2;
+  }
+  source::ManifestSource manifests(o.manifests, store);
+  if (absl::Status s = manifests.Sync(); !s.ok()) {
+    if (absl::IsNotFound(s) || absl::IsPermissionDenied(s)) {
+      std::cerr << "switchyard: " << s.message() << "\n";
+      return 2;
+    }
+    // Invalid documents are reported and marked; valid ones (and the last valid specs of
+    // the invalid ones) stay in force.
+    std::cerr << "switchyard: invalid manifests (the last valid spec of each stays in force):\n"
+              << s.message() << "\n";
+    if (o.once) return 1;
+  }
+
+  Wiring wiring;
+  controller::ReconcilerOptions ro;
+  ro.resync = o.resync;
+  ro.kill_after_steps = o.kill_after_steps;
+  controller::Reconciler reconciler(wiring.world_observer(), wiring.actuator(), store, clock, ro,
+                                    nullptr);
+  controller::WorkQueue queue;
+  controller::Controller ctl(store, reconciler, queue, o.resync);
+
+  std::unique_ptr<server::HttpServer> http;
+  server::ApiHandler api(store, [&ctl] { return ctl.Ready(); });
+  if (!o.listen.empty()) {
+    http = std::make_unique<server::HttpServer>(
+        [&api](const server::HttpRequest& r) { return api.Handle(r); });
+    if (absl::Status s = http->Start(o.listen); !s.ok()) {
+      std::cerr << "switchyard: " << s.message() << "\n";
+      return 2;
+    }
+  }
+  log::Info("started", {{"manifests", o.manifests}, {"state_dir", o.state_dir},
+                        {"listen", o.listen}, {"resources", std::to_string(store.List().size())},
+                        {"pid", std::to_string(::getpid())}});
+
+  if (o.once) {
+    std::string report;
+    const bool ok = ctl.RunOnce(o.once_timeout, &report);
+    std::cout << report;
+    if (http) http->Stop();
+    return ok ? 0 : 1;
+  }
+
+  std::atomic<bool> watch_stop{false};
+  std::thread watcher([&] { manifests.Watch(watch_stop); });
+  ctl.Start(o.workers);
+  while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));  // signal
+  log::Info("stopping", {{"reason", "signal"}});
+  watch_stop = true;
+  watcher.join();
+  ctl.Stop();
+  if (http) http->Stop();
+  log::Info("stopped");
+  return 0;
+}
+
+}  // namespace sy::app

@@ -1,0 +1,28 @@
+// The composition root: the only place real implementations (libpqxx, nginx, processes,
+// HTTP) are built and wired to the controller.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+namespace sy::app {
+
+struct Options {
+  std::string manifests;       // --manifests FILE|DIR (required)
+  std::string state_dir = "/var/lib/switchyard";
+  std::string listen = "127.0.0.1:9753";  // "" disables the HTTP endpoint
+  bool once = false;
+  std::chrono::seconds once_timeout{300};
+  std::chrono::milliseconds resync{10000};
+  int workers = 2;
+  std::string log_level = "info";
+  int kill_after_steps = 0;  // fault injection for crash tests (hidden flag)
+};
+
+// Runs the daemon until `stop` is set (or, with --once, until every resource settled).
+// Returns the process exit code: 0 success; 1 a resource failed or did not converge in time
+// (--once); 2 bad flags or start-up error (message on stderr).
+int Run(const Options& options, const std::atomic<bool>& stop);
+
+}  // namespace sy::app

@@ -1,0 +1,42 @@
+// Builds the real observers and actuators once, in dependency order. Used by the daemon and
+// by `yardctl plan`. Not copyable; every member lives as long as the Wiring.
+#pragma once
+
+#include "pkg/actuate/command_runner.h"
+#include "pkg/actuate/dispatch_actuator.h"
+#include "pkg/actuate/nginx_actuator.h"
+#include "pkg/actuate/postgres_actuator.h"
+#include "pkg/observe/http_upstream_prober.h"
+#include "pkg/observe/nginx_observer.h"
+#include "pkg/observe/observer.h"
+#include "pkg/observe/pg_connections.h"
+#include "pkg/observe/pqxx_postgres_observer.h"
+#include "pkg/observe/process.h"
+#include "pkg/util/clock.h"
+
+namespace sy::app {
+
+class Wiring {
+ public:
+  Wiring() = default;
+  Wiring(const Wiring&) = delete;
+  Wiring& operator=(const Wiring&) = delete;
+
+  observe::WorldObserver& world_observer() { return world_; }
+  actuate::Actuator& actuator() { return actuator_; }
+
+ private:
+  const util::Clock& clock_ = util::RealClock::Get();
+  actuate::ExecCommandRunner runner_;
+  observe::ProcProcessTable processes_;
+  observe::PgConnections connections_;
+  observe::PqxxPostgresObserver postgres_observer_{connections_, runner_};
+  observe::HttpNginxObserver nginx_observer_{processes_};
+  observe::HttpUpstreamProber upstream_prober_;
+  observe::WorldObserver world_{postgres_observer_, nginx_observer_, upstream_prober_};
+  actuate::NginxActuator nginx_actuator_{runner_, clock_, nginx_observer_, processes_};
+  actuate::PostgresActuator postgres_actuator_{connections_, runner_, clock_};
+  actuate::DispatchActuator actuator_{nginx_actuator_, postgres_actuator_};
+};
+
+}  // namespace sy::app
