@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "pkg/observe/pg_datadir.h"
+#include "pkg/util/files.h"
 #include "pkg/util/log.h"
 #include "pkg/util/status_macros.h"
 
@@ -84,7 +85,7 @@ absl::StatusOr<ServerState> PqxxPostgresObserver::Observe(const api::DeploymentC
   ServerState s;
   s.color = color;
   s.data_directory_exists = HoldsCluster(dir);
-  s.postmaster_pid = ReadPostmasterPid(dir).has_value();
+  s.postmaster_pid = util::PathExists(dir + "/postmaster.pid");
   s.postmaster_alive = s.postmaster_pid && PostmasterAlive(dir);
   if (s.data_directory_exists) {
     absl::StatusOr<ControlData> control = RunControlData(runner_, spec.database.bin_directory, dir);
