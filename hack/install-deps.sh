@@ -27,7 +27,7 @@ packages=(
   # prometheus-cpp's CMake config checks for these
   civetweb libcivetweb-dev libcurl4-openssl-dev zlib1g-dev
   # the real parts and the tools the tests use
-  postgresql-15 postgresql-client-15 nginx wrk prometheus procps psmisc iproute2
+  postgresql-15 postgresql-client-15 nginx wrk prometheus procps psmisc iproute2 jq
 )
 [ -x /usr/bin/kubectl ] || command -v kubectl >/dev/null || packages+=(kubernetes-client)
 

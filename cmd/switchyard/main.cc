@@ -1,9 +1,8 @@
 // switchyard: the controller daemon. Parses flags, installs signal handling, runs app::Run.
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
 
 #include "pkg/app/app.h"
 
@@ -25,8 +24,9 @@ int main(int argc, char** argv) {
       ->required();
   cli.add_option("--state-dir", o.state_dir, "where status, the last valid specs and the lock live")
       ->capture_default_str();
-  cli.add_option("--listen", o.listen, "HTTP address for /healthz, /readyz, /metrics and the API "
-                                       "(empty: none)")
+  cli.add_option("--listen", o.listen,
+                 "HTTP address for /healthz, /readyz, /metrics and the API "
+                 "(empty: none)")
       ->capture_default_str();
   cli.add_flag("--once", o.once, "reconcile until every resource converged or failed, then exit");
   int once_timeout = static_cast<int>(o.once_timeout.count());

@@ -2,9 +2,8 @@
 //   yardctl get dc [NAME] [-o table|yaml|json] [--namespace NS] [--server URL]
 //   yardctl plan -f FILE          the next step the controller would take, and why
 //   yardctl validate -f FILE      decode and validate manifests, changing nothing
-#include <iostream>
-
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "pkg/app/yardctl.h"
 
@@ -24,7 +23,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   get->add_flag("-A,--all-namespaces", o.all_namespaces, "every namespace");
 
-  auto* plan = cli.add_subcommand("plan", "observe the world and print the next step, changing nothing");
+  auto* plan =
+      cli.add_subcommand("plan", "observe the world and print the next step, changing nothing");
   plan->add_option("-f,--filename", o.file, "manifest file")->required();
 
   auto* validate = cli.add_subcommand("validate", "decode and validate manifests");

@@ -112,7 +112,7 @@ absl::Status NginxActuator::SwitchTraffic(const api::DeploymentColorSpec& spec,
   const auto test_took = clock_.MonotonicNow() - test_started;
 
   const std::vector<int> old_workers = processes_.Children(master);
-  SY_ASSIGN_OR_RETURN(const CommandResult reload,
+  SY_ASSIGN_OR_RETURN(const util::CommandResult reload,
                       RunNginx(spec, {"-s", "reload", "-c", spec.nginx.config_file}));
   if (reload.exit_code != 0) {
     return absl::UnavailableError("nginx -s reload failed (exit " +
@@ -136,9 +136,9 @@ absl::Status NginxActuator::SwitchTraffic(const api::DeploymentColorSpec& spec,
   return absl::OkStatus();
 }
 
-absl::StatusOr<CommandResult> NginxActuator::RunNginx(const api::DeploymentColorSpec& spec,
-                                                      std::vector<std::string> args) {
-  Command cmd;
+absl::StatusOr<util::CommandResult> NginxActuator::RunNginx(const api::DeploymentColorSpec& spec,
+                                                            std::vector<std::string> args) {
+  util::Command cmd;
   cmd.argv = {spec.nginx.binary};
   cmd.argv.insert(cmd.argv.end(), args.begin(), args.end());
   cmd.timeout = options_.command_timeout;
@@ -157,7 +157,7 @@ absl::StatusOr<CommandResult> NginxActuator::RunNginx(const api::DeploymentColor
 }
 
 absl::Status NginxActuator::TestConfig(const api::DeploymentColorSpec& spec) {
-  SY_ASSIGN_OR_RETURN(const CommandResult test,
+  SY_ASSIGN_OR_RETURN(const util::CommandResult test,
                       RunNginx(spec, {"-t", "-c", spec.nginx.config_file}));
   if (test.exit_code == 0) return absl::OkStatus();
   return absl::InvalidArgumentError("nginx -t rejected the new upstream file " +

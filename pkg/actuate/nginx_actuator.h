@@ -9,11 +9,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "pkg/actuate/actuator.h"
-#include "pkg/actuate/command_runner.h"
 #include "pkg/api/types.h"
 #include "pkg/observe/observer.h"
 #include "pkg/observe/process.h"
 #include "pkg/util/clock.h"
+#include "pkg/util/command_runner.h"
 
 namespace sy::actuate {
 
@@ -32,8 +32,9 @@ class NginxActuator {
  public:
   // All four must outlive this object. `observer` supplies the probe (served color);
   // `processes` the master's workers.
-  NginxActuator(CommandRunner& runner, const util::Clock& clock, observe::NginxObserver& observer,
-                observe::ProcessTable& processes, NginxActuatorOptions options = {})
+  NginxActuator(util::CommandRunner& runner, const util::Clock& clock,
+                observe::NginxObserver& observer, observe::ProcessTable& processes,
+                NginxActuatorOptions options = {})
       : runner_(runner),
         clock_(clock),
         observer_(observer),
@@ -61,8 +62,8 @@ class NginxActuator {
 
  private:
   // Runs `<binary> args...`: a missing binary is kInvalidArgument, a timeout kUnavailable.
-  absl::StatusOr<CommandResult> RunNginx(const api::DeploymentColorSpec& spec,
-                                         std::vector<std::string> args);
+  absl::StatusOr<util::CommandResult> RunNginx(const api::DeploymentColorSpec& spec,
+                                               std::vector<std::string> args);
   // `nginx -t`: kInvalidArgument with nginx's complaint when it rejects the configuration.
   absl::Status TestConfig(const api::DeploymentColorSpec& spec);
   // Waits until the probe answers `color` and none of `old_workers` can take a connection.
@@ -70,7 +71,7 @@ class NginxActuator {
                            const std::vector<int>& old_workers,
                            std::chrono::steady_clock::time_point reloaded, std::string* detail);
 
-  CommandRunner& runner_;
+  util::CommandRunner& runner_;
   const util::Clock& clock_;
   observe::NginxObserver& observer_;
   observe::ProcessTable& processes_;

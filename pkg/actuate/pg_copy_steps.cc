@@ -44,14 +44,14 @@ absl::Status SyncParent(const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<CommandResult> PostgresActuator::RunTool(const api::DeploymentColorSpec& spec,
-                                                        std::vector<std::string> argv,
-                                                        const std::string& context) {
-  Command cmd;
+absl::StatusOr<util::CommandResult> PostgresActuator::RunTool(const api::DeploymentColorSpec& spec,
+                                                              std::vector<std::string> argv,
+                                                              const std::string& context) {
+  util::Command cmd;
   cmd.argv = std::move(argv);
   cmd.run_as = spec.database.os_user;
   cmd.timeout = timeouts_.copy;
-  absl::StatusOr<CommandResult> r = runner_.Run(cmd);
+  absl::StatusOr<util::CommandResult> r = runner_.Run(cmd);
   if (absl::IsNotFound(r.status()) || absl::IsPermissionDenied(r.status())) {
     return absl::InvalidArgumentError(absl::StrCat(
         context, ": ", r.status().message(), "; check spec.database.binDirectory and osUser"));
@@ -74,7 +74,7 @@ absl::Status PostgresActuator::Rewind(const api::DeploymentColorSpec& spec, api:
   // FIELD-NOTES #7: pg_rewind reads the source's timeline from its pg_control.
   const PgEndpoint source_ep = observe::EndpointFor(spec, source);
   SY_RETURN_IF_ERROR(Annotated(connections_.Query(source_ep, "CHECKPOINT").status(), context, ""));
-  absl::StatusOr<CommandResult> r =
+  absl::StatusOr<util::CommandResult> r =
       RunTool(spec,
               {spec.database.bin_directory + "/pg_rewind", "--target-pgdata=" + dir,
                "--source-server=" + source_ep.Conninfo()},
@@ -119,7 +119,7 @@ absl::Status PostgresActuator::Basebackup(const api::DeploymentColorSpec& spec, 
   SY_RETURN_IF_ERROR(Annotated(RemoveTree(fresh), context, ""));  // never swapped in
 
   SY_ASSIGN_OR_RETURN(
-      const CommandResult r,
+      const util::CommandResult r,
       RunTool(spec,
               {spec.database.bin_directory + "/pg_basebackup", "-d",
                ReplicationConninfo(spec, source), "-D", fresh, "-c", "fast", "-X", "stream", "-w"},

@@ -134,10 +134,11 @@ absl::Status PostgresActuator::Shutdown(const api::DeploymentColorSpec& spec, ap
       return util::ErrnoStatus(errno, context + ": signalling pid " + std::to_string(*pid));
     }
     // Not root and not its user: let osUser's pg_ctl send it (it does not wait, -W).
-    SY_ASSIGN_OR_RETURN(const CommandResult r, RunTool(spec,
-                                                       {spec.database.bin_directory + "/pg_ctl",
-                                                        "stop", "-m", "fast", "-W", "-D", dir},
-                                                       context));
+    SY_ASSIGN_OR_RETURN(
+        const util::CommandResult r,
+        RunTool(spec,
+                {spec.database.bin_directory + "/pg_ctl", "stop", "-m", "fast", "-W", "-D", dir},
+                context));
     if (r.exit_code != 0) {
       return absl::UnavailableError(context + ": pg_ctl stop failed: " + OutputTail(r.output));
     }
@@ -234,7 +235,7 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
   }
   std::optional<int> spawned;
   if (!observe::PostmasterAlive(dir)) {
-    Command cmd;
+    util::Command cmd;
     cmd.argv = {spec.database.bin_directory + "/postgres",
                 "-D",
                 dir,

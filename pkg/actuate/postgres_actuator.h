@@ -6,11 +6,11 @@
 
 #include "absl/status/status.h"
 #include "pkg/actuate/actuator.h"
-#include "pkg/actuate/command_runner.h"
 #include "pkg/api/types.h"
 #include "pkg/observe/pg_connections.h"
 #include "pkg/plan/step.h"
 #include "pkg/util/clock.h"
+#include "pkg/util/command_runner.h"
 
 namespace sy::actuate {
 
@@ -40,7 +40,7 @@ struct PostgresTimeouts {
 class PostgresActuator final : public Actuator {
  public:
   // All three must outlive this object.
-  PostgresActuator(observe::PgConnections& connections, CommandRunner& runner,
+  PostgresActuator(observe::PgConnections& connections, util::CommandRunner& runner,
                    const util::Clock& clock, PostgresTimeouts timeouts = {})
       : connections_(connections), runner_(runner), clock_(clock), timeouts_(timeouts) {}
 
@@ -85,11 +85,12 @@ class PostgresActuator final : public Actuator {
   absl::Status Shutdown(const api::DeploymentColorSpec& spec, api::Color color,
                         const std::string& context);
   // Runs a server program as osUser with the copy timeout.
-  absl::StatusOr<CommandResult> RunTool(const api::DeploymentColorSpec& spec,
-                                        std::vector<std::string> argv, const std::string& context);
+  absl::StatusOr<util::CommandResult> RunTool(const api::DeploymentColorSpec& spec,
+                                              std::vector<std::string> argv,
+                                              const std::string& context);
 
   observe::PgConnections& connections_;
-  CommandRunner& runner_;
+  util::CommandRunner& runner_;
   const util::Clock& clock_;
   const PostgresTimeouts timeouts_;
   std::string detail_;  // what the last step did, for StepOutcome

@@ -149,7 +149,7 @@ struct DeploymentColorStatus {
   std::vector<Condition> conditions;
   std::optional<Switchover> last_switchover;
   std::optional<FenceRecord> fence;
-  std::string source;         // where the spec came from (file path, git commit)
+  std::string source;  // where the spec came from (file path, git commit)
   bool operator==(const DeploymentColorStatus&) const = default;
 };
 

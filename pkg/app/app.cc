@@ -66,8 +66,10 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
       return 2;
     }
   }
-  log::Info("started", {{"manifests", o.manifests}, {"state_dir", o.state_dir},
-                        {"listen", o.listen}, {"resources", std::to_string(store.List().size())},
+  log::Info("started", {{"manifests", o.manifests},
+                        {"state_dir", o.state_dir},
+                        {"listen", o.listen},
+                        {"resources", std::to_string(store.List().size())},
                         {"pid", std::to_string(::getpid())}});
 
   if (o.once) {

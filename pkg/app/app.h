@@ -9,7 +9,7 @@
 namespace sy::app {
 
 struct Options {
-  std::string manifests;       // --manifests FILE|DIR (required)
+  std::string manifests;  // --manifests FILE|DIR (required)
   std::string state_dir = "/var/lib/switchyard";
   std::string listen = "127.0.0.1:9753";  // "" disables the HTTP endpoint
   bool once = false;

@@ -2,7 +2,6 @@
 // by `yardctl plan`. Not copyable; every member lives as long as the Wiring.
 #pragma once
 
-#include "pkg/actuate/command_runner.h"
 #include "pkg/actuate/dispatch_actuator.h"
 #include "pkg/actuate/nginx_actuator.h"
 #include "pkg/actuate/postgres_actuator.h"
@@ -13,6 +12,7 @@
 #include "pkg/observe/pqxx_postgres_observer.h"
 #include "pkg/observe/process.h"
 #include "pkg/util/clock.h"
+#include "pkg/util/command_runner.h"
 
 namespace sy::app {
 
@@ -27,7 +27,7 @@ class Wiring {
 
  private:
   const util::Clock& clock_ = util::RealClock::Get();
-  actuate::ExecCommandRunner runner_;
+  util::ExecCommandRunner runner_;
   observe::ProcProcessTable processes_;
   observe::PgConnections connections_;
   observe::PqxxPostgresObserver postgres_observer_{connections_, runner_};

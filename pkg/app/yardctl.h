@@ -2,8 +2,8 @@
 // process). Each returns the exit code: 0 ok, 1 failure (message on err), 2 usage error.
 #pragma once
 
-#include <ostream>
 #include <chrono>
+#include <ostream>
 #include <string>
 #include <vector>
 

@@ -84,14 +84,15 @@ bool Controller::RunOnce(std::chrono::nanoseconds timeout, std::string* report) 
     auto key = queue_.Get();
     if (!key) {
       ok = false;
-      for (const auto& k : open) absl::StrAppend(report, k, ": not converged before the deadline\n");
+      for (const auto& k : open)
+        absl::StrAppend(report, k, ": not converged before the deadline\n");
       break;
     }
     PassResult r = reconciler_.Reconcile(*key);
     const bool settled = r.next != PassResult::Next::kNow && r.error.ok() &&
                          (r.phase == api::Phase::kConverged || r.phase == api::Phase::kPaused);
-    const bool failed = r.phase == api::Phase::kFailed || r.phase == api::Phase::kInvalid ||
-                        r.terminal;
+    const bool failed =
+        r.phase == api::Phase::kFailed || r.phase == api::Phase::kInvalid || r.terminal;
     if (settled || failed || r.next == PassResult::Next::kForget) {
       auto dc = store_.Get(*key);
       const std::string phase = dc ? dc->status.phase : "Removed";

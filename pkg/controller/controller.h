@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "pkg/controller/reconciler.h"
-#include "pkg/source/store.h"
 #include "pkg/controller/workqueue.h"
+#include "pkg/source/store.h"
 
 namespace sy::controller {
 

@@ -128,8 +128,8 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
   // Take the one step.
   const plan::Step step = *plan.step;
   const std::string what = plan::Describe(step);
-  log::Info("step", {{"resource", key}, {"step", what}, {"outcome", "started"},
-                     {"reason", plan.message}});
+  log::Info("step",
+            {{"resource", key}, {"step", what}, {"outcome", "started"}, {"reason", plan.message}});
   if (step.kind == plan::StepKind::kFence) {
     std::lock_guard<std::mutex> l(mu_);
     fence_started_[key] = clock_.MonotonicNow();
@@ -141,7 +141,10 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
   if (listener_) listener_->OnStep(dc, step, s, took);
   result.step = step;
   if (s.ok()) {
-    log::Info("step", {{"resource", key}, {"step", what}, {"outcome", "ok"}, {"ms", Ms(took)},
+    log::Info("step", {{"resource", key},
+                       {"step", what},
+                       {"outcome", "ok"},
+                       {"ms", Ms(took)},
                        {"detail", outcome.detail}});
     if (step.kind == plan::StepKind::kPromote) {
       std::lock_guard<std::mutex> l(mu_);
@@ -169,7 +172,10 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
   }
 
   const std::string msg = absl::StrCat(what, " failed: ", s.message());
-  log::Error("step", {{"resource", key}, {"step", what}, {"outcome", "error"}, {"ms", Ms(took)},
+  log::Error("step", {{"resource", key},
+                      {"step", what},
+                      {"outcome", "error"},
+                      {"ms", Ms(took)},
                       {"error", std::string(s.message())}});
   result.error = s;
   result.terminal = absl::IsInvalidArgument(s);

@@ -9,9 +9,9 @@
 
 #include "absl/status/status.h"
 #include "pkg/actuate/actuator.h"
-#include "pkg/source/store.h"
 #include "pkg/observe/observer.h"
 #include "pkg/plan/planner.h"
+#include "pkg/source/store.h"
 #include "pkg/util/clock.h"
 
 namespace sy::controller {
@@ -51,8 +51,7 @@ class Reconciler {
  public:
   // All references must outlive this object; `listener` may be null.
   Reconciler(observe::WorldObserver& observer, actuate::Actuator& actuator, source::Store& store,
-             const util::Clock& clock, ReconcilerOptions options,
-             PassListener* listener = nullptr);
+             const util::Clock& clock, ReconcilerOptions options, PassListener* listener = nullptr);
 
   // Idempotent; safe at any time, including after a crash mid-switch.
   PassResult Reconcile(const std::string& key);

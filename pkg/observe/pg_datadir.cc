@@ -86,7 +86,7 @@ absl::StatusOr<std::vector<TimelineFork>> ReadTimelineHistory(const std::string&
   return history;
 }
 
-absl::StatusOr<ControlData> RunControlData(actuate::CommandRunner& runner,
+absl::StatusOr<ControlData> RunControlData(util::CommandRunner& runner,
                                            const std::string& bin_directory,
                                            const std::string& data_directory) {
   const std::string program = bin_directory + "/pg_controldata";
@@ -96,11 +96,11 @@ absl::StatusOr<ControlData> RunControlData(actuate::CommandRunner& runner,
                      " is missing or not executable: set spec.database.binDirectory to the "
                      "directory of the PostgreSQL server binaries"));
   }
-  actuate::Command cmd;
+  util::Command cmd;
   // Through env so that the labels are English whatever the locale (they are translated).
   cmd.argv = {"/usr/bin/env", "LC_ALL=C", program, "-D", data_directory};
   cmd.timeout = std::chrono::seconds(10);
-  SY_ASSIGN_OR_RETURN(const actuate::CommandResult r, runner.Run(cmd));
+  SY_ASSIGN_OR_RETURN(const util::CommandResult r, runner.Run(cmd));
   if (r.exit_code != 0) {
     return absl::InternalError(absl::StrCat(program, " -D ", data_directory, " exited with ",
                                             r.exit_code, ": ", r.output.substr(0, 500)));

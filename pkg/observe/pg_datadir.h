@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "pkg/actuate/command_runner.h"
 #include "pkg/observe/world.h"
+#include "pkg/util/command_runner.h"
 
 namespace sy::observe {
 
@@ -41,7 +41,7 @@ absl::StatusOr<std::vector<TimelineFork>> ReadTimelineHistory(const std::string&
 // Runs `<bin_directory>/pg_controldata -D <dir>` under LC_ALL=C through `runner` (it works as
 // root) and parses it. kFailedPrecondition naming the path when pg_controldata is missing;
 // kInternal with its output when it fails; kInvalidArgument when its output is unexpected.
-absl::StatusOr<ControlData> RunControlData(actuate::CommandRunner& runner,
+absl::StatusOr<ControlData> RunControlData(util::CommandRunner& runner,
                                            const std::string& bin_directory,
                                            const std::string& data_directory);
 

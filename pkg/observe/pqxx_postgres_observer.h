@@ -3,17 +3,17 @@
 #pragma once
 
 #include "absl/status/statusor.h"
-#include "pkg/actuate/command_runner.h"
 #include "pkg/api/types.h"
 #include "pkg/observe/observer.h"
 #include "pkg/observe/pg_connections.h"
 #include "pkg/observe/world.h"
+#include "pkg/util/command_runner.h"
 
 namespace sy::observe {
 
 // Fills every field of ServerState:
 //  - from the data directory: data_directory_exists, postmaster_pid / postmaster_alive,
-//    control (pg_controldata, run through the CommandRunner), startup (standby.signal,
+//    control (pg_controldata, run through the util::CommandRunner), startup (standby.signal,
 //    postgresql.auto.conf), local_slots (pg_replslot), history (pg_wal/<TLI>.history of the
 //    running server's timeline, else of pg_control's checkpoint timeline);
 //  - from the server, when reachable: in_recovery, system_identifier, timeline, LSNs,
@@ -30,7 +30,7 @@ namespace sy::observe {
 class PqxxPostgresObserver final : public PostgresObserver {
  public:
   // `connections` and `runner` must outlive this object.
-  PqxxPostgresObserver(PgConnections& connections, actuate::CommandRunner& runner)
+  PqxxPostgresObserver(PgConnections& connections, util::CommandRunner& runner)
       : connections_(connections), runner_(runner) {}
 
   absl::StatusOr<ServerState> Observe(const api::DeploymentColorSpec& spec,
@@ -38,7 +38,7 @@ class PqxxPostgresObserver final : public PostgresObserver {
 
  private:
   PgConnections& connections_;
-  actuate::CommandRunner& runner_;
+  util::CommandRunner& runner_;
 };
 
 }  // namespace sy::observe

@@ -41,15 +41,15 @@ struct TimelineFork {
 struct ControlData {
   std::string cluster_state;  // "in production", "shut down", "shut down in recovery", ...
   uint64_t system_identifier = 0;
-  Lsn checkpoint_lsn = 0;  // "Latest checkpoint location"
+  Lsn checkpoint_lsn = 0;            // "Latest checkpoint location"
   uint32_t checkpoint_timeline = 0;  // "Latest checkpoint's TimeLineID"
-  Lsn min_recovery_end = 0;  // "Minimum recovery ending location" (0 when none)
+  Lsn min_recovery_end = 0;          // "Minimum recovery ending location" (0 when none)
   bool operator==(const ControlData&) const = default;
 };
 
 // How a stopped server is configured to start (read from its data directory).
 struct StartupConfig {
-  bool standby_signal = false;  // standby.signal present
+  bool standby_signal = false;   // standby.signal present
   std::string primary_conninfo;  // from postgresql.auto.conf ("" when unset)
   std::string primary_slot_name;
   int primary_port = 0;  // parsed out of primary_conninfo (0 when absent)

@@ -56,9 +56,9 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
                 absl::StrCat(Where(spec, sc), " runs but accepts no connections: ", s.error));
   }
   if (role == Role::kMissing) {
-    return Do(StepKind::kBasebackup, sc, pc, "Bootstrapping",
-              absl::StrCat(Name(sc), "'s data directory holds no cluster: cloning it from ",
-                           Name(pc)));
+    return Do(
+        StepKind::kBasebackup, sc, pc, "Bootstrapping",
+        absl::StrCat(Name(sc), "'s data directory holds no cluster: cloning it from ", Name(pc)));
   }
   if (role == Role::kStandby && StreamsFrom(s, p, spec)) return std::nullopt;
   if (!HasSlotFor(p, sc)) {
@@ -97,19 +97,24 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
     return Do(StepKind::kStart, sc, std::nullopt, "StartingStandby",
               absl::StrCat("starting ", Name(sc), " as a standby of ", Name(pc)));
   }
-  if (spec.database.rejoin_method == api::RejoinMethod::kBasebackup) {
-    return Do(StepKind::kBasebackup, sc, pc, "Rejoining",
-              absl::StrCat("re-cloning ", Name(sc), " from ", Name(pc), " (rejoinMethod basebackup)"));
+  // Re-clone only what is known to be redundant. A server that was not shut down cleanly
+  // (lineage unknown) may hold writes the primary lacks: replacing it lost them without the
+  // operator's annotation. It rejoins without copying first; started as a standby, it shows
+  // how far its WAL goes, and a divergence is then reported like any other.
+  if (spec.database.rejoin_method == api::RejoinMethod::kBasebackup &&
+      lineage == Lineage::kFollows) {
+    return Do(
+        StepKind::kBasebackup, sc, pc, "Rejoining",
+        absl::StrCat("re-cloning ", Name(sc), " from ", Name(pc), " (rejoinMethod basebackup)"));
   }
   return Do(StepKind::kConfigureStandby, sc, pc, "Rejoining",
-            absl::StrCat(Name(sc), "'s WAL ", lineage == Lineage::kFollows ? "is a prefix of "
-                                                                           : "may continue ",
+            absl::StrCat(Name(sc), "'s WAL ",
+                         lineage == Lineage::kFollows ? "is a prefix of " : "may continue ",
                          Name(pc), "'s: rejoining it as a standby without copying"));
 }
 
 // Traffic to `d`, when it can go there.
-std::optional<Plan> RouteTraffic(const api::DeploymentColor& dc, const observe::World& w,
-                                 Color d) {
+std::optional<Plan> RouteTraffic(const api::DeploymentColor& dc, const observe::World& w, Color d) {
   if (w.nginx.served_color == d && w.nginx.file_color == d) return std::nullopt;
   if (!w.nginx.running) {
     return Hold(Phase::kDegraded, Wait::kRetry, "NginxNotRunning",
@@ -147,8 +152,9 @@ Plan Switch(const api::DeploymentColor& dc, const observe::World& w, Color d) {
                              " (maxLagBytes ", spec.database.max_lag_bytes, ")"));
   }
   if (auto route = RouteTraffic(dc, w, d)) return *route;
-  return Do(StepKind::kFence, os.color, std::nullopt, "Fencing",
-            absl::StrCat("fencing the old primary ", Name(os.color), " (checkpoint, fast shutdown)"));
+  return Do(
+      StepKind::kFence, os.color, std::nullopt, "Fencing",
+      absl::StrCat("fencing the old primary ", Name(os.color), " (checkpoint, fast shutdown)"));
 }
 
 // Nothing runs as a primary.
@@ -170,23 +176,31 @@ Plan NoPrimary(const api::DeploymentColor& dc, const observe::World& w, Color d,
       os.control->cluster_state == kShutDown) {
     const observe::Lsn c = os.control->checkpoint_lsn;
     const std::string cs = observe::FormatLsn(c);
+    // Once the old primary is gone the standby's WAL receiver is too, and PostgreSQL 15 then
+    // reports the standby's timeline only as of its last restartpoint, which may be older:
+    // so the standby's timeline must not be newer than the old primary's, not equal to it.
     if (ds.system_identifier == os.control->system_identifier &&
-        ds.timeline == os.control->checkpoint_timeline && ds.replay_lsn > c) {
+        ds.timeline <= os.control->checkpoint_timeline && ds.replay_lsn > c) {
       if (auto route = RouteTraffic(dc, w, d)) return *route;
       return Do(StepKind::kPromote, d, std::nullopt, "Promoting",
-                absl::StrCat(Name(d), " replayed ", observe::FormatLsn(ds.replay_lsn),
-                             ", past ", Name(o), "'s shutdown checkpoint ", cs, ": promoting"));
+                absl::StrCat(Name(d), " replayed ", observe::FormatLsn(ds.replay_lsn), ", past ",
+                             Name(o), "'s shutdown checkpoint ", cs, ": promoting"));
     }
-    bool timed_out = true;
-    if (dc.status.fence && dc.status.fence->color == api::ColorName(o)) {
+    // The catch-up timeout runs from status.fence.fencedAt, which StatusFor() writes on the
+    // first pass that sees this shutdown checkpoint -- after this plan is made. No record of
+    // this fence (none yet, or an earlier fence's) means the wait starts now; treating it as
+    // expired declared a standby still replaying its last WAL Failed/StandbyBehind on the first
+    // pass after every fence. An unreadable record still counts as expired.
+    bool timed_out = false;
+    if (dc.status.fence && dc.status.fence->color == api::ColorName(o) &&
+        dc.status.fence->checkpoint_lsn == cs) {
       std::chrono::system_clock::time_point fenced;
-      if (util::ParseRfc3339(dc.status.fence->fenced_at, &fenced)) {
-        timed_out = now - fenced > std::chrono::seconds(spec.database.catch_up_timeout_seconds);
-      }
+      timed_out = !util::ParseRfc3339(dc.status.fence->fenced_at, &fenced) ||
+                  now - fenced > std::chrono::seconds(spec.database.catch_up_timeout_seconds);
     }
     const std::string msg =
-        absl::StrCat(Name(d), " has replayed ", observe::FormatLsn(ds.replay_lsn), " of ",
-                     Name(o), "'s WAL, which ends after ", cs);
+        absl::StrCat(Name(d), " has replayed ", observe::FormatLsn(ds.replay_lsn), " of ", Name(o),
+                     "'s WAL, which ends after ", cs);
     if (!timed_out && !ds.replay_paused) {
       return Hold(Phase::kProgressing, Wait::kPoll, "CatchingUp", msg);
     }
@@ -221,8 +235,8 @@ Plan NoPrimary(const api::DeploymentColor& dc, const observe::World& w, Color d,
     }
   }
   return Hold(Phase::kDegraded, Wait::kRetry, "NoPrimary",
-              absl::StrCat("no primary: ", Name(d), " is ", std::string(RoleName(dr)), " and ", Name(o), " is ",
-                           std::string(RoleName(orole)),
+              absl::StrCat("no primary: ", Name(d), " is ", std::string(RoleName(dr)), " and ",
+                           Name(o), " is ", std::string(RoleName(orole)),
                            "; promoting a standby here would be a failover, which needs an "
                            "operator"));
 }
@@ -241,19 +255,29 @@ Plan Next(const api::DeploymentColor& dc, const observe::World& w,
     return Hold(Phase::kPaused, Wait::kResync, "Paused",
                 "spec.paused is true: observing and reporting only");
   }
-  // Two writable primaries: stop the older timeline's, keep its data.
+  // Two writable primaries: when D is on the newer timeline, stop O and keep its data.
   if (ds.RunningPrimary() && os.RunningPrimary()) {
     const uint32_t dt = ds.timeline;
     const uint32_t ot = os.timeline;
-    if (dt != ot) {
-      const Color impostor = dt < ot ? d : o;
-      Plan stop = Do(StepKind::kStop, impostor, std::nullopt, "SplitBrain",
+    if (dt > ot) {
+      Plan stop = Do(StepKind::kStop, o, std::nullopt, "SplitBrain",
                      absl::StrCat("split brain: blue and green are both primaries; stopping ",
-                                  Name(impostor), " (older timeline) and keeping its data"));
+                                  Name(o), " (older timeline) and keeping its data"));
       // Design §3: a split brain is Degraded "either way", also while the impostor is being
       // stopped (the phase drives the alert; Progressing would hide it for that pass).
       stop.phase = Phase::kDegraded;
       return stop;
+    }
+    // Design §3: "If D is on a newer timeline than O, Switchyard fences O ... Otherwise it only
+    // reports." Stopping D here (the older timeline) took the desired, serving primary down,
+    // left the writes it had taken stranded as "diverged", and sent multi-host clients to O.
+    if (ot > dt) {
+      return Hold(Phase::kDegraded, Wait::kRetry, "SplitBrain",
+                  absl::StrCat("split brain: blue and green are both primaries; ", Name(o),
+                               " is on a newer timeline than the desired ", Name(d),
+                               ", so Switchyard stops neither: stop one by hand, or set "
+                               "activeColor to ",
+                               Name(o)));
     }
     Plan p = Hold(Phase::kDegraded, Wait::kRetry, "SplitBrain",
                   "split brain: blue and green are both primaries on the same timeline; "
@@ -264,8 +288,8 @@ Plan Next(const api::DeploymentColor& dc, const observe::World& w,
     if (auto route = RouteTraffic(dc, w, d)) return *route;
     if (auto repair = RepairStandby(dc, os, ds)) return *repair;
     return Hold(Phase::kConverged, Wait::kResync, "Converged",
-                absl::StrCat("traffic and primary on ", Name(d), "; ", Name(o),
-                             " streaming, lag ", LagBytes(os, ds), " B"));
+                absl::StrCat("traffic and primary on ", Name(d), "; ", Name(o), " streaming, lag ",
+                             LagBytes(os, ds), " B"));
   }
   if (os.RunningPrimary()) return Switch(dc, w, d);
   return NoPrimary(dc, w, d, now);

@@ -58,8 +58,7 @@ void SetCondition(api::DeploymentColorStatus* status, api::Condition c) {
 }
 
 api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const observe::World& w,
-                                     const Plan& plan,
-                                     std::chrono::system_clock::time_point now) {
+                                     const Plan& plan, std::chrono::system_clock::time_point now) {
   const auto& spec = dc.spec;
   const Color d = spec.active_color;
   const Color o = api::Other(d);
@@ -99,8 +98,8 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const obser
   } else {
     set(Make(api::kConditionPrimaryPromoted, false,
              os.RunningPrimary() ? "PrimaryIsOther" : "NotPrimary",
-             absl::StrCat(Name(d), " is ", std::string(RoleName(RoleOf(ds))), ", ", Name(o),
-                          " is ", std::string(RoleName(RoleOf(os))))));
+             absl::StrCat(Name(d), " is ", std::string(RoleName(RoleOf(ds))), ", ", Name(o), " is ",
+                          std::string(RoleName(RoleOf(os))))));
   }
 
   if (!drift.standby) {

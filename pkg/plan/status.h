@@ -14,8 +14,7 @@ namespace sy::plan {
 // its status stays the same) and the fence record (set when the old primary is first seen
 // cleanly stopped). lastSwitchover is the controller's business and is kept as is.
 api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const observe::World& w,
-                                     const Plan& plan,
-                                     std::chrono::system_clock::time_point now);
+                                     const Plan& plan, std::chrono::system_clock::time_point now);
 
 // Sets (or replaces) condition `c` in `status`, keeping lastTransitionTime when the status
 // value did not change.

@@ -48,9 +48,9 @@ bool StreamsFrom(const ServerState& standby, const ServerState& primary,
                   [&](const observe::ReplicationPeer& p) {
                     return p.application_name == app && p.state == "streaming";
                   });
-  const bool seen_by_standby = standby.receiver && standby.receiver->status == "streaming" &&
-                               standby.receiver->sender_port ==
-                                   spec.color(primary.color).database.port;
+  const bool seen_by_standby =
+      standby.receiver && standby.receiver->status == "streaming" &&
+      standby.receiver->sender_port == spec.color(primary.color).database.port;
   return seen_by_primary || seen_by_standby;
 }
 
@@ -89,6 +89,18 @@ Lineage LineageOf(const ServerState& s, const ServerState& primary) {
   }
   const uint32_t tli = TimelineOf(s);
   const uint32_t primary_tli = TimelineOf(primary);
+  // Timeline IDs are not unique: a standby promoted before it ever fetched a newer timeline's
+  // history file picks the same ID as a server promoted elsewhere (findNewestTimeLine() + 1).
+  // Its history then names another fork, positions on "the same" timeline mean nothing, and
+  // rejoining it would discard what it wrote. So `s`'s history must be the primary's (same
+  // timeline) or its beginning (older timeline). An unreadable history (empty above timeline
+  // 1) tells nothing either way.
+  if ((tli <= 1 || !s.history.empty()) && (primary_tli <= 1 || !primary.history.empty())) {
+    const bool prefix = s.history.size() <= primary.history.size() &&
+                        std::equal(s.history.begin(), s.history.end(), primary.history.begin()) &&
+                        (tli != primary_tli || s.history.size() == primary.history.size());
+    if (!prefix) return Lineage::kDiverged;
+  }
   if (tli == primary_tli) {
     if (!exact) return Lineage::kUnknown;
     return end <= primary.current_lsn ? Lineage::kFollows : Lineage::kDiverged;

@@ -12,8 +12,8 @@ constexpr std::string_view kPrefix = "/apis/switchyard.dev/v1alpha1/";
 
 std::vector<std::string> Split(std::string_view path) {
   std::vector<std::string> out;
-  for (absl::string_view p : absl::StrSplit(absl::string_view(path.data(), path.size()), '/',
-                                            absl::SkipEmpty())) {
+  for (absl::string_view p :
+       absl::StrSplit(absl::string_view(path.data(), path.size()), '/', absl::SkipEmpty())) {
     out.emplace_back(p);
   }
   return out;
@@ -22,9 +22,10 @@ std::vector<std::string> Split(std::string_view path) {
 }  // namespace
 
 HttpResponse StatusResponse(int code, const std::string& reason, const std::string& message) {
-  nlohmann::json j = {{"kind", "Status"},     {"apiVersion", "v1"}, {"metadata", nlohmann::json::object()},
-                      {"status", "Failure"},  {"message", message}, {"reason", reason},
-                      {"code", code}};
+  nlohmann::json j = {
+      {"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", nlohmann::json::object()},
+      {"status", "Failure"}, {"message", message}, {"reason", reason},
+      {"code", code}};
   return HttpResponse{code, "application/json", j.dump() + "\n"};
 }
 
@@ -37,8 +38,7 @@ HttpResponse ApiHandler::Handle(const HttpRequest& req) const {
     return ready_() ? HttpResponse{200, "text/plain", "ok\n"}
                     : HttpResponse{503, "text/plain", "controller not started\n"};
   }
-  if (req.path.rfind(kPrefix, 0) == 0 ||
-      req.path + "/" == kPrefix) {
+  if (req.path.rfind(kPrefix, 0) == 0 || req.path + "/" == kPrefix) {
     return Resources(req);
   }
   return StatusResponse(404, "NotFound", "no such path: " + req.path);

@@ -92,8 +92,8 @@ absl::Status ManifestSource::Sync() {
   }
   for (const auto& key : managed_) {
     if (!seen.count(key)) {
-      log::Info("unmanaged", {{"resource", key},
-                              {"reason", "its manifest is gone; nothing was torn down"}});
+      log::Info("unmanaged",
+                {{"resource", key}, {"reason", "its manifest is gone; nothing was torn down"}});
       (void)store_.Remove(key);
     }
   }

@@ -29,7 +29,8 @@ class ManifestSource {
 
   // Calls Sync() whenever a manifest changes (inotify, debounced by `debounce`) and every
   // `poll` regardless, until `stop` is set (checked at least every 100 ms).
-  void Watch(const std::atomic<bool>& stop, std::chrono::milliseconds poll = std::chrono::seconds(30),
+  void Watch(const std::atomic<bool>& stop,
+             std::chrono::milliseconds poll = std::chrono::seconds(30),
              std::chrono::milliseconds debounce = std::chrono::milliseconds(20));
 
  private:

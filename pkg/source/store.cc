@@ -88,7 +88,8 @@ absl::StatusOr<api::DeploymentColor> Store::Apply(const api::DeploymentColor& in
     const bool invalid_before = invalid_.erase(key) > 0;
     if (it != objects_.end()) {
       out = it->second;
-      const bool changed = out.spec != in.spec || out.metadata.annotations != in.metadata.annotations;
+      const bool changed =
+          out.spec != in.spec || out.metadata.annotations != in.metadata.annotations;
       const bool relabeled = out.metadata.labels != in.metadata.labels;
       if (!changed && !relabeled && out.status.source == source && !invalid_before) return out;
       if (changed) ++out.metadata.generation;

@@ -28,8 +28,7 @@ absl::Status ErrnoStatus(int err, const std::string& what) {
   }
 }
 
-absl::Status WriteFileAtomically(const std::string& path, const std::string& content,
-                                 mode_t mode) {
+absl::Status WriteFileAtomically(const std::string& path, const std::string& content, mode_t mode) {
   if (path.empty() || path[0] != '/') {
     return absl::InvalidArgumentError("writing '" + path + "': path must be absolute");
   }

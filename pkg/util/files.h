@@ -1,8 +1,9 @@
 // Small file-system helpers: atomic replace, reading whole files.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -8,10 +8,10 @@
 #define SY_INTERNAL_CONCAT(a, b) SY_INTERNAL_CONCAT_INNER(a, b)
 
 // Returns the status from the enclosing function when `expr` is not OK.
-#define SY_RETURN_IF_ERROR(expr)                \
-  do {                                          \
-    const ::absl::Status sy_status_ = (expr);   \
-    if (!sy_status_.ok()) return sy_status_;    \
+#define SY_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status sy_status_ = (expr);      \
+    if (!sy_status_.ok()) return sy_status_; \
   } while (false)
 
 // `SY_ASSIGN_OR_RETURN(T x, Fn())` declares x from Fn()'s value or returns its status.

@@ -65,6 +65,8 @@ void FakeCluster::SyncLocked() {
     if (p != nullptr && p != &s && p->RunningPrimary() && !s.disconnected &&
         (s.primary_slot.empty() || p->slots.count(s.primary_slot) > 0) && s.IsPrefixOf(*p)) {
       s.streaming = true;
+      // Connecting fetches the primary's timeline history files, even when no WAL follows.
+      s.newest_timeline = std::max(s.newest_timeline, p->newest_timeline);
       if (!s.lagging) {
         s.wal = p->wal;
       }
@@ -135,14 +137,12 @@ absl::Status FakeCluster::StartLocked(FakePostgres& s) {
 
 void FakeCluster::PromoteLocked(FakePostgres& s) {
   // The startup process replays everything received (ending a pause), then forks a timeline
-  // one past the newest it knows at the end of what it replayed.
+  // one past the newest whose history file it holds, at the end of what it replayed. Two
+  // servers that never exchanged history files can both pick the same number.
   s.replayed = s.wal.size();
-  uint32_t newest = 0;
-  for (const WalRecord& r : s.wal) {
-    newest = std::max(newest, r.timeline);
-  }
-  s.Append(RecordKind::kEndOfRecovery, newest + 1, NextRecordId());
-  s.Append(RecordKind::kCheckpoint, newest + 1, NextRecordId());
+  const uint32_t timeline = s.newest_timeline + 1;
+  s.Append(RecordKind::kEndOfRecovery, timeline, NextRecordId());
+  s.Append(RecordKind::kCheckpoint, timeline, NextRecordId());
   s.mode = Mode::kPrimary;
   s.standby_signal = false;
   s.replay_paused = false;
@@ -156,7 +156,7 @@ absl::StatusOr<uint64_t> FakeCluster::WriteLocked(FakePostgres& s) {
   }
   const uint64_t id = writes_.size() + 1;
   s.Append(RecordKind::kWrite, s.Timeline(), NextRecordId(), id);
-  writes_.push_back({id, s.color, blue_.RunningPrimary() && green_.RunningPrimary()});
+  writes_.push_back({id, s.color, blue_.RunningPrimary() && green_.RunningPrimary(), false});
   SyncLocked();
   return id;
 }
@@ -231,8 +231,7 @@ absl::StatusOr<observe::NginxState> FakeCluster::Observe(const api::DeploymentCo
   return ObserveNginxLocked();
 }
 
-observe::UpstreamState FakeCluster::Probe(const std::string& address,
-                                          std::chrono::milliseconds) {
+observe::UpstreamState FakeCluster::Probe(const std::string& address, std::chrono::milliseconds) {
   std::lock_guard<std::mutex> l(mu_);
   observe::UpstreamState u;
   u.address = address;
@@ -321,12 +320,6 @@ void FakeCluster::PromoteBehindBack(Color color) {
     return;
   }
   PromoteLocked(s);
-  const std::set<uint64_t> has = s.Writes();
-  for (AckedWrite& w : writes_) {
-    if (has.count(w.id) == 0) {
-      w.at_risk = true;
-    }
-  }
 }
 
 void FakeCluster::WipeDataDirectory(Color color) {
@@ -335,9 +328,7 @@ void FakeCluster::WipeDataDirectory(Color color) {
   CrashLocked(s);
   const std::set<uint64_t> kept = Pg(api::Other(color)).Writes();
   for (AckedWrite& w : writes_) {
-    if (kept.count(w.id) == 0) {
-      w.at_risk = true;
-    }
+    w.wiped = w.wiped || kept.count(w.id) == 0;
   }
   FakePostgres empty;
   empty.color = s.color;
@@ -423,17 +414,22 @@ std::vector<std::string> FakeCluster::Violations() {
   return violations_;
 }
 
-absl::Status FakeCluster::CheckNoAcknowledgedWriteLost() {
+absl::Status FakeCluster::CheckNoAcknowledgedWriteLost(const std::set<Color>& may_discard) {
   std::lock_guard<std::mutex> l(mu_);
   if (blue_.RunningPrimary() == green_.RunningPrimary()) {
-    return absl::FailedPreconditionError(
-        blue_.RunningPrimary() ? "two running primaries" : "no running primary");
+    return absl::FailedPreconditionError(blue_.RunningPrimary() ? "two running primaries"
+                                                                : "no running primary");
   }
   const FakePostgres& p = blue_.RunningPrimary() ? blue_ : green_;
-  const std::set<uint64_t> has = p.Writes();
+  std::set<uint64_t> excused = p.Writes();
+  for (const StepRecord& r : steps_) {
+    if (may_discard.count(r.step.target) > 0) {
+      excused.insert(r.discarded_writes.begin(), r.discarded_writes.end());
+    }
+  }
   std::vector<std::string> missing;
   for (const AckedWrite& w : writes_) {
-    if (!w.at_risk && has.count(w.id) == 0) {
+    if (!w.wiped && excused.count(w.id) == 0) {
       missing.push_back(absl::StrCat(w.id, " (on ", std::string(api::ColorName(w.on)), ")"));
     }
   }

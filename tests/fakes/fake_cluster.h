@@ -42,10 +42,8 @@ api::DeploymentColorSpec FakeSpec(api::Color active = api::Color::kBlue);
 struct AckedWrite {
   uint64_t id = 0;
   api::Color on = api::Color::kBlue;
-  // Made unsafe by an injected fault, not by Switchyard: acknowledged during a split brain,
-  // missing from a standby promoted behind the controller's back, or in a wiped directory.
-  // Such a write may be discarded, but only with the operator's annotation.
-  bool at_risk = false;
+  bool split_brain = false;  // acknowledged while the other server also ran as a primary
+  bool wiped = false;        // lost with a wiped data directory (a fault, not a step)
 };
 
 // One Run() of the actuator.
@@ -77,8 +75,15 @@ class FakeCluster final : public observe::PostgresObserver,
   observe::World ObserveWorld();
 
   // --- actuate::Actuator: executes `step` like the real actuator would (see the .cc). ---
-  absl::Status Run(const api::DeploymentColorSpec& spec, const plan::Step& step,
+  absl::Status Run(const api::DeploymentColor& dc, const plan::Step& step,
                    actuate::StepOutcome* outcome) override;
+  // Convenience for tests that hold only a spec.
+  absl::Status Run(const api::DeploymentColorSpec& spec, const plan::Step& step,
+                   actuate::StepOutcome* outcome) {
+    api::DeploymentColor dc;
+    dc.spec = spec;
+    return Run(dc, step, outcome);
+  }
 
   // The clock steps advance (by a realistic duration each). Tests advance it for timeouts.
   FakeClock& clock() { return clock_; }
@@ -110,7 +115,7 @@ class FakeCluster final : public observe::PostgresObserver,
   void SetLagging(api::Color color, bool lagging);
   void SetReplayPaused(api::Color color, bool paused);
   // pg_promote() on a running standby by someone else: with the old primary still running,
-  // a split brain. Writes the new primary lacks become at risk.
+  // a split brain.
   void PromoteBehindBack(api::Color color);
   // The data directory is emptied (crashing the server first if it runs).
   void WipeDataDirectory(api::Color color);
@@ -133,9 +138,11 @@ class FakeCluster final : public observe::PostgresObserver,
   std::vector<StepRecord> Steps();
   // Invariant violations seen so far: a step that left two running primaries.
   std::vector<std::string> Violations();
-  // OK when exactly one server runs as a primary and it holds every acknowledged write that
-  // no fault put at risk; else kFailedPrecondition / kDataLoss naming what is wrong.
-  absl::Status CheckNoAcknowledgedWriteLost();
+  // OK when exactly one server runs as a primary and it holds every acknowledged write, but
+  // those lost with a wiped directory and those a rewind / basebackup of a color in
+  // `may_discard` discarded (see StepRecord: whether each was allowed is the caller's check).
+  // Else kFailedPrecondition / kDataLoss naming what is wrong.
+  absl::Status CheckNoAcknowledgedWriteLost(const std::set<api::Color>& may_discard = {});
 
  private:
   FakePostgres& Pg(api::Color c) { return c == api::Color::kBlue ? blue_ : green_; }

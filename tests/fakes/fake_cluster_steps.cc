@@ -11,8 +11,8 @@ namespace sy::fakes {
 namespace {
 
 using api::Color;
-using std::chrono::milliseconds;
 using plan::StepKind;
+using std::chrono::milliseconds;
 
 // Server-side time of each step (FIELD-NOTES: fast shutdown ~35 ms, promotion ~38 ms, start
 // ~10 ms, a basebackup ~0.55 s), so durations measured with clock() look like the real ones.
@@ -43,8 +43,9 @@ std::string Name(Color c) { return std::string(api::ColorName(c)); }
 
 }  // namespace
 
-absl::Status FakeCluster::Run(const api::DeploymentColorSpec& spec, const plan::Step& step,
+absl::Status FakeCluster::Run(const api::DeploymentColor& dc, const plan::Step& step,
                               actuate::StepOutcome* outcome) {
+  const api::DeploymentColorSpec& spec = dc.spec;
   std::lock_guard<std::mutex> l(mu_);
   StepRecord rec;
   rec.step = step;
@@ -60,8 +61,7 @@ absl::Status FakeCluster::Run(const api::DeploymentColorSpec& spec, const plan::
   }
   clock_.Advance(Duration(step.kind));
   if (blue_.RunningPrimary() && green_.RunningPrimary() && !two_before) {
-    violations_.push_back(
-        absl::StrCat(plan::Describe(step), " left two running primaries"));
+    violations_.push_back(absl::StrCat(plan::Describe(step), " left two running primaries"));
   }
   steps_.push_back(rec);
   if (outcome != nullptr) {
@@ -90,9 +90,9 @@ absl::Status FakeCluster::RunLocked(const api::DeploymentColorSpec& spec, const 
       }
       t.Append(RecordKind::kCheckpoint, t.Timeline(), NextRecordId());
       ShutdownLocked(t);
-      *detail = absl::StrCat("shut down at checkpoint ",
-                             observe::FormatLsn(t.LastCheckpoint()->start), " on timeline ",
-                             t.Timeline());
+      *detail =
+          absl::StrCat("shut down at checkpoint ", observe::FormatLsn(t.LastCheckpoint()->start),
+                       " on timeline ", t.Timeline());
       return absl::OkStatus();
     case StepKind::kPromote:
       if (t.Running() && t.unreachable) {
@@ -118,8 +118,8 @@ absl::Status FakeCluster::RunLocked(const api::DeploymentColorSpec& spec, const 
       }
       FakePostgres& src = Pg(*step.source);
       if (!src.Running() || src.unreachable) {
-        return absl::UnavailableError(absl::StrCat("creating ", who, "'s slot on ",
-                                                   Name(*step.source), ": cannot connect"));
+        return absl::UnavailableError(
+            absl::StrCat("creating ", who, "'s slot on ", Name(*step.source), ": cannot connect"));
       }
       src.slots.insert(plan::SlotName(step.target));
       SyncLocked();
@@ -157,17 +157,18 @@ absl::Status FakeCluster::CloneLocked(const api::DeploymentColorSpec& spec, cons
   if (!src.Running() || src.unreachable) {
     return absl::UnavailableError(absl::StrCat(what, ": cannot connect to the source"));
   }
-  const bool rewind = step.kind == StepKind::kRewind;
-  if (rewind) {
-    if (!t.has_data || t.system_id != src.system_id) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(what, ": source and target clusters are from different systems"));
-    }
-    if (t.stopped_state != "shut down" && t.stopped_state != "shut down in recovery") {
-      return absl::FailedPreconditionError(
-          absl::StrCat(what, ": target server must be shut down cleanly"));
-    }
-  } else if (src.RunningPrimary()) {
+  bool rewind = step.kind == StepKind::kRewind;
+  if (rewind && !t.has_data) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": the data directory holds no cluster; a basebackup creates one"));
+  }
+  // PG 15's pg_rewind finishes an unclean target's crash recovery itself (single-user mode)
+  // before rewinding. When it fails outright (another system here), the real actuator
+  // (DispatchActuator) falls back to a basebackup; so does this one.
+  if (rewind && t.system_id != src.system_id) {
+    rewind = false;
+  }
+  if (!rewind && src.RunningPrimary()) {
     src.Append(RecordKind::kCheckpoint, src.Timeline(), NextRecordId());  // -c fast
   }
   const std::set<uint64_t> before = t.has_data ? t.Writes() : std::set<uint64_t>{};
@@ -190,19 +191,20 @@ absl::Status FakeCluster::SwitchTrafficLocked(Color target) {
   // The real step renders the file, runs `nginx -t`, reloads; on failure it puts the old
   // file back, so a failure changes nothing here.
   if (nginx_.test_fails) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "switching traffic to ", who, ": nginx -t failed: [emerg] invalid upstream; the "
-        "previous upstream file was put back"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("switching traffic to ", who,
+                     ": nginx -t failed: [emerg] invalid upstream; the "
+                     "previous upstream file was put back"));
   }
   if (!nginx_.running) {
-    return absl::UnavailableError(absl::StrCat(
-        "switching traffic to ", who, ": nginx -s reload: no master process (nginx.pid)"));
+    return absl::UnavailableError(absl::StrCat("switching traffic to ", who,
+                                               ": nginx -s reload: no master process (nginx.pid)"));
   }
   nginx_.file_color = target;
   nginx_.loaded_color = target;
   if (!upstreams_healthy_[target]) {
-    return absl::UnavailableError(absl::StrCat(
-        "switching traffic to ", who, ": the probe saw no answer from ", who, " (502)"));
+    return absl::UnavailableError(absl::StrCat("switching traffic to ", who,
+                                               ": the probe saw no answer from ", who, " (502)"));
   }
   return absl::OkStatus();
 }

@@ -9,16 +9,16 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "pkg/actuate/command_runner.h"
+#include "pkg/util/command_runner.h"
 
 namespace sy::fakes {
 
 // Thread-safe. The handlers run without the lock held (they may call back into the fake).
-class FakeCommandRunner final : public actuate::CommandRunner {
+class FakeCommandRunner final : public util::CommandRunner {
  public:
-  using RunHandler = std::function<absl::StatusOr<actuate::CommandResult>(const actuate::Command&)>;
+  using RunHandler = std::function<absl::StatusOr<util::CommandResult>(const util::Command&)>;
   using SpawnHandler =
-      std::function<absl::StatusOr<int>(const actuate::Command&, const std::string& log_file)>;
+      std::function<absl::StatusOr<int>(const util::Command&, const std::string& log_file)>;
 
   // Without a handler every command succeeds with exit code 0 and no output.
   void OnRun(RunHandler h) {
@@ -36,7 +36,7 @@ class FakeCommandRunner final : public actuate::CommandRunner {
     return commands_;
   }
 
-  absl::StatusOr<actuate::CommandResult> Run(const actuate::Command& cmd) override {
+  absl::StatusOr<util::CommandResult> Run(const util::Command& cmd) override {
     RunHandler h;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -44,9 +44,9 @@ class FakeCommandRunner final : public actuate::CommandRunner {
       h = on_run_;
     }
     if (h) return h(cmd);
-    return actuate::CommandResult{};
+    return util::CommandResult{};
   }
-  absl::StatusOr<int> Spawn(const actuate::Command& cmd, const std::string& log_file) override {
+  absl::StatusOr<int> Spawn(const util::Command& cmd, const std::string& log_file) override {
     SpawnHandler h;
     int pid;
     {

@@ -61,6 +61,7 @@ void FakePostgres::Append(RecordKind kind, uint32_t timeline, uint64_t id, uint6
   const observe::Lsn start = wal.empty() ? kFirstLsn : wal.back().end;
   wal.push_back({start, start + size, timeline, id, kind, write});
   replayed = wal.size();
+  newest_timeline = std::max(newest_timeline, timeline);
 }
 
 void FakePostgres::CopyFrom(const FakePostgres& source) {
@@ -68,6 +69,7 @@ void FakePostgres::CopyFrom(const FakePostgres& source) {
   system_id = source.system_id;
   wal.assign(source.wal.begin(), source.wal.begin() + static_cast<long>(source.replayed));
   replayed = wal.size();
+  newest_timeline = source.newest_timeline;
   stopped_state = "in archive recovery";
   min_recovery_end = End();
   stale_pid = false;
@@ -114,8 +116,8 @@ observe::ServerState FakePostgres::Observe() const {
     s.history = History();
   }
   if (!Running()) {
-    s.error = absl::StrCat("connection to server at 127.0.0.1:", port,
-                           " failed: Connection refused");
+    s.error =
+        absl::StrCat("connection to server at 127.0.0.1:", port, " failed: Connection refused");
     return s;
   }
   if (unreachable) {

@@ -51,14 +51,17 @@ struct FakePostgres {
   int primary_port = 0;
   std::string primary_slot;
   std::set<std::string> slots;  // pg_replslot
+  // The newest timeline whose history file pg_wal holds: its own, a primary's it connected
+  // to, or a clone source's. Promotion picks the one after it (findNewestTimeLine() + 1).
+  uint32_t newest_timeline = 0;
   // --- the postmaster ---
   Mode mode = Mode::kStopped;
   bool stale_pid = false;  // a crash left postmaster.pid behind
   bool streaming = false;  // a standby receiving from its primary (computed by FakeCluster)
   // --- faults ---
-  bool unreachable = false;   // runs, but the controller's connections fail
-  bool disconnected = false;  // the standby's walreceiver cannot reach its primary
-  bool lagging = false;       // connected, but receives nothing new (a slow link)
+  bool unreachable = false;    // runs, but the controller's connections fail
+  bool disconnected = false;   // the standby's walreceiver cannot reach its primary
+  bool lagging = false;        // connected, but receives nothing new (a slow link)
   bool replay_paused = false;  // pg_wal_replay_pause(); not kept across a restart
 
   bool Running() const { return mode != Mode::kStopped; }

@@ -20,12 +20,12 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "pkg/actuate/command_runner.h"
 #include "pkg/observe/nginx_master.h"
 #include "pkg/observe/nginx_observer.h"
 #include "pkg/observe/nginx_upstream_file.h"
 #include "pkg/observe/process.h"
 #include "pkg/util/clock.h"
+#include "pkg/util/command_runner.h"
 #include "pkg/util/files.h"
 #include "tests/integration/nginx/test_servers.h"
 
@@ -134,7 +134,7 @@ class NginxIntegrationTest : public ::testing::Test {
   // nginx in the foreground (daemon off) as our child, so stopping it leaves no zombie.
   void StartNginx() {
     nginx_ = std::thread([this] {
-      actuate::Command cmd;
+      util::Command cmd;
       cmd.argv = {NginxBinary(),           "-e", dir_ + "/error.log", "-c",
                   spec_.nginx.config_file, "-g", "daemon off;"};
       cmd.timeout = std::chrono::minutes(5);
@@ -195,7 +195,7 @@ class NginxIntegrationTest : public ::testing::Test {
   std::string dir_;
   int port_ = 0;
   api::DeploymentColorSpec spec_;
-  actuate::ExecCommandRunner runner_;
+  util::ExecCommandRunner runner_;
   observe::ProcProcessTable procs_;
   observe::HttpNginxObserver observer_{procs_};
   actuate::NginxActuator actuator_{runner_, util::RealClock::Get(), observer_, procs_};

@@ -15,9 +15,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "pkg/actuate/command_runner.h"
 #include "pkg/observe/pg_datadir.h"
 #include "pkg/observe/process.h"
+#include "pkg/util/command_runner.h"
 
 namespace sy::testing {
 namespace {
@@ -92,8 +92,8 @@ absl::StatusOr<std::unique_ptr<MiniPostgres>> MiniPostgres::Create() {
   spec.database.bin_directory = kBin;
 
   const std::string& blue = spec.blue.database.data_directory;
-  actuate::ExecCommandRunner runner;
-  actuate::Command initdb;
+  util::ExecCommandRunner runner;
+  util::Command initdb;
   initdb.argv = {std::string(kBin) + "/initdb",
                  "-D",
                  blue,
@@ -106,7 +106,7 @@ absl::StatusOr<std::unique_ptr<MiniPostgres>> MiniPostgres::Create() {
                  "--no-sync"};
   initdb.run_as = kOsUser;
   initdb.timeout = std::chrono::minutes(2);
-  absl::StatusOr<actuate::CommandResult> r = runner.Run(initdb);
+  absl::StatusOr<util::CommandResult> r = runner.Run(initdb);
   if (!r.ok()) return r.status();
   if (r->exit_code != 0) return absl::InternalError("initdb failed: " + r->output);
   // Per-node settings (port, listen_addresses) go on the command line (FIELD-NOTES #2).

@@ -8,12 +8,12 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "pkg/actuate/command_runner.h"
 #include "pkg/actuate/postgres_actuator.h"
 #include "pkg/observe/pg_connections.h"
 #include "pkg/observe/pqxx_postgres_observer.h"
 #include "pkg/plan/step.h"
 #include "pkg/util/clock.h"
+#include "pkg/util/command_runner.h"
 #include "pkg/util/files.h"
 #include "tests/integration/pg/mini_postgres.h"
 
@@ -186,7 +186,7 @@ class PostgresSwitchoverTest : public ::testing::Test {
   std::unique_ptr<testing::MiniPostgres> pg_;
   api::DeploymentColorSpec spec_;
   util::RealClock clock_;
-  actuate::ExecCommandRunner runner_;
+  util::ExecCommandRunner runner_;
   observe::PgConnections connections_;
   observe::PqxxPostgresObserver observer_{connections_, runner_};
   actuate::PostgresActuator actuator_{connections_, runner_, clock_};
@@ -267,10 +267,10 @@ TEST_F(PostgresSwitchoverTest, BasebackupReplacesALostOrBrokenStandby) {
 
   // A crash between the swap's two renames: <dir>.old and a complete <dir>.new.
   ASSERT_OK(actuator_.Stop(spec_, kGreen));
-  actuate::Command copy;
+  util::Command copy;
   copy.argv = {"cp", "-a", green, green + ".new"};
   copy.run_as = "postgres";
-  absl::StatusOr<actuate::CommandResult> copied = runner_.Run(copy);
+  absl::StatusOr<util::CommandResult> copied = runner_.Run(copy);
   ASSERT_TRUE(copied.ok() && copied->exit_code == 0) << copied.status();
   std::filesystem::rename(green, green + ".old");
   ASSERT_OK(actuator_.Basebackup(spec_, kGreen, kBlue));

@@ -118,10 +118,10 @@ class NginxActuatorTest : public ::testing::Test {
     ASSERT_TRUE(
         util::WriteFileAtomically(spec_.nginx.config_file, "pid " + dir_ + "/nginx.pid;\n").ok());
     ASSERT_TRUE(util::WriteFileAtomically(dir_ + "/nginx.pid", std::to_string(kMaster)).ok());
-    runner_.OnRun([this](const Command& cmd) -> absl::StatusOr<CommandResult> {
+    runner_.OnRun([this](const util::Command& cmd) -> absl::StatusOr<util::CommandResult> {
       if (cmd.argv.at(1) == "-t") return test_result_;
       if (cmd.argv.at(1) == "-s") nginx_.Reload(spec_);
-      return CommandResult{};
+      return util::CommandResult{};
     });
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -145,7 +145,7 @@ class NginxActuatorTest : public ::testing::Test {
   fakes::FakeProcessTable procs_;
   fakes::FakeCommandRunner runner_;
   FakeNginx nginx_{clock_, procs_};
-  absl::StatusOr<CommandResult> test_result_ = CommandResult{};
+  absl::StatusOr<util::CommandResult> test_result_ = util::CommandResult{};
   NginxActuator actuator_{runner_, clock_, nginx_, procs_};
   StepOutcome outcome_;
 };
@@ -212,9 +212,10 @@ TEST_F(NginxActuatorTest, RejectedConfigPutsThePreviousFileBack) {
   const std::string previous = "# hand-written\nupstream shop { server 127.0.0.1:18081; }\n";
   MakeFileDirectory();
   ASSERT_TRUE(util::WriteFileAtomically(spec_.nginx.upstream_file, previous, 0640).ok());
-  test_result_ = CommandResult{1,
-                               "nginx: [emerg] unknown directive \"x\" in /etc/nginx/a.conf:3\n"
-                               "nginx: configuration file /etc/nginx/nginx.conf test failed\n"};
+  test_result_ =
+      util::CommandResult{1,
+                          "nginx: [emerg] unknown directive \"x\" in /etc/nginx/a.conf:3\n"
+                          "nginx: configuration file /etc/nginx/nginx.conf test failed\n"};
   const absl::Status s = Switch(Color::kGreen);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "nginx -t rejected the new upstream file " + spec_.nginx.upstream_file +
@@ -230,7 +231,7 @@ TEST_F(NginxActuatorTest, RejectedConfigPutsThePreviousFileBack) {
 }
 
 TEST_F(NginxActuatorTest, RejectedConfigRemovesAFileThatDidNotExist) {
-  test_result_ = CommandResult{1, "nginx: [emerg] broken\n"};
+  test_result_ = util::CommandResult{1, "nginx: [emerg] broken\n"};
   EXPECT_EQ(Switch(Color::kGreen).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(File(), std::nullopt);
   EXPECT_TRUE(util::PathExists(dir_ + "/switchyard"));  // the directory it created stays
@@ -265,11 +266,12 @@ TEST_F(NginxActuatorTest, OldWorkersThatKeepAcceptingTimeOut) {
 }
 
 TEST_F(NginxActuatorTest, FailedReloadIsUnavailable) {
-  runner_.OnRun([](const Command& cmd) -> absl::StatusOr<CommandResult> {
+  runner_.OnRun([](const util::Command& cmd) -> absl::StatusOr<util::CommandResult> {
     if (cmd.argv.at(1) == "-s") {
-      return CommandResult{1, "nginx: [error] invalid PID number \"\" in \"/run/nginx.pid\"\n"};
+      return util::CommandResult{1,
+                                 "nginx: [error] invalid PID number \"\" in \"/run/nginx.pid\"\n"};
     }
-    return CommandResult{};
+    return util::CommandResult{};
   });
   const absl::Status s = Switch(Color::kGreen);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);

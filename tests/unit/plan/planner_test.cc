@@ -175,6 +175,33 @@ const Case kCases[] = {
      },
      None(Phase::kFailed, "StandbyBehind"),
      [](observe::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
+    // Regression: with no fence record yet (StatusFor writes it after the first pass plans)
+    // the timeout was taken as expired: Failed on the first pass after every fence.
+    {"ReplayBehindOnTheFirstPassAfterTheFence",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kPromote);
+       dc.status.fence.reset();
+     },
+     None(Phase::kProgressing, "CatchingUp"),
+     [](observe::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
+    {"ReplayBehindWithAnEarlierFenceOnRecord",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kPromote);
+       dc.status.fence->checkpoint_lsn = "0/3000028";  // a fence before a flip back
+       dc.status.fence->fenced_at = "2026-01-01T00:00:00Z";
+     },
+     None(Phase::kProgressing, "CatchingUp"),
+     [](observe::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
+    {"UnreadableFenceRecordCountsAsExpired",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kPromote);
+       dc.status.fence->fenced_at = "yesterday";
+     },
+     None(Phase::kFailed, "StandbyBehind"),
+     [](observe::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
     {"LaggingStandbyMissesTheShutdownCheckpoint",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        c.SetLagging(kGreen, true);  // within maxLagBytes, but not sent the last WAL
@@ -201,6 +228,27 @@ const Case kCases[] = {
        c.SetReplayPaused(kGreen, true);
      },
      None(Phase::kFailed, "StandbyBehind")},
+    // Never promote a standby whose WAL is not the stopped old primary's: blue crashed on
+    // timeline 1 after writes green (promoted behind the back, timeline 2) lacks; blue rejoined
+    // as a standby but cannot stream (diverged); green took a write and was stopped. Blue's
+    // replay position is numerically past green's shutdown checkpoint, on the wrong branch:
+    // promoting blue would lose green's write. Only the timeline tells them apart.
+    {"StandbyOnAnOlderTimelineIsNotPromotedPastACheckpointOfAnother",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.SetLagging(kGreen, true);
+       for (int i = 0; i < 3; ++i) {
+         ASSERT_TRUE(c.Write().ok());  // blue only
+       }
+       c.PromoteBehindBack(kGreen);
+       c.CrashServer(kBlue);
+       c.SetLagging(kGreen, false);
+       ASSERT_EQ(fakes::Settle(c, &dc).reason, "SplitBrain");
+       ASSERT_EQ(c.server(kBlue).mode, fakes::Mode::kStandby);
+       ASSERT_TRUE(c.WriteOn(kGreen).ok());
+       c.StopServer(kGreen);
+       ASSERT_GT(c.server(kBlue).ReplayEnd(), c.server(kGreen).LastCheckpoint()->start);
+     },
+     None(Phase::kProgressing, "CatchingUp")},
     {"PromoteWaitsForTrafficWhenNginxDiedAfterTheFence",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
@@ -238,6 +286,36 @@ const Case kCases[] = {
        Until(c, dc, StepKind::kBasebackup);
      },
      Step(StepKind::kBasebackup, kBlue, kGreen, "Rejoining")},
+    // Regression: rejoinMethod basebackup re-cloned an old primary that had crashed (its WAL
+    // end unknown) although it held writes the primary (promoted behind the controller's
+    // back) lacked. It must rejoin without copying first, which shows how far it goes.
+    {"RejoinMethodBasebackupDoesNotRecloneACrashedServer",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       dc.spec.database.rejoin_method = api::RejoinMethod::kBasebackup;
+       c.SetLagging(kGreen, true);
+       ASSERT_TRUE(c.Write().ok());  // on blue only
+       c.CrashServer(kBlue);
+       c.PromoteBehindBack(kGreen);
+       c.SetLagging(kGreen, false);
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kConfigureStandby);
+     },
+     Step(StepKind::kConfigureStandby, kBlue, kGreen, "Rejoining")},
+    {"RejoinMethodBasebackupCrashedServerThenShowsItDiverged",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       dc.spec.database.rejoin_method = api::RejoinMethod::kBasebackup;
+       c.SetLagging(kGreen, true);
+       ASSERT_TRUE(c.Write().ok());
+       c.CrashServer(kBlue);
+       c.PromoteBehindBack(kGreen);
+       c.SetLagging(kGreen, false);
+       Desire(dc, kGreen);
+       EXPECT_EQ(fakes::Settle(c, &dc).reason, "SplitBrain");
+       for (const auto& s : c.Steps()) {
+         EXPECT_NE(s.step.kind, StepKind::kBasebackup) << Describe(s.step);
+       }
+     },
+     None(Phase::kDegraded, "SplitBrain")},
     {"DivergedWithoutTheAnnotationIsLeftAlone", DivergeBlue,
      None(Phase::kDegraded, "SplitBrain")},
     {"DivergedWithTheAnnotationForTheOtherColor",
@@ -270,6 +348,11 @@ const Case kCases[] = {
      Step(StepKind::kBasebackup, kGreen, kBlue, "Bootstrapping")},
 
     // --- split brain ---
+    // Regression (design §3): the planner stopped the older timeline's primary even when it
+    // was the desired one; with D older it must only report.
+    {"SplitBrainWithTheDesiredOnTheOlderTimelineOnlyReports",
+     [](FakeCluster& c, api::DeploymentColor&) { c.PromoteBehindBack(kGreen); },
+     None(Phase::kDegraded, "SplitBrain")},
     {"SplitBrainStopsTheOlderTimeline",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        c.PromoteBehindBack(kGreen);
@@ -367,8 +450,7 @@ TEST(Planner, GreenToBlueIsTheMirrorImage) {
   }
   EXPECT_EQ(steps, (std::vector<std::string>{"switch-traffic blue", "fence green", "promote blue",
                                              "create-slot green on blue",
-                                             "configure-standby green from blue",
-                                             "start green"}));
+                                             "configure-standby green from blue", "start green"}));
 }
 
 TEST(Planner, TheSecondPassAfterConvergenceTakesNoAction) {

@@ -94,6 +94,11 @@ ServerState WithSysid(ServerState s, uint64_t id) {
   return s;
 }
 
+ServerState WithHistory(ServerState s, std::vector<TimelineFork> history) {
+  s.history = std::move(history);
+  return s;
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Cases, LineageTest,
     testing::Values(
@@ -103,8 +108,7 @@ INSTANTIATE_TEST_SUITE_P(
                     Stopped(Color::kBlue, "shut down", kFork + 0x200, 1), kNewPrimary,
                     Lineage::kDiverged},
         LineageCase{"a shutdown checkpoint exactly at the fork was written after it",
-                    Stopped(Color::kBlue, "shut down", kFork, 1), kNewPrimary,
-                    Lineage::kDiverged},
+                    Stopped(Color::kBlue, "shut down", kFork, 1), kNewPrimary, Lineage::kDiverged},
         LineageCase{"stopped standby on the old timeline, replayed up to the fork",
                     Stopped(Color::kBlue, "shut down in recovery", kC, 1, kFork), kNewPrimary,
                     Lineage::kFollows},
@@ -134,7 +138,26 @@ INSTANTIATE_TEST_SUITE_P(
         LineageCase{"on a timeline the primary's history does not name",
                     Stopped(Color::kBlue, "shut down", 0x3000100, 1),
                     Primary(Color::kGreen, 3, kFork + 0x1000, {{2, kFork}}), Lineage::kDiverged},
-        LineageCase{"no pg_control", ServerState{}, kNewPrimary, Lineage::kUnknown}),
+        LineageCase{"no pg_control", ServerState{}, kNewPrimary, Lineage::kUnknown},
+        // Regression: timeline IDs collide when a standby is promoted before it ever saw
+        // the newer timeline's history file; the forks differ, so it diverged.
+        LineageCase{"same timeline ID, another fork",
+                    WithHistory(Stopped(Color::kBlue, "shut down", kFork - 0x80, 2), {{1, kC}}),
+                    kNewPrimary, Lineage::kDiverged},
+        LineageCase{"same timeline ID, same fork",
+                    WithHistory(Stopped(Color::kBlue, "shut down", kFork + 0x80, 2), {{1, kFork}}),
+                    kNewPrimary, Lineage::kFollows},
+        LineageCase{"older timeline, its own history another fork",
+                    WithHistory(Stopped(Color::kBlue, "shut down", kFork + 0x80, 2), {{1, kC}}),
+                    Primary(Color::kGreen, 3, kFork + 0x1000, {{1, kFork}, {2, kFork + 0x100}}),
+                    Lineage::kDiverged},
+        LineageCase{"older timeline, its history the beginning of the primary's",
+                    WithHistory(Stopped(Color::kBlue, "shut down", kFork + 0x80, 2), {{1, kFork}}),
+                    Primary(Color::kGreen, 3, kFork + 0x1000, {{1, kFork}, {2, kFork + 0x100}}),
+                    Lineage::kFollows},
+        LineageCase{"unreadable history: positions decide",
+                    Stopped(Color::kBlue, "shut down", kFork + 0x80, 2), kNewPrimary,
+                    Lineage::kFollows}),
     [](const testing::TestParamInfo<LineageCase>& param) {
       std::string n;
       for (char ch : param.param.name) {
@@ -180,7 +203,8 @@ TEST(StreamsFrom, SeenFromEitherSide) {
   EXPECT_FALSE(StreamsFrom(s, by_primary, kSpec));
 
   ServerState by_standby = s;
-  by_standby.receiver = observe::WalReceiver{"streaming", "127.0.0.1", 15433, SlotName(Color::kGreen)};
+  by_standby.receiver =
+      observe::WalReceiver{"streaming", "127.0.0.1", 15433, SlotName(Color::kGreen)};
   EXPECT_TRUE(StreamsFrom(by_standby, p, kSpec));
   by_standby.receiver->sender_port = 15999;  // from another server
   EXPECT_FALSE(StreamsFrom(by_standby, p, kSpec));

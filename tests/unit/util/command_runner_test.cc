@@ -1,4 +1,4 @@
-#include "pkg/actuate/command_runner.h"
+#include "pkg/util/command_runner.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -21,7 +21,7 @@
 #include "pkg/observe/process.h"
 #include "pkg/util/files.h"
 
-namespace sy::actuate {
+namespace sy::util {
 namespace {
 
 using ::testing::HasSubstr;
@@ -281,4 +281,4 @@ TEST(ExecCommandRunnerSpawnTest, RunsAsAnotherUserAndGivesItTheLog) {
 }
 
 }  // namespace
-}  // namespace sy::actuate
+}  // namespace sy::util

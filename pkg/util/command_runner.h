@@ -10,7 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace sy::actuate {
+namespace sy::util {
 
 struct Command {
   std::vector<std::string> argv;  // argv[0] is an absolute path or a name looked up in PATH
@@ -64,4 +64,4 @@ inline constexpr size_t kMaxCommandOutput = size_t{64} * 1024;
 // "'a' 'b c'" for logs and error messages.
 std::string Render(const std::vector<std::string>& argv);
 
-}  // namespace sy::actuate
+}  // namespace sy::util

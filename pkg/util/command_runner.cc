@@ -1,4 +1,4 @@
-#include "pkg/actuate/command_runner.h"
+#include "pkg/util/command_runner.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -24,7 +24,7 @@
 
 extern char** environ;
 
-namespace sy::actuate {
+namespace sy::util {
 
 std::string Render(const std::vector<std::string>& argv) {
   std::string out;
@@ -442,4 +442,4 @@ absl::StatusOr<int> ExecCommandRunner::Spawn(const Command& cmd, const std::stri
   return pid;
 }
 
-}  // namespace sy::actuate
+}  // namespace sy::util
