@@ -1,6 +1,7 @@
 // Executes one planned step against the real world.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -13,6 +14,11 @@ namespace sy::actuate {
 // What a step reports back beyond success.
 struct StepOutcome {
   std::string detail;  // human-readable, e.g. "rejoined with pg_rewind" or "nginx -t failed: ..."
+  // The write-unavailability window's ends, when the step is one of them: the fence asked
+  // the old primary to shut down (its CHECKPOINT before, which blocks no write, excluded);
+  // the promotion saw the new primary writable (its CHECKPOINT after excluded).
+  std::optional<std::chrono::steady_clock::time_point> writes_stopped_at;
+  std::optional<std::chrono::steady_clock::time_point> writes_resumed_at;
 };
 
 // Runs steps. Each Run() is idempotent, blocks until the step's effect is observable or its

@@ -43,6 +43,8 @@ absl::Status PostgresActuator::Run(const api::DeploymentColor& dc, const plan::S
   const api::DeploymentColorSpec& spec = dc.spec;
   const auto start = clock_.MonotonicNow();
   detail_.clear();
+  writes_stopped_at_.reset();
+  writes_resumed_at_.reset();
   const api::Color source = step.source.value_or(api::Other(step.target));
   absl::Status s;
   switch (step.kind) {
@@ -74,11 +76,9 @@ absl::Status PostgresActuator::Run(const api::DeploymentColor& dc, const plan::S
       return absl::InvalidArgumentError("the PostgreSQL actuator cannot " + plan::Describe(step));
   }
   const int64_t ms = MillisSince(clock_, start);
-  log::Info("postgres step", {{"resource", dc.Key()},
-                              {"step", plan::Describe(step)},
-                              {"outcome", s.ok() ? "ok" : std::string(s.message())},
-                              {"ms", std::to_string(ms)}});
   if (outcome != nullptr) {
+    outcome->writes_stopped_at = writes_stopped_at_;
+    outcome->writes_resumed_at = writes_resumed_at_;
     outcome->detail = detail_.empty() ? absl::StrCat(plan::Describe(step), " in ", ms, " ms")
                                       : absl::StrCat(detail_, " in ", ms, " ms");
   }
@@ -107,6 +107,7 @@ absl::Status PostgresActuator::Fence(const api::DeploymentColorSpec& spec, api::
   const auto start = clock_.MonotonicNow();
   SY_RETURN_IF_ERROR(Annotated(connections_.Query(ep, "CHECKPOINT").status(), context, ""));
   const int64_t checkpoint_ms = MillisSince(clock_, start);
+  writes_stopped_at_ = clock_.MonotonicNow();
   SY_RETURN_IF_ERROR(Shutdown(spec, color, context));
   detail_ = absl::StrCat("fenced ", Name(color), " (checkpoint ", checkpoint_ms,
                          " ms, fast shutdown ", MillisSince(clock_, start) - checkpoint_ms, " ms)");
@@ -197,6 +198,7 @@ absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api
           absl::StrCat(context, ": still in recovery ", timeouts_.promote.count(),
                        " ms after pg_promote(); ", LogTail(DataDir(spec, color) + ".log")));
     }
+    writes_resumed_at_ = clock_.MonotonicNow();
     detail_ = absl::StrCat("promoted ", Name(color), " (writable after ",
                            MillisSince(clock_, start), " ms)");
   } else {

@@ -94,6 +94,8 @@ class PostgresActuator final : public Actuator {
   const util::Clock& clock_;
   const PostgresTimeouts timeouts_;
   std::string detail_;  // what the last step did, for StepOutcome
+  std::optional<std::chrono::steady_clock::time_point> writes_stopped_at_;
+  std::optional<std::chrono::steady_clock::time_point> writes_resumed_at_;
 };
 
 }  // namespace sy::actuate

@@ -68,7 +68,7 @@ struct DatabaseSpec {
   std::string replication_user = "replicator";
   std::string os_user = "postgres";
   std::string bin_directory = "/usr/lib/postgresql/15/bin";
-  int64_t max_lag_bytes = 16 * 1024 * 1024;
+  int64_t max_lag_bytes = int64_t{16} * 1024 * 1024;
   int catch_up_timeout_seconds = 30;
   RejoinMethod rejoin_method = RejoinMethod::kAuto;
   bool operator==(const DatabaseSpec&) const = default;

@@ -76,6 +76,7 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
   const std::optional<std::string> invalid = store_.InvalidReason(key);
 
   absl::StatusOr<observe::World> world = observer_.Observe(dc.spec);
+  const auto observed = clock_.MonotonicNow() - t0;
   if (!world.ok()) {
     api::DeploymentColorStatus st = dc.status;
     st.phase = std::string(api::PhaseName(api::Phase::kDegraded));
@@ -128,12 +129,11 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
   // Take the one step.
   const plan::Step step = *plan.step;
   const std::string what = plan::Describe(step);
-  log::Info("step",
-            {{"resource", key}, {"step", what}, {"outcome", "started"}, {"reason", plan.message}});
-  if (step.kind == plan::StepKind::kFence) {
-    std::lock_guard<std::mutex> l(mu_);
-    fence_started_[key] = clock_.MonotonicNow();
-  }
+  log::Info("step", {{"resource", key},
+                     {"step", what},
+                     {"outcome", "started"},
+                     {"observe_ms", Ms(observed)},
+                     {"reason", plan.message}});
   const auto s0 = clock_.MonotonicNow();
   actuate::StepOutcome outcome;
   absl::Status s = actuator_.Run(dc, step, &outcome);
@@ -146,11 +146,16 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
                        {"outcome", "ok"},
                        {"ms", Ms(took)},
                        {"detail", outcome.detail}});
+    if (step.kind == plan::StepKind::kFence) {
+      std::lock_guard<std::mutex> l(mu_);
+      fence_started_[key] = outcome.writes_stopped_at.value_or(s0);
+    }
     if (step.kind == plan::StepKind::kPromote) {
       std::lock_guard<std::mutex> l(mu_);
       auto it = fence_started_.find(key);
       if (it != fence_started_.end()) {
-        const auto window = duration_cast<milliseconds>(clock_.MonotonicNow() - it->second);
+        const auto resumed = outcome.writes_resumed_at.value_or(clock_.MonotonicNow());
+        const auto window = duration_cast<milliseconds>(resumed - it->second);
         fence_started_.erase(it);
         api::DeploymentColorStatus after = st;
         if (after.last_switchover) after.last_switchover->write_unavailable_ms = window.count();

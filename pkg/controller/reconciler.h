@@ -69,8 +69,9 @@ class Reconciler {
   PassListener* const listener_;
   std::mutex mu_;
   int steps_done_ = 0;
-  // When the fence of a switch started, per key: the write-unavailability window runs from
-  // there to the end of the promotion (kept in memory: after a restart it is unknown).
+  // When the fence of a switch stopped writes, per key: the write-unavailability window runs
+  // from there to the moment the promoted standby is writable (kept in memory: when the
+  // daemon restarts between the two, the window of that switch is not recorded).
   std::map<std::string, std::chrono::steady_clock::time_point> fence_started_;
 };
 

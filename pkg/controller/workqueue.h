@@ -18,7 +18,7 @@ class WorkQueue {
  public:
   using Clock = std::chrono::steady_clock;
 
-  WorkQueue(std::chrono::milliseconds base_backoff = std::chrono::seconds(1),
+  explicit WorkQueue(std::chrono::milliseconds base_backoff = std::chrono::seconds(1),
             std::chrono::milliseconds max_backoff = std::chrono::minutes(5));
 
   // Queues `key` to run no later than `delay` from now (an earlier schedule wins).

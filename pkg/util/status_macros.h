@@ -8,19 +8,26 @@
 #define SY_INTERNAL_CONCAT(a, b) SY_INTERNAL_CONCAT_INNER(a, b)
 
 // Returns the status from the enclosing function when `expr` is not OK.
-#define SY_RETURN_IF_ERROR(expr)             \
-  do {                                       \
-    ::absl::Status sy_status_ = (expr);      \
-    if (!sy_status_.ok()) return sy_status_; \
+#define SY_RETURN_IF_ERROR(expr)        \
+  do {                                  \
+    ::absl::Status sy_status_ = (expr); \
+    if (!sy_status_.ok()) {             \
+      return sy_status_;                \
+    }                                   \
   } while (false)
 
 // `SY_ASSIGN_OR_RETURN(T x, Fn())` declares x from Fn()'s value or returns its status.
 #define SY_ASSIGN_OR_RETURN(lhs, expr) \
   SY_INTERNAL_ASSIGN_OR_RETURN(SY_INTERNAL_CONCAT(sy_statusor_, __LINE__), lhs, expr)
+// `lhs` is a declaration ("T x"), which parentheses would break.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define SY_INTERNAL_ASSIGN_OR_RETURN(tmp, lhs, expr) \
   auto tmp = (expr);                                 \
-  if (!tmp.ok()) return std::move(tmp).status();     \
+  if (!tmp.ok()) {                                   \
+    return std::move(tmp).status();                  \
+  }                                                  \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 namespace sy::util {
 
