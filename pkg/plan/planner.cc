@@ -179,8 +179,16 @@ Plan NoPrimary(const api::DeploymentColor& dc, const observe::World& w, Color d,
     // Once the old primary is gone the standby's WAL receiver is too, and PostgreSQL 15 then
     // reports the standby's timeline only as of its last restartpoint, which may be older:
     // so the standby's timeline must not be newer than the old primary's, not equal to it.
-    if (ds.system_identifier == os.control->system_identifier &&
-        ds.timeline <= os.control->checkpoint_timeline && ds.replay_lsn > c) {
+    // But an older timeline is also what a standby reports whose own WAL went another way on
+    // that timeline (an old primary that crashed after writes, rejoined, cannot stream), and
+    // its replay position can be numerically past C on the wrong branch. So an older timeline
+    // counts only when all the standby replayed it received by streaming in its current run,
+    // past C (FIELD-NOTES #5: receive = replay = C + 120 after a clean fence): then it came
+    // from O, the only other server, and one cannot stream a history it diverged from.
+    const uint32_t ot = os.control->checkpoint_timeline;
+    const bool on_o_branch =
+        ds.timeline == ot || (ds.timeline < ot && StreamedAll(ds) && ds.receive_lsn > c);
+    if (ds.system_identifier == os.control->system_identifier && on_o_branch && ds.replay_lsn > c) {
       if (auto route = RouteTraffic(dc, w, d)) return *route;
       return Do(StepKind::kPromote, d, std::nullopt, "Promoting",
                 absl::StrCat(Name(d), " replayed ", observe::FormatLsn(ds.replay_lsn), ", past ",

@@ -68,6 +68,10 @@ bool HasSlotFor(const ServerState& primary, api::Color standby) {
   return std::find(primary.slots.begin(), primary.slots.end(), slot) != primary.slots.end();
 }
 
+bool StreamedAll(const ServerState& s) {
+  return s.RunningStandby() && s.receive_lsn != 0 && s.receive_lsn >= s.replay_lsn;
+}
+
 Lineage LineageOf(const ServerState& s, const ServerState& primary) {
   if (!s.control) return Lineage::kUnknown;
   const uint64_t sysid = primary.system_identifier;
@@ -89,6 +93,13 @@ Lineage LineageOf(const ServerState& s, const ServerState& primary) {
   }
   const uint32_t tli = TimelineOf(s);
   const uint32_t primary_tli = TimelineOf(primary);
+  // Without its walreceiver, PostgreSQL 15 reports a standby's timeline from its last
+  // restartpoint: one that followed the primary onto a newer timeline looks older, and past
+  // the fork. When it streamed all it replayed, that came from the primary (the other
+  // server), whose WAL only grows: it follows as far as the primary's WAL goes.
+  if (tli < primary_tli && StreamedAll(s)) {
+    return s.receive_lsn <= primary.current_lsn ? Lineage::kFollows : Lineage::kDiverged;
+  }
   // Timeline IDs are not unique: a standby promoted before it ever fetched a newer timeline's
   // history file picks the same ID as a server promoted elsewhere (findNewestTimeLine() + 1).
   // Its history then names another fork, positions on "the same" timeline mean nothing, and

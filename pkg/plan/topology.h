@@ -40,6 +40,12 @@ uint64_t LagBytes(const observe::ServerState& standby, const observe::ServerStat
 // Timeline of a server: the running one's, else its last checkpoint's.
 uint32_t TimelineOf(const observe::ServerState& s);
 
+// A running standby received by streaming, in its current run, all it replayed
+// (pg_last_wal_receive_lsn() >= pg_last_wal_replay_lsn(); the former is NULL until a walreceiver
+// is started and resets with the postmaster). Switchyard runs two servers, so that WAL came
+// from the other one.
+bool StreamedAll(const observe::ServerState& s);
+
 enum class Lineage {
   kFollows,   // its WAL is a prefix of the primary's history: it can stream, nothing to copy
   kDiverged,  // it holds WAL the primary does not have: rejoining discards it

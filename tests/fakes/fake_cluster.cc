@@ -36,7 +36,7 @@ FakeCluster::FakeCluster(api::DeploymentColorSpec spec, Color primary) : spec_(s
   p.slots.insert(plan::SlotName(s.color));
   s.CopyFrom(p);
   s.ConfigureStandbyOf(p.port);
-  s.mode = Mode::kStandby;
+  s.StartAsStandby();
   nginx_.file_color = primary;
   nginx_.loaded_color = primary;
   SyncLocked();
@@ -69,6 +69,7 @@ void FakeCluster::SyncLocked() {
       s.newest_timeline = std::max(s.newest_timeline, p->newest_timeline);
       if (!s.lagging) {
         s.wal = p->wal;
+        s.received_upto = s.End();
       }
     }
     if (!s.replay_paused) {
@@ -120,7 +121,7 @@ absl::Status FakeCluster::StartLocked(FakePostgres& s) {
   s.stale_pid = false;
   s.replay_paused = false;
   if (s.standby_signal) {
-    s.mode = Mode::kStandby;
+    s.StartAsStandby();
   } else {
     // Crash recovery (or the end of an unfinished recovery) replays what pg_wal holds and
     // ends with a checkpoint; a cleanly shut down primary just starts. Same timeline.

@@ -13,6 +13,9 @@
 // record at once (unless `SetLagging`) and replays it (unless `PauseReplay`). A fast shutdown
 // of a primary writes a shutdown checkpoint and ships it to connected, non-lagging
 // standbys only. Promotion replays what was received, then forks timeline max+1 there.
+// What is observed is what the real observer reports, quirks included: a standby without a
+// walreceiver reports its restartpoint's (older) timeline, pg_last_wal_receive_lsn() only
+// counts what this run of it streamed.
 #pragma once
 
 #include <chrono>

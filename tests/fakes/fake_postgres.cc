@@ -23,14 +23,27 @@ const WalRecord* FakePostgres::LastCheckpoint() const {
   return nullptr;
 }
 
-std::vector<observe::TimelineFork> FakePostgres::History() const {
+std::vector<observe::TimelineFork> FakePostgres::History() const { return HistoryOf(Timeline()); }
+
+std::vector<observe::TimelineFork> FakePostgres::HistoryOf(uint32_t timeline) const {
   std::vector<observe::TimelineFork> forks;
-  for (size_t i = 1; i < replayed; ++i) {
-    if (wal[i].timeline != wal[i - 1].timeline) {
+  for (size_t i = 1; i < wal.size(); ++i) {
+    if (wal[i].timeline != wal[i - 1].timeline && wal[i - 1].timeline < timeline) {
       forks.push_back({wal[i - 1].timeline, wal[i].start});
     }
   }
   return forks;
+}
+
+uint32_t FakePostgres::ReportedTimeline() const {
+  if (mode == Mode::kPrimary) {
+    return Timeline();
+  }
+  if (mode == Mode::kStandby) {
+    return streaming ? wal.back().timeline : restart_timeline;
+  }
+  const WalRecord* ckpt = LastCheckpoint();
+  return ckpt ? ckpt->timeline : 0;
 }
 
 bool FakePostgres::IsPrefixOf(const FakePostgres& other) const {
@@ -82,6 +95,14 @@ void FakePostgres::ConfigureStandbyOf(int upstream_port) {
   slots.clear();
 }
 
+void FakePostgres::StartAsStandby() {
+  const WalRecord* ckpt = LastCheckpoint();
+  restart_lsn = ckpt ? ckpt->start : 0;
+  restart_timeline = ckpt ? ckpt->timeline : 0;
+  received_upto = 0;
+  mode = Mode::kStandby;
+}
+
 observe::ServerState FakePostgres::Observe() const {
   observe::ServerState s;
   s.color = color;
@@ -98,7 +119,10 @@ observe::ServerState FakePostgres::Observe() const {
     } else {
       c.cluster_state = stopped_state;
     }
-    if (const WalRecord* ckpt = LastCheckpoint()) {
+    if (mode == Mode::kStandby) {
+      c.checkpoint_lsn = restart_lsn;
+      c.checkpoint_timeline = restart_timeline;
+    } else if (const WalRecord* ckpt = LastCheckpoint()) {
       c.checkpoint_lsn = ckpt->start;
       c.checkpoint_timeline = ckpt->timeline;
     }
@@ -113,7 +137,7 @@ observe::ServerState FakePostgres::Observe() const {
     }
     s.startup.primary_slot_name = primary_slot;
     s.local_slots.assign(slots.begin(), slots.end());
-    s.history = History();
+    s.history = HistoryOf(ReportedTimeline());
   }
   if (!Running()) {
     s.error =
@@ -128,11 +152,11 @@ observe::ServerState FakePostgres::Observe() const {
   s.reachable = true;
   s.in_recovery = mode == Mode::kStandby;
   s.system_identifier = system_id;
-  s.timeline = Timeline();
+  s.timeline = ReportedTimeline();
   if (mode == Mode::kPrimary) {
     s.current_lsn = End();
   } else {
-    s.receive_lsn = End();
+    s.receive_lsn = received_upto;
     s.replay_lsn = ReplayEnd();
     s.replay_paused = replay_paused;
   }

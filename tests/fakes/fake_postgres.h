@@ -58,6 +58,14 @@ struct FakePostgres {
   Mode mode = Mode::kStopped;
   bool stale_pid = false;  // a crash left postmaster.pid behind
   bool streaming = false;  // a standby receiving from its primary (computed by FakeCluster)
+  // pg_last_wal_receive_lsn(): the end of what this run of a standby received by streaming
+  // (0 until its walreceiver first streams; kept when it stops).
+  observe::Lsn received_upto = 0;
+  // A running standby's pg_control checkpoint: the one it started from. Restartpoints are rare
+  // (checkpoint_timeout), so PostgreSQL 15 reports it -- and its timeline, as the standby's
+  // own once the walreceiver is gone -- long after replay moved on to a newer timeline.
+  observe::Lsn restart_lsn = 0;
+  uint32_t restart_timeline = 0;
   // --- faults ---
   bool unreachable = false;    // runs, but the controller's connections fail
   bool disconnected = false;   // the standby's walreceiver cannot reach its primary
@@ -74,6 +82,11 @@ struct FakePostgres {
   const WalRecord* LastCheckpoint() const;
   // Forks of the timelines before the current one, from the applied WAL.
   std::vector<observe::TimelineFork> History() const;
+  // ... before `timeline` (the history file <timeline>.history).
+  std::vector<observe::TimelineFork> HistoryOf(uint32_t timeline) const;
+  // What the observer reports as its timeline: a primary's, a streaming standby's received
+  // timeline, else pg_control's checkpoint timeline (see restart_timeline).
+  uint32_t ReportedTimeline() const;
   // Its WAL is the beginning of `other`'s (same records).
   bool IsPrefixOf(const FakePostgres& other) const;
   // The acknowledged writes its WAL holds.
@@ -85,6 +98,8 @@ struct FakePostgres {
   void CopyFrom(const FakePostgres& source);
   // Writes a standby's startup configuration and drops its local slots.
   void ConfigureStandbyOf(int upstream_port);
+  // Its postmaster comes up in recovery (standby.signal), from its last checkpoint.
+  void StartAsStandby();
 
   observe::ServerState Observe() const;
 };

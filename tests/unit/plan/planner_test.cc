@@ -93,6 +93,12 @@ const Case kCases[] = {
     {"StandbyNotStreamingWhenConverged",
      [](FakeCluster& c, api::DeploymentColor&) { c.SetDisconnected(kGreen, true); },
      None(Phase::kProgressing, "StandbyConnecting")},
+    {"RejoinedStandbyDisconnectedAfterASwitch",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       SwitchTo(c, dc, kGreen);
+       c.SetDisconnected(kBlue, true);
+     },
+     None(Phase::kProgressing, "StandbyConnecting")},
     {"StandbyLagging",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        c.SetLagging(kGreen, true);
@@ -390,6 +396,18 @@ const Case kCases[] = {
        Desire(dc, kBlue);
      },
      Step(StepKind::kCreateSlot, kBlue, kGreen, "CreatingSlot")},
+    // After a switch and a rejoin, the standby's walreceiver goes with the fenced primary and
+    // PostgreSQL 15 reports the standby's restartpoint timeline, older than the fenced
+    // primary's: the switch back must still promote it.
+    {"SecondSwitchPromotesAStandbyReportingItsRestartpointTimeline",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       SwitchTo(c, dc, kGreen);
+       Desire(dc, kBlue);
+       Until(c, dc, StepKind::kPromote);
+       const observe::World w = c.ObserveWorld();
+       ASSERT_LT(w.blue.timeline, w.green.control->checkpoint_timeline);
+     },
+     Step(StepKind::kPromote, kBlue, std::nullopt, "Promoting")},
     {"FlipBackAfterThePromotionThenSwitchesBack",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);

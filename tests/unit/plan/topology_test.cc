@@ -94,6 +94,12 @@ ServerState WithSysid(ServerState s, uint64_t id) {
   return s;
 }
 
+// pg_last_wal_receive_lsn() is NULL: its walreceiver never streamed in this run.
+ServerState Unstreamed(ServerState s) {
+  s.receive_lsn = 0;
+  return s;
+}
+
 ServerState WithHistory(ServerState s, std::vector<TimelineFork> history) {
   s.history = std::move(history);
   return s;
@@ -114,8 +120,14 @@ INSTANTIATE_TEST_SUITE_P(
                     Lineage::kFollows},
         LineageCase{"running standby on the old timeline, at the fork",
                     Standby(Color::kBlue, 1, kFork), kNewPrimary, Lineage::kFollows},
-        LineageCase{"running standby on the old timeline, past the fork",
-                    Standby(Color::kBlue, 1, kFork + 8), kNewPrimary, Lineage::kDiverged},
+        LineageCase{"running standby on the old timeline, past the fork, never streamed",
+                    Unstreamed(Standby(Color::kBlue, 1, kFork + 8)), kNewPrimary,
+                    Lineage::kDiverged},
+        // PostgreSQL 15 reports the restartpoint's timeline once the walreceiver is gone.
+        LineageCase{"standby that streamed all it replayed, reporting a stale timeline",
+                    Standby(Color::kBlue, 1, kFork + 8), kNewPrimary, Lineage::kFollows},
+        LineageCase{"standby that streamed past the primary's end",
+                    Standby(Color::kBlue, 1, kFork + 0x2000), kNewPrimary, Lineage::kDiverged},
         LineageCase{"same timeline, behind",
                     Stopped(Color::kBlue, "shut down in recovery", 0x3000100, 1, 0x3000200),
                     Primary(Color::kGreen, 1, 0x3000800), Lineage::kFollows},
@@ -225,6 +237,18 @@ TEST(StreamsFrom, BothMustRunInTheirRoles) {
   cluster.StopServer(Color::kBlue);
   w = cluster.ObserveWorld();
   EXPECT_FALSE(StreamsFrom(w.green, w.blue, kSpec));
+}
+
+TEST(StreamedAll, ReceiveCoversReplayOnARunningStandby) {
+  EXPECT_TRUE(StreamedAll(Standby(Color::kBlue, 1, 0x3000800)));
+  EXPECT_FALSE(StreamedAll(Unstreamed(Standby(Color::kBlue, 1, 0x3000800))));
+  ServerState paused = Standby(Color::kBlue, 1, 0x3000800);
+  paused.replay_lsn = 0x3000700;  // replay behind what was received: still all streamed
+  EXPECT_TRUE(StreamedAll(paused));
+  ServerState local = Standby(Color::kBlue, 1, 0x3000800);
+  local.receive_lsn = 0x3000000;  // replayed local WAL past what it streamed
+  EXPECT_FALSE(StreamedAll(local));
+  EXPECT_FALSE(StreamedAll(Primary(Color::kBlue, 1, 0x3000800)));
 }
 
 TEST(ConfiguredToFollow, PortAndOwnSlot) {
