@@ -29,7 +29,7 @@ DrivenPass Look(FakeCluster& cluster, api::DeploymentColor* dc) {
 DrivenPass Pass(FakeCluster& cluster, api::DeploymentColor* dc) {
   DrivenPass p = Look(cluster, dc);
   if (p.plan.step) {
-    p.step_status = cluster.Run(dc->spec, *p.plan.step, nullptr);
+    p.step_status = cluster.Run(*dc, *p.plan.step, nullptr);
   }
   return p;
 }
@@ -40,7 +40,7 @@ plan::Plan Settle(FakeCluster& cluster, api::DeploymentColor* dc, int max_steps)
     if (p.plan.done() || i == max_steps) {
       return p.plan;
     }
-    (void)cluster.Run(dc->spec, *p.plan.step, nullptr);
+    (void)cluster.Run(*dc, *p.plan.step, nullptr);
   }
 }
 
@@ -54,7 +54,7 @@ std::optional<plan::Plan> RunUntil(FakeCluster& cluster, api::DeploymentColor* d
     if (p.plan.step->kind == kind) {
       return p.plan;
     }
-    (void)cluster.Run(dc->spec, *p.plan.step, nullptr);
+    (void)cluster.Run(*dc, *p.plan.step, nullptr);
   }
   return std::nullopt;
 }

@@ -313,7 +313,7 @@ class Sim {
     }
     CheckBefore(*p.step, w);
     const size_t before = cluster_.Steps().size();
-    const absl::Status st = cluster_.Run(dc_.spec, *p.step, nullptr);
+    const absl::Status st = cluster_.Run(dc_, *p.step, nullptr);
     Log(absl::StrCat("pass: ", Describe(*p.step), " (", p.reason, ") -> ",
                      st.ok() ? "ok" : st.ToString()));
     CheckAfter(*p.step, before);
