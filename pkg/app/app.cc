@@ -7,12 +7,30 @@
 
 #include "pkg/app/wiring.h"
 #include "pkg/controller/controller.h"
+#include "pkg/metrics/metrics.h"
 #include "pkg/server/http_server.h"
 #include "pkg/source/manifest_source.h"
 #include "pkg/source/store.h"
 #include "pkg/util/log.h"
 
 namespace sy::app {
+namespace {
+
+// GET /metrics. The work queue and the store's keys are read at scrape time.
+server::HttpResponse ServeMetrics(metrics::Metrics& m, const controller::WorkQueue& queue,
+                                  const source::Store& store) {
+  metrics::ScrapeInputs in;
+  in.queue_depth = static_cast<int64_t>(queue.Depth());
+  in.queue_retries_total = queue.TotalRetries();
+  in.resources.emplace();
+  for (const auto& dc : store.List()) in.resources->push_back(dc.Key());
+  server::HttpResponse res;
+  res.content_type = std::string(metrics::kContentType);
+  res.body = m.Scrape(in);
+  return res;
+}
+
+}  // namespace
 
 int Run(const Options& o, const std::atomic<bool>& stop) {
   if (!log::SetLevel(o.log_level)) {
@@ -51,16 +69,19 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
   controller::ReconcilerOptions ro;
   ro.resync = o.resync;
   ro.kill_after_steps = o.kill_after_steps;
+  metrics::Metrics metrics(clock);
   controller::Reconciler reconciler(wiring.world_observer(), wiring.actuator(), store, clock, ro,
-                                    nullptr);
+                                    &metrics);
   controller::WorkQueue queue;
   controller::Controller ctl(store, reconciler, queue, o.resync);
 
   std::unique_ptr<server::HttpServer> http;
   server::ApiHandler api(store, [&ctl] { return ctl.Ready(); });
   if (!o.listen.empty()) {
-    http = std::make_unique<server::HttpServer>(
-        [&api](const server::HttpRequest& r) { return api.Handle(r); });
+    http = std::make_unique<server::HttpServer>([&](const server::HttpRequest& r) {
+      if (r.path == "/metrics") return ServeMetrics(metrics, queue, store);
+      return api.Handle(r);
+    });
     if (absl::Status s = http->Start(o.listen); !s.ok()) {
       std::cerr << "switchyard: " << s.message() << "\n";
       return 2;

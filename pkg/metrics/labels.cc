@@ -1,0 +1,52 @@
+#include "pkg/metrics/labels.h"
+
+#include <algorithm>
+
+#include "pkg/api/types.h"
+
+namespace sy::metrics {
+
+const std::vector<std::string_view>& KnownReasons() {
+  // pkg/plan/planner.cc, then pkg/controller/reconciler.cc. A reason missing here shows as
+  // "other" on the metrics (and the Ready condition still names it).
+  static const std::vector<std::string_view> kReasons = {
+      "Converged",
+      "Paused",
+      "SwitchingTraffic",
+      "Fencing",
+      "CatchingUp",
+      "Promoting",
+      "StandbyBehind",
+      "CreatingSlot",
+      "Rejoining",
+      "Bootstrapping",
+      "StartingStandby",
+      "StandbyConnecting",
+      "StartingPrimary",
+      "NoPrimary",
+      "SplitBrain",
+      "ServerUnreachable",
+      "NginxNotRunning",
+      "UpstreamsUnhealthy",
+      "SystemIdentifierMismatch",
+      "ReplayPaused",
+      "StandbyLagging",
+      kObserveFailed,
+      kStepFailed,
+      "InvalidManifest",
+  };
+  return kReasons;
+}
+
+std::string_view ReasonLabel(std::string_view reason) {
+  const auto& known = KnownReasons();
+  const auto it = std::find(known.begin(), known.end(), reason);
+  return it == known.end() ? kOther : *it;
+}
+
+std::string_view ColorLabel(std::string_view color) {
+  const std::optional<api::Color> c = api::ParseColor(color);
+  return c ? api::ColorName(*c) : kOther;
+}
+
+}  // namespace sy::metrics
