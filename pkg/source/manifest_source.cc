@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "pkg/codec/codec.h"
+#include "pkg/source/git_commit.h"
 #include "pkg/util/files.h"
 #include "pkg/util/log.h"
 
@@ -33,7 +34,7 @@ void Walk(const std::string& dir, std::vector<std::string>* files, std::vector<s
   while (dirent* e = ::readdir(d)) {
     const std::string name = e->d_name;
     if (name.empty() || name[0] == '.') continue;
-    const std::string full = dir + "/" + name;
+    const std::string full = absl::StrCat(dir, "/", name);
     struct stat st;
     if (::stat(full.c_str(), &st) != 0) continue;
     if (S_ISDIR(st.st_mode)) {
@@ -61,39 +62,71 @@ absl::StatusOr<std::vector<std::string>> ManifestFiles(const std::string& path) 
 }
 
 ManifestSource::ManifestSource(std::string path, source::Store& store)
-    : path_(std::move(path)), store_(store) {}
+    : path_(std::move(path)), store_(store) {
+  if (!path_.empty() && path_[0] != '/') {
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd) != nullptr) path_ = std::string(cwd) + "/" + path_;
+  }
+  while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
+}
 
 absl::Status ManifestSource::Sync() {
+  if (!started_) {
+    // What files gave before a restart: removed if their manifest is gone now.
+    for (const auto& dc : store_.List()) {
+      const std::string file = SourceFile(dc.status.source);
+      if (!file.empty()) managed_[dc.Key()] = file;
+    }
+    started_ = true;
+  }
   auto files = ManifestFiles(path_);
   if (!files.ok()) return files.status();
-  std::set<std::string> seen;
+  const std::string commit = GitHeadCommit(path_);
+  std::map<std::string, std::string> seen;  // key -> file
   std::vector<std::string> problems;
+  // Keeps the resources `file` gave last time, marked invalid: it cannot be read or parsed,
+  // so which resources it holds now is unknown, and unknown is not "removed".
+  auto keep_previous = [&](const std::string& file, const std::string& msg) {
+    for (const auto& [key, from] : managed_) {
+      if (from != file || seen.count(key) > 0) continue;
+      seen[key] = file;
+      if (store_.Get(key)) (void)store_.MarkInvalid(key, file, msg);
+    }
+  };
   for (const auto& file : *files) {
     auto content = util::ReadFile(file);
     if (!content.ok()) {
-      problems.push_back(std::string(content.status().message()));
+      problems.emplace_back(content.status().message());
+      keep_previous(file, std::string(content.status().message()));
       continue;
     }
+    std::string unnamed;  // problems of documents whose resource is unknown
     for (const codec::DecodedDocument& doc : codec::DecodeYamlStream(*content, file)) {
       const std::string key = doc.object.Key();
       const bool named = !doc.object.metadata.name.empty();
-      if (named) seen.insert(key);
+      if (named) seen[key] = file;
       if (doc.ok()) {
-        auto applied = store_.Apply(doc.object, file);
-        if (!applied.ok()) problems.push_back(std::string(applied.status().message()));
+        auto applied = store_.Apply(doc.object, FileSource(file, commit));
+        if (!applied.ok()) problems.emplace_back(applied.status().message());
         continue;
       }
       std::vector<std::string> lines;
       for (const auto& p : doc.problems) lines.push_back(p.ToString());
       const std::string msg = absl::StrJoin(lines, "; ");
       problems.push_back(msg);
-      if (named && store_.Get(key)) (void)store_.MarkInvalid(key, file, msg);
+      if (named && store_.Get(key)) {
+        (void)store_.MarkInvalid(key, file, msg);
+      } else if (!named) {
+        unnamed += (unnamed.empty() ? "" : "; ") + msg;
+      }
     }
+    if (!unnamed.empty()) keep_previous(file, unnamed);
   }
-  for (const auto& key : managed_) {
+  for (const auto& [key, file] : managed_) {
     if (!seen.count(key)) {
-      log::Info("unmanaged",
-                {{"resource", key}, {"reason", "its manifest is gone; nothing was torn down"}});
+      log::Info("unmanaged", {{"resource", key},
+                              {"file", file},
+                              {"reason", "its manifest is gone; nothing was torn down"}});
       (void)store_.Remove(key);
     }
   }
@@ -121,6 +154,12 @@ void ManifestSource::Watch(const std::atomic<bool>& stop, std::chrono::milliseco
       std::string parent = path_.substr(0, path_.find_last_of('/'));
       dirs.push_back(parent.empty() ? "/" : parent);
     }
+    // A git pull may move HEAD after the files: watch it too, for status.source's commit.
+    const std::string git = GitDirOf(path_);
+    for (const std::string& g : {git, git + "/refs/heads"}) {
+      struct stat gst;
+      if (!git.empty() && ::stat(g.c_str(), &gst) == 0 && S_ISDIR(gst.st_mode)) dirs.push_back(g);
+    }
     for (const auto& d : dirs) {
       ::inotify_add_watch(fd, d.c_str(),
                           IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |
@@ -128,6 +167,9 @@ void ManifestSource::Watch(const std::atomic<bool>& stop, std::chrono::milliseco
     }
   };
   if (fd >= 0) add_watches();
+  // Catch up with edits made before the watches existed (e.g. since the caller's own Sync()):
+  // inotify reports none of them, and the backstop poll may be far away.
+  (void)Sync();
   auto last_sync = std::chrono::steady_clock::now();
   while (!stop.load()) {
     bool changed = false;

@@ -5,8 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <map>
-#include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "pkg/source/store.h"
@@ -17,18 +17,23 @@ namespace sy::source {
 class ManifestSource {
  public:
   // `path` is a manifest file or a directory searched recursively for *.yaml, *.yml and
-  // *.json (hidden entries such as .git are skipped). `store` must outlive this object.
+  // *.json (hidden entries such as .git are skipped); relative to the working directory when
+  // not absolute. `store` must outlive this object.
   ManifestSource(std::string path, source::Store& store);
 
-  // Reads every manifest and brings the store in line: valid documents are applied; an
-  // invalid one marks its resource Invalid (the last valid spec stays in force) and is
-  // reported; resources that disappeared from the manifests stop being managed (nothing in
-  // the world is torn down). Returns kInvalidArgument listing the problems when any document
-  // is invalid (the valid ones are applied all the same), kNotFound when `path` is missing.
+  // Reads every manifest and brings the store in line: valid documents are applied (source:
+  // the file, and the commit when `path` is in a git checkout); an invalid one marks its
+  // resource Invalid (the last valid spec stays in force) and is reported, and so does a file
+  // that cannot be read or parsed at all for the resources it held; resources that
+  // disappeared from the manifests stop being managed (nothing in the world is torn down),
+  // including, at the first Sync, those a file gave before a restart. Returns
+  // kInvalidArgument listing the problems when any document is invalid (the valid ones are
+  // applied all the same), kNotFound when `path` is missing.
   absl::Status Sync();
 
-  // Calls Sync() whenever a manifest changes (inotify, debounced by `debounce`) and every
-  // `poll` regardless, until `stop` is set (checked at least every 100 ms).
+  // Calls Sync() once the watches are set up, whenever a manifest changes (inotify, debounced
+  // by `debounce`) and every `poll` regardless, until `stop` is set (checked at least every
+  // 100 ms).
   void Watch(const std::atomic<bool>& stop,
              std::chrono::milliseconds poll = std::chrono::seconds(30),
              std::chrono::milliseconds debounce = std::chrono::milliseconds(20));
@@ -36,7 +41,8 @@ class ManifestSource {
  private:
   std::string path_;
   source::Store& store_;
-  std::set<std::string> managed_;  // keys this source applied last time
+  bool started_ = false;  // the first Sync() takes over what files gave before a restart
+  std::map<std::string, std::string> managed_;  // key -> the file that declared it last time
   std::string last_error_;
 };
 

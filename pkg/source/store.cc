@@ -1,12 +1,14 @@
 #include "pkg/source/store.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <random>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "pkg/codec/codec.h"
@@ -15,6 +17,8 @@
 
 namespace sy::source {
 namespace {
+
+constexpr std::string_view kCommitMark = " (commit ";
 
 std::string NewUid() {
   static std::mt19937_64 rng(std::random_device{}());
@@ -30,7 +34,29 @@ std::string NewUid() {
   return buf;
 }
 
+// The annotations that steer the controller (a change is a new generation).
+std::map<std::string, std::string> Steering(const std::map<std::string, std::string>& a) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : a) {
+    if (absl::StartsWith(k, "switchyard.dev/")) out.emplace(k, v);
+  }
+  return out;
+}
+
+std::string Quoted(const std::string& key) {
+  return absl::StrCat("deploymentcolors.switchyard.dev \"", key.substr(key.find('/') + 1), "\"");
+}
+
 }  // namespace
+
+std::string FileSource(const std::string& path, const std::string& commit) {
+  return commit.empty() ? path : absl::StrCat(path, std::string(kCommitMark), commit, ")");
+}
+
+std::string SourceFile(const std::string& source) {
+  if (source.empty() || source[0] != '/') return "";
+  return source.substr(0, source.find(kCommitMark));
+}
 
 Store::Store(std::string state_dir, const util::Clock& clock)
     : dir_(std::move(state_dir)), clock_(clock) {}
@@ -54,7 +80,9 @@ absl::Status Store::Load() {
   std::vector<std::string> files;
   while (dirent* e = ::readdir(d)) {
     std::string n = e->d_name;
-    if (n.size() > 5 && n.substr(n.size() - 5) == ".json") files.push_back(objects + "/" + n);
+    if (n.size() > 5 && n.substr(n.size() - 5) == ".json") {
+      files.push_back(absl::StrCat(objects, "/", n));
+    }
   }
   ::closedir(d);
   std::lock_guard<std::mutex> l(mu_);
@@ -68,7 +96,8 @@ absl::Status Store::Load() {
     }
     int64_t rv = 0;
     if (absl::SimpleAtoi(obj->metadata.resource_version, &rv)) version_ = std::max(version_, rv);
-    objects_[obj->Key()] = *std::move(obj);
+    const std::string key = obj->Key();
+    objects_[key] = *std::move(obj);
   }
   return absl::OkStatus();
 }
@@ -78,19 +107,72 @@ absl::Status Store::Persist(const api::DeploymentColor& obj) {
   return util::WriteFileAtomically(PathFor(obj.Key()), codec::EncodeJson(obj, 2) + "\n", 0600);
 }
 
+absl::Status Store::Unpersist(const std::string& key) {
+  if (dir_.empty()) return absl::OkStatus();
+  if (::unlink(PathFor(key).c_str()) != 0 && errno != ENOENT) {
+    return util::ErrnoStatus(errno, "removing " + PathFor(key));
+  }
+  // The removal is durable only once the directory is synced.
+  const std::string objects = dir_ + "/objects";
+  int dfd = ::open(objects.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return absl::OkStatus();
+}
+
+void Store::Record(Event::Type type, const api::DeploymentColor& obj) {
+  history_.emplace_back(version_, Event{type, obj});
+  while (history_.size() > kHistory) history_.pop_front();
+  changed_.notify_all();
+}
+
+absl::Status Store::CheckWrite(const std::string& key, const WriteOptions& o) const {
+  auto it = objects_.find(key);
+  if (it == objects_.end()) {
+    if (o.exists == WriteOptions::Exists::kMustExist) {
+      return absl::NotFoundError(Quoted(key) + " not found");
+    }
+    return absl::OkStatus();
+  }
+  const api::DeploymentColor& cur = it->second;
+  if (o.exists == WriteOptions::Exists::kMustNotExist) {
+    return absl::AlreadyExistsError(Quoted(key) + " already exists");
+  }
+  if (o.from_api) {
+    const std::string file = SourceFile(cur.status.source);
+    if (!file.empty()) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(Quoted(key), " is managed by the manifest file ", cur.status.source,
+                       ": change that file instead (through the API it is read-only)"));
+    }
+  }
+  if (!o.resource_version.empty() && o.resource_version != cur.metadata.resource_version) {
+    return absl::AbortedError(
+        absl::StrCat("Operation cannot be fulfilled on ", Quoted(key),
+                     ": the object has been modified; please apply your changes to the latest "
+                     "version and try again"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<api::DeploymentColor> Store::Apply(const api::DeploymentColor& in,
-                                                  const std::string& source) {
+                                                  const std::string& source,
+                                                  const WriteOptions& options) {
   const std::string key = in.Key();
   api::DeploymentColor out;
   {
     std::lock_guard<std::mutex> l(mu_);
+    SY_RETURN_IF_ERROR(CheckWrite(key, options));
     auto it = objects_.find(key);
-    const bool invalid_before = invalid_.erase(key) > 0;
+    const bool invalid_before = invalid_.count(key) > 0;
     if (it != objects_.end()) {
       out = it->second;
-      const bool changed =
-          out.spec != in.spec || out.metadata.annotations != in.metadata.annotations;
-      const bool relabeled = out.metadata.labels != in.metadata.labels;
+      const bool changed = out.spec != in.spec ||
+                           Steering(out.metadata.annotations) != Steering(in.metadata.annotations);
+      const bool relabeled = out.metadata.labels != in.metadata.labels ||
+                             out.metadata.annotations != in.metadata.annotations;
       if (!changed && !relabeled && out.status.source == source && !invalid_before) return out;
       if (changed) ++out.metadata.generation;
       out.spec = in.spec;
@@ -101,11 +183,16 @@ absl::StatusOr<api::DeploymentColor> Store::Apply(const api::DeploymentColor& in
       out.status = {};
       out.metadata.uid = NewUid();
       out.metadata.generation = 1;
+      out.metadata.resource_version.clear();
       out.metadata.creation_timestamp = util::FormatRfc3339(clock_.Now());
     }
     out.status.source = source;
-    out.metadata.resource_version = std::to_string(++version_);
+    if (options.dry_run) return out;
+    invalid_.erase(key);
+    out.metadata.resource_version = std::to_string(version_ + 1);
     SY_RETURN_IF_ERROR(Persist(out));
+    ++version_;
+    Record(it == objects_.end() ? Event::Type::kAdded : Event::Type::kModified, out);
     objects_[key] = out;
   }
   Notify(key);
@@ -116,26 +203,27 @@ absl::Status Store::MarkInvalid(const std::string& key, const std::string& sourc
                                 const std::string& message) {
   {
     std::lock_guard<std::mutex> l(mu_);
-    auto [it, inserted] = invalid_.insert_or_assign(key, source + ": " + message);
-    (void)it;
-    (void)inserted;
+    // Problems found while decoding name their file already.
+    invalid_.insert_or_assign(
+        key, absl::StartsWith(message, source) ? message : source + ": " + message);
   }
   Notify(key);
   return absl::OkStatus();
 }
 
 absl::Status Store::WriteStatus(const std::string& key, const api::DeploymentColorStatus& status) {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = objects_.find(key);
-    if (it == objects_.end()) return absl::NotFoundError("no resource " + key);
-    if (it->second.status == status) return absl::OkStatus();
-    api::DeploymentColor updated = it->second;
-    updated.status = status;
-    updated.metadata.resource_version = std::to_string(++version_);
-    SY_RETURN_IF_ERROR(Persist(updated));
-    it->second = std::move(updated);
-  }
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = objects_.find(key);
+  if (it == objects_.end()) return absl::NotFoundError("no resource " + key);
+  api::DeploymentColor updated = it->second;
+  updated.status = status;
+  updated.status.source = it->second.status.source;
+  if (updated.status == it->second.status) return absl::OkStatus();
+  updated.metadata.resource_version = std::to_string(version_ + 1);
+  SY_RETURN_IF_ERROR(Persist(updated));
+  ++version_;
+  Record(Event::Type::kModified, updated);
+  it->second = std::move(updated);
   return absl::OkStatus();
 }
 
@@ -143,13 +231,37 @@ absl::Status Store::Remove(const std::string& key) {
   {
     std::lock_guard<std::mutex> l(mu_);
     invalid_.erase(key);
-    if (objects_.erase(key) == 0) return absl::OkStatus();
-    if (!dir_.empty() && ::unlink(PathFor(key).c_str()) != 0 && errno != ENOENT) {
-      return util::ErrnoStatus(errno, "removing " + PathFor(key));
-    }
+    auto it = objects_.find(key);
+    if (it == objects_.end()) return absl::OkStatus();
+    SY_RETURN_IF_ERROR(Unpersist(key));
+    api::DeploymentColor gone = std::move(it->second);
+    objects_.erase(it);
+    gone.metadata.resource_version = std::to_string(++version_);
+    Record(Event::Type::kDeleted, gone);
   }
   Notify(key);
   return absl::OkStatus();
+}
+
+absl::StatusOr<api::DeploymentColor> Store::Delete(const std::string& key,
+                                                   const WriteOptions& options) {
+  WriteOptions o = options;
+  o.exists = WriteOptions::Exists::kMustExist;
+  api::DeploymentColor gone;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    SY_RETURN_IF_ERROR(CheckWrite(key, o));
+    auto it = objects_.find(key);
+    gone = it->second;
+    if (o.dry_run) return gone;
+    SY_RETURN_IF_ERROR(Unpersist(key));
+    objects_.erase(it);
+    invalid_.erase(key);
+    gone.metadata.resource_version = std::to_string(++version_);
+    Record(Event::Type::kDeleted, gone);
+  }
+  Notify(key);
+  return gone;
 }
 
 std::optional<api::DeploymentColor> Store::Get(const std::string& key) const {
@@ -160,10 +272,22 @@ std::optional<api::DeploymentColor> Store::Get(const std::string& key) const {
 }
 
 std::vector<api::DeploymentColor> Store::List() const {
+  int64_t unused = 0;
+  return ListAt(&unused);
+}
+
+std::vector<api::DeploymentColor> Store::ListAt(int64_t* resource_version) const {
   std::lock_guard<std::mutex> l(mu_);
   std::vector<api::DeploymentColor> out;
+  out.reserve(objects_.size());
   for (const auto& [k, v] : objects_) out.push_back(v);
+  *resource_version = version_;
   return out;
+}
+
+int64_t Store::ResourceVersion() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return version_;
 }
 
 std::optional<std::string> Store::InvalidReason(const std::string& key) const {
@@ -171,6 +295,29 @@ std::optional<std::string> Store::InvalidReason(const std::string& key) const {
   auto it = invalid_.find(key);
   if (it == invalid_.end()) return std::nullopt;
   return it->second;
+}
+
+absl::StatusOr<std::vector<Event>> Store::EventsAfter(int64_t after,
+                                                      std::chrono::milliseconds wait) const {
+  std::unique_lock<std::mutex> l(mu_);
+  if (after > version_) {
+    return absl::OutOfRangeError(
+        absl::StrCat("resource version ", after, " is newer than the store's (", version_, ")"));
+  }
+  auto too_old = [&]() -> absl::Status {
+    const int64_t oldest = history_.empty() ? version_ : history_.front().first - 1;
+    if (after >= oldest) return absl::OkStatus();
+    return absl::OutOfRangeError(
+        absl::StrCat("too old resource version: ", after, " (", oldest, ")"));
+  };
+  SY_RETURN_IF_ERROR(too_old());
+  changed_.wait_for(l, wait, [&] { return version_ > after; });
+  SY_RETURN_IF_ERROR(too_old());  // the history may have moved on while we waited
+  std::vector<Event> out;
+  for (const auto& [rv, e] : history_) {
+    if (rv > after) out.push_back(e);
+  }
+  return out;
 }
 
 void Store::OnChange(std::function<void(const std::string&)> fn) { on_change_ = std::move(fn); }
