@@ -21,16 +21,6 @@ bool IsSwitchStep(plan::StepKind k) {
          k == plan::StepKind::kPromote;
 }
 
-std::string StampMs(std::chrono::system_clock::time_point t) {
-  // RFC 3339 with milliseconds: switchovers take well under a second.
-  const auto ms = duration_cast<milliseconds>(t.time_since_epoch()).count() % 1000;
-  std::string s = util::FormatRfc3339(t);
-  char frac[8];
-  snprintf(frac, sizeof frac, ".%03lld", static_cast<long long>(ms));
-  s.insert(s.size() - 1, frac);
-  return s;
-}
-
 }  // namespace
 
 Reconciler::Reconciler(observe::WorldObserver& observer, actuate::Actuator& actuator,
@@ -60,9 +50,10 @@ void Reconciler::TrackSwitchover(const api::DeploymentColor& dc, const plan::Pla
   const bool in_progress = ls && ls->to == to && ls->finished_at.empty();
   if (plan.step && IsSwitchStep(plan.step->kind) && !in_progress) {
     ls = api::Switchover{std::string(api::ColorName(api::Other(dc.spec.active_color))), to,
-                         StampMs(clock_.Now()), "", 0};
+                         util::FormatRfc3339Millis(clock_.Now()), "", 0};
   }
-  if (plan.phase == api::Phase::kConverged && in_progress) ls->finished_at = StampMs(clock_.Now());
+  if (plan.phase == api::Phase::kConverged && in_progress)
+    ls->finished_at = util::FormatRfc3339Millis(clock_.Now());
 }
 
 PassResult Reconciler::Pass(const api::DeploymentColor& dc) {

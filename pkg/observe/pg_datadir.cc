@@ -60,6 +60,22 @@ StartupConfig ReadStartupConfig(const std::string& data_directory) {
   return c;
 }
 
+uint32_t HighestWalTimeline(const std::string& data_directory) {
+  uint32_t highest = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(data_directory + "/pg_wal", ec)) {
+    const std::string name = e.path().filename().string();
+    // Segments are 24 hex digits, history files "<8 hex>.history": both start with the TLI.
+    const bool segment = name.size() == 24;
+    const bool history = name.size() == 16 && absl::EndsWith(name, ".history");
+    uint32_t tli = 0;
+    if ((segment || history) && absl::SimpleHexAtoi(absl::string_view(name.data(), 8), &tli)) {
+      highest = std::max(highest, tli);
+    }
+  }
+  return highest;
+}
+
 std::vector<std::string> ReadLocalSlots(const std::string& data_directory) {
   std::vector<std::string> out;
   std::error_code ec;

@@ -33,6 +33,12 @@ StartupConfig ReadStartupConfig(const std::string& data_directory);
 // Names of the slot directories in pg_replslot, sorted (half-created `*.tmp` skipped).
 std::vector<std::string> ReadLocalSlots(const std::string& data_directory);
 
+// The newest timeline a server holds WAL or history of: the highest timeline among the
+// segment and history files of its pg_wal (0 when none). A standby whose WAL receiver is
+// gone reports only its last restartpoint's timeline, which may be older than what it
+// received and replayed; it cannot have replayed a timeline it holds nothing of.
+uint32_t HighestWalTimeline(const std::string& data_directory);
+
 // pg_wal/<tli>.history parsed; empty for timeline 1 or when the file is absent.
 // kInvalidArgument when the file is malformed.
 absl::StatusOr<std::vector<TimelineFork>> ReadTimelineHistory(const std::string& data_directory,

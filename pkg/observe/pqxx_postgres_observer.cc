@@ -1,5 +1,7 @@
 #include "pkg/observe/pqxx_postgres_observer.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "pkg/observe/pg_datadir.h"
@@ -107,6 +109,10 @@ absl::StatusOr<ServerState> PqxxPostgresObserver::Observe(const api::DeploymentC
   if (rows.ok()) {
     s.reachable = true;
     SY_RETURN_IF_ERROR(util::Annotate(FillFromServer(*rows, &s), context));
+    if (s.in_recovery && !s.receiver && s.data_directory_exists) {
+      // Without a WAL receiver PostgreSQL 15 reports the last restartpoint's timeline.
+      s.timeline = std::max(s.timeline, HighestWalTimeline(dir));
+    }
   } else if (absl::IsUnavailable(rows.status())) {
     s.error = std::string(rows.status().message());
   } else {

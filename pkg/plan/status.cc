@@ -125,7 +125,9 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const obser
       os.control->cluster_state == kShutDown && ds.RunningStandby()) {
     const std::string lsn = observe::FormatLsn(os.control->checkpoint_lsn);
     if (!st.fence || st.fence->color != Name(o) || st.fence->checkpoint_lsn != lsn) {
-      st.fence = api::FenceRecord{Name(o), lsn, os.control->checkpoint_timeline, ts};
+      // Milliseconds: the catch-up timeout may be as short as a second.
+      st.fence = api::FenceRecord{Name(o), lsn, os.control->checkpoint_timeline,
+                                  util::FormatRfc3339Millis(now)};
     }
   }
   return st;

@@ -26,6 +26,10 @@ std::string FormatRfc3339(std::chrono::system_clock::time_point t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromChrono(t), absl::UTCTimeZone());
 }
 
+std::string FormatRfc3339Millis(std::chrono::system_clock::time_point t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromChrono(t), absl::UTCTimeZone());
+}
+
 bool ParseRfc3339(const std::string& s, std::chrono::system_clock::time_point* out) {
   absl::Time t;
   std::string err;

@@ -29,6 +29,8 @@ class RealClock final : public Clock {
 
 // RFC 3339 UTC with second precision ("2026-11-26T17:30:00Z").
 std::string FormatRfc3339(std::chrono::system_clock::time_point t);
+// RFC 3339 UTC with milliseconds ("2026-11-26T17:30:00.123Z"), for what lasts under a second.
+std::string FormatRfc3339Millis(std::chrono::system_clock::time_point t);
 // Parses FormatRfc3339's output (also accepts fractional seconds); false when malformed.
 bool ParseRfc3339(const std::string& s, std::chrono::system_clock::time_point* out);
 

@@ -96,5 +96,18 @@ TEST_F(PgDatadirTest, TimelineHistoryOfTheGivenTimeline) {
   EXPECT_NE(bad.status().message().find("00000003.history"), std::string::npos);
 }
 
+TEST_F(PgDatadirTest, HighestWalTimelineCountsSegmentsAndHistoryFiles) {
+  EXPECT_EQ(HighestWalTimeline(dir_), 0u);  // no pg_wal at all
+  Write("pg_wal/000000010000000000000003", "x");
+  Write("pg_wal/archive_status/000000090000000000000001.done", "x");  // not in pg_wal itself
+  EXPECT_EQ(HighestWalTimeline(dir_), 1u);
+  Write("pg_wal/00000002.history", "1\t0/3000000\tx\n");
+  EXPECT_EQ(HighestWalTimeline(dir_), 2u);
+  Write("pg_wal/0000000A0000000000000004", "x");
+  Write("pg_wal/0000000B0000000000000004.partial", "x");  // not a segment name
+  Write("pg_wal/ZZZZZZZZ0000000000000004", "x");          // not hex
+  EXPECT_EQ(HighestWalTimeline(dir_), 10u);
+}
+
 }  // namespace
 }  // namespace sy::observe
