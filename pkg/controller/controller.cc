@@ -15,6 +15,18 @@
 #include "pkg/util/log.h"
 
 namespace sy::controller {
+namespace {
+
+// "<phase>: <Ready message>" of `key` as last stored, for the --once report.
+std::string LastSeen(const source::Store& store, const std::string& key) {
+  auto dc = store.Get(key);
+  if (!dc) return "Removed";
+  const api::Condition* c = api::FindCondition(dc->status, api::kConditionReady);
+  if (c == nullptr || c->message.empty()) return dc->status.phase;
+  return absl::StrCat(dc->status.phase, ": ", c->message);
+}
+
+}  // namespace
 
 Controller::Controller(source::Store& store, Reconciler& reconciler, WorkQueue& queue,
                        std::chrono::nanoseconds resync)
@@ -84,8 +96,11 @@ bool Controller::RunOnce(std::chrono::nanoseconds timeout, std::string* report) 
     auto key = queue_.Get();
     if (!key) {
       ok = false;
-      for (const auto& k : open)
-        absl::StrAppend(report, k, ": not converged before the deadline\n");
+      // Say where each one is stuck: "not converged" alone leaves the operator to dig.
+      for (const auto& k : open) {
+        absl::StrAppend(report, k, ": not converged before the deadline (", LastSeen(store_, k),
+                        ")\n");
+      }
       break;
     }
     PassResult r = reconciler_.Reconcile(*key);
@@ -94,15 +109,7 @@ bool Controller::RunOnce(std::chrono::nanoseconds timeout, std::string* report) 
     const bool failed =
         r.phase == api::Phase::kFailed || r.phase == api::Phase::kInvalid || r.terminal;
     if (settled || failed || r.next == PassResult::Next::kForget) {
-      auto dc = store_.Get(*key);
-      const std::string phase = dc ? dc->status.phase : "Removed";
-      std::string why;
-      if (dc) {
-        if (const api::Condition* c = api::FindCondition(dc->status, api::kConditionReady)) {
-          why = c->message;
-        }
-      }
-      absl::StrAppend(report, *key, ": ", phase, why.empty() ? "" : ": ", why, "\n");
+      absl::StrAppend(report, *key, ": ", LastSeen(store_, *key), "\n");
       if (failed) ok = false;
       open.erase(*key);
     } else {
