@@ -1,9 +1,10 @@
 // Google Benchmark micro-benchmarks of the pure parts a reconcile pass runs: the planner on a
 // few worlds (converged, the first step of a switch, the promotion, a diverged old primary),
-// the status it derives, and the codec on examples/local.yaml (decode and encode, YAML and
-// JSON). hack/bench.sh runs it with --benchmark_format=json. Each benchmark first checks that
-// its world yields the step it is meant to measure, so a planner change cannot make it measure
-// something else silently.
+// the status it derives, the codec on examples/local.yaml (decode and encode, YAML and JSON),
+// and, when pkg/metrics is built (SY_BENCH_METRICS), the metrics a pass updates and the
+// /metrics serialization for 1, 10 and 100 resources. hack/bench.sh runs it with JSON output.
+// Each planner benchmark first checks that its world yields the step it is meant to measure,
+// so a planner change cannot make it measure something else silently.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -20,6 +21,10 @@
 #include "pkg/plan/status.h"
 #include "pkg/plan/step.h"
 #include "pkg/plan/topology.h"
+#ifdef SY_BENCH_METRICS
+#include "pkg/metrics/metrics.h"
+#include "pkg/util/clock.h"
+#endif
 
 #ifndef SY_SOURCE_DIR
 #define SY_SOURCE_DIR "."
@@ -213,6 +218,42 @@ void BM_Codec_DecodeJson_LocalExample(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * json.size()));
 }
 BENCHMARK(BM_Codec_DecodeJson_LocalExample);
+
+#ifdef SY_BENCH_METRICS
+// What every pass adds to the metrics (a converged resource).
+void BM_Metrics_OnPass_Converged(benchmark::State& state) {
+  sy::metrics::Metrics m(sy::util::RealClock::Get(), {"bench", ""});
+  const sy::api::DeploymentColor dc = WithActive(Color::kBlue);
+  const World w = BaseWorld(Color::kBlue, Color::kBlue);
+  const sy::plan::Plan p = sy::plan::Next(dc, w, std::chrono::system_clock::now());
+  sy::controller::PassResult r;
+  for (auto _ : state) {
+    m.OnPass(dc, &w, &p, r, std::chrono::milliseconds(8));
+  }
+}
+BENCHMARK(BM_Metrics_OnPass_Converged);
+
+// GET /metrics with N converged resources (no process_* series: they read /proc).
+void BM_Metrics_Scrape(benchmark::State& state) {
+  sy::metrics::Metrics m(sy::util::RealClock::Get(), {"bench", ""});
+  const World w = BaseWorld(Color::kBlue, Color::kBlue);
+  sy::controller::PassResult r;
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    sy::api::DeploymentColor dc = WithActive(Color::kBlue);
+    dc.metadata.name = "shop-" + std::to_string(i);
+    const sy::plan::Plan p = sy::plan::Next(dc, w, std::chrono::system_clock::now());
+    m.OnPass(dc, &w, &p, r, std::chrono::milliseconds(8));
+  }
+  size_t bytes = 0;
+  for (auto _ : state) {
+    std::string text = m.Scrape({});
+    bytes = text.size();
+    benchmark::DoNotOptimize(text);
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_Metrics_Scrape)->Arg(1)->Arg(10)->Arg(100);
+#endif
 
 }  // namespace
 

@@ -10,8 +10,9 @@
 #      stack, in a manifests directory, at the default resync period ($BENCH_FLEET_RESYNC_MS):
 #      CPU (% of one core) and RSS over $BENCH_FLEET_WINDOW_S s; the 1-resource RSS is the
 #      idle RSS.
-# Passes are counted exactly with a uprobe on Reconciler::Pass (perf probe); without perf the
-# per-pass figures are left out and only CPU per second is reported.
+# Passes are counted exactly with a uprobe on Reconciler::Pass (perf probe), else with the
+# daemon's switchyard_reconcile_total (two scrapes per window); without either the per-pass
+# figures are left out and only CPU per second is reported.
 
 B_CLK_TCK=$(getconf CLK_TCK)
 
@@ -29,6 +30,7 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 # probe_setup: a uprobe on sy::controller::Reconciler::Pass; sets b_probe_event, or returns 1.
 probe_setup() {
   b_probe_event=''
+  [[ ${BENCH_NO_UPROBE:-0} != 1 ]] || { echo "BENCH_NO_UPROBE=1" >"$IT_ART/perf-probe.log"; return 1; }
   command -v perf >/dev/null || return 1
   if [[ ! -d /sys/kernel/tracing/events ]]; then
     mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || return 1
@@ -44,15 +46,26 @@ probe_teardown() {
   [[ -z ${b_probe_event:-} ]] || perf probe -q -d "$b_probe_event" >/dev/null 2>&1 || true
 }
 
-# count_passes PID SECONDS: the passes PID runs in the next SECONDS (prints the count), or
-# just sleeps and prints nothing when there is no probe.
+# metrics_passes: the passes the daemon counted so far (switchyard_reconcile_total, summed over
+# its labels), or nothing when it serves no /metrics.
+metrics_passes() {
+  curl -fsS -m 5 "$B_API/metrics" 2>/dev/null |
+    awk '/^switchyard_reconcile_total[{ ]/ { s += $NF; n++ } END { if (n) printf "%d\n", s }'
+}
+
+# count_passes PID SECONDS: the passes PID runs in the next SECONDS (prints the count): by the
+# uprobe, else by the daemon's own counter; without either it just sleeps and prints nothing.
 count_passes() {
-  if [[ -z $b_probe_event ]]; then
-    sleep "$2"
+  if [[ -n $b_probe_event ]]; then
+    perf stat -x, -e "$b_probe_event" -p "$1" -- sleep "$2" 2>&1 >/dev/null |
+      awk -F, -v e="$b_probe_event" '$3 == e { print $1 }'
     return
   fi
-  perf stat -x, -e "$b_probe_event" -p "$1" -- sleep "$2" 2>&1 >/dev/null |
-    awk -F, -v e="$b_probe_event" '$3 == e { print $1 }'
+  local m0 m1
+  m0=$(metrics_passes)
+  sleep "$2"
+  m1=$(metrics_passes)
+  [[ -z $m0 || -z $m1 ]] || echo $((m1 - m0))
 }
 
 # measure_window PID SECONDS: sets w_self_ms, w_child_ms (CPU), w_passes (or ""), w_ms (wall).
@@ -101,28 +114,41 @@ cost_resync() {
 cost_rss() {
   local cur=$1 want=${BENCH_RSS_PASSES:-10000} r=${BENCH_RSS_RESOURCES:-4} dir passes=0 rss0 rss1 perf_pid
   ((want > 0)) || return 0
-  if [[ -z $b_probe_event ]]; then
-    blog "cost: RSS growth skipped: no uprobe to count the passes"
-    return 0
-  fi
   dir=$(fleet_dir "$r" "$cur")
   daemon_start cost-rss "$dir" "$IT_WORK/state-cost-rss" --resync-ms 1 --workers "$r"
   wait_until 60 "Converged on $cur" converged_on "$cur" || fatal "the controller did not converge on $cur"
   count_passes "$b_daemon_pid" 3 >/dev/null  # warm-up: caches, connections, allocator
   rss0=$(rss_kb "$b_daemon_pid")
-  perf stat -x, -I 1000 -e "$b_probe_event" -p "$b_daemon_pid" -o "$IT_ART/rss-passes.csv" &
-  perf_pid=$!
-  it_pids+=("$perf_pid")
+  local m0=''
+  perf_pid=''
+  if [[ -n $b_probe_event ]]; then
+    perf stat -x, -I 1000 -e "$b_probe_event" -p "$b_daemon_pid" -o "$IT_ART/rss-passes.csv" &
+    perf_pid=$!
+    it_pids+=("$perf_pid")
+  else
+    m0=$(metrics_passes)
+    if [[ -z $m0 ]]; then
+      blog "cost: RSS growth skipped: neither a uprobe nor /metrics counts the passes"
+      daemon_stop
+      return 0
+    fi
+  fi
   local deadline=$((SECONDS + ${BENCH_RSS_MAX_S:-300})) t0
   t0=$(now_ms)
   : >"$IT_ART/rss-series.tsv"
   while ((passes < want && SECONDS < deadline)); do
     sleep 1
-    passes=$(awk -F, -v e="$b_probe_event" '$4 == e { n += $2 } END { print n + 0 }' "$IT_ART/rss-passes.csv")
+    if [[ -n $perf_pid ]]; then
+      passes=$(awk -F, -v e="$b_probe_event" '$4 == e { n += $2 } END { print n + 0 }' "$IT_ART/rss-passes.csv")
+    else
+      passes=$(($(metrics_passes) - m0))
+    fi
     printf '%s\t%s\n' "$passes" "$(rss_kb "$b_daemon_pid")" >>"$IT_ART/rss-series.tsv"
   done
-  kill -INT "$perf_pid" 2>/dev/null || true
-  wait "$perf_pid" 2>/dev/null || true
+  if [[ -n $perf_pid ]]; then
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+  fi
   rss1=$(rss_kb "$b_daemon_pid")
   sample cost.rss_growth.passes count "$passes"
   sample cost.rss_growth.kb KB $((rss1 - rss0))
@@ -168,7 +194,7 @@ phase_cost() {
   if probe_setup; then
     blog "cost: passes counted by the uprobe $b_probe_event"
   else
-    blog "cost: no uprobe on Reconciler::Pass (perf probe unavailable: $(tail -n 1 "$IT_ART/perf-probe.log" 2>/dev/null)); per-pass figures are left out"
+    blog "cost: no uprobe on Reconciler::Pass ($(tail -n 1 "$IT_ART/perf-probe.log" 2>/dev/null || echo 'perf probe unavailable')); passes counted by switchyard_reconcile_total if /metrics serves it"
   fi
   cost_resync "$cur"
   cost_rss "$cur"

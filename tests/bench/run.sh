@@ -50,7 +50,10 @@ write_meta() {
   local commit
   commit=$(git -C "$IT_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
   git -C "$IT_ROOT" diff --quiet HEAD -- pkg cmd 2>/dev/null || commit="$commit + uncommitted changes in pkg/ or cmd/"
-  local micro_note='Metrics serialization: not measured (pkg/metrics had not landed when this benchmark was written).'
+  local micro_note=''
+  if [[ -s $B_OUT/micro.json ]] && ! grep -q BM_Metrics "$B_OUT/micro.json"; then
+    micro_note='Metrics serialization: not measured (micro_bench was built without pkg/metrics).'
+  fi
   jq -n \
     --arg commit "$commit" --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" \
     --arg command "${BENCH_COMMAND:-hack/bench.sh}" \
