@@ -19,7 +19,7 @@ class WorkQueue {
   using Clock = std::chrono::steady_clock;
 
   explicit WorkQueue(std::chrono::milliseconds base_backoff = std::chrono::seconds(1),
-            std::chrono::milliseconds max_backoff = std::chrono::minutes(5));
+                     std::chrono::milliseconds max_backoff = std::chrono::minutes(5));
 
   // Queues `key` to run no later than `delay` from now (an earlier schedule wins).
   void AddAfter(const std::string& key, std::chrono::nanoseconds delay);

@@ -25,8 +25,14 @@ const std::string kKey = "default/shop";
 
 // A directory under /tmp, removed with everything in it at the end of the test.
 struct TempDir {
-  TempDir() { char t[] = "/tmp/reconciler_test.XXXXXX"; path = ::mkdtemp(t) ? t : ""; }
-  ~TempDir() { std::error_code ec; std::filesystem::remove_all(path, ec); }
+  TempDir() {
+    char t[] = "/tmp/reconciler_test.XXXXXX";
+    path = ::mkdtemp(t) ? t : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
   std::string path;
 };
 
@@ -43,8 +49,8 @@ class ReconcilerTest : public ::testing::Test {
     ASSERT_TRUE(store_->Load().ok());
     ReconcilerOptions options;
     options.resync = kResync;
-    reconciler_ = std::make_unique<Reconciler>(*observer_, *cluster_, *store_, cluster_->clock(),
-                                               options);
+    reconciler_ =
+        std::make_unique<Reconciler>(*observer_, *cluster_, *store_, cluster_->clock(), options);
     Desire(primary);
   }
   void SetUp() override { SetUpWorld(Color::kBlue); }
@@ -61,8 +67,8 @@ class ReconcilerTest : public ::testing::Test {
     PassResult r;
     for (int i = 0; i < max_passes; ++i) {
       r = reconciler_->Reconcile(kKey);
-      const bool again = r.next == Next::kNow ||
-                         (r.next == Next::kAfter && r.after < std::chrono::seconds(1));
+      const bool again =
+          r.next == Next::kNow || (r.next == Next::kAfter && r.after < std::chrono::seconds(1));
       if (!again) return r;
     }
     ADD_FAILURE() << "not settled after " << max_passes << " passes";
@@ -146,11 +152,9 @@ TEST_P(FlipTest, ConvergesOnTheOtherColorWithoutLosingAWrite) {
   EXPECT_EQ(Status(), st);
 }
 
-INSTANTIATE_TEST_SUITE_P(BothDirections, FlipTest,
-                         ::testing::Values(Color::kBlue, Color::kGreen),
+INSTANTIATE_TEST_SUITE_P(BothDirections, FlipTest, ::testing::Values(Color::kBlue, Color::kGreen),
                          [](const ::testing::TestParamInfo<Color>& p) {
-                           return "From" + std::string(p.param == Color::kBlue ? "Blue"
-                                                                               : "Green");
+                           return "From" + std::string(p.param == Color::kBlue ? "Blue" : "Green");
                          });
 
 TEST_F(ReconcilerTest, ConvergedWorldTakesNoStep) {

@@ -83,8 +83,7 @@ TEST(WorkQueueTest, BackoffDoublesUpToTheCapAndForgetResets) {
     delays.push_back(q.AddRateLimited("a"));
   }
   EXPECT_EQ(delays, (std::vector<milliseconds>{milliseconds(1), milliseconds(2), milliseconds(4),
-                                                milliseconds(8), milliseconds(8),
-                                                milliseconds(8)}));
+                                               milliseconds(8), milliseconds(8), milliseconds(8)}));
   EXPECT_EQ(q.Retries("a"), 6);
   EXPECT_EQ(q.AddRateLimited("b"), milliseconds(1));  // per key
   EXPECT_EQ(q.TotalRetries(), 7);

@@ -21,8 +21,14 @@ using codec::testing::ShopWith;
 
 // A directory under /tmp, removed with everything in it at the end of the test.
 struct TempDir {
-  TempDir() { char t[] = "/tmp/manifest_source_test.XXXXXX"; path = ::mkdtemp(t) ? t : ""; }
-  ~TempDir() { std::error_code ec; std::filesystem::remove_all(path, ec); }
+  TempDir() {
+    char t[] = "/tmp/manifest_source_test.XXXXXX";
+    path = ::mkdtemp(t) ? t : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
   std::string path;
 };
 

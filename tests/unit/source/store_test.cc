@@ -21,8 +21,14 @@ const std::string kKey = "default/shop";
 
 // A directory under /tmp, removed with everything in it at the end of the test.
 struct TempDir {
-  TempDir() { char t[] = "/tmp/store_test.XXXXXX"; path = ::mkdtemp(t) ? t : ""; }
-  ~TempDir() { std::error_code ec; std::filesystem::remove_all(path, ec); }
+  TempDir() {
+    char t[] = "/tmp/store_test.XXXXXX";
+    path = ::mkdtemp(t) ? t : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
   std::string path;
 };
 
@@ -152,8 +158,8 @@ TEST_F(StoreTest, LoadRoundTripsEverything) {
   api::DeploymentColorStatus st = store_.Get(kKey)->status;
   st.phase = "Converged";
   st.conditions.push_back({"Ready", "True", "Converged", "ok", "2026-11-26T17:00:00Z", 1});
-  st.last_switchover = api::Switchover{"blue", "green", "2026-11-26T17:00:00.120Z",
-                                       "2026-11-26T17:00:00.400Z", 80};
+  st.last_switchover =
+      api::Switchover{"blue", "green", "2026-11-26T17:00:00.120Z", "2026-11-26T17:00:00.400Z", 80};
   ASSERT_TRUE(store_.WriteStatus(kKey, st).ok());
 
   Store reloaded(tmp_.path, clock_);
@@ -173,9 +179,7 @@ TEST_F(StoreTest, LoadRoundTripsEverything) {
 
 TEST_F(StoreTest, CorruptStateFileIsDataLossNamingTheFile) {
   Apply(fakes::FakeResource());
-  {
-    std::ofstream(FileOf("broken")) << "{\"apiVersion\": ";
-  }
+  { std::ofstream(FileOf("broken")) << "{\"apiVersion\": "; }
   Store reloaded(tmp_.path, clock_);
   const absl::Status s = reloaded.Load();
   EXPECT_TRUE(absl::IsDataLoss(s)) << s;
