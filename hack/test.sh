@@ -23,7 +23,7 @@ bash hack/verify-format.sh
 lint_pid=""
 if [ "${SWITCHYARD_SKIP_LINT:-}" != "1" ]; then
   step "lint (in the background: $build/lint.out)"
-  LINT_JOBS=1 bash hack/lint.sh "$build" >"$build/lint.out" 2>&1 &
+  LINT_JOBS=2 bash hack/lint.sh "$build" >"$build/lint.out" 2>&1 &
   lint_pid=$!
 fi
 
