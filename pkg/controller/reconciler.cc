@@ -52,8 +52,9 @@ void Reconciler::TrackSwitchover(const api::DeploymentColor& dc, const plan::Pla
     ls = api::Switchover{std::string(api::ColorName(api::Other(dc.spec.active_color))), to,
                          util::FormatRfc3339Millis(clock_.Now()), "", 0};
   }
-  if (plan.phase == api::Phase::kConverged && in_progress)
+  if (plan.phase == api::Phase::kConverged && in_progress) {
     ls->finished_at = util::FormatRfc3339Millis(clock_.Now());
+  }
 }
 
 PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
