@@ -29,6 +29,8 @@
 #   SY_IT_ISOLATE=1           0: use the machine's loopback (waits for the stack's ports)
 #   SY_IT_KEEP=1              leave the stack up afterwards
 #   BENCH_SKIP_BUILD=1        do not build (use what build-bench/ holds)
+#   BENCH_CMAKE_ARGS="..."    extra cmake configure arguments (e.g. -DSY_DEPS_DIR=...)
+#   BENCH_COMMIT=...          what the report names as the code measured (default: git HEAD)
 #
 # Examples:
 #   hack/bench.sh                                  the default run (~15 min)
@@ -55,8 +57,9 @@ fi
 
 if [[ ${BENCH_SKIP_BUILD:-0} != 1 ]]; then
   echo "bench: building into $SWITCHYARD_BUILD_DIR"
+  read -r -a cmake_args <<<"${BENCH_CMAKE_ARGS:-}"
   BUILD_TARGETS="switchyard yardctl shop-app bench_writer bench_http_client micro_bench" \
-    bash hack/build.sh
+    bash hack/build.sh "${cmake_args[@]}"
 fi
 
 exec bash tests/bench/run.sh

@@ -47,9 +47,11 @@ phase_micro() {
 }
 
 write_meta() {
-  local commit
-  commit=$(git -C "$IT_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-  git -C "$IT_ROOT" diff --quiet HEAD -- pkg cmd 2>/dev/null || commit="$commit + uncommitted changes in pkg/ or cmd/"
+  local commit=${BENCH_COMMIT:-}
+  if [[ -z $commit ]]; then
+    commit=$(git -C "$IT_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    git -C "$IT_ROOT" diff --quiet HEAD -- pkg cmd 2>/dev/null || commit="$commit + uncommitted changes in pkg/ or cmd/"
+  fi
   local micro_note=''
   if [[ -s $B_OUT/micro.json ]] && ! grep -q BM_Metrics "$B_OUT/micro.json"; then
     micro_note='Metrics serialization: not measured (micro_bench was built without pkg/metrics).'
