@@ -20,14 +20,21 @@ void OnSignal(int) {
 int main(int argc, char** argv) {
   sy::app::Options o;
   CLI::App cli{"switchyard: declarative blue-green controller for nginx + PostgreSQL"};
-  cli.add_option("--manifests", o.manifests, "DeploymentColor manifest file or directory")
-      ->required();
+  cli.add_option("--manifests", o.manifests,
+                 "DeploymentColor manifest file or directory (a GitOps checkout), watched; "
+                 "without it resources come from the API only");
   cli.add_option("--state-dir", o.state_dir, "where status, the last valid specs and the lock live")
       ->capture_default_str();
   cli.add_option("--listen", o.listen,
                  "HTTP address for /healthz, /readyz, /metrics and the API "
                  "(empty: none)")
       ->capture_default_str();
+  cli.add_option("--tls-cert", o.tls_cert, "serve HTTPS with this PEM certificate (with --tls-key)")
+      ->check(CLI::ExistingFile);
+  cli.add_option("--tls-key", o.tls_key, "the PEM private key of --tls-cert")
+      ->check(CLI::ExistingFile);
+  cli.add_flag("--auth-reads", o.auth_reads,
+               "API reads need the bearer token too (<state-dir>/token; writes always do)");
   cli.add_flag("--once", o.once, "reconcile until every resource converged or failed, then exit");
   int once_timeout = static_cast<int>(o.once_timeout.count());
   cli.add_option("--once-timeout", once_timeout, "seconds --once waits before giving up")

@@ -9,6 +9,7 @@
 #include "pkg/controller/controller.h"
 #include "pkg/metrics/metrics.h"
 #include "pkg/server/http_server.h"
+#include "pkg/server/token.h"
 #include "pkg/source/manifest_source.h"
 #include "pkg/source/store.h"
 #include "pkg/util/log.h"
@@ -28,6 +29,17 @@ server::HttpResponse ServeMetrics(metrics::Metrics& m, const controller::WorkQue
   res.content_type = std::string(metrics::kContentType);
   res.body = m.Scrape(in);
   return res;
+}
+
+// Without --manifests nothing watches the files that gave objects before: they would stay
+// read-only forever. They stop being managed (nothing in the world is torn down).
+void ForgetFileObjects(source::Store& store) {
+  for (const auto& dc : store.List()) {
+    if (source::SourceFile(dc.status.source).empty()) continue;
+    log::Info("unmanaged",
+              {{"resource", dc.Key()}, {"reason", "no --manifests: its file is no longer read"}});
+    (void)store.Remove(dc.Key());
+  }
 }
 
 }  // namespace
@@ -52,17 +64,27 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
     std::cerr << "switchyard: " << s.message() << "\n";
     return 2;
   }
-  source::ManifestSource manifests(o.manifests, store);
-  if (absl::Status s = manifests.Sync(); !s.ok()) {
-    if (absl::IsNotFound(s) || absl::IsPermissionDenied(s)) {
-      std::cerr << "switchyard: " << s.message() << "\n";
-      return 2;
+  std::unique_ptr<source::ManifestSource> manifests;
+  if (!o.manifests.empty()) {
+    manifests = std::make_unique<source::ManifestSource>(o.manifests, store);
+    if (absl::Status s = manifests->Sync(); !s.ok()) {
+      if (absl::IsNotFound(s) || absl::IsPermissionDenied(s)) {
+        std::cerr << "switchyard: " << s.message() << "\n";
+        return 2;
+      }
+      // Invalid documents are reported and marked; valid ones (and the last valid specs of
+      // the invalid ones) stay in force.
+      std::cerr << "switchyard: invalid manifests (the last valid spec of each stays in force):\n"
+                << s.message() << "\n";
+      if (o.once) return 1;
     }
-    // Invalid documents are reported and marked; valid ones (and the last valid specs of
-    // the invalid ones) stay in force.
-    std::cerr << "switchyard: invalid manifests (the last valid spec of each stays in force):\n"
-              << s.message() << "\n";
-    if (o.once) return 1;
+  } else {
+    ForgetFileObjects(store);
+  }
+  auto token = server::LoadOrCreateToken(o.state_dir + "/token");
+  if (!token.ok()) {
+    std::cerr << "switchyard: " << token.status().message() << "\n";
+    return 2;
   }
 
   Wiring wiring;
@@ -76,12 +98,22 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
   controller::Controller ctl(store, reconciler, queue, o.resync);
 
   std::unique_ptr<server::HttpServer> http;
-  server::ApiHandler api(store, [&ctl] { return ctl.Ready(); });
+  server::ApiOptions api_options;
+  api_options.token = *token;
+  api_options.auth_reads = o.auth_reads;
+  server::ApiHandler api(
+      store, clock, [&ctl] { return ctl.Ready(); }, api_options);
   if (!o.listen.empty()) {
-    http = std::make_unique<server::HttpServer>([&](const server::HttpRequest& r) {
-      if (r.path == "/metrics") return ServeMetrics(metrics, queue, store);
-      return api.Handle(r);
-    });
+    server::HttpServerOptions http_options;
+    http_options.tls_cert_file = o.tls_cert;
+    http_options.tls_key_file = o.tls_key;
+    http_options.max_body_bytes = api_options.max_body_bytes + 1;
+    http = std::make_unique<server::HttpServer>(
+        [&](const server::HttpRequest& r) {
+          if (r.path == "/metrics") return ServeMetrics(metrics, queue, store);
+          return api.Handle(r);
+        },
+        http_options);
     if (absl::Status s = http->Start(o.listen); !s.ok()) {
       std::cerr << "switchyard: " << s.message() << "\n";
       return 2;
@@ -90,6 +122,8 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
   log::Info("started", {{"manifests", o.manifests},
                         {"state_dir", o.state_dir},
                         {"listen", o.listen},
+                        {"tls", o.tls_cert.empty() ? "off" : "on"},
+                        {"token", o.state_dir + "/token"},
                         {"resources", std::to_string(store.List().size())},
                         {"pid", std::to_string(::getpid())}});
 
@@ -102,7 +136,9 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
   }
 
   std::atomic<bool> watch_stop{false};
-  std::thread watcher([&] { manifests.Watch(watch_stop); });
+  std::thread watcher([&] {
+    if (manifests) manifests->Watch(watch_stop);
+  });
   ctl.Start(o.workers);
   while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));  // signal
   log::Info("stopping", {{"reason", "signal"}});

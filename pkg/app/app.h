@@ -9,9 +9,12 @@
 namespace sy::app {
 
 struct Options {
-  std::string manifests;  // --manifests FILE|DIR (required)
+  std::string manifests;  // --manifests FILE|DIR ("": resources come from the API only)
   std::string state_dir = "/var/lib/switchyard";
   std::string listen = "127.0.0.1:9753";  // "" disables the HTTP endpoint
+  std::string tls_cert;                   // --tls-cert and --tls-key: serve HTTPS
+  std::string tls_key;
+  bool auth_reads = false;  // --auth-reads: reads need the token too (writes always do)
   bool once = false;
   std::chrono::seconds once_timeout{300};
   std::chrono::milliseconds resync{10000};

@@ -1,0 +1,79 @@
+#include "pkg/server/api_errors.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+
+namespace sy::server {
+namespace {
+
+nlohmann::json StatusObject(int code, std::string_view reason, const std::string& message) {
+  return {{"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", nlohmann::json::object()},
+          {"status", "Failure"}, {"message", message}, {"reason", reason},
+          {"code", code}};
+}
+
+}  // namespace
+
+std::string StatusJson(int code, std::string_view reason, const std::string& message) {
+  return StatusObject(code, reason, message).dump();
+}
+
+HttpResponse StatusResponse(int code, std::string_view reason, const std::string& message,
+                            const std::string& name, const std::vector<Cause>& causes) {
+  nlohmann::json j = StatusObject(code, reason, message);
+  if (!name.empty() || !causes.empty()) {
+    nlohmann::json details = {{"group", "switchyard.dev"}, {"kind", "deploymentcolors"}};
+    if (!name.empty()) details["name"] = name;
+    if (code == 422) details["kind"] = "DeploymentColor";  // kubectl: 'The DeploymentColor "x"'
+    for (const Cause& c : causes) {
+      nlohmann::json cause = {{"reason", c.reason}, {"message", c.message}};
+      if (!c.field.empty()) cause["field"] = c.field;
+      details["causes"].push_back(cause);
+    }
+    j["details"] = details;
+  }
+  return HttpResponse{code, "application/json", j.dump() + "\n"};
+}
+
+HttpResponse StatusForCode(int code) {
+  switch (code) {
+    case 400:
+      return StatusResponse(code, "BadRequest", "the request could not be read");
+    case 404:
+      return StatusResponse(code, "NotFound", "the server could not find the requested resource");
+    case 405:
+      return StatusResponse(code, "MethodNotAllowed", "method not allowed");
+    case 413:
+      return StatusResponse(code, "RequestEntityTooLarge", "the request body is too large");
+    case 414:
+      return StatusResponse(code, "RequestURITooLong", "the request URI is too long");
+    default:
+      return StatusResponse(code, code < 500 ? "BadRequest" : "InternalError",
+                            absl::StrCat("HTTP ", code));
+  }
+}
+
+HttpResponse ErrorResponse(const absl::Status& s, const std::string& name) {
+  const std::string msg(s.message());
+  switch (s.code()) {
+    case absl::StatusCode::kNotFound:
+      return StatusResponse(404, "NotFound", msg, name);
+    case absl::StatusCode::kAlreadyExists:
+      return StatusResponse(409, "AlreadyExists", msg, name);
+    case absl::StatusCode::kAborted:
+      return StatusResponse(409, "Conflict", msg, name);
+    case absl::StatusCode::kPermissionDenied:
+      return StatusResponse(403, "Forbidden", msg, name);
+    case absl::StatusCode::kInvalidArgument:
+      return StatusResponse(400, "BadRequest", msg, name);
+    case absl::StatusCode::kOutOfRange:
+      return StatusResponse(410, "Expired", msg, name);
+    case absl::StatusCode::kResourceExhausted:
+      return StatusResponse(507, "InternalError", msg, name);
+    default:
+      return StatusResponse(500, "InternalError", msg, name);
+  }
+}
+
+}  // namespace sy::server
