@@ -1,6 +1,7 @@
 #include "pkg/server/http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <cctype>
 #include <chrono>
@@ -114,6 +115,13 @@ absl::Status HttpServer::Start(const std::string& listen) {
   server.Put(".*", route);
   server.Patch(".*", route);
   server.Delete(".*", route);
+  // httplib's default socket options add SO_REUSEPORT, with which a second daemon binds the
+  // same port without error and silently takes a share of the connections. Keep SO_REUSEADDR
+  // only (a restart can rebind while old connections linger in TIME_WAIT).
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   if (port == 0) {
     port_ = server.bind_to_any_port(host.c_str());
     if (port_ < 0) return absl::UnavailableError("cannot listen on " + listen);
