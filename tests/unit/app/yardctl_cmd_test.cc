@@ -68,8 +68,8 @@ TEST_F(YardctlTest, FileOwnedResourcesAreRefusedNamingTheFile) {
   EXPECT_TRUE(Has(r.err, "Error from server (Forbidden)")) << r.err;
   EXPECT_TRUE(Has(r.err, "/srv/gitops/shop.yaml (commit abc)")) << r.err;
   const Result p = Do([](const CtlOptions& o, std::ostream& out,
-                      std::ostream& err) { return CtlSetPaused(o, true, out, err); },
-                   Named({"shop"}));
+                         std::ostream& err) { return CtlSetPaused(o, true, out, err); },
+                      Named({"shop"}));
   EXPECT_EQ(p.rc, 1);
   EXPECT_EQ(Desired("shop"), Color::kBlue);
 }
