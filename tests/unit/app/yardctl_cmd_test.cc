@@ -2,6 +2,7 @@
 // exit codes, and what the store holds afterwards.
 #include <gtest/gtest.h>
 
+#include <regex>
 #include <thread>
 
 #include "tests/unit/app/yardctl_fixture.h"
@@ -140,7 +141,8 @@ TEST_F(YardctlTest, GetWatchPrintsEachChange) {
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(8));
   EXPECT_TRUE(Has(r.out, "STEP")) << r.out;  // a watch shows the step column
-  EXPECT_TRUE(Has(r.out, "Progressing   0s    fence blue")) << r.out;
+  // AGE depends on how loaded the machine is: match the row without it.
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("Progressing +[0-9]+s +fence blue"))) << r.out;
   EXPECT_TRUE(Has(r.out, "shop   green")) << r.out;
 }
 
