@@ -86,8 +86,8 @@ absl::StatusOr<std::string> YamlToJson(std::string_view content, std::string_vie
   if (docs.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(std::string(file), ": no document found"));
   }
-  if (!docs[0].problems.empty()) {
-    return absl::InvalidArgumentError(docs[0].problems[0].ToString());
+  for (const internal::ParsedDocument& d : docs) {
+    if (!d.problems.empty()) return absl::InvalidArgumentError(d.problems[0].ToString());
   }
   if (docs.size() > 1) {
     return absl::InvalidArgumentError(

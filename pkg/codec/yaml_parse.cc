@@ -126,6 +126,9 @@ std::vector<ParsedDocument> ParseYaml(std::string_view content, std::string_view
   std::vector<ParsedDocument> docs;
   std::istringstream in{std::string(content)};
   YAML::Parser parser(in);
+  // Every document after the first starts with "---": more documents than that means the
+  // parser is stuck (yaml-cpp 0.7 yields empty documents forever after `{"a":1},"b":2}`).
+  const size_t max_docs = content.size() / 3 + 2;
   for (int index = 0;; ++index) {
     ParsedDocument doc;
     doc.index = index;
@@ -135,6 +138,17 @@ std::vector<ParsedDocument> ParseYaml(std::string_view content, std::string_view
     try {
       if (!parser.HandleNextDocument(builder)) break;
       builder.Finish();
+      if (docs.size() >= max_docs) {
+        ParsedDocument stuck;
+        stuck.index = index;
+        stuck.line = doc.line;
+        const int line = doc.root ? doc.root->line : doc.line;
+        const int column = doc.root ? doc.root->column : 0;
+        stuck.problems.push_back(
+            Problem{std::string(file), line, column, "", "unexpected content after the document"});
+        docs.push_back(std::move(stuck));
+        break;
+      }
       docs.push_back(std::move(doc));
       continue;
     } catch (const YAML::DeepRecursion& e) {

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pkg/codec/codec.h"
+
 namespace sy::codec {
 namespace {
 
@@ -50,6 +52,21 @@ TEST(YamlToJsonTest, ErrorsNameThePosition) {
   auto exploded = YamlToJson(bomb, "f.yaml");
   ASSERT_FALSE(exploded.ok());
   EXPECT_NE(exploded.status().message().find("100000 nodes"), std::string::npos);
+}
+
+// yaml-cpp 0.7 yields empty documents forever after a flow mapping followed by ",": the
+// parser stops with a problem at the place instead of filling memory.
+TEST(YamlToJsonTest, StuckParserIsAProblemNotAnEndlessStream) {
+  for (const std::string text : {R"({"a":1},"d":2})", "{\"a\":{\"b\"},\"c\":1},\"d\":2}\n"}) {
+    auto json = YamlToJson(text, "f.yaml");
+    ASSERT_FALSE(json.ok()) << text;
+    EXPECT_NE(json.status().message().find("unexpected content"), std::string::npos)
+        << json.status();
+    const std::vector<DecodedDocument> docs = DecodeYamlStream(text, "f.yaml");
+    ASSERT_FALSE(docs.empty());
+    EXPECT_LE(docs.size(), 2u);
+    EXPECT_EQ(docs.back().problems.at(0).message, "unexpected content after the document");
+  }
 }
 
 }  // namespace
