@@ -200,11 +200,13 @@ int CtlGet(const CtlOptions& o, std::ostream& out, std::ostream& err) {
           } else {
             const nlohmann::json& rows = internal::At(obj, "rows");
             if (!rows.is_array() || rows.empty() || !Wanted(o, RowName(rows[0]))) return true;
-            for (const auto& l : printer.Lines(obj, /*header=*/false)) {
-              std::string& prev = last[RowName(rows[0])];
-              if (l != prev) out << l << "\n";
-              prev = l;
-            }
+            // The header too when the list was empty; then the one row of the event.
+            const std::vector<std::string> lines = printer.Lines(obj, /*header=*/first);
+            first = false;
+            for (size_t i = 0; i + 1 < lines.size(); ++i) out << lines[i] << "\n";
+            std::string& prev = last[RowName(rows[0])];
+            if (!lines.empty() && lines.back() != prev) out << lines.back() << "\n";
+            if (!lines.empty()) prev = lines.back();
           }
           out.flush();
           return true;
