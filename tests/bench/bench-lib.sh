@@ -26,9 +26,39 @@ sample() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$B_SAMPLES"; }
 
 blog() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
-# meta_load PHASE: the machine's load averages when PHASE starts, for the report.
+# meta_load PHASE: the machine's load averages when PHASE starts, for the report; the
+# sampler (others_start) files what it sees from then on under PHASE.
 meta_load() {
   printf '%s\t%s\n' "$1" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$B_OUT/load.tsv"
+  printf '%s' "$1" >"$B_OUT/.phase"
+}
+
+# others_cpu: the CPU (% of one core, as top counts) that processes outside the benchmark's
+# network namespace used over the last second: other people's builds and tests. The load
+# average cannot tell those from the benchmark's own servers, wrk and writer.
+others_cpu() {
+  local mine pid pct sum=0
+  mine=$(readlink /proc/self/ns/net)
+  while read -r pid pct; do
+    [[ $(readlink "/proc/$pid/ns/net" 2>/dev/null) == "$mine" ]] && continue
+    sum=$(awk -v a="$sum" -v b="$pct" 'BEGIN { print a + b }')
+  done < <(top -b -n 2 -d 1 | awk '/^top -/ { f++ } f == 2 && $1 ~ /^[0-9]+$/ && $9 + 0 > 0 { print $1, $9 }')
+  printf '%.0f' "$sum"
+}
+
+# others_start: samples others_cpu every 5 s into $B_OUT/others.tsv ("PHASE<TAB>PERCENT")
+# while the benchmark runs (only in private namespaces, where "outside" is well defined).
+others_start() {
+  : >"$B_OUT/others.tsv"
+  ((${SY_IT_ISOLATED:-0})) || return 0
+  (
+    while [[ -f $B_OUT/.phase ]]; do
+      printf '%s\t%s\n' "$(cat "$B_OUT/.phase" 2>/dev/null)" "$(others_cpu)" >>"$B_OUT/others.tsv"
+      sleep 4
+    done
+  ) &
+  b_others_pid=$!
+  it_pids+=("$b_others_pid")
 }
 
 other_color() { if [[ $1 == blue ]]; then echo green; else echo blue; fi; }

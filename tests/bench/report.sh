@@ -82,14 +82,31 @@ jq -R -s --argjson meta "$meta" --argjson ratios "$ratios" '
   "$stats" >"$out/results.json"
 
 m() { jq -r "$1 // \"?\"" <<<"$meta"; }
-loads=$(awk -F'\t' '{ split($2, l, " "); printf "%s%s %s", (NR > 1 ? ", " : ""), $1, l[1] }' \
+loads=$(awk -F'\t' '$1 != "setup" { split($2, l, " "); printf "%s%s %s", (n++ ? ", " : ""), $1, l[1] }' \
   "$out/load.tsv" 2>/dev/null || true)
+# Other people's processes (outside the benchmark's namespaces), per phase: median and max of
+# the 5-second samples, in % of one core (the machine has nproc cores).
+others=$(awk -F'\t' '$1 != "" && $1 != "setup" {
+    if (!($1 in n)) order[++k] = $1
+    v[$1, ++n[$1]] = $2 + 0
+  }
+  END {
+    for (i = 1; i <= k; i++) {
+      p = order[i]; m = n[p]
+      for (j = 1; j <= m; j++) a[j] = v[p, j]
+      for (j = 2; j <= m; j++) { x = a[j]; for (l = j - 1; l >= 1 && a[l] > x; l--) a[l + 1] = a[l]; a[l + 1] = x }
+      med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+      printf "%s%s %.0f/%.0f", (i > 1 ? ", " : ""), p, med, a[m]
+    }
+  }' "$out/others.tsv" 2>/dev/null || true)
 
 {
   printf '### Benchmark of %s (%s), %s\n\n' "$(m .commit)" "$(m .date)" "$(m .command)"
   printf 'Machine: %s cores, %s, %s GiB; Linux %s; PostgreSQL %s; nginx %s. ' \
     "$(m .nproc)" "$(m .cpu)" "$(m .mem_gib)" "$(m .kernel)" "$(m .postgres)" "$(m .nginx)"
-  printf 'Load average (1 min) at the start of each phase: %s; at the end %s. ' "$loads" "$(m .load_end)"
+  printf 'Load average (1 min, the benchmark'"'"'s own servers and clients included) at the start of each phase: %s; at the end %s. ' "$loads" "$(m .load_end)"
+  [[ -z $others ]] ||
+    printf 'CPU used by other processes on the machine (builds, tests), median/max %% of one core per phase: %s. ' "$others"
   printf 'Median (p90) of n runs; ms unless said otherwise.\n\n'
 
   if grep -q '^flip\.' "$stats"; then

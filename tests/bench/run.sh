@@ -92,6 +92,7 @@ bench_report() {
 
 bench_cleanup() {
   local rc=$?
+  rm -f "$B_OUT/.phase"
   probe_teardown
   if ((!b_reported)); then
     b_reported=1
@@ -104,7 +105,7 @@ bench_cleanup() {
 B_PHASES=${BENCH_PHASES:-micro cost flips rejoin}
 b_reported=0
 mkdir -p "$B_OUT"
-rm -f "$B_OUT"/{samples.tsv,stats.tsv,flips.tsv,load.tsv,results.json,results.md,micro.json}
+rm -f "$B_OUT"/{samples.tsv,stats.tsv,flips.tsv,load.tsv,others.tsv,results.json,results.md,micro.json}
 : >"$B_SAMPLES"
 it_begin bench
 trap bench_cleanup EXIT
@@ -121,6 +122,8 @@ psql_setup() {
 psql_setup || fatal "creating table bench_writes on blue"
 blog "stack up in $SY_DIR$( ((${SY_IT_ISOLATED:-0})) && echo ' (private network namespace)'); phases: $B_PHASES; results in $B_OUT"
 write_meta
+meta_load setup
+others_start
 
 for phase in $B_PHASES; do
   case $phase in
@@ -128,6 +131,7 @@ for phase in $B_PHASES; do
     *) fatal "unknown phase '$phase' in BENCH_PHASES (micro cost flips rejoin)" ;;
   esac
 done
+rm -f "$B_OUT/.phase"
 b_reported=1
 bench_report
 it_end
