@@ -30,6 +30,29 @@ nlohmann::json ShortSource(const std::string& source) {
   return absl::StrCat(file, "@", source.substr(at + 8, 12));
 }
 
+// The Drift cell: "none" when the world matches the declaration, else what differs and for
+// how long ("traffic,primary for 5m"), from the Drifted condition and the three it sums up.
+nlohmann::json DriftCell(const api::DeploymentColorStatus& st,
+                         std::chrono::system_clock::time_point now) {
+  const api::Condition* drifted = api::FindCondition(st, api::kConditionDrifted);
+  if (drifted == nullptr || drifted->status == "Unknown") return nullptr;
+  if (drifted->status != "True") return "none";
+  std::string parts;
+  const std::pair<std::string_view, const char*> kParts[] = {
+      {api::kConditionTrafficSwitched, "traffic"},
+      {api::kConditionPrimaryPromoted, "primary"},
+      {api::kConditionStandbyStreaming, "standby"}};
+  for (const auto& [type, part] : kParts) {
+    const api::Condition* c = api::FindCondition(st, type);
+    if (c != nullptr && c->status == "False")
+      absl::StrAppend(&parts, parts.empty() ? "" : ",", part);
+  }
+  if (parts.empty()) parts = "yes";
+  std::chrono::system_clock::time_point since;
+  if (!util::ParseRfc3339(drifted->last_transition_time, &since)) return parts;
+  return absl::StrCat(parts, " for ", HumanDuration(now - since));
+}
+
 }  // namespace
 
 std::string TableVersionWanted(const HttpRequest& req) {
@@ -63,7 +86,7 @@ nlohmann::json MakeTable(const std::vector<api::DeploymentColor>& items,
         {"cells",
          {dc.metadata.name, std::string(api::ColorName(dc.spec.active_color)),
           OrNull(dc.status.serving_color), OrNull(dc.status.primary_color), OrNull(dc.status.phase),
-          age, OrNull(dc.status.step), ShortSource(dc.status.source)}}};
+          DriftCell(dc.status, now), age, OrNull(dc.status.step), ShortSource(dc.status.source)}}};
     if (include != IncludeObject::kNone) {
       nlohmann::json obj = internal::ObjectJson(dc);
       if (include == IncludeObject::kMetadata) {
@@ -83,7 +106,11 @@ nlohmann::json MakeTable(const std::vector<api::DeploymentColor>& items,
             Column("Desired", "spec.activeColor: the color that should be live"),
             Column("Serving", "status.servingColor: the color nginx serves"),
             Column("Primary", "status.primaryColor: the color whose database is writable"),
-            Column("Phase", "status.phase"), Column("Age", "since the resource was created"),
+            Column("Phase", "status.phase"),
+            Column("Drift",
+                   "what differs from the declaration (traffic, primary, standby) and since "
+                   "when: the Drifted condition"),
+            Column("Age", "since the resource was created"),
             Column("Step", "status.step: the step in progress", 1),
             Column("Source", "status.source: the manifest file (and commit) or the API", 1)}},
           {"rows", rows}};

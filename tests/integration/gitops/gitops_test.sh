@@ -111,7 +111,7 @@ before=$(passes)
 passes_since() { (($(passes) >= before + $1)); }
 check "the controller looked at shop three more times" wait_until 10 "3 passes" passes_since 3
 check "no step was taken since the bad edit" \
-  test "$(tail -n +"$mark" "$IT_ART/daemon.log" | grep -cE "$IT_STEP_END")" -eq 0
+  test "$(tail -n +"$((mark + 1))" "$IT_ART/daemon.log" | grep -cE "$IT_STEP_END")" -eq 0
 assert_world green
 
 # 3. Removing the file stops management and tears nothing down.

@@ -66,9 +66,9 @@ assert_world blue
 
 out=$(kc get dc 2>&1)
 printf '%s\n' "$out" | sed 's/^/    | /'
-check "kubectl get dc: the header" grep -Eq '^NAME +DESIRED +SERVING +PRIMARY +PHASE +AGE$' <<<"$out"
+check "kubectl get dc: the header" grep -Eq '^NAME +DESIRED +SERVING +PRIMARY +PHASE +DRIFT +AGE$' <<<"$out"
 check "kubectl get dc: shop blue blue blue Converged" \
-  grep -Eq '^shop +blue +blue +blue +Converged +[0-9]+s$' <<<"$out"
+  grep -Eq '^shop +blue +blue +blue +Converged +none +[0-9]+s$' <<<"$out"
 out=$(kc get dc shop -o yaml 2>&1)
 check "kubectl get dc shop -o yaml: the spec" grep -q '^  activeColor: blue$' <<<"$out"
 check "kubectl get dc shop -o yaml: the status" grep -q '^  phase: Converged$' <<<"$out"

@@ -150,6 +150,10 @@ check "status: the Drifted condition's lastTransitionTime is the drift onset ($s
   test "$(condition_epoch Drifted)" = "$since"
 check "status: the TrafficSwitched condition's lastTransitionTime is the drift onset" \
   test "$(condition_epoch TrafficSwitched)" = "$since"
+out=$("$IT_YARDCTL" --server "$IT_API" --state-dir "$IT_STATE" get dc shop 2>&1)
+printf '%s\n' "$out" | sed 's/^/    | /'
+check "yardctl get: DRIFT says traffic and for how long" \
+  grep -Eq '^shop +green +blue +green +Paused +traffic for [0-9]+s +[0-9]+[smh]' <<<"$out"
 check "Prometheus: primary and standby do not drift" \
   prom_has "count(switchyard_drift{$SEL,component=~\"primary|standby\"} == 0) == 2"
 check "Prometheus: serving blue, desired green, phase Paused" prom_has \

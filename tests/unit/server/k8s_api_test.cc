@@ -142,6 +142,11 @@ TEST_F(ApiTest, TableForKubectlGet) {
   st.phase = "Progressing";
   st.serving_color = "green";
   st.step = "fence blue";
+  const std::string at = util::FormatRfc3339(clock_.Now());
+  st.conditions = {{"Drifted", "True", "Drifted", "differs", at},
+                   {"TrafficSwitched", "False", "ServingOther", "nginx serves green", at},
+                   {"PrimaryPromoted", "True", "Primary", "blue is the primary", at},
+                   {"StandbyStreaming", "False", "NotStreaming", "green is down", at}};
   ASSERT_TRUE(store_.WriteStatus("default/shop", st).ok());
   clock_.Advance(std::chrono::minutes(3) + std::chrono::seconds(12));
 
@@ -157,10 +162,11 @@ TEST_F(ApiTest, TableForKubectlGet) {
     columns.push_back(c["name"].get<std::string>() + (c["priority"] == 0 ? "" : "*"));
   }
   EXPECT_EQ(columns, (std::vector<std::string>{"Name", "Desired", "Serving", "Primary", "Phase",
-                                               "Age", "Step*", "Source*"}));
+                                               "Drift", "Age", "Step*", "Source*"}));
   ASSERT_EQ(t["rows"].size(), 1u);
   EXPECT_EQ(t["rows"][0]["cells"],
-            json({"shop", "blue", "green", nullptr, "Progressing", "3m12s", "fence blue", "api"}));
+            json({"shop", "blue", "green", nullptr, "Progressing", "traffic,standby for 3m12s",
+                  "3m12s", "fence blue", "api"}));
   EXPECT_EQ(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
   EXPECT_EQ(t["rows"][0]["object"]["metadata"]["name"], "shop");
 
@@ -176,6 +182,13 @@ TEST_F(ApiTest, TableForKubectlGet) {
   HttpRequest bad = Req("GET", kShop + "?includeObject=All");
   bad.headers.emplace("accept", kTableAccept);
   ExpectStatus(Do(bad), 400, "BadRequest");
+
+  // In sync: the Drift cell says so.
+  st.conditions = {{"Drifted", "False", "InSync", "matches", at}};
+  ASSERT_TRUE(store_.WriteStatus("default/shop", st).ok());
+  HttpRequest again = Req("GET", kShop);
+  again.headers.emplace("accept", kTableAccept);
+  EXPECT_EQ(Body(Do(again))["rows"][0]["cells"][5], "none");
 }
 
 TEST_F(ApiTest, OversizedBodyIs413) {
