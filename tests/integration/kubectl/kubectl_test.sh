@@ -86,6 +86,16 @@ kc diff -f "$IT_WORK/blue.yaml" >/dev/null 2>&1
 rc=$?
 check "kubectl diff -f blue.yaml exits 0 (got $rc)" test "$rc" -eq 0
 
+# yardctl plan: observes the real stack and says what it would do, doing nothing.
+out=$(yc plan -f "$IT_WORK/green.yaml" 2>&1)
+printf '%s\n' "$out" | sed 's/^/    | /'
+check "yardctl plan -f green.yaml: the next step is switch-traffic green" \
+  grep -q '^  next step: switch-traffic green$' <<<"$out"
+out=$(yc plan -f "$IT_WORK/blue.yaml" 2>&1)
+check "yardctl plan -f blue.yaml: Converged, no next step" \
+  grep -Pzq 'default/shop: Converged .*\n  next step: none\n' <<<"$out"
+assert_world blue
+
 # Watch (bounded) while kubectl edit flips to green.
 timeout 90 "$KUBECTL" get dc -w -o wide >"$IT_ART/watch.out" 2>&1 &
 watch_pid=$!
