@@ -102,9 +102,7 @@ absl::StatusOr<std::vector<TimelineFork>> ReadTimelineHistory(const std::string&
   return history;
 }
 
-absl::StatusOr<ControlData> RunControlData(util::CommandRunner& runner,
-                                           const std::string& bin_directory,
-                                           const std::string& data_directory) {
+absl::Status CheckControlDataProgram(const std::string& bin_directory) {
   const std::string program = bin_directory + "/pg_controldata";
   if (::access(program.c_str(), X_OK) != 0) {
     return absl::FailedPreconditionError(
@@ -112,6 +110,14 @@ absl::StatusOr<ControlData> RunControlData(util::CommandRunner& runner,
                      " is missing or not executable: set spec.database.binDirectory to the "
                      "directory of the PostgreSQL server binaries"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ControlData> RunControlData(util::CommandRunner& runner,
+                                           const std::string& bin_directory,
+                                           const std::string& data_directory) {
+  const std::string program = bin_directory + "/pg_controldata";
+  SY_RETURN_IF_ERROR(CheckControlDataProgram(bin_directory));
   util::Command cmd;
   // Through env so that the labels are English whatever the locale (they are translated).
   cmd.argv = {"/usr/bin/env", "LC_ALL=C", program, "-D", data_directory};

@@ -44,6 +44,9 @@ uint32_t HighestWalTimeline(const std::string& data_directory);
 absl::StatusOr<std::vector<TimelineFork>> ReadTimelineHistory(const std::string& data_directory,
                                                               uint32_t tli);
 
+// kFailedPrecondition naming the path unless `<bin_directory>/pg_controldata` is executable.
+absl::Status CheckControlDataProgram(const std::string& bin_directory);
+
 // Runs `<bin_directory>/pg_controldata -D <dir>` under LC_ALL=C through `runner` (it works as
 // root) and parses it. kFailedPrecondition naming the path when pg_controldata is missing;
 // kInternal with its output when it fails; kInvalidArgument when its output is unexpected.

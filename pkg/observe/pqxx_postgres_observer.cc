@@ -1,6 +1,9 @@
 #include "pkg/observe/pqxx_postgres_observer.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <optional>
+#include <system_error>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -14,7 +17,9 @@ namespace {
 
 // One round trip: a 'node' row, then one row per replication peer, WAL receiver and
 // physical slot. Functions that fail in recovery (or outside it) sit behind CASE, which
-// evaluates only the branch it takes.
+// evaluates only the branch it takes. The node row also carries what pg_controldata would
+// print of the running server's pg_control (pg_control_*() read the same file) and its data
+// directory, so that a running server costs no process per observation.
 constexpr char kObserveSql[] = R"sql(
 WITH n AS (SELECT pg_is_in_recovery() AS rec)
 SELECT 'node' AS kind, n.rec::text,
@@ -26,16 +31,23 @@ SELECT 'node' AS kind, n.rec::text,
   CASE WHEN n.rec THEN NULL ELSE pg_current_wal_lsn()::text END,
   CASE WHEN n.rec THEN pg_last_wal_receive_lsn()::text END,
   CASE WHEN n.rec THEN pg_last_wal_replay_lsn()::text END,
-  CASE WHEN n.rec THEN (pg_get_wal_replay_pause_state() <> 'not paused')::text END
+  CASE WHEN n.rec THEN (pg_get_wal_replay_pause_state() <> 'not paused')::text END,
+  (SELECT checkpoint_lsn::text FROM pg_control_checkpoint()),
+  (SELECT timeline_id::text FROM pg_control_checkpoint()),
+  (SELECT min_recovery_end_lsn::text FROM pg_control_recovery()),
+  CASE WHEN pg_has_role('pg_read_all_settings', 'USAGE')
+    THEN current_setting('data_directory') END
 FROM n
 UNION ALL
-SELECT 'peer', application_name, state, replay_lsn::text, NULL, NULL, NULL, NULL, NULL
+SELECT 'peer', application_name, state, replay_lsn::text, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL
 FROM pg_stat_replication
 UNION ALL
-SELECT 'receiver', status, sender_host, sender_port::text, slot_name, NULL, NULL, NULL, NULL
+SELECT 'receiver', status, sender_host, sender_port::text, slot_name, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL
 FROM pg_stat_wal_receiver
 UNION ALL
-SELECT 'slot', slot_name::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+SELECT 'slot', slot_name::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM pg_replication_slots WHERE slot_type = 'physical'
 )sql";
 
@@ -45,15 +57,36 @@ std::string Text(const PgRow& row, size_t i) {
 
 Lsn LsnAt(const PgRow& row, size_t i) { return ParseLsn(Text(row, i)).value_or(0); }
 
-absl::Status FillFromServer(const std::vector<PgRow>& rows, ServerState* s) {
+// What the node row says of the server's pg_control, and the data directory it runs on ("" when
+// the user may not read it).
+struct ServerControl {
+  std::optional<ControlData> control;
+  std::string data_directory;
+};
+
+absl::Status FillFromServer(const std::vector<PgRow>& rows, ServerState* s, ServerControl* sc) {
   bool node = false;
   for (const PgRow& row : rows) {
     const std::string kind = Text(row, 0);
     if (kind == "node") {
       node = true;
+      ControlData c;
+      const std::optional<Lsn> checkpoint = ParseLsn(Text(row, 9));
+      const std::optional<Lsn> min_recovery = ParseLsn(Text(row, 11));
+      if (checkpoint && min_recovery && absl::SimpleAtoi(Text(row, 10), &c.checkpoint_timeline)) {
+        c.checkpoint_lsn = *checkpoint;
+        c.min_recovery_end = *min_recovery;
+        sc->control = c;
+      }
+      sc->data_directory = Text(row, 12);
       s->in_recovery = Text(row, 1) == "true";
       if (!absl::SimpleAtoi(Text(row, 2), &s->system_identifier)) {
         return absl::InternalError("unexpected system_identifier '" + Text(row, 2) + "'");
+      }
+      if (sc->control) {
+        // What pg_controldata prints of a running server's cluster state.
+        sc->control->cluster_state = s->in_recovery ? "in archive recovery" : "in production";
+        sc->control->system_identifier = s->system_identifier;
       }
       const bool ok = s->in_recovery ? absl::SimpleAtoi(Text(row, 4), &s->timeline)
                                      : absl::SimpleHexAtoi(Text(row, 3), &s->timeline);
@@ -76,6 +109,13 @@ absl::Status FillFromServer(const std::vector<PgRow>& rows, ServerState* s) {
   return absl::OkStatus();
 }
 
+// True when `a` and `b` name the same existing directory (symlinks and spellings aside).
+bool SameDirectory(const std::string& a, const std::string& b) {
+  if (a.empty() || b.empty()) return false;
+  std::error_code ec;
+  return std::filesystem::equivalent(a, b, ec) && !ec;
+}
+
 }  // namespace
 
 absl::StatusOr<ServerState> PqxxPostgresObserver::Observe(const api::DeploymentColorSpec& spec,
@@ -89,34 +129,45 @@ absl::StatusOr<ServerState> PqxxPostgresObserver::Observe(const api::DeploymentC
   s.data_directory_exists = HoldsCluster(dir);
   s.postmaster_pid = util::PathExists(dir + "/postmaster.pid");
   s.postmaster_alive = s.postmaster_pid && PostmasterAlive(dir);
-  if (s.data_directory_exists) {
-    absl::StatusOr<ControlData> control = RunControlData(runner_, spec.database.bin_directory, dir);
-    if (absl::IsFailedPrecondition(control.status())) {
-      return util::Annotate(control.status(), context);
-    }
-    if (control.ok()) {
-      s.control = *control;
-    } else {
-      // E.g. a torn read of pg_control while the server writes it: data, not a failure.
-      log::Warn("pg_controldata failed", {{"color", std::string(api::ColorName(color))},
-                                          {"error", std::string(control.status().message())}});
-    }
-    s.startup = ReadStartupConfig(dir);
-    s.local_slots = ReadLocalSlots(dir);
-  }
-
+  ServerControl server;
   absl::StatusOr<std::vector<PgRow>> rows = connections_.Query(ep, kObserveSql);
   if (rows.ok()) {
     s.reachable = true;
-    SY_RETURN_IF_ERROR(util::Annotate(FillFromServer(*rows, &s), context));
-    if (s.in_recovery && !s.receiver && s.data_directory_exists) {
-      // Without a WAL receiver PostgreSQL 15 reports the last restartpoint's timeline.
-      s.timeline = std::max(s.timeline, HighestWalTimeline(dir));
-    }
+    SY_RETURN_IF_ERROR(util::Annotate(FillFromServer(*rows, &s, &server), context));
   } else if (absl::IsUnavailable(rows.status())) {
     s.error = std::string(rows.status().message());
   } else {
     return util::Annotate(rows.status(), context);
+  }
+
+  if (s.data_directory_exists) {
+    if (server.control && SameDirectory(dir, server.data_directory)) {
+      // The server answering on the port runs on this directory: its pg_control, as read
+      // by the server, is the directory's. (A wrong binDirectory is still an error now, not
+      // only once a server is down and pg_controldata is needed.)
+      SY_RETURN_IF_ERROR(
+          util::Annotate(CheckControlDataProgram(spec.database.bin_directory), context));
+      s.control = server.control;
+    } else {
+      absl::StatusOr<ControlData> control =
+          RunControlData(runner_, spec.database.bin_directory, dir);
+      if (absl::IsFailedPrecondition(control.status())) {
+        return util::Annotate(control.status(), context);
+      }
+      if (control.ok()) {
+        s.control = *control;
+      } else {
+        // E.g. a torn read of pg_control while the server writes it: data, not a failure.
+        log::Warn("pg_controldata failed", {{"color", std::string(api::ColorName(color))},
+                                            {"error", std::string(control.status().message())}});
+      }
+    }
+    s.startup = ReadStartupConfig(dir);
+    s.local_slots = ReadLocalSlots(dir);
+  }
+  if (s.reachable && s.in_recovery && !s.receiver && s.data_directory_exists) {
+    // Without a WAL receiver PostgreSQL 15 reports the last restartpoint's timeline.
+    s.timeline = std::max(s.timeline, HighestWalTimeline(dir));
   }
 
   const uint32_t tli = s.reachable ? s.timeline : (s.control ? s.control->checkpoint_timeline : 0);

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "pkg/actuate/postgres_actuator.h"
 #include "pkg/observe/pg_connections.h"
+#include "pkg/observe/pg_datadir.h"
 #include "pkg/observe/pqxx_postgres_observer.h"
 #include "pkg/plan/step.h"
 #include "pkg/util/clock.h"
@@ -351,6 +352,47 @@ TEST_F(PostgresSwitchoverTest, MisconfigurationIsReportedNotMistakenForDowntime)
   const absl::Status start = actuator_.Start(squatted, kGreen);
   EXPECT_EQ(start.code(), absl::StatusCode::kFailedPrecondition) << start;
   EXPECT_NE(start.message().find("starting green"), std::string::npos) << start;
+}
+
+// A running server's pg_control comes with the observation query (no pg_controldata process
+// per pass), and says what pg_controldata says; a stopped one's still comes from it.
+TEST_F(PostgresSwitchoverTest, RunningServersAreObservedWithoutAProcess) {
+  struct Counting : util::CommandRunner {
+    util::CommandRunner& real;
+    int runs = 0;
+    explicit Counting(util::CommandRunner& r) : real(r) {}
+    absl::StatusOr<util::CommandResult> Run(const util::Command& cmd) override {
+      ++runs;
+      return real.Run(cmd);
+    }
+    absl::StatusOr<int> Spawn(const util::Command& cmd, const std::string& log) override {
+      return real.Spawn(cmd, log);
+    }
+  } counting(runner_);
+  observe::PqxxPostgresObserver observer(connections_, counting);
+  ASSERT_OK(Exec(kBlue, "CHECKPOINT"));
+  for (Color c : {kBlue, kGreen}) {
+    auto tool = [&] {
+      return observe::RunControlData(runner_, spec_.database.bin_directory,
+                                     spec_.color(c).database.data_directory);
+    };
+    const absl::StatusOr<observe::ControlData> before = tool();
+    absl::StatusOr<ServerState> s = observer.Observe(spec_, c);
+    const absl::StatusOr<observe::ControlData> after = tool();  // a restartpoint may come between
+    ASSERT_TRUE(s.ok() && before.ok() && after.ok()) << s.status() << before.status();
+    ASSERT_TRUE(s->reachable && s->control);
+    EXPECT_TRUE(*s->control == *before || *s->control == *after)
+        << api::ColorName(c) << ": " << s->control->cluster_state << " "
+        << observe::FormatLsn(s->control->checkpoint_lsn) << " vs "
+        << observe::FormatLsn(before->checkpoint_lsn) << " " << before->cluster_state;
+  }
+  EXPECT_EQ(counting.runs, 0);
+  ASSERT_OK(actuator_.Stop(spec_, kGreen));
+  absl::StatusOr<ServerState> stopped = observer.Observe(spec_, kGreen);
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_EQ(counting.runs, 1);
+  ASSERT_TRUE(stopped->control);
+  EXPECT_EQ(stopped->control->cluster_state, "shut down in recovery");
 }
 
 }  // namespace
