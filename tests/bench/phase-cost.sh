@@ -3,7 +3,7 @@
 # The controller-cost phase of the benchmark, on the converged stack:
 #   1. one converged resource re-observed every $BENCH_COST_RESYNC_MS ms: CPU per pass, from
 #      /proc/<pid>/stat (the daemon's own user+system time, and with its reaped children,
-#      i.e. the pg_controldata runs of the observation) over $BENCH_COST_WINDOWS windows of
+#      i.e. pg_controldata, which only a stopped server needs) over $BENCH_COST_WINDOWS windows of
 #      $BENCH_COST_WINDOW_S s;
 #   2. RSS growth over $BENCH_RSS_PASSES passes (cost_rss);
 #   3. 1, 10 and 100 resources ($BENCH_FLEET), the extra ones paused and observing the same

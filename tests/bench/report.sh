@@ -181,7 +181,7 @@ others=$(awk -F'\t' '$1 != "" && $1 != "setup" {
   if [[ -n ${S[cost.resync.cpu_pct_of_core.median]:-}${S[cost.fleet.n1.rss_mb.median]:-} ]]; then
     printf '#### Controller cost\n\n| figure | value | target |\n|---|---|---|\n'
     printf '| CPU per pass of a converged resource (daemon itself), resync %s ms | %s ms | ≤ 2 ms |\n' "$(m .cost_resync_ms)" "$(cell cost.resync.cpu_ms_per_pass)"
-    printf '| ... including its children (pg_controldata ×2 per pass) | %s ms | |\n' "$(cell cost.resync.cpu_ms_per_pass_with_children)"
+    printf '| ... including the processes it starts (pg_controldata, for stopped servers only) | %s ms | |\n' "$(cell cost.resync.cpu_ms_per_pass_with_children)"
     printf '| wall time per pass (observe + plan + status) | %s ms | |\n' "$(cell cost.resync.wall_ms_per_pass)"
     printf '| RSS growth over %s passes | %s KB (from %s MB) | |\n' "$(get cost.rss_growth.passes median)" "$(get cost.rss_growth.kb median)" "$(get cost.rss_growth.start_mb median)"
     for n in 1 10 100; do
