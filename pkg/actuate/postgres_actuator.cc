@@ -105,7 +105,8 @@ absl::Status PostgresActuator::Fence(const api::DeploymentColorSpec& spec, api::
         context + ": it is a standby, not a primary; nothing to fence (re-observe)");
   }
   const auto start = clock_.MonotonicNow();
-  SY_RETURN_IF_ERROR(Annotated(connections_.Query(ep, "CHECKPOINT").status(), context, ""));
+  SY_RETURN_IF_ERROR(
+      Annotated(connections_.Query(ep, "CHECKPOINT", {}, timeouts_.stop).status(), context, ""));
   const int64_t checkpoint_ms = MillisSince(clock_, start);
   writes_stopped_at_ = clock_.MonotonicNow();
   SY_RETURN_IF_ERROR(Shutdown(spec, color, context));
@@ -218,8 +219,8 @@ absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api
   }
   if (checkpoint_tli != current_tli) {
     const auto start = clock_.MonotonicNow();
-    SY_RETURN_IF_ERROR(Annotated(connections_.Query(ep, "CHECKPOINT").status(), context,
-                                 "; it is promoted, the checkpoint after it failed"));
+    SY_RETURN_IF_ERROR(Annotated(connections_.Query(ep, "CHECKPOINT", {}, timeouts_.stop).status(),
+                                 context, "; it is promoted, the checkpoint after it failed"));
     absl::StrAppend(&detail_, ", checkpoint ", MillisSince(clock_, start), " ms");
   }
   return absl::OkStatus();

@@ -93,7 +93,8 @@ void PgConnections::Drop(const PgEndpoint& ep) {
 
 absl::StatusOr<std::vector<PgRow>> PgConnections::Query(const PgEndpoint& ep,
                                                         const std::string& sql,
-                                                        const std::vector<std::string>& params) {
+                                                        const std::vector<std::string>& params,
+                                                        std::chrono::milliseconds timeout) {
   std::shared_ptr<Slot> slot = SlotFor(ep.Address());
   std::lock_guard<std::mutex> lock(slot->mu);
   const std::string conninfo = ep.Conninfo();
@@ -101,6 +102,12 @@ absl::StatusOr<std::vector<PgRow>> PgConnections::Query(const PgEndpoint& ep,
   for (int attempt = 0;; ++attempt) {
     const bool reused = slot->conn != nullptr;
     std::string stage = "querying";
+    bool hung = false;  // the watchdog shut the socket down: no reply within `timeout`
+    auto hung_error = [&] {
+      return absl::UnavailableError(absl::StrCat(
+          "querying ", ep.Address(), ": no reply within ", timeout.count(),
+          " ms; the connection is dropped (is the server frozen or the network down?)"));
+    };
     try {
       if (!slot->conn) {
         stage = "connecting to";
@@ -109,15 +116,23 @@ absl::StatusOr<std::vector<PgRow>> PgConnections::Query(const PgEndpoint& ep,
         stage = "querying";
       }
       pqxx::nontransaction tx(*slot->conn);
+      // Disarmed when this scope ends, also by an exception: before a catch below closes the
+      // socket.
+      util::ScopedSocketDeadline deadline(watchdog_, slot->conn->sock(), timeout, &hung);
       pqxx::result r = params.empty()
                            ? tx.exec(sql)
                            : tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
       return ToRows(r);
     } catch (const pqxx::broken_connection& e) {
       slot->conn.reset();
+      if (hung) return hung_error();         // not sent again: a second wait would hang too
       if (reused && attempt == 0) continue;  // went stale between calls: one fresh try
       return absl::UnavailableError(absl::StrCat(stage, " ", ep.Address(), ": ", Short(e.what())));
     } catch (const pqxx::sql_error& e) {
+      if (hung) {
+        slot->conn.reset();
+        return hung_error();
+      }
       const std::string msg =
           absl::StrCat(ep.Address(), ": ", Short(e.what()), " (SQLSTATE ", e.sqlstate(), ")");
       absl::Status status = FromSqlState(e.sqlstate(), msg);
@@ -127,6 +142,7 @@ absl::StatusOr<std::vector<PgRow>> PgConnections::Query(const PgEndpoint& ep,
       return absl::UnavailableError(msg);
     } catch (const std::exception& e) {
       slot->conn.reset();
+      if (hung) return hung_error();
       return absl::InternalError(absl::StrCat(stage, " ", ep.Address(), ": ", Short(e.what())));
     }
   }

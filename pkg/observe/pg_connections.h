@@ -3,6 +3,7 @@
 // per poll instead of a connection set-up. libpqxx stays behind this header.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "pkg/api/types.h"
+#include "pkg/util/socket_watchdog.h"
 
 namespace sy::observe {
 
@@ -48,15 +50,21 @@ class PgConnections {
   // A kept connection found broken (the server restarted since) is replaced and the
   // statement sent once more on the new one; every statement Switchyard sends is safe to
   // repeat. Status codes (the connection is dropped on every error but a plain SQL error):
-  //   kUnavailable: cannot connect, connection lost, or the server is starting up, shutting
-  //     down or in recovery (SQLSTATE classes 08, 57P0x, 53300);
+  //   kUnavailable: cannot connect, connection lost, no reply within `timeout` (a frozen
+  //     server or a silent network: libpq alone would wait forever), or the server is starting
+  //     up, shutting down or in recovery (SQLSTATE classes 08, 57P0x, 53300);
   //   kFailedPrecondition: the server is not in the state the statement needs (class 55,
   //     25006 read-only transaction);
   //   kPermissionDenied: insufficient privilege (42501, class 28);
   //   kAlreadyExists: duplicate object (42710);
   //   kInvalidArgument: other SQL errors in class 42 / 22; kInternal: anything else.
   absl::StatusOr<std::vector<PgRow>> Query(const PgEndpoint& ep, const std::string& sql,
-                                           const std::vector<std::string>& params = {});
+                                           const std::vector<std::string>& params = {},
+                                           std::chrono::milliseconds timeout = kStatementTimeout);
+
+  // How long a statement may wait for its reply by default: far above what observing or
+  // promoting takes; a CHECKPOINT passes its own.
+  static constexpr std::chrono::milliseconds kStatementTimeout{30'000};
 
   // Closes the kept connection to `ep.Address()`, if any (e.g. after stopping that server).
   void Drop(const PgEndpoint& ep);
@@ -67,6 +75,7 @@ class PgConnections {
 
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Slot>> slots_;  // guarded by mu_
+  util::SocketWatchdog watchdog_;
 };
 
 }  // namespace sy::observe
