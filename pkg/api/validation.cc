@@ -98,6 +98,17 @@ bool IsHttpUrl(std::string_view s) {
   return IsHostPort(rest.substr(0, rest.find_first_of("/?#")), /*port_optional=*/true);
 }
 
+// `url` with what may be user information ("user:password@") shown as "***@": an invalid
+// URL is quoted in errors, and a password in it must not be. Everything up to the last "@"
+// goes, since a password written unencoded may hold "/", "?" or "#".
+std::string WithoutUserinfo(std::string_view url) {
+  const size_t scheme = url.find("://");
+  const size_t from = scheme == std::string_view::npos ? 0 : scheme + 3;
+  const size_t at = url.rfind('@');
+  if (at == std::string_view::npos || at < from) return std::string(url);
+  return absl::StrCat(std::string(url.substr(0, from)), "***", std::string(url.substr(at)));
+}
+
 // Returns why `path` is not a safe absolute path, or nullopt.
 std::optional<std::string> PathProblem(const std::string& path) {
   if (path.empty() || path.front() != '/') return "must be an absolute path, got ";
@@ -133,8 +144,18 @@ class Checker {
       Add(field, absl::StrCat("must be in ", lo, "..", hi, ", got ", value));
     }
   }
-  void Path(const std::string& field, const std::string& path) {
-    if (auto problem = PathProblem(path)) Add(field, *problem + QuoteValue(path));
+  // `secret`: the value is never shown (a password put in the wrong field would otherwise
+  // reach the status, the logs and API errors).
+  void Path(const std::string& field, const std::string& path, bool secret = false) {
+    std::optional<std::string> problem = PathProblem(path);
+    if (!problem) return;
+    if (!secret) {
+      Add(field, *problem + QuoteValue(path));
+      return;
+    }
+    constexpr std::string_view kGot = ", got ";  // every PathProblem ends with it
+    problem->resize(problem->size() - kGot.size());
+    Add(field, *problem + " (the value is not shown: it may be a secret)");
   }
   void Name(const std::string& field, const std::string& name) {
     Expect(name.size() <= kMaxNameLength && AllOf(name, kNameExtra), field,
@@ -234,7 +255,7 @@ void CheckNginx(const DeploymentColor& dc, Checker& c) {
              "an nginx upstream name of letters, digits, \"_\", \".\" and \"-\"", n.upstream_name);
   }
   c.Expect(IsHttpUrl(n.probe.url), "spec.nginx.probe.url", "an http:// URL with a host",
-           n.probe.url);
+           WithoutUserinfo(n.probe.url));
   c.Expect(AllOf(n.probe.header, kTokenExtra), "spec.nginx.probe.header",
            "an HTTP header name (a token)", n.probe.header);
   c.Range("spec.nginx.probe.timeoutSeconds", n.probe.timeout_seconds, 1, kMaxSeconds);
@@ -244,7 +265,9 @@ void CheckDatabase(const DatabaseSpec& d, Checker& c) {
   c.Name("spec.database.user", d.user);
   c.Name("spec.database.replicationUser", d.replication_user);
   c.Name("spec.database.osUser", d.os_user);
-  if (!d.password_file.empty()) c.Path("spec.database.passwordFile", d.password_file);
+  if (!d.password_file.empty()) {
+    c.Path("spec.database.passwordFile", d.password_file, /*secret=*/true);
+  }
   c.Path("spec.database.binDirectory", d.bin_directory);
   if (d.max_lag_bytes < 0) {
     c.Add("spec.database.maxLagBytes", absl::StrCat("must not be negative, got ", d.max_lag_bytes));

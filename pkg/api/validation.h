@@ -28,7 +28,9 @@ void ApplyDefaults(DeploymentColor* dc);
 // upstreams as host:port, two colors sharing a database (host and port) or a data
 // directory, probe URL and header, positive timeouts, non-negative lag, user names.
 // Messages read "must be X, got \"Y\"" where possible. Paths must be absolute, have no ".."
-// component and only [A-Za-z0-9._/+-]: pg_ctl runs its arguments through a shell.
+// component and only [A-Za-z0-9._/+-]: pg_ctl runs its arguments through a shell. Messages
+// never quote a value that may be a secret: spec.database.passwordFile is not shown, and the
+// user information of spec.nginx.probe.url ("user:password@") is shown as "***@".
 std::vector<FieldError> Validate(const DeploymentColor& dc);
 
 // True when `s` is a DNS-1123 label: 1-63 of [a-z0-9-], starting and ending alphanumeric.

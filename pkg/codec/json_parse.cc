@@ -14,9 +14,16 @@ namespace {
 
 using Json = nlohmann::json;
 
-// "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..." ->
-// "syntax error ...": the position is the Problem's.
+// "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ...; last
+// read: '...'" -> "syntax error ...": the position is the Problem's, and what nlohmann last
+// read is a piece of the input, which may be a password (an unterminated string holds the
+// rest of the line): messages reach the status, the logs and API errors.
 std::string WithoutPrefix(std::string message) {
+  constexpr std::string_view kLastRead = "; last read: '";
+  if (size_t from = message.find(kLastRead); from != std::string::npos) {
+    const size_t expected = message.find("'; expected ", from + kLastRead.size());
+    message.erase(from, expected == std::string::npos ? std::string::npos : expected + 1 - from);
+  }
   if (absl::StartsWith(message, "[json.exception.")) {
     if (size_t end = message.find("] "); end != std::string::npos) message.erase(0, end + 2);
   }

@@ -165,7 +165,9 @@ std::vector<Case> Cases() {
          "must not contain \"..\" components, got \"/var/lib/../../etc\""},
         {"spec.nginx.upstreamFile", kPathChars + "\"/etc/nginx/$(touch /tmp/x)\""},
         {"spec.nginx.configFile", "must be an absolute path, got \"nginx.conf\""},
-        {"spec.database.passwordFile", kPathChars + "\"/home/me/`id`\""},
+        {"spec.database.passwordFile",  // never quoted: it may be the password itself
+         "must contain only letters, digits and \"._/+-\" (the value is not shown: it may be a "
+         "secret)"},
         {"spec.database.binDirectory", kPathChars + "\"/usr/lib/postgresql/15/bin; rm\""}}},
       {"PathCharactersOneByOne",
        [](DeploymentColor& dc) { dc.spec.nginx.upstream_file = "/a b/'x'\"y\";|&<>*?\\~"; },

@@ -219,8 +219,7 @@ TEST(DecodeJsonTest, SyntaxErrorHasLineAndColumn) {
   const auto dc = DecodeJson("{\n  \"metadata\": {\"name\": shop}\n}", "shop.json");
   EXPECT_EQ(dc.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(std::string(dc.status().message()),
-            "shop.json:2:24: syntax error while parsing value - invalid literal; last read: "
-            "'\"name\": s'");
+            "shop.json:2:24: syntax error while parsing value - invalid literal");
 }
 
 TEST(DecodeJsonTest, RejectsWhatIsNotOneJsonObject) {
