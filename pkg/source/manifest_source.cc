@@ -107,7 +107,12 @@ absl::Status ManifestSource::Sync() {
       if (named) seen[key] = file;
       if (doc.ok()) {
         auto applied = store_.Apply(doc.object, FileSource(file, commit));
-        if (!applied.ok()) problems.emplace_back(applied.status().message());
+        if (!applied.ok()) {
+          // E.g. the state directory is not writable: the stored spec stays in force, and the
+          // resource says why (and --once stops) instead of a log line alone.
+          problems.emplace_back(applied.status().message());
+          if (store_.Get(key)) (void)store_.MarkInvalid(key, file, problems.back());
+        }
         continue;
       }
       std::vector<std::string> lines;

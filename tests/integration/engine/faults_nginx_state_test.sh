@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # some functions are only called through check and wait_until
 # Dependency faults of nginx and of Switchyard's own state directory, on the real stack. Each
 # fault is made for real, the flip blue -> green must take no unsafe step and say why, and once
 # the fault is gone the flip completes:
@@ -12,11 +13,21 @@
 #      status) after the first step of a flip: the daemon takes no further step, backs off and
 #      counts switchyard_reconcile_errors_total{reason="StatusWriteFailed"}; its log names the
 #      status file. chattr -i: the flip completes.
+#  (d) the state directory unwritable when activeColor is edited: the edit cannot be stored,
+#      so the stored spec stays in force (no step); the daemon's log names the file and the
+#      resource is marked (Invalid, whose status write fails: StatusWriteFailed counted).
+#      chattr -i: the manifest is read again (backstop poll, 30 s) and the flip completes.
 set -uo pipefail
 # shellcheck source=tests/integration/engine/faults_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/faults_lib.sh"
 
 BAD_DIRECTIVE=switchyard_fault_injection
+
+# more_errors: more failed status writes than $errors.
+more_errors() {
+  (($(metric switchyard_reconcile_errors_total 'reason="StatusWriteFailed",resource="default/shop"' |
+    cut -d. -f1) > ${errors%.*}))
+}
 
 faults_begin faults_nginx_state
 
@@ -127,12 +138,28 @@ check "(c) blue is still the running primary, never fenced (since $blue_since)" 
 check "(c) the status file is unchanged" test "$(file_sum "$IT_STATUS_FILE")" = "$status_before"
 
 chattr -i "$IT_STATE" "$IT_STATE/objects"
-check "(c) writable again: the daemon converges on green within 30 s" \
-  wait_until 30 "Converged on green" converged_on green
-stop_daemon
+check_converges "(c) writable again" green 30
 assert_world green
+
+# --- (d) a manifest edit that cannot be stored -----------------------------------------------
+echo "--- (d) state directory unwritable, then activeColor edited to blue"
+errors=$(metric switchyard_reconcile_errors_total 'reason="StatusWriteFailed",resource="default/shop"')
+mark=$(log_mark)
+chattr +i "$IT_STATE" "$IT_STATE/objects" || fatal "chattr +i $IT_STATE"
+set_active blue
+check "(d) the daemon's log says the edit cannot be stored" wait_until 15 "the manifest error" \
+  grep -Eq "manifest .*objects/default_shop.json.*(not permitted|denied)" "$IT_ART/daemon.log"
+check "(d) switchyard_reconcile_errors_total{reason=\"StatusWriteFailed\"} counts it (was $errors)" \
+  wait_until 15 "more StatusWriteFailed" more_errors
+check "(d) no step was taken" test -z "$(log_steps_since "$mark")"
+check "(d) green is still the primary, nginx serves green" \
+  test "$(in_recovery green)/$(served_color)" = f/green
+chattr -i "$IT_STATE" "$IT_STATE/objects"
+check_converges "(d) writable again (the manifest is read again within 30 s)" blue 60
+stop_daemon
+assert_world blue
 stop_writer
-check_no_write_lost green "at the end"
+check_no_write_lost blue "at the end"
 it_log "writes: $(acked_count) acknowledged, $(refused_count) refused"
 
 it_end

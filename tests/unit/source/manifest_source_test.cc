@@ -106,6 +106,35 @@ TEST_F(ManifestSourceTest, InvalidDocumentKeepsItsLastValidSpec) {
   EXPECT_EQ(Desired("shop"), api::Color::kGreen);
 }
 
+TEST_F(ManifestSourceTest, UnwritableStateKeepsTheStoredSpecAndSaysWhy) {
+  TempDir state;
+  Store store(state.path, clock_);
+  ASSERT_TRUE(store.Load().ok());
+  ManifestSource source(tmp_.path, store);
+  ASSERT_TRUE(source.Sync().ok());
+  // The state directory stops taking files (even root cannot write into a non-directory).
+  const std::string objects = state.path + "/objects";
+  std::filesystem::rename(objects, objects + ".away");
+  ASSERT_TRUE(util::WriteFileAtomically(objects, "").ok());
+  Write("a.yaml", Manifest("shop", "green"));
+
+  const absl::Status s = source.Sync();
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(store.Get("default/shop")->spec.active_color, api::Color::kBlue);
+  const auto reason = store.InvalidReason("default/shop");
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_NE(reason->find(tmp_.path + "/a.yaml"), std::string::npos) << *reason;
+  EXPECT_NE(reason->find(objects + "/default_shop.json"), std::string::npos) << *reason;
+  EXPECT_EQ(store.InvalidReason("default/cart"), std::nullopt);  // unchanged: nothing written
+
+  // Writable again: the next sync applies the edit and clears the mark.
+  std::filesystem::remove(objects);
+  std::filesystem::rename(objects + ".away", objects);
+  ASSERT_TRUE(source.Sync().ok());
+  EXPECT_EQ(store.InvalidReason("default/shop"), std::nullopt);
+  EXPECT_EQ(store.Get("default/shop")->spec.active_color, api::Color::kGreen);
+}
+
 TEST_F(ManifestSourceTest, SyntaxErrorKeepsManagingTheFilesResources) {
   ASSERT_TRUE(source_.Sync().ok());
   const std::string uid = store_.Get("default/shop")->metadata.uid;
