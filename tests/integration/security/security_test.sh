@@ -250,6 +250,26 @@ status_of() { curl -sS -m 10 -o "$OUT/err-$1.json" -w '%{http_code}' "${@:2}"; }
 check "401 without the token" test "$(status_of 401 -X DELETE "$IT_API$IT_DC_PATH")" = 401
 check "403 with a wrong token" \
   test "$(status_of 403 -X DELETE -H "Authorization: Bearer $WRONG_TOKEN" "$IT_API$IT_DC_PATH")" = 403
+# Every write verb of the real daemon, on loopback: 401 without the token, 403 with a wrong one.
+verbs_refused=0
+for w in "POST $base application/json" "PUT $IT_API$IT_DC_PATH application/json" \
+  "PATCH $IT_API$IT_DC_PATH application/merge-patch+json" \
+  "PATCH $IT_API$IT_DC_PATH application/json-patch+json" \
+  "PATCH $IT_API$IT_DC_PATH?fieldManager=it application/apply-patch+yaml" \
+  "DELETE $IT_API$IT_DC_PATH application/json"; do
+  read -r verb url type <<<"$w"
+  body='{"spec":{"paused":true}}'
+  [[ $type == *json-patch* ]] && body='[{"op":"replace","path":"/spec/paused","value":true}]'
+  c401=$(status_of "401-$verb" -X "$verb" -H "Content-Type: $type" -d "$body" "$url")
+  c403=$(status_of "403-$verb" -X "$verb" -H "Content-Type: $type" -d "$body" \
+    -H "Authorization: Bearer $WRONG_TOKEN" "$url")
+  if [[ $c401 == 401 && $c403 == 403 ]]; then
+    verbs_refused=$((verbs_refused + 1))
+  else
+    fail "$verb $type: without the token $c401 (want 401), with a wrong one $c403 (want 403)"
+  fi
+done
+check "all 6 write kinds: 401 without the token, 403 with a wrong one" test "$verbs_refused" -eq 6
 check "403 for the manifest's object" \
   test "$(status_of 403-owned "${AUTH[@]}" -X PATCH -H 'Content-Type: application/merge-patch+json' \
     -d '{"spec":{"paused":true}}' "$IT_API$IT_DC_PATH")" = 403
