@@ -200,6 +200,7 @@ template <typename T>
 std::optional<std::string> Scalar(const TreeNode& n, T& out) {
   const std::string& s = n.scalar;
   if constexpr (std::is_same_v<T, std::string>) {
+    if (!ValidUtf8(s)) return "valid UTF-8 text";
     out = s;
     return std::nullopt;
   } else if constexpr (std::is_same_v<T, bool>) {
@@ -254,6 +255,10 @@ void Decode(Context& ctx, const TreeNode& n, const std::string& path, T& out) {
         ctx.Expected(*e.key, path, "a string key");
         continue;
       }
+      if (!ValidUtf8(e.key->scalar)) {
+        ctx.Add(*e.key, path, "keys must be valid UTF-8 text");
+        continue;
+      }
       const std::string at = absl::StrCat(path, "[", e.key->scalar, "]");
       if (out.count(e.key->scalar) > 0) {
         ctx.Add(*e.key, at, absl::StrCat("duplicate key ", api::QuoteValue(e.key->scalar)));
@@ -265,6 +270,8 @@ void Decode(Context& ctx, const TreeNode& n, const std::string& path, T& out) {
     DecodeMapping(ctx, n, path, [&](MapDecoder& fields) { Describe(fields, out); });
   } else {
     if (n.kind != Kind::kScalar) return ctx.Expected(n, path, Want<T>());
+    // (Not quoted back: the bytes are not text.)
+    if (!ValidUtf8(n.scalar)) return ctx.Add(n, path, "must be valid UTF-8 text");
     if (auto want = Scalar(n, out)) ctx.Expected(n, path, *want, std::is_arithmetic_v<T>);
   }
 }

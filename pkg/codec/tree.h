@@ -37,6 +37,11 @@ struct TreeNode {
   std::vector<Entry> entries;  // kMapping, in document order, duplicates kept
 };
 
+// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF). YAML and JSON text is Unicode; bytes that are not would come back from JSON
+// (the API, the status) as U+FFFD, another value than the one stored.
+bool ValidUtf8(std::string_view s);
+
 // Collections nested deeper than this make the document a problem (a DeploymentColor needs
 // 5 levels).
 inline constexpr int kMaxDepth = 64;

@@ -14,6 +14,7 @@ namespace sy::codec {
 namespace {
 
 using internal::TreeNode;
+using internal::ValidUtf8;
 
 constexpr int kMaxNodes = 100000;  // aliases share nodes: expanding them must stay bounded
 
@@ -42,6 +43,7 @@ class Converter {
       case TreeNode::Kind::kNull:
         return nullptr;
       case TreeNode::Kind::kScalar:
+        if (!ValidUtf8(n.scalar)) return Error(n, "not valid UTF-8 text");
         return Scalar(n);
       case TreeNode::Kind::kSequence: {
         nlohmann::json out = nlohmann::json::array();
@@ -56,6 +58,7 @@ class Converter {
         nlohmann::json out = nlohmann::json::object();
         for (const auto& e : n.entries) {
           if (e.key->kind != TreeNode::Kind::kScalar) return Error(*e.key, "keys must be scalars");
+          if (!ValidUtf8(e.key->scalar)) return Error(*e.key, "keys must be valid UTF-8 text");
           auto v = Convert(*e.value);
           if (!v.ok()) return v.status();
           out[e.key->scalar] = *std::move(v);

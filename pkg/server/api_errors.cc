@@ -13,10 +13,16 @@ nlohmann::json StatusObject(int code, std::string_view reason, const std::string
           {"code", code}};
 }
 
+// Messages quote what a client sent, which need not be UTF-8: such bytes become U+FFFD
+// rather than an exception.
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace
 
 std::string StatusJson(int code, std::string_view reason, const std::string& message) {
-  return StatusObject(code, reason, message).dump();
+  return Dump(StatusObject(code, reason, message));
 }
 
 HttpResponse StatusResponse(int code, std::string_view reason, const std::string& message,
@@ -33,7 +39,7 @@ HttpResponse StatusResponse(int code, std::string_view reason, const std::string
     }
     j["details"] = details;
   }
-  return HttpResponse{code, "application/json", j.dump() + "\n"};
+  return HttpResponse{code, "application/json", Dump(j) + "\n"};
 }
 
 HttpResponse StatusForCode(int code) {

@@ -6,9 +6,11 @@
 // e.g. "PATCH /apis/switchyard.dev/v1alpha1/namespaces/default/deploymentcolors/shop?dryRun=All
 // application/merge-patch+json\n{...}". Invariants: never crashes, hangs or throws; every
 // answer is a valid HTTP status, and every error answer is a Kubernetes Status whose code is
-// that status; a write without the token changes nothing; a dry run changes nothing.
+// that status, never 500; a write without the token changes nothing; a dry run changes
+// nothing.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -105,21 +107,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const HttpRequest req = Parse(text);
     const int64_t version = store.ResourceVersion();
     const sy::server::HttpResponse res = handler.Handle(req);
-    Check(res.status >= 200 && res.status < 600, "an answer that is no HTTP status");
+    // Like Check, showing the request and the answer when `ok` is false.
+    auto expect = [&](bool ok, std::string_view what) {
+      if (!ok) {
+        std::fprintf(stderr, "request %d: %s %s -> %d %.500s\n", requests, req.method.c_str(),
+                     req.path.c_str(), res.status, res.body.c_str());
+      }
+      Check(ok, what);
+    };
+    expect(res.status >= 200 && res.status < 600, "an answer that is no HTTP status");
+    // 500 is what Handle answers when a library threw: a bug, whatever the client sent.
+    expect(res.status != 500, "a 500 (an exception) for a client's request");
     const bool write = req.method != "GET";
     const bool anonymous = req.Header("authorization").empty();
     if (write && (anonymous || res.status >= 400 || req.Param("dryRun") == "All")) {
-      Check(store.ResourceVersion() == version,
-            "a refused, anonymous or dry-run write changed the store");
+      expect(store.ResourceVersion() == version,
+             "a refused, anonymous or dry-run write changed the store");
     }
     const bool probe = req.path == "/healthz" || req.path == "/livez" || req.path == "/readyz";
     if (anonymous && write && !probe)
-      Check(res.status == 401, "an anonymous write that is not 401");
+      expect(res.status == 401, "an anonymous write that is not 401");
     if (res.status >= 400 && !res.stream) {
       const nlohmann::json j = nlohmann::json::parse(res.body, nullptr, false);
       if (res.content_type == "application/json") {
-        Check(j.is_object() && j.value("kind", "") == "Status", "an error that is not a Status");
-        Check(j.value("code", 0) == res.status, "a Status whose code is not the HTTP status");
+        expect(j.is_object() && j.value("kind", "") == "Status", "an error that is not a Status");
+        expect(j.value("code", 0) == res.status, "a Status whose code is not the HTTP status");
       }
     }
   }

@@ -10,6 +10,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using sy::fuzz::Check;
+  using sy::fuzz::CheckSame;
   const std::string_view content(reinterpret_cast<const char*>(data), size);
   const auto docs = sy::codec::DecodeYamlStream(content, "fuzz.yaml");
   bool all_ok = !docs.empty();
@@ -23,10 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string yaml = sy::codec::EncodeYaml(doc.object);
     const auto again = sy::codec::DecodeYamlStream(yaml, "again.yaml");
     Check(again.size() == 1 && again[0].ok(), "EncodeYaml's output does not decode");
-    Check(again[0].object == doc.object, "YAML round trip changed the object");
+    CheckSame(again[0].object, doc.object, "YAML round trip changed the object");
     const auto json = sy::codec::DecodeJson(sy::codec::EncodeJson(doc.object), "again.json");
     Check(json.ok(), "EncodeJson's output does not decode");
-    Check(*json == doc.object, "JSON round trip changed the object");
+    CheckSame(*json, doc.object, "JSON round trip changed the object");
   }
   // DecodeManifests agrees: it succeeds exactly when every document is valid and the keys
   // are unique (so a success implies all_ok).

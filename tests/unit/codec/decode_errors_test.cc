@@ -255,6 +255,16 @@ const std::vector<BadCase>& Cases() {
        "activeColor: blue",
        "activeColor: *color",
        {"shop.yaml:7:16: the referenced anchor is not defined"}},
+      // Bytes that are not UTF-8 (found by fuzzing: JSON would have given them back as U+FFFD,
+      // another value than the one stored). Not quoted back: they are not text.
+      {"NotUtf8Value",
+       "upstreamFile: /tmp/nginx/shop.conf",
+       "upstreamFile: /tmp/nginx/sh\xffp.conf",
+       {"shop.yaml:19:19: spec.nginx.upstreamFile: must be valid UTF-8 text"}},
+      {"NotUtf8LabelKey",
+       "  name: shop\n",
+       "  name: shop\n  labels: {\"a\xc0\xafp\": shop}\n",
+       {"shop.yaml:6:12: metadata.labels: keys must be valid UTF-8 text"}},
   };
   return *kCases;
 }

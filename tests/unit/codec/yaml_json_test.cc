@@ -69,5 +69,17 @@ TEST(YamlToJsonTest, StuckParserIsAProblemNotAnEndlessStream) {
   }
 }
 
+// Bytes that are not UTF-8 are a problem with their position, not an exception when the
+// JSON is written (found by fuzzing the API's apply-patch+yaml bodies: it answered 500).
+TEST(YamlToJsonTest, NotUtf8IsAProblem) {
+  auto value = YamlToJson("a: \"x\xf7y\"\n", "f.yaml");
+  ASSERT_FALSE(value.ok());
+  EXPECT_EQ(value.status().message(), "f.yaml:1:4: not valid UTF-8 text");
+  auto key = YamlToJson("b: 1\n\xc0\xaf: 2\n", "f.yaml");
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(key.status().message(), "f.yaml:2:1: keys must be valid UTF-8 text");
+  EXPECT_TRUE(YamlToJson("caf\xc3\xa9: \"\xe2\x82\xac \xf0\x9f\x9a\x80\"\n", "f.yaml").ok());
+}
+
 }  // namespace
 }  // namespace sy::codec
