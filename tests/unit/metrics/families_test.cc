@@ -130,8 +130,9 @@ TEST_F(FamiliesTest, BucketsFitWhatTheyMeasure) {
   EXPECT_EQ(StepBuckets().front(), 0.001);
   EXPECT_EQ(StepBuckets().back(), 600);
   EXPECT_TRUE(std::is_sorted(SwitchoverBuckets().begin(), SwitchoverBuckets().end()));
+  const std::vector<prometheus::MetricFamily> collected = metrics_->Collect();  // step points in
   const auto* step =
-      FindSeries(metrics_->Collect(), "switchyard_step_duration_seconds", {{"step", "promote"}});
+      FindSeries(collected, "switchyard_step_duration_seconds", {{"step", "promote"}});
   ASSERT_NE(step, nullptr);
   ASSERT_EQ(step->histogram.bucket.size(), StepBuckets().size() + 1);  // and +Inf
   EXPECT_EQ(step->histogram.bucket.back().upper_bound, std::numeric_limits<double>::infinity());
@@ -175,7 +176,8 @@ TEST(MetricsConstruction, TwoInstancesHaveTheirOwnRegistries) {
   Metrics b(clock, {"2", ""});  // registering the same names again in one registry throws
   EXPECT_EQ(Value(a.Collect(), "switchyard_build_info", {{"version", "1"}}), 1);
   EXPECT_EQ(Value(b.Collect(), "switchyard_build_info", {{"version", "1"}}), std::nullopt);
-  EXPECT_EQ(FindFamily(a.Collect(), "process_cpu_seconds_total"), nullptr);  // proc_dir ""
+  const std::vector<prometheus::MetricFamily> collected = a.Collect();
+  EXPECT_EQ(FindFamily(collected, "process_cpu_seconds_total"), nullptr);  // proc_dir ""
 }
 
 }  // namespace

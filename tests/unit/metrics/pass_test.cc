@@ -59,8 +59,9 @@ TEST_F(MetricsTest, FlipCountsOneSwitchoverWithItsStepsAndWriteWindow) {
   const prometheus::Labels ok = {{"from", "blue"}, {"to", "green"}, {"result", "ok"}};
   EXPECT_EQ(R("switchyard_switchover_total", ok), 1);
   EXPECT_EQ(V("switchyard_switchover_duration_seconds"), 1);
+  const std::vector<prometheus::MetricFamily> collected = metrics_->Collect();  // d points in
   const prometheus::ClientMetric* d =
-      FindSeries(metrics_->Collect(), "switchyard_switchover_duration_seconds", {});
+      FindSeries(collected, "switchyard_switchover_duration_seconds", {});
   ASSERT_NE(d, nullptr);
   EXPECT_NEAR(
       d->histogram.sample_sum,

@@ -34,6 +34,12 @@ inline const prometheus::ClientMetric* FindSeries(
   return nullptr;
 }
 
+// The pointers point into the vector: not into a temporary (a use-after-free ASan found).
+const prometheus::MetricFamily* FindFamily(std::vector<prometheus::MetricFamily>&&,
+                                           const std::string&) = delete;
+const prometheus::ClientMetric* FindSeries(std::vector<prometheus::MetricFamily>&&,
+                                           const std::string&, const prometheus::Labels&) = delete;
+
 // The value of that series (a histogram's sample count); nullopt when it does not exist.
 inline std::optional<double> Value(const std::vector<prometheus::MetricFamily>& families,
                                    const std::string& name, const prometheus::Labels& labels) {
