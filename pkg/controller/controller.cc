@@ -127,14 +127,21 @@ bool Controller::RunOnce(std::chrono::nanoseconds timeout, std::string* report) 
   return ok;
 }
 
-absl::StatusOr<std::unique_ptr<StateLock>> StateLock::Acquire(const std::string& state_dir) {
+absl::StatusOr<std::unique_ptr<StateLock>> StateLock::Acquire(const std::string& state_dir,
+                                                              std::chrono::milliseconds wait) {
   if (::mkdir(state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return util::ErrnoStatus(errno, "creating state directory " + state_dir);
   }
   const std::string path = state_dir + "/lock";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return util::ErrnoStatus(errno, "opening " + path);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  bool locked = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+  while (!locked && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the holder may be going
+    locked = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
+  }
+  if (!locked) {
     std::string holder = "another process";
     char buf[32] = {0};
     if (::pread(fd, buf, sizeof buf - 1, 0) > 0) holder = absl::StrCat("pid ", buf);

@@ -48,7 +48,12 @@ class Controller {
 // daemon on the same directory gets kFailedPrecondition naming the holder's pid.
 class StateLock {
  public:
-  static absl::StatusOr<std::unique_ptr<StateLock>> Acquire(const std::string& state_dir);
+  // While the lock is held, tries again for up to `wait`: a daemon restarted right after its
+  // predecessor was killed can find the lock still held for a moment by a child of the dead
+  // one, forked but not yet exec'ed (the descriptor is close-on-exec: it goes with the exec).
+  static constexpr std::chrono::milliseconds kDefaultWait{3000};
+  static absl::StatusOr<std::unique_ptr<StateLock>> Acquire(
+      const std::string& state_dir, std::chrono::milliseconds wait = kDefaultWait);
   ~StateLock();
   StateLock(const StateLock&) = delete;
   StateLock& operator=(const StateLock&) = delete;

@@ -3,6 +3,7 @@
 #include "pkg/controller/controller.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -121,7 +122,7 @@ TEST(StateLockTest, SecondHolderIsRefusedUntilTheFirstLetsGo) {
   {
     auto first = StateLock::Acquire(dir);
     ASSERT_TRUE(first.ok()) << first.status();
-    auto second = StateLock::Acquire(dir);
+    auto second = StateLock::Acquire(dir, std::chrono::milliseconds(100));
     ASSERT_FALSE(second.ok());
     EXPECT_TRUE(absl::IsFailedPrecondition(second.status())) << second.status();
     EXPECT_NE(second.status().message().find("pid " + std::to_string(::getpid())),
@@ -130,6 +131,28 @@ TEST(StateLockTest, SecondHolderIsRefusedUntilTheFirstLetsGo) {
     EXPECT_NE(second.status().message().find(dir), std::string::npos);
   }
   EXPECT_TRUE(StateLock::Acquire(dir).ok());
+}
+
+// A daemon killed while a child it forked had not exec'ed yet: the child holds the lock's
+// descriptor (inherited; close-on-exec) for a moment after its parent died. The restarted
+// daemon waits for it instead of refusing to start (found by the churn integration test).
+TEST(StateLockTest, WaitsForAChildOfADeadHolderToLetGo) {
+  const TempDir tmp;
+  ASSERT_FALSE(tmp.path.empty());
+  auto dead = StateLock::Acquire(tmp.path);
+  ASSERT_TRUE(dead.ok()) << dead.status();
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::usleep(300 * 1000);  // "between fork and exec"
+    ::_exit(0);
+  }
+  dead->reset();  // the parent is gone; its child still holds the lock
+  EXPECT_FALSE(StateLock::Acquire(tmp.path, std::chrono::milliseconds(0)).ok());
+  auto restarted = StateLock::Acquire(tmp.path, std::chrono::seconds(10));
+  EXPECT_TRUE(restarted.ok()) << restarted.status();
+  int wstatus = 0;
+  ::waitpid(child, &wstatus, 0);
 }
 
 TEST(StateLockTest, CreatesTheStateDirectory) {
