@@ -44,6 +44,31 @@ std::string Conninfo(const api::DeploymentColorSpec& spec, api::Color source,
   return s;
 }
 
+// Deletes every slot directory in pg_replslot the way PostgreSQL drops a slot: renamed to
+// <slot>.tmp first (synced), then removed. Interrupted anywhere (the daemon killed mid-step),
+// this leaves the whole slot or a *.tmp directory, which PostgreSQL removes at start-up; never
+// a slot directory without its state file, on which the server PANICs at start-up ("could
+// not open file pg_replslot/<slot>/state") and stays down.
+absl::Status DropLocalSlots(const std::string& data_directory) {
+  const std::string dir = data_directory + "/pg_replslot";
+  const std::vector<std::string> slots = observe::ReadLocalSlots(data_directory);
+  for (const std::string& slot : slots) {
+    const std::string path = absl::StrCat(dir, "/", slot);
+    const std::string doomed = path + ".tmp";
+    std::error_code ec;
+    std::filesystem::remove_all(doomed, ec);  // what an interrupted drop left
+    if (ec) return util::ErrnoStatus(ec.value(), "removing " + doomed);
+    if (::rename(path.c_str(), doomed.c_str()) != 0) {
+      return util::ErrnoStatus(errno, "dropping stale slot " + path);
+    }
+    SY_RETURN_IF_ERROR(SyncDirectory(dir));
+    std::filesystem::remove_all(doomed, ec);
+    if (ec) return util::ErrnoStatus(ec.value(), "removing stale slot " + doomed);
+  }
+  if (!slots.empty()) SY_RETURN_IF_ERROR(SyncDirectory(dir));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status SyncDirectory(const std::string& dir) {
@@ -74,6 +99,8 @@ absl::Status ConfigureStandbyDirectory(const std::string& data_directory,
   if (::stat(data_directory.c_str(), &dir_st) != 0) {
     return util::ErrnoStatus(errno, "reading " + data_directory);
   }
+  // First: once standby.signal exists the directory counts as configured and is started.
+  SY_RETURN_IF_ERROR(DropLocalSlots(data_directory));
   const std::string conf_path = data_directory + "/postgresql.auto.conf";
   std::string conf;
   mode_t mode = 0600;
@@ -101,15 +128,6 @@ absl::Status ConfigureStandbyDirectory(const std::string& data_directory,
     if (!ok) return util::ErrnoStatus(err, "creating " + signal);
     SY_RETURN_IF_ERROR(SyncDirectory(data_directory));
   }
-
-  const std::vector<std::string> slots = observe::ReadLocalSlots(data_directory);
-  for (const std::string& slot : slots) {
-    const std::string path = absl::StrCat(data_directory, "/pg_replslot/", slot);
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-    if (ec) return util::ErrnoStatus(ec.value(), "removing stale slot " + path);
-  }
-  if (!slots.empty()) SY_RETURN_IF_ERROR(SyncDirectory(data_directory + "/pg_replslot"));
   return absl::OkStatus();
 }
 

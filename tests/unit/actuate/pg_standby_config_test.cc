@@ -86,6 +86,19 @@ TEST_F(ConfigureStandbyDirectoryTest, RewritesAutoConfCreatesSignalAndDropsSlots
   }
 }
 
+// Slots are dropped as PostgreSQL drops them (renamed to <slot>.tmp, then removed), so the
+// leftover of a drop interrupted by a crash is a *.tmp directory, which is cleared too. The
+// old in-place removal, interrupted between the state file and the directory, left a slot
+// directory on which the server PANICs at start-up (the churn test killed the daemon there).
+TEST_F(ConfigureStandbyDirectoryTest, DropsSlotsCrashSafelyAndClearsAnInterruptedDrop) {
+  Write("pg_replslot/switchyard_green/state", "x", 0600);
+  Write("pg_replslot/switchyard_green.tmp/state", "x", 0600);
+  Write("pg_replslot/old_slot/state", "x", 0600);
+  ASSERT_TRUE(ConfigureStandbyDirectory(dir_, "host=h port=1", "switchyard_blue").ok());
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ + "/pg_replslot"));
+  EXPECT_TRUE(util::PathExists(dir_ + "/standby.signal"));
+}
+
 TEST_F(ConfigureStandbyDirectoryTest, CreatesAMissingAutoConf) {
   ASSERT_TRUE(ConfigureStandbyDirectory(dir_, "host=h port=1", "s").ok());
   EXPECT_EQ(Read("postgresql.auto.conf"),
