@@ -1,0 +1,310 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # some functions are only called through check and wait_until
+# Crash safety under churn (issue 7 §2), on the real stack. The switchyard daemon flips the
+# live color back and forth SY_CHURN_FLIPS times (default 20) while a writer POSTs orders
+# through nginx back to back; during each flip the daemon is killed with SIGKILL at a random
+# moment (before its first step; a random delay after the flip's first step started; or just
+# after a step of a randomly chosen kind started, so that kills land in every step),
+# restarted, sometimes killed and restarted once more, and must converge. A monitor samples
+# both PostgreSQL servers every few ms (one psql session per server running \watch);
+# afterwards no two primary periods may overlap. Then SIGTERM in the middle of a step, for
+# several steps: the daemon finishes (or abandons) the step, exits 0, and a restarted daemon
+# converges. Asserted: every flip converges, 0 acknowledged writes lost, 0 overlaps, SIGTERM
+# exits 0. The figures (flips, kills, where they landed, overlaps, writes) are printed at the
+# end. About a minute on 2 cores with 20 flips.
+#
+#   SY_CHURN_FLIPS     flips under SIGKILL (default 20)
+#   SY_CHURN_SEED      seed of the random kill moments (default: random; printed, to replay)
+set -uo pipefail
+# shellcheck source=tests/integration/engine/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+FLIPS=${SY_CHURN_FLIPS:-20}
+SEED=${SY_CHURN_SEED:-$((($$ + $(date +%s)) % 32768))}
+RANDOM=$SEED
+KILL_WINDOW_MS=700    # after the first step started: a switch takes ~600 ms here
+STEP_KINDS=(switch-traffic fence promote create-slot configure-standby start)
+SAMPLE_S=0.003        # the monitor's \watch interval per server
+TERM_STEPS=(switch-traffic fence promote start)
+
+# --- the fast two-primaries monitor -----------------------------------------------------------
+# Each server is sampled by one long-lived psql session (\watch), reconnecting when the server
+# goes away: "<server clock epoch>|<pg_is_in_recovery>|<postmaster start time>" per sample.
+SAMPLE_SQL="SELECT extract(epoch FROM clock_timestamp()), pg_is_in_recovery(), pg_postmaster_start_time()"
+
+sampler() {
+  local c=$1
+  while [[ -f $IT_WORK/monitor.on ]]; do
+    printf '%s\n\\watch %s\n' "$SAMPLE_SQL" "$SAMPLE_S" |
+      "$SY_PG_BIN/psql" -X -At -q -h "$SY_HOST" -p "${SY_PG_PORT[$c]}" -U "$SY_SUPERUSER" \
+        -d postgres >>"$IT_ART/samples-$c.log" 2>/dev/null &
+    echo "$!" >"$IT_WORK/sampler-$c.pid"
+    wait "$!"
+    sleep 0.005
+  done
+}
+
+start_monitor() {
+  touch "$IT_WORK/monitor.on"
+  local c
+  for c in blue green; do
+    : >"$IT_ART/samples-$c.log"
+    sampler "$c" &
+    sampler_pids[$c]=$!
+    it_pids+=("$!")
+  done
+}
+
+stop_monitor() {
+  rm -f "$IT_WORK/monitor.on"
+  local c i pid
+  for c in blue green; do
+    for ((i = 0; i < 100; i++)); do
+      it_pid_gone "${sampler_pids[$c]}" && break
+      pid=$(cat "$IT_WORK/sampler-$c.pid" 2>/dev/null)
+      # Only while it is still the sampler's psql (a pid can be reused).
+      if [[ -n $pid && $(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ') == "${sampler_pids[$c]}" ]]; then
+        kill -TERM "$pid" 2>/dev/null
+      fi
+      sleep 0.05
+    done
+    wait "${sampler_pids[$c]}" 2>/dev/null
+  done
+}
+
+# primary_overlaps: prints one line per overlap of a blue and a green primary period, then a
+# last line "samples <blue> <green> <seconds covered>". A period is a run of samples of one
+# server answering "primary" with the same postmaster start time: a primary becomes a standby
+# only by a restart, so it was a primary all along between the run's first and last sample.
+primary_overlaps() {
+  awk -F'|' '
+    function close_run(c) {
+      if (open[c]) { n = ++runs[c]; s[c, n] = first[c]; e[c, n] = last[c]; open[c] = 0 }
+    }
+    FNR == 1 { c = FILENAME ~ /samples-blue/ ? "blue" : "green" }
+    NF == 3 && $1 ~ /^[0-9]+(\.[0-9]+)?$/ {
+      t = $1 + 0; count[c]++
+      if (lo == "" || t < lo) lo = t
+      if (t > hi) hi = t
+      if ($2 == "f" && open[c] && start[c] == $3) { last[c] = t; next }
+      close_run(c)
+      if ($2 == "f") { open[c] = 1; first[c] = last[c] = t; start[c] = $3 }
+    }
+    END {
+      close_run("blue"); close_run("green")
+      for (i = 1; i <= runs["blue"]; i++) for (j = 1; j <= runs["green"]; j++) {
+        a = s["blue", i] > s["green", j] ? s["blue", i] : s["green", j]
+        b = e["blue", i] < e["green", j] ? e["blue", i] : e["green", j]
+        if (a <= b) printf "overlap: blue primary %.3f..%.3f, green primary %.3f..%.3f\n",
+          s["blue", i], e["blue", i], s["green", j], e["green", j]
+      }
+      printf "samples %d %d %.1f\n", count["blue"], count["green"], hi - lo
+    }' "$IT_ART/samples-blue.log" "$IT_ART/samples-green.log"
+}
+
+# --- the daemon --------------------------------------------------------------------------------
+
+converged_on() {
+  api_json | jq -e --arg c "$1" '.status.phase == "Converged" and .status.primaryColor == $c and
+    .status.servingColor == $c and .status.observedGeneration == .metadata.generation' >/dev/null
+}
+
+# poll_step LOG FROM [KIND]: step_started, polled every 5 ms for up to 10 s.
+poll_step() {
+  local i
+  for ((i = 0; i < 2000; i++)); do
+    step_started "$@" && return 0
+    sleep 0.005
+  done
+  return 1
+}
+
+# step_started LOG FROM [KIND]: LOG, after its first FROM lines, shows a step of KIND (any
+# step if none) started.
+step_started() {
+  tail -n +"$(($2 + 1))" "$1" | grep -qE " step resource=.* step=\"${3:-[a-z-]+}[ \"].*outcome=started"
+}
+
+# where_stopped LOG FROM: what the daemon of LOG was doing when it died, judged from the lines
+# after the first FROM: "during <step>", "between steps (after <step>)" or "before any step".
+where_stopped() {
+  local last
+  last=$(tail -n +"$(($2 + 1))" "$1" | grep -E ' step resource=' | tail -n 1)
+  if [[ -z $last ]]; then
+    echo "before any step"
+  elif [[ $last == *outcome=started* ]]; then
+    echo "during $(sed -E 's/.* step="([^"]+)".*/\1/' <<<"$last")"
+  else
+    echo "between steps (after $(sed -E 's/.* step="([^"]+)".*/\1/' <<<"$last"))"
+  fi
+}
+
+ms_sleep() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
+
+# kill_daemon WHEN FROM: SIGKILL now; records where it landed (in the log after line FROM).
+kill_daemon() {
+  local rc=0 where
+  kill -KILL "$daemon_pid" 2>/dev/null
+  { wait "$daemon_pid"; } 2>/dev/null || rc=$?
+  where=$(where_stopped "$IT_ART/$daemon_label.log" "$2")
+  kills=$((kills + 1))
+  kill_where+=("$where")
+  it_log "flip $n ($prev -> $color): SIGKILL $1: $where (exit $rc)"
+  ((rc == 137)) || fail "flip $n: the daemon died of SIGKILL (exit $rc, want 137)"
+}
+
+run_daemon() {
+  daemon_runs=$((daemon_runs + 1))
+  daemon_label="daemon$daemon_runs"
+  start_daemon "$daemon_label" --resync-ms 500
+}
+
+other_of() { if [[ $1 == blue ]]; then echo green; else echo blue; fi; }
+
+# flip_converges: waits for the flip to $color to converge on the running daemon.
+flip_converges() {
+  if ! wait_until 60 "flip $n ($prev -> $color) to converge" converged_on "$color"; then
+    api_json | jq -c .status 2>/dev/null | sed 's/^/    | /'
+    fail "flip $n: $prev -> $color converged"
+    return 1
+  fi
+  converged=$((converged + 1))
+  check "flip $n: $color primary, $(other_of "$color") standby, nginx serves $color" \
+    test "$(in_recovery "$color")/$(in_recovery "$(other_of "$color")")/$(served_color)" = "f/t/$color"
+  check "flip $n: writes are acknowledged after it" wait_for_acks "$(($(acked_count) + 5))"
+}
+
+it_begin churn
+it_log "flips: $FLIPS, seed: $SEED (SY_CHURN_SEED=$SEED replays the kill moments)"
+declare -A sampler_pids
+daemon_runs=0
+kills=0
+kill_where=()
+converged=0
+n=0
+prev=blue
+color=blue
+
+run_daemon
+require "the daemon reports default/shop Converged on blue" \
+  wait_until 30 "Converged on blue" converged_on blue
+start_monitor
+start_writer
+require "the writer gets orders acknowledged through nginx" wait_for_acks 20
+
+# --- SIGKILL at random moments ---------------------------------------------------------------
+t_churn=$(it_ts)
+for ((n = 1; n <= FLIPS; n++)); do
+  color=$(other_of "$prev")
+  mark=$(wc -l <"$IT_ART/$daemon_label.log")
+  set_active "$color"
+  r=$((RANDOM % 10))
+  if ((r < 2)); then
+    # Before the daemon took a step (maybe before it saw the edit).
+    delay=$((RANDOM % 300))
+    ms_sleep "$delay"
+    kill_daemon "$delay ms after the edit" "$mark"
+  elif ((r < 6)); then
+    # Aimed at a step: the short ones would rarely be hit otherwise.
+    kind=${STEP_KINDS[RANDOM % ${#STEP_KINDS[@]}]}
+    poll_step "$IT_ART/$daemon_label.log" "$mark" "$kind" || it_log "flip $n: no $kind step came"
+    delay=$((RANDOM % 50))
+    ms_sleep "$delay"
+    kill_daemon "$delay ms after a $kind step started" "$mark"
+  else
+    poll_step "$IT_ART/$daemon_label.log" "$mark" || fail "flip $n: no step within 10 s of the edit"
+    delay=$((RANDOM % KILL_WINDOW_MS))
+    ms_sleep "$delay"
+    kill_daemon "$delay ms after the first step started" "$mark"
+  fi
+  run_daemon
+  if ((RANDOM % 2 == 0)) && ! converged_on "$color" && poll_step "$IT_ART/$daemon_label.log" 0; then
+    # Once more, in whatever step the restarted daemon resumed with.
+    delay=$((RANDOM % (KILL_WINDOW_MS / 2)))
+    ms_sleep "$delay"
+    kill_daemon "again, $delay ms after the restarted daemon's first step started" 0
+    run_daemon
+  fi
+  flip_converges || break
+  prev=$color
+done
+n=$((n > FLIPS ? FLIPS : n))
+churn_s=$((($(it_ts) - t_churn) / 1000))
+check "every flip converged ($converged of $FLIPS, $kills SIGKILLs, ${churn_s}s)" \
+  test "$converged" -eq "$FLIPS"
+
+# --- SIGTERM in the middle of a step -----------------------------------------------------------
+term_results=()
+for kind in "${TERM_STEPS[@]}"; do
+  n=$((n + 1))
+  color=$(other_of "$prev")
+  mark=$(wc -l <"$IT_ART/$daemon_label.log")
+  set_active "$color"
+  if ! poll_step "$IT_ART/$daemon_label.log" "$mark" "$kind"; then  # these take >= 80 ms
+    fail "flip $n: no $kind step started within 10 s"
+    break
+  fi
+  t0=$(it_ts)
+  kill -TERM "$daemon_pid"
+  rc=0
+  if ! wait_until 30 "the daemon to exit on SIGTERM" it_pid_gone "$daemon_pid"; then
+    fail "flip $n: the daemon did not exit within 30 s of SIGTERM during $kind"
+    kill -KILL "$daemon_pid" 2>/dev/null
+  fi
+  { wait "$daemon_pid"; } 2>/dev/null || rc=$?
+  took=$(($(it_ts) - t0))
+  step=$(tail -n +"$((mark + 1))" "$IT_ART/$daemon_label.log" | grep -E " step=\"${kind}[ \"].*outcome=started" |
+    tail -n 1 | sed -E 's/.* step="([^"]+)".*/\1/')
+  ended=$(tail -n +"$((mark + 1))" "$IT_ART/$daemon_label.log" |
+    grep -E " step=\"$step\" outcome=(ok|error)" | tail -n 1)
+  outcome=abandoned
+  if [[ -n $ended ]]; then
+    outcome=${ended#* outcome=}
+    outcome="finished (${outcome%% *})"
+    (($(date -d "${ended%% *}" +%s%3N) >= t0)) || outcome="$outcome (before the signal: not mid-step)"
+  fi
+  check "flip $n: SIGTERM during '$step': exit 0 (got $rc) after $took ms; the step $outcome" \
+    test "$rc" -eq 0
+  check "flip $n: the daemon logged its orderly stop" \
+    grep -qE '^[^ ]+ info +stopped' "$IT_ART/$daemon_label.log"
+  term_results+=("during '$step': exit $rc after $took ms; the step $outcome")
+  run_daemon
+  flip_converges || break
+  prev=$color
+done
+
+stop_writer
+stop_monitor
+assert_world "$prev"
+check_no_write_lost "$prev" "after $n flips, $kills SIGKILLs and ${#TERM_STEPS[@]} SIGTERMs" \
+  >"$IT_ART/lost.txt"
+cat "$IT_ART/lost.txt"
+lost=0
+grep -q '^FAIL' "$IT_ART/lost.txt" && lost='?'
+grep -qE '[0-9]+ of [0-9]+ acknowledged ids missing' "$IT_ART/lost.txt" &&
+  lost=$(grep -oE '[0-9]+ of [0-9]+ acknowledged ids missing' "$IT_ART/lost.txt" | cut -d' ' -f1)
+stop_daemon
+
+mapfile -t overlaps < <(primary_overlaps)
+read -r _ blue_samples green_samples covered <<<"${overlaps[-1]}"
+unset 'overlaps[-1]'
+interval=$(awk -v n="$((blue_samples + green_samples))" -v s="$covered" 'BEGIN { if (n) printf "%.1f", 2000 * s / n }')
+check "the monitor sampled both servers ($blue_samples blue, $green_samples green samples)" \
+  test "$blue_samples" -gt 100 -a "$green_samples" -gt 100
+check "never two primaries: ${#overlaps[@]} overlapping primary periods (${covered}s watched, a sample every $interval ms per server)" \
+  test "${#overlaps[@]}" -eq 0
+((${#overlaps[@]} == 0)) || printf '    %s\n' "${overlaps[@]:0:5}"
+
+acked=$(acked_count)
+echo "  figures (seed $SEED):"
+echo "    flips: $n ($FLIPS under SIGKILL, ${#TERM_STEPS[@]} under SIGTERM), $converged converged"
+echo "    SIGKILLs: $kills (daemon runs: $daemon_runs); where they landed:"
+printf '%s\n' "${kill_where[@]}" |
+  sed -E 's/^during ([a-z-]+).*/during \1/; s/^between steps \(after ([a-z-]+).*/between steps, after \1/' |
+  sort | uniq -c | sort -rn | sed 's/^ */      /'
+echo "    SIGTERM mid-step:"
+printf '      %s\n' "${term_results[@]}"
+echo "    overlaps (two writable primaries): ${#overlaps[@]} ($blue_samples + $green_samples samples, every $interval ms per server)"
+echo "    writes: $acked acknowledged, $(refused_count) refused (503 in write windows), $lost lost"
+
+it_end
