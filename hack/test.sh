@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test from nothing, as root on Debian 12: installs the dependencies, builds,
-# checks formatting and lint, then runs the unit and integration tests (real PostgreSQL 15,
-# real nginx, on 127.0.0.1). Exits non-zero when anything fails.
-#   SWITCHYARD_TEST_FILTER=regex   run only the matching ctest tests
-#   SWITCHYARD_SKIP_LINT=1         skip clang-tidy (the slowest part)
+# checks formatting, then runs the unit and integration tests (real PostgreSQL 15, real
+# nginx, on 127.0.0.1) while, beside them, clang-tidy, the unit tests under ASan+UBSan and
+# under TSan, and a bounded libFuzzer run of each fuzz target. Exits non-zero when anything
+# fails. About 25 minutes on a 2-core machine.
+#   SWITCHYARD_TEST_FILTER=regex   run only the matching ctest tests (build dir's)
+#   SWITCHYARD_SKIP_LINT=1         skip clang-tidy
+#   SWITCHYARD_SKIP_SANITIZERS=1   skip the ASan+UBSan and TSan runs
+#   SWITCHYARD_SKIP_FUZZ=1         skip fuzzing;   FUZZ_SECONDS=60 per target (hack/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${SWITCHYARD_BUILD_DIR:-build}"
@@ -18,13 +22,32 @@ bash hack/build.sh
 step "format"
 bash hack/verify-format.sh
 
-# clang-tidy is CPU-bound and the integration tests mostly wait on servers: run them side by
-# side, then report both.
-lint_pid=""
-if [ "${SWITCHYARD_SKIP_LINT:-}" != "1" ]; then
-  step "lint (in the background: $build/lint.out)"
-  LINT_JOBS=2 bash hack/lint.sh "$build" >"$build/lint.out" 2>&1 &
-  lint_pid=$!
+# The integration tests mostly wait on servers; the CPU-bound checks run beside them, one
+# after the other, each into its own log, and are reported at the end.
+mkdir -p "$build/checks"
+checks=()
+[ "${SWITCHYARD_SKIP_FUZZ:-}" = "1" ] || checks+=(fuzz)
+[ "${SWITCHYARD_SKIP_SANITIZERS:-}" = "1" ] || checks+=(asan tsan)
+[ "${SWITCHYARD_SKIP_LINT:-}" = "1" ] || checks+=(lint)
+run_check() {
+  case "$1" in
+    fuzz) FUZZ_JOBS=2 bash hack/fuzz.sh ;;
+    asan | tsan) bash hack/sanitize.sh "$1" ;;
+    lint) LINT_JOBS=2 bash hack/lint.sh "$build" ;;
+  esac
+}
+checks_pid=""
+if [ ${#checks[@]} -gt 0 ]; then
+  step "in the background: ${checks[*]} (logs: $build/checks/)"
+  : >"$build/checks/results"
+  (
+    for c in "${checks[@]}"; do
+      t0=$(date +%s)
+      if run_check "$c" >"$build/checks/$c.log" 2>&1; then r=ok; else r=FAILED; fi
+      echo "$c $r $(($(date +%s) - t0))" >>"$build/checks/results"
+    done
+  ) &
+  checks_pid=$!
 fi
 
 step "tests"
@@ -35,9 +58,19 @@ status=0
 # Integration tests one at a time: they share the local stack's ports.
 (cd "$build" && ctest "${args[@]}" -L integration) || status=1
 
-if [ -n "$lint_pid" ]; then
-  step "lint result"
-  if wait "$lint_pid"; then cat "$build/lint.out"; else cat "$build/lint.out"; status=1; fi
+if [ -n "$checks_pid" ]; then
+  step "waiting for ${checks[*]}"
+  wait "$checks_pid" || true
+  for c in "${checks[@]}"; do
+    read -r _ r secs < <(grep "^$c " "$build/checks/results" || echo "$c FAILED 0")
+    step "$c: $r (${secs} s)"
+    if [ "$r" = ok ]; then
+      tail -n 5 "$build/checks/$c.log"
+    else
+      tail -n 60 "$build/checks/$c.log"
+      status=1
+    fi
+  done
 fi
 if [ "$status" -ne 0 ]; then
   echo "test.sh: FAILED (see above)" >&2
