@@ -167,7 +167,12 @@ class PostgresSwitchoverTest : public ::testing::Test {
     EXPECT_TRUE(configured.local_slots.empty());  // the old primary's slot for `to` is gone
     const int64_t start_ms = TimeMs([&] { ASSERT_OK(RunStep(plan::StepKind::kStart, from)); });
     ASSERT_NO_FATAL_FAILURE(WaitStreaming(from, to));
-    const ServerState rejoined = Observe(from);
+    // Streaming starts on the old timeline, up to the fork: wait (bounded) for the new one.
+    ServerState rejoined = Observe(from);
+    for (int i = 0; i < 1000 && rejoined.timeline != tli + 1; ++i) {  // poll
+      clock_.SleepFor(milliseconds(10));
+      rejoined = Observe(from);
+    }
     EXPECT_TRUE(rejoined.RunningStandby());
     ASSERT_TRUE(rejoined.receiver.has_value());
     EXPECT_EQ(rejoined.receiver->sender_port, spec_.color(to).database.port);
@@ -372,19 +377,14 @@ TEST_F(PostgresSwitchoverTest, RunningServersAreObservedWithoutAProcess) {
   observe::PqxxPostgresObserver observer(connections_, counting);
   ASSERT_OK(Exec(kBlue, "CHECKPOINT"));
   for (Color c : {kBlue, kGreen}) {
-    auto tool = [&] {
-      return observe::RunControlData(runner_, spec_.database.bin_directory,
-                                     spec_.color(c).database.data_directory);
-    };
-    const absl::StatusOr<observe::ControlData> before = tool();
-    absl::StatusOr<ServerState> s = observer.Observe(spec_, c);
-    const absl::StatusOr<observe::ControlData> after = tool();  // a restartpoint may come between
+    const std::string& dir = spec_.color(c).database.data_directory;
+    const auto before = observe::RunControlData(runner_, spec_.database.bin_directory, dir);
+    absl::StatusOr<ServerState> s = observer.Observe(spec_, c);  // a restartpoint may come after
+    const auto after = observe::RunControlData(runner_, spec_.database.bin_directory, dir);
     ASSERT_TRUE(s.ok() && before.ok() && after.ok()) << s.status() << before.status();
     ASSERT_TRUE(s->reachable && s->control);
     EXPECT_TRUE(*s->control == *before || *s->control == *after)
-        << api::ColorName(c) << ": " << s->control->cluster_state << " "
-        << observe::FormatLsn(s->control->checkpoint_lsn) << " vs "
-        << observe::FormatLsn(before->checkpoint_lsn) << " " << before->cluster_state;
+        << api::ColorName(c) << ": " << observe::FormatLsn(s->control->checkpoint_lsn);
   }
   EXPECT_EQ(counting.runs, 0);
   ASSERT_OK(actuator_.Stop(spec_, kGreen));
