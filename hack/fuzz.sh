@@ -20,7 +20,8 @@ read -r -a targets <<<"${FUZZ_TARGETS:-manifest json api}"
 jobs="${FUZZ_JOBS:-2}"
 
 command -v clang++ >/dev/null || { echo "fuzz: clang++ not found (hack/install-deps.sh installs clang)" >&2; exit 2; }
-CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSY_FUZZ=ON \
+CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Fuzz \
+  -DCMAKE_CXX_FLAGS_FUZZ="-O1 -g1" -DSY_FUZZ=ON \
   -DSY_ASAN=ON -DSY_WERROR=OFF >/dev/null
 build_targets=()
 for t in "${targets[@]}"; do build_targets+=(--target "fuzz_$t"); done

@@ -2,8 +2,9 @@
 # The unit tests (pure code and the controller over in-memory fakes) and the fuzz corpus
 # replays under a sanitizer: hack/sanitize.sh asan   (AddressSanitizer + UndefinedBehaviorSanitizer)
 #                           hack/sanitize.sh tsan   (ThreadSanitizer)
-# Builds only what those tests need into build-<sanitizer>/ (-O1, to build and run fast) and
-# runs `ctest -L unit` there. Any report fails the test that caused it.
+# Builds only what those tests need (the unit_tests target) into build-<sanitizer>/ with
+# -O1 -g1 (line tables only, to build fast; reports still name file:line), and runs
+# `ctest -L unit` there. Any report fails the test that caused it.
 #   SANITIZE_TEST_FILTER=regex   only the matching tests
 # Further arguments go to cmake's configure step (e.g. -DSY_DEPS_DIR=...).
 # Warnings are the normal build's business (-Werror in CI); here they are not errors.
@@ -17,7 +18,7 @@ case "$kind" in
   *) echo "usage: hack/sanitize.sh asan|tsan" >&2; exit 2 ;;
 esac
 build="${SWITCHYARD_SANITIZE_BUILD_DIR:-build-$kind}"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g" \
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g1" \
   "$flag" -DSY_WERROR=OFF "$@" >/dev/null
 cmake --build "$build" -j"${BUILD_JOBS:-2}" --target unit_tests
 
