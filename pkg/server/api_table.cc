@@ -44,8 +44,9 @@ nlohmann::json DriftCell(const api::DeploymentColorStatus& st,
       {api::kConditionStandbyStreaming, "standby"}};
   for (const auto& [type, part] : kParts) {
     const api::Condition* c = api::FindCondition(st, type);
-    if (c != nullptr && c->status == "False")
+    if (c != nullptr && c->status == "False") {
       absl::StrAppend(&parts, parts.empty() ? "" : ",", part);
+    }
   }
   if (parts.empty()) parts = "yes";
   std::chrono::system_clock::time_point since;
