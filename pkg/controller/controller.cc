@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <set>
 
@@ -131,6 +132,18 @@ absl::StatusOr<std::unique_ptr<StateLock>> StateLock::Acquire(const std::string&
                                                               std::chrono::milliseconds wait) {
   if (::mkdir(state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return util::ErrnoStatus(errno, "creating state directory " + state_dir);
+  }
+  // Whoever may write the directory may replace the API token or the stored objects.
+  struct stat st {};
+  if (::stat(state_dir.c_str(), &st) != 0) {
+    return util::ErrnoStatus(errno, "state directory " + state_dir);
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "state directory ", state_dir, " is writable by group or others (mode ", mode,
+        "): they could replace the API token or the stored objects; ", "chmod go-w ", state_dir));
   }
   const std::string path = state_dir + "/lock";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);

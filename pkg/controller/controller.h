@@ -45,7 +45,8 @@ class Controller {
 };
 
 // An exclusive lock on a state directory, held for the life of the process (flock). A second
-// daemon on the same directory gets kFailedPrecondition naming the holder's pid.
+// daemon on the same directory gets kFailedPrecondition naming the holder's pid; so does a
+// directory that group or others may write (they could replace the token or the objects).
 class StateLock {
  public:
   // While the lock is held, tries again for up to `wait`: a daemon restarted right after its

@@ -3,6 +3,7 @@
 #include "pkg/controller/controller.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -131,6 +132,21 @@ TEST(StateLockTest, SecondHolderIsRefusedUntilTheFirstLetsGo) {
     EXPECT_NE(second.status().message().find(dir), std::string::npos);
   }
   EXPECT_TRUE(StateLock::Acquire(dir).ok());
+}
+
+TEST(StateLockTest, RefusesADirectoryOthersMayWrite) {
+  const TempDir tmp;
+  ASSERT_FALSE(tmp.path.empty());
+  for (const mode_t mode : {0777, 0775, 0757}) {
+    ASSERT_EQ(::chmod(tmp.path.c_str(), mode), 0);
+    auto lock = StateLock::Acquire(tmp.path, std::chrono::milliseconds(0));
+    ASSERT_FALSE(lock.ok()) << std::oct << mode;
+    EXPECT_TRUE(absl::IsFailedPrecondition(lock.status())) << lock.status();
+    EXPECT_NE(lock.status().message().find("chmod go-w " + tmp.path), std::string::npos)
+        << lock.status();
+  }
+  ASSERT_EQ(::chmod(tmp.path.c_str(), 0755), 0);  // readable is fine: the files are 0600
+  EXPECT_TRUE(StateLock::Acquire(tmp.path).ok());
 }
 
 // A daemon killed while a child it forked had not exec'ed yet: the child holds the lock's
