@@ -200,7 +200,6 @@ template <typename T>
 std::optional<std::string> Scalar(const TreeNode& n, T& out) {
   const std::string& s = n.scalar;
   if constexpr (std::is_same_v<T, std::string>) {
-    if (!ValidUtf8(s)) return "valid UTF-8 text";
     out = s;
     return std::nullopt;
   } else if constexpr (std::is_same_v<T, bool>) {

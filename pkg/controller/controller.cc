@@ -143,7 +143,7 @@ absl::StatusOr<std::unique_ptr<StateLock>> StateLock::Acquire(const std::string&
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
     return absl::FailedPreconditionError(absl::StrCat(
         "state directory ", state_dir, " is writable by group or others (mode ", mode,
-        "): they could replace the API token or the stored objects; ", "chmod go-w ", state_dir));
+        "): they could replace the API token or the stored objects; chmod go-w ", state_dir));
   }
   const std::string path = state_dir + "/lock";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);

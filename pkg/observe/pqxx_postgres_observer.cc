@@ -70,7 +70,14 @@ absl::Status FillFromServer(const std::vector<PgRow>& rows, ServerState* s, Serv
     const std::string kind = Text(row, 0);
     if (kind == "node") {
       node = true;
+      s->in_recovery = Text(row, 1) == "true";
+      if (!absl::SimpleAtoi(Text(row, 2), &s->system_identifier)) {
+        return absl::InternalError("unexpected system_identifier '" + Text(row, 2) + "'");
+      }
       ControlData c;
+      // What pg_controldata prints of a running server's cluster state.
+      c.cluster_state = s->in_recovery ? "in archive recovery" : "in production";
+      c.system_identifier = s->system_identifier;
       const std::optional<Lsn> checkpoint = ParseLsn(Text(row, 9));
       const std::optional<Lsn> min_recovery = ParseLsn(Text(row, 11));
       if (checkpoint && min_recovery && absl::SimpleAtoi(Text(row, 10), &c.checkpoint_timeline)) {
@@ -79,15 +86,6 @@ absl::Status FillFromServer(const std::vector<PgRow>& rows, ServerState* s, Serv
         sc->control = c;
       }
       sc->data_directory = Text(row, 12);
-      s->in_recovery = Text(row, 1) == "true";
-      if (!absl::SimpleAtoi(Text(row, 2), &s->system_identifier)) {
-        return absl::InternalError("unexpected system_identifier '" + Text(row, 2) + "'");
-      }
-      if (sc->control) {
-        // What pg_controldata prints of a running server's cluster state.
-        sc->control->cluster_state = s->in_recovery ? "in archive recovery" : "in production";
-        sc->control->system_identifier = s->system_identifier;
-      }
       const bool ok = s->in_recovery ? absl::SimpleAtoi(Text(row, 4), &s->timeline)
                                      : absl::SimpleHexAtoi(Text(row, 3), &s->timeline);
       if (!ok) return absl::InternalError("unexpected timeline in the observation query");

@@ -13,21 +13,18 @@
 #include <vector>
 
 #include "pkg/api/validation.h"
+#include "tests/unit/api/valid_resource.h"
 
 namespace sy::api {
 namespace {
 
 using ::testing::IsEmpty;
 
+// With every optional path set, so that each can carry a payload.
 DeploymentColor Valid() {
-  DeploymentColor dc;
-  dc.metadata.name = "shop";
-  dc.spec.blue = {{"127.0.0.1:18081"}, {"127.0.0.1", 15433, "/tmp/switchyard-local/pg/blue"}};
-  dc.spec.green = {{"127.0.0.1:18082"}, {"127.0.0.1", 15434, "/tmp/switchyard-local/pg/green"}};
-  dc.spec.nginx.upstream_file = "/tmp/switchyard-local/nginx/switchyard/shop.conf";
+  DeploymentColor dc = testing::ValidResource();
   dc.spec.nginx.binary = "/usr/sbin/nginx";
   dc.spec.database.password_file = "/etc/switchyard/pgpass";
-  ApplyDefaults(&dc);
   return dc;
 }
 

@@ -7,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/unit/api/valid_resource.h"
 
 namespace sy::api {
 namespace {
@@ -14,16 +15,7 @@ namespace {
 using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;
 
-// The local stack's resource (examples/local.yaml), defaulted.
-DeploymentColor Valid() {
-  DeploymentColor dc;
-  dc.metadata.name = "shop";
-  dc.spec.blue = {{"127.0.0.1:18081"}, {"127.0.0.1", 15433, "/tmp/switchyard-local/pg/blue"}};
-  dc.spec.green = {{"127.0.0.1:18082"}, {"127.0.0.1", 15434, "/tmp/switchyard-local/pg/green"}};
-  dc.spec.nginx.upstream_file = "/tmp/switchyard-local/nginx/switchyard/shop.conf";
-  ApplyDefaults(&dc);
-  return dc;
-}
+DeploymentColor Valid() { return testing::ValidResource(); }
 
 struct Case {
   std::string name;

@@ -13,6 +13,7 @@
 #include "pkg/source/store.h"
 #include "tests/fakes/fake_cluster.h"
 #include "tests/fakes/plan_driver.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace sy::controller {
 namespace {
@@ -23,16 +24,8 @@ using fakes::FakeCluster;
 const std::string kKey = "default/shop";
 
 // A directory under /tmp, removed with everything in it at the end of the test.
-struct TempDir {
-  TempDir() {
-    char t[] = "/tmp/controller_test.XXXXXX";
-    path = ::mkdtemp(t) ? t : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string path;
+struct TempDir : fakes::TempDir {
+  TempDir() : fakes::TempDir("controller_test") {}
 };
 
 class ControllerTest : public ::testing::Test {

@@ -11,6 +11,7 @@
 #include "pkg/source/store.h"
 #include "tests/fakes/fake_cluster.h"
 #include "tests/fakes/plan_driver.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace sy::controller {
 namespace {
@@ -24,16 +25,8 @@ constexpr auto kResync = std::chrono::seconds(10);
 const std::string kKey = "default/shop";
 
 // A directory under /tmp, removed with everything in it at the end of the test.
-struct TempDir {
-  TempDir() {
-    char t[] = "/tmp/reconciler_test.XXXXXX";
-    path = ::mkdtemp(t) ? t : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string path;
+struct TempDir : fakes::TempDir {
+  TempDir() : fakes::TempDir("reconciler_test") {}
 };
 
 class ReconcilerTest : public ::testing::Test {

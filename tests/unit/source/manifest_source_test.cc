@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "pkg/util/files.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/temp_dir.h"
 #include "tests/unit/codec/manifests.h"
 
 namespace sy::source {
@@ -20,16 +21,8 @@ using codec::testing::kShop;
 using codec::testing::ShopWith;
 
 // A directory under /tmp, removed with everything in it at the end of the test.
-struct TempDir {
-  TempDir() {
-    char t[] = "/tmp/manifest_source_test.XXXXXX";
-    path = ::mkdtemp(t) ? t : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string path;
+struct TempDir : fakes::TempDir {
+  TempDir() : fakes::TempDir("manifest_source_test") {}
 };
 
 // kShop renamed to `name`, with activeColor `color`.

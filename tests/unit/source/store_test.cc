@@ -11,6 +11,7 @@
 #include "pkg/util/files.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/plan_driver.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace sy::source {
 namespace {
@@ -20,16 +21,8 @@ using api::Color;
 const std::string kKey = "default/shop";
 
 // A directory under /tmp, removed with everything in it at the end of the test.
-struct TempDir {
-  TempDir() {
-    char t[] = "/tmp/store_test.XXXXXX";
-    path = ::mkdtemp(t) ? t : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string path;
+struct TempDir : fakes::TempDir {
+  TempDir() : fakes::TempDir("store_test") {}
 };
 
 struct stat StatOf(const std::string& path) {

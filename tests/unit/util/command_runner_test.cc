@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "pkg/observe/process.h"
 #include "pkg/util/files.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace sy::util {
 namespace {
@@ -47,14 +48,8 @@ bool Eventually(F done) {
 }
 
 // A fresh directory, removed with everything in it when this goes out of scope.
-struct TempDir {
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "sy-cmd-XXXXXX";  // TempDir() ends in '/'
-    EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
-    path = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string path;
+struct TempDir : fakes::TempDir {
+  TempDir() : fakes::TempDir("sy-cmd") { EXPECT_FALSE(path.empty()); }
 };
 
 TEST(ExecCommandRunnerTest, TrueSucceedsWithNoOutput) {

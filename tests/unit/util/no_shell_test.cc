@@ -13,6 +13,7 @@
 
 #include "pkg/util/command_runner.h"
 #include "pkg/util/files.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace sy::util {
 namespace {
@@ -20,12 +21,9 @@ namespace {
 class NoShellTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "sy-noshell-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_FALSE(tmp_.path.empty());
     marker_ = dir_ + "/pwned";
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // Each way a shell would run `touch <marker>`.
   std::vector<std::string> Payloads() const {
@@ -41,7 +39,8 @@ class NoShellTest : public ::testing::Test {
   }
 
   ExecCommandRunner runner_;
-  std::string dir_;
+  const fakes::TempDir tmp_{"sy-noshell"};
+  const std::string dir_ = tmp_.path;
   std::string marker_;
 };
 
