@@ -7,7 +7,7 @@
 #   results.json  per figure n / min / median / p90 / max (+ machine, knobs, ratios)
 #   results.md    the tables;   samples.tsv  every sample;   bench/  the logs of the run
 # The benchmark reports; it fails (exit 1) only when an acknowledged write was lost or a phase
-# could not run. About 15 minutes with the defaults on a 2-core machine.
+# could not run. About 5 minutes with the defaults on a 2-core machine.
 #
 # Knobs (environment):
 #   BENCH_PHASES="micro cost flips rejoin"  which phases to run
@@ -33,7 +33,7 @@
 #   BENCH_COMMIT=...          what the report names as the code measured (default: git HEAD)
 #
 # Examples:
-#   hack/bench.sh                                  the default run (~15 min)
+#   hack/bench.sh                                  the default run (~5 min)
 #   BENCH_FLIPS=30 BENCH_SCALES="1 20 100" hack/bench.sh     more samples, a bigger database
 #   BENCH_PHASES=flips BENCH_LOAD=0 BENCH_FLIPS=4 hack/bench.sh   a quick look
 set -euo pipefail
