@@ -9,6 +9,7 @@
 #include "pkg/actuate/pg_step_util.h"
 #include "pkg/actuate/postgres_actuator.h"
 #include "pkg/observe/pg_datadir.h"
+#include "pkg/plan/planner.h"
 #include "pkg/util/files.h"
 #include "pkg/util/status_macros.h"
 
@@ -60,8 +61,24 @@ absl::StatusOr<util::CommandResult> PostgresActuator::RunTool(const api::Deploym
   return r;
 }
 
-absl::Status PostgresActuator::Rewind(const api::DeploymentColorSpec& spec, api::Color target,
-                                      api::Color source) {
+absl::Status PostgresActuator::CheckReplace(const api::DeploymentColor& dc, api::Color target,
+                                            api::Color source, const std::string& context) {
+  SY_ASSIGN_OR_RETURN(auto pair, ObservePair(dc.spec, target, context));
+  if (pair.second.color != source) {
+    return absl::InvalidArgumentError(context + ": the source must be the other color");
+  }
+  // Rule (replacing a data directory), checked on what is true now, not on the plan.
+  if (const std::string why = plan::WhyNotReplace(dc, pair.first, pair.second); !why.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(context, ": ", why, "; not replacing it"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PostgresActuator::Rewind(const api::DeploymentColor& dc, api::Color target,
+                                      api::Color source, StepOutcome* out) {
+  StepOutcome local;
+  out = out != nullptr ? out : &local;
+  const api::DeploymentColorSpec& spec = dc.spec;
   const std::string context = Context("rewinding", spec, target, "from", source);
   const std::string& dir = DataDir(spec, target);
   if (observe::PostmasterAlive(dir)) {
@@ -71,7 +88,9 @@ absl::Status PostgresActuator::Rewind(const api::DeploymentColorSpec& spec, api:
     return absl::FailedPreconditionError(context + ": " + dir +
                                          " holds no cluster; a basebackup creates one");
   }
-  // FIELD-NOTES #7: pg_rewind reads the source's timeline from its pg_control.
+  SY_RETURN_IF_ERROR(CheckReplace(dc, target, source, context));
+  // pg_rewind reads the source's timeline from its pg_control, which shows a promotion only
+  // after a checkpoint.
   const PgEndpoint source_ep = observe::EndpointFor(spec, source);
   SY_RETURN_IF_ERROR(Annotated(connections_.Query(source_ep, "CHECKPOINT").status(), context, ""));
   absl::StatusOr<util::CommandResult> r =
@@ -88,15 +107,18 @@ absl::Status PostgresActuator::Rewind(const api::DeploymentColorSpec& spec, api:
                                            "; re-clone it with a basebackup instead. Output:\n",
                                            OutputTail(r->output)));
   }
-  SY_RETURN_IF_ERROR(ConfigureStandby(spec, target, source));
-  detail_ = absl::StrCat(
+  SY_RETURN_IF_ERROR(ConfigureStandby(spec, target, source, out));
+  out->detail = absl::StrCat(
       "rewound ", Name(target), " from ", Name(source),
       r->output.find("no rewind required") != std::string::npos ? " (no rewind required)" : "");
   return absl::OkStatus();
 }
 
-absl::Status PostgresActuator::Basebackup(const api::DeploymentColorSpec& spec, api::Color target,
-                                          api::Color source) {
+absl::Status PostgresActuator::Basebackup(const api::DeploymentColor& dc, api::Color target,
+                                          api::Color source, StepOutcome* out) {
+  StepOutcome local;
+  out = out != nullptr ? out : &local;
+  const api::DeploymentColorSpec& spec = dc.spec;
   const std::string context = Context("re-cloning", spec, target, "from", source);
   const std::string& dir = DataDir(spec, target);
   const std::string fresh = dir + ".new";
@@ -104,17 +126,21 @@ absl::Status PostgresActuator::Basebackup(const api::DeploymentColorSpec& spec, 
   if (observe::PostmasterAlive(dir)) {
     return absl::FailedPreconditionError(context + ": it is running; stop it first");
   }
-  // A crash between the two renames of the swap left <dir>.old and a complete <dir>.new.
+  // A crash between the two renames of the swap left <dir>.old and maybe a complete <dir>.new.
   if (!util::PathExists(dir) && util::PathExists(old)) {
     const bool complete = observe::HoldsCluster(fresh);
     SY_RETURN_IF_ERROR(Annotated(Rename(complete ? fresh : old, dir), context, ""));
     SY_RETURN_IF_ERROR(Annotated(SyncParent(dir), context, ""));
     if (complete) {
       SY_RETURN_IF_ERROR(Annotated(RemoveTree(old), context, ""));
-      detail_ = absl::StrCat("finished swapping in the copy of ", Name(target));
+      out->detail = absl::StrCat("finished swapping in the copy of ", Name(target));
       return absl::OkStatus();
     }
+    // The old directory is back: whether it may still be replaced is decided anew.
+    return absl::AbortedError(context + ": an interrupted copy was undone (" + old +
+                              " put back); re-observing before copying");
   }
+  SY_RETURN_IF_ERROR(CheckReplace(dc, target, source, context));
   SY_RETURN_IF_ERROR(Annotated(RemoveTree(old), context, ""));    // swapped out already
   SY_RETURN_IF_ERROR(Annotated(RemoveTree(fresh), context, ""));  // never swapped in
 
@@ -138,7 +164,7 @@ absl::Status PostgresActuator::Basebackup(const api::DeploymentColorSpec& spec, 
   SY_RETURN_IF_ERROR(Annotated(Rename(fresh, dir), context, ""));
   SY_RETURN_IF_ERROR(Annotated(SyncParent(dir), context, ""));
   if (replace) SY_RETURN_IF_ERROR(Annotated(RemoveTree(old), context, ""));
-  detail_ = absl::StrCat("re-cloned ", Name(target), " from ", Name(source));
+  out->detail = absl::StrCat("re-cloned ", Name(target), " from ", Name(source));
   return absl::OkStatus();
 }
 

@@ -89,9 +89,10 @@ std::string ReplicationConninfo(const api::DeploymentColorSpec& spec, api::Color
   return Conninfo(spec, source, "");
 }
 
-absl::Status ConfigureStandbyDirectory(const std::string& data_directory,
-                                       const std::string& primary_conninfo,
-                                       const std::string& slot_name) {
+namespace {
+
+// The owner of a cluster's directory: files Switchyard writes there end up owned like it.
+absl::StatusOr<struct stat> ClusterOwner(const std::string& data_directory) {
   if (!observe::HoldsCluster(data_directory)) {
     return absl::FailedPreconditionError(data_directory + " holds no PostgreSQL cluster");
   }
@@ -99,8 +100,13 @@ absl::Status ConfigureStandbyDirectory(const std::string& data_directory,
   if (::stat(data_directory.c_str(), &dir_st) != 0) {
     return util::ErrnoStatus(errno, "reading " + data_directory);
   }
-  // First: once standby.signal exists the directory counts as configured and is started.
-  SY_RETURN_IF_ERROR(DropLocalSlots(data_directory));
+  return dir_st;
+}
+
+// Sets the replication settings of postgresql.auto.conf (atomically, mode and owner kept).
+absl::Status SetReplicationSettings(const std::string& data_directory, const struct stat& owner,
+                                    const std::string& primary_conninfo,
+                                    const std::string& slot_name) {
   const std::string conf_path = data_directory + "/postgresql.auto.conf";
   std::string conf;
   mode_t mode = 0600;
@@ -113,22 +119,66 @@ absl::Status ConfigureStandbyDirectory(const std::string& data_directory,
   }
   const std::string rewritten = observe::RewriteConfig(
       conf, {{"primary_conninfo", primary_conninfo}, {"primary_slot_name", slot_name}});
-  if (rewritten != conf) {
-    SY_RETURN_IF_ERROR(
-        WriteOwnedFileAtomically(conf_path, rewritten, mode, dir_st.st_uid, dir_st.st_gid));
-  }
+  if (rewritten == conf) return absl::OkStatus();
+  return WriteOwnedFileAtomically(conf_path, rewritten, mode, owner.st_uid, owner.st_gid);
+}
 
-  const std::string signal = data_directory + "/standby.signal";
-  if (!util::PathExists(signal)) {
-    const int fd = ::open(signal.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return util::ErrnoStatus(errno, "creating " + signal);
-    const bool ok = ::fchown(fd, dir_st.st_uid, dir_st.st_gid) == 0 && ::fsync(fd) == 0;
-    const int err = errno;
-    ::close(fd);
-    if (!ok) return util::ErrnoStatus(err, "creating " + signal);
-    SY_RETURN_IF_ERROR(SyncDirectory(data_directory));
+// Creates `path` (empty unless `content`) owned like the cluster, durably, unless it exists.
+absl::Status CreateOwnedFile(const std::string& path, const struct stat& owner,
+                             const std::string& content = "") {
+  if (util::PathExists(path)) return absl::OkStatus();
+  const std::string tmp = path + ".switchyard-tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return util::ErrnoStatus(errno, "creating " + path);
+  bool ok = ::fchown(fd, owner.st_uid, owner.st_gid) == 0;
+  ok = ok && ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  ok = ok && ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = ok ? errno : err;
+    ::unlink(tmp.c_str());
+    return util::ErrnoStatus(e, "creating " + path);
   }
-  return absl::OkStatus();
+  return SyncDirectory(path.substr(0, path.rfind('/')));
+}
+
+// Removes `path` durably; OK when it does not exist.
+absl::Status RemoveFile(const std::string& path) {
+  if (::unlink(path.c_str()) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return util::ErrnoStatus(errno, "removing " + path);
+  }
+  return SyncDirectory(path.substr(0, path.rfind('/')));
+}
+
+}  // namespace
+
+absl::Status ConfigureStandbyDirectory(const std::string& data_directory,
+                                       const std::string& primary_conninfo,
+                                       const std::string& slot_name) {
+  SY_ASSIGN_OR_RETURN(const struct stat owner, ClusterOwner(data_directory));
+  // First: once standby.signal exists the directory counts as configured and is started.
+  SY_RETURN_IF_ERROR(DropLocalSlots(data_directory));
+  SY_RETURN_IF_ERROR(SetReplicationSettings(data_directory, owner, primary_conninfo, slot_name));
+  SY_RETURN_IF_ERROR(CreateOwnedFile(data_directory + "/standby.signal", owner));
+  return RemoveFile(data_directory + "/" + observe::kFenceMarkerFile);
+}
+
+absl::Status FenceDirectory(const std::string& data_directory, const std::string& note) {
+  SY_ASSIGN_OR_RETURN(const struct stat owner, ClusterOwner(data_directory));
+  SY_RETURN_IF_ERROR(SetReplicationSettings(data_directory, owner, "", ""));
+  SY_RETURN_IF_ERROR(CreateOwnedFile(data_directory + "/standby.signal", owner));
+  return CreateOwnedFile(data_directory + "/" + observe::kFenceMarkerFile, owner, note);
+}
+
+absl::Status LiftFenceDirectory(const std::string& data_directory) {
+  SY_RETURN_IF_ERROR(RemoveFile(data_directory + "/standby.signal"));
+  return RemoveFile(data_directory + "/" + observe::kFenceMarkerFile);
+}
+
+absl::Status RemovePromoteRequest(const std::string& data_directory) {
+  return RemoveFile(data_directory + "/" + observe::kPromoteSignalFile);
 }
 
 }  // namespace sy::actuate

@@ -26,12 +26,31 @@ std::string ReplicationConninfo(const api::DeploymentColorSpec& spec, api::Color
 // postgresql.auto.conf atomically with exactly one primary_conninfo and one primary_slot_name
 // line (every other line kept, the file's mode kept); creates standby.signal. Files end up
 // owned by the directory's owner (we may run as root). Idempotent: a directory already so
-// configured is left unchanged; one interrupted anywhere still starts.
+// configured is left unchanged; one interrupted anywhere still starts. A fence marker is
+// removed last: the directory then follows a primary, it is no longer a fenced one.
 // Thread-compatible per directory. Returns kFailedPrecondition when the directory holds no
 // cluster, else the I/O error (kPermissionDenied, kInternal, ...) naming the path.
 absl::Status ConfigureStandbyDirectory(const std::string& data_directory,
                                        const std::string& primary_conninfo,
                                        const std::string& slot_name);
+
+// Rule (durable fence): makes the cluster in `data_directory` unable to start as a primary,
+// whether it runs or not (PostgreSQL reads these files only when it starts): clears
+// primary_conninfo and primary_slot_name in postgresql.auto.conf (a restart streams from
+// nobody), creates standby.signal, then writes the fence marker (observe::kFenceMarkerFile)
+// with `note` in it; each durable (fsync) before the next, so that after a crash anywhere a
+// marker always comes with standby.signal. Someone who starts the server (pg_ctl, systemd)
+// gets a read-only standby. Idempotent. Errors as ConfigureStandbyDirectory.
+absl::Status FenceDirectory(const std::string& data_directory, const std::string& note);
+
+// Undoes FenceDirectory for a server that is to start (or runs) as a primary: removes
+// standby.signal, then the marker, each durably; a crash in between leaves a directory that
+// starts as a primary with a stale marker, which the next lift removes. Idempotent.
+absl::Status LiftFenceDirectory(const std::string& data_directory);
+
+// Removes the `promote` signal file, durably; OK when there is none. A postmaster that has
+// not yet acted on a pg_promote() request then never does.
+absl::Status RemovePromoteRequest(const std::string& data_directory);
 
 // fsync()s a directory, so that renames and creations in it survive a crash.
 absl::Status SyncDirectory(const std::string& directory);

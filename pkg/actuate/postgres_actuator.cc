@@ -5,11 +5,15 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "pkg/actuate/pg_standby_config.h"
 #include "pkg/actuate/pg_step_util.h"
+#include "pkg/observe/lsn.h"
 #include "pkg/observe/pg_datadir.h"
 #include "pkg/observe/process.h"
+#include "pkg/plan/planner.h"
+#include "pkg/plan/topology.h"
 #include "pkg/util/files.h"
 #include "pkg/util/log.h"
 #include "pkg/util/status_macros.h"
@@ -22,7 +26,6 @@ using pg_internal::DataDir;
 using pg_internal::LogTail;
 using pg_internal::MillisSince;
 using pg_internal::Name;
-using pg_internal::OutputTail;
 using pg_internal::PollUntil;
 
 namespace {
@@ -36,61 +39,92 @@ std::string Scalar(const std::vector<PgRow>& rows) {
   return *rows[0][0];
 }
 
+// Where a step's report goes when the caller wants none.
+StepOutcome* Sink(StepOutcome* out, StepOutcome* local) { return out != nullptr ? out : local; }
+
 }  // namespace
 
 absl::Status PostgresActuator::Run(const api::DeploymentColor& dc, const plan::Step& step,
                                    StepOutcome* outcome) {
   const api::DeploymentColorSpec& spec = dc.spec;
   const auto start = clock_.MonotonicNow();
-  detail_.clear();
-  writes_stopped_at_.reset();
-  writes_resumed_at_.reset();
+  StepOutcome local;
+  StepOutcome* out = Sink(outcome, &local);
+  *out = StepOutcome{};
   const api::Color source = step.source.value_or(api::Other(step.target));
   absl::Status s;
   switch (step.kind) {
     case plan::StepKind::kFence:
-      s = Fence(spec, step.target);
+      s = Fence(spec, dc.Key(), step.target, out);
       break;
     case plan::StepKind::kPromote:
-      s = Promote(spec, step.target);
+      s = Promote(spec, step.target, step.replayed_at_least, out);
+      break;
+    case plan::StepKind::kCheckpoint:
+      s = Checkpoint(spec, step.target, out);
+      break;
+    case plan::StepKind::kLiftFence:
+      s = LiftFence(spec, step.target, out);
       break;
     case plan::StepKind::kStart:
-      s = Start(spec, step.target);
+      s = Start(spec, step.target, out);
       break;
     case plan::StepKind::kStop:
-      s = Stop(spec, step.target);
+      s = Stop(spec, step.target, out);
       break;
     case plan::StepKind::kCreateSlot:
-      s = CreateSlot(spec, step.target, source);
+      s = CreateSlot(spec, step.target, source, out);
       break;
     case plan::StepKind::kConfigureStandby:
-      s = ConfigureStandby(spec, step.target, source);
+      s = ConfigureStandby(spec, step.target, source, out);
       break;
     case plan::StepKind::kRewind:
-      s = Rewind(spec, step.target, source);
+      s = Rewind(dc, step.target, source, out);
       break;
     case plan::StepKind::kBasebackup:
-      s = Basebackup(spec, step.target, source);
+      s = Basebackup(dc, step.target, source, out);
       break;
     case plan::StepKind::kSwitchTraffic:
       return absl::InvalidArgumentError("the PostgreSQL actuator cannot " + plan::Describe(step));
   }
   const int64_t ms = MillisSince(clock_, start);
-  if (outcome != nullptr) {
-    outcome->writes_stopped_at = writes_stopped_at_;
-    outcome->writes_resumed_at = writes_resumed_at_;
-    outcome->detail = detail_.empty() ? absl::StrCat(plan::Describe(step), " in ", ms, " ms")
-                                      : absl::StrCat(detail_, " in ", ms, " ms");
-  }
+  out->detail = out->detail.empty() ? absl::StrCat(plan::Describe(step), " in ", ms, " ms")
+                                    : absl::StrCat(out->detail, " in ", ms, " ms");
   return s;
 }
 
-absl::Status PostgresActuator::Fence(const api::DeploymentColorSpec& spec, api::Color color) {
+absl::Status PostgresActuator::CheckStreaming(const api::DeploymentColorSpec& spec,
+                                              api::Color standby, api::Color primary,
+                                              const std::string& context) {
+  absl::StatusOr<std::vector<PgRow>> rows = connections_.Query(
+      observe::EndpointFor(spec, primary),
+      "SELECT state FROM pg_stat_replication WHERE application_name = $1 AND state = "
+      "'streaming'",
+      {Name(standby)});
+  SY_RETURN_IF_ERROR(Annotated(rows.status(), context, ""));
+  if (rows->empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        context, ": ", Name(standby), " no longer streams from it; not fencing (re-observe)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PostgresActuator::Fence(const api::DeploymentColorSpec& spec, const std::string& key,
+                                     api::Color color, StepOutcome* out) {
+  StepOutcome local;
+  out = Sink(out, &local);
   const std::string context = Context("fencing", spec, color);
+  const std::string& dir = DataDir(spec, color);
   const PgEndpoint ep = observe::EndpointFor(spec, color);
-  if (!observe::PostmasterAlive(DataDir(spec, color))) {
+  const std::string note = absl::StrCat(
+      "Fenced by Switchyard for ", key, " at ", util::FormatRfc3339(clock_.Now()), ": ", dir,
+      " was the primary (", Name(color),
+      ").\nstandby.signal keeps it from starting as a primary. Switchyard removes both files "
+      "when it lifts the fence or rejoins this server as a standby.\n");
+  if (!observe::PostmasterAlive(dir)) {
     connections_.Drop(ep);
-    detail_ = absl::StrCat(Name(color), " already stopped");
+    SY_RETURN_IF_ERROR(Annotated(FenceDirectory(dir, note), context, ""));
+    out->detail = absl::StrCat(Name(color), " already stopped; fenced its data directory");
     return absl::OkStatus();
   }
   absl::StatusOr<std::vector<PgRow>> rows = connections_.Query(ep, "SELECT pg_is_in_recovery()");
@@ -104,30 +138,59 @@ absl::Status PostgresActuator::Fence(const api::DeploymentColorSpec& spec, api::
     return absl::FailedPreconditionError(
         context + ": it is a standby, not a primary; nothing to fence (re-observe)");
   }
+  const api::Color standby = api::Other(color);
+  // Rule: fence only an old primary whose standby streams from it: its fast shutdown then
+  // ships the shutdown checkpoint, so the standby can prove it holds all.
+  SY_RETURN_IF_ERROR(CheckStreaming(spec, standby, color, context));
+  // Rule (durable fence): before anything stops, the directory is made unable to start as a
+  // primary, so whoever restarts it meanwhile gets a read-only standby.
+  SY_RETURN_IF_ERROR(Annotated(FenceDirectory(dir, note), context, ""));
   const auto start = clock_.MonotonicNow();
   SY_RETURN_IF_ERROR(
       Annotated(connections_.Query(ep, "CHECKPOINT", {}, timeouts_.stop).status(), context, ""));
   const int64_t checkpoint_ms = MillisSince(clock_, start);
-  writes_stopped_at_ = clock_.MonotonicNow();
-  SY_RETURN_IF_ERROR(Shutdown(spec, color, context));
-  detail_ = absl::StrCat("fenced ", Name(color), " (checkpoint ", checkpoint_ms,
-                         " ms, fast shutdown ", MillisSince(clock_, start) - checkpoint_ms, " ms)");
+  SY_RETURN_IF_ERROR(CheckStreaming(spec, standby, color, context));
+  out->writes_stopped_at = clock_.MonotonicNow();
+  SY_RETURN_IF_ERROR(Shutdown(spec, color, context, out));
+  out->detail =
+      absl::StrCat("fenced ", Name(color), " (checkpoint ", checkpoint_ms, " ms, fast shutdown ",
+                   MillisSince(clock_, start) - checkpoint_ms, " ms)");
   return absl::OkStatus();
 }
 
-absl::Status PostgresActuator::Stop(const api::DeploymentColorSpec& spec, api::Color color) {
-  return Shutdown(spec, color, Context("stopping", spec, color));
+absl::Status PostgresActuator::Stop(const api::DeploymentColorSpec& spec, api::Color color,
+                                    StepOutcome* out) {
+  StepOutcome local;
+  out = Sink(out, &local);
+  const std::string context = Context("stopping", spec, color);
+  const std::string& dir = DataDir(spec, color);
+  // A pending promotion must not complete: the request goes before the shutdown request.
+  SY_RETURN_IF_ERROR(Annotated(RemovePromoteRequest(dir), context, ""));
+  // Rule: Switchyard never leaves a stopped primary that someone else could start as a
+  // primary again. A primary it stops (a split brain's impostor) is fenced first.
+  if (observe::PostmasterAlive(dir)) {
+    absl::StatusOr<std::vector<PgRow>> rows =
+        connections_.Query(observe::EndpointFor(spec, color), "SELECT pg_is_in_recovery()");
+    if (rows.ok() && Scalar(*rows) == "f") {
+      SY_RETURN_IF_ERROR(Annotated(
+          FenceDirectory(
+              dir, absl::StrCat("Fenced by Switchyard at ", util::FormatRfc3339(clock_.Now()), ": ",
+                                dir, " ran as a second primary and was stopped.\n")),
+          context, ""));
+    }
+  }
+  return Shutdown(spec, color, context, out);
 }
 
 absl::Status PostgresActuator::Shutdown(const api::DeploymentColorSpec& spec, api::Color color,
-                                        const std::string& context) {
+                                        const std::string& context, StepOutcome* out) {
   const std::string& dir = DataDir(spec, color);
   const PgEndpoint ep = observe::EndpointFor(spec, color);
   const std::string pid_file = dir + "/postmaster.pid";
   const std::optional<int> pid = observe::ReadPostmasterPid(dir);
   if (!pid || !observe::PostmasterAlive(dir)) {
     connections_.Drop(ep);
-    detail_ = absl::StrCat(Name(color), " already stopped");
+    out->detail = absl::StrCat(Name(color), " already stopped");
     return absl::OkStatus();
   }
   // SIGINT is the fast shutdown (pg_ctl stop -m fast sends just that).
@@ -142,7 +205,8 @@ absl::Status PostgresActuator::Shutdown(const api::DeploymentColorSpec& spec, ap
                 {spec.database.bin_directory + "/pg_ctl", "stop", "-m", "fast", "-W", "-D", dir},
                 context));
     if (r.exit_code != 0) {
-      return absl::UnavailableError(context + ": pg_ctl stop failed: " + OutputTail(r.output));
+      return absl::UnavailableError(context +
+                                    ": pg_ctl stop failed: " + pg_internal::OutputTail(r.output));
     }
   }
   bool crashed = false;
@@ -153,7 +217,7 @@ absl::Status PostgresActuator::Shutdown(const api::DeploymentColorSpec& spec, ap
     return crashed;
   });
   connections_.Drop(ep);
-  detail_ = absl::StrCat("stopped ", Name(color));
+  out->detail = absl::StrCat("stopped ", Name(color));
   if (crashed) {
     return absl::AbortedError(context + ": the postmaster exited without a clean shutdown; " +
                               LogTail(dir + ".log"));
@@ -161,23 +225,60 @@ absl::Status PostgresActuator::Shutdown(const api::DeploymentColorSpec& spec, ap
   if (!gone) {
     return absl::UnavailableError(absl::StrCat(
         context, ": still running ", timeouts_.stop.count(),
-        " ms after a fast shutdown request; it finishes its shutdown checkpoint first. ",
+        " ms after a fast shutdown request: its postmaster acts on no signal (stopped with "
+        "SIGSTOP?) or a backend or the checkpointer does not finish. ",
         LogTail(dir + ".log")));
   }
   return absl::OkStatus();
 }
 
-absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api::Color color) {
+absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api::Color color,
+                                       uint64_t replayed_at_least, StepOutcome* out) {
+  StepOutcome local;
+  out = Sink(out, &local);
   const std::string context = Context("promoting", spec, color);
   const PgEndpoint ep = observe::EndpointFor(spec, color);
   const char kInRecovery[] = "SELECT pg_is_in_recovery()";
-  absl::StatusOr<std::vector<PgRow>> rows = connections_.Query(ep, kInRecovery);
+  absl::StatusOr<std::vector<PgRow>> rows =
+      connections_.Query(ep, "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text");
   if (absl::IsUnavailable(rows.status())) {
     return absl::FailedPreconditionError(
         absl::StrCat(context, ": not reachable (", rows.status().message(), "); start it first"));
   }
   SY_RETURN_IF_ERROR(Annotated(rows.status(), context, ""));
   if (Scalar(*rows) == "t") {
+    // Rule (promotion proof), checked again right before the act: the old primary is
+    // stopped and still fenced (so it wrote nothing since it was observed), and this standby
+    // replayed all of it.
+    const api::Color old = api::Other(color);
+    const std::string& old_dir = DataDir(spec, old);
+    if (observe::PostmasterAlive(old_dir) || util::PathExists(old_dir + "/postmaster.pid")) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          context, ": ", Name(old), " is not stopped (postmaster.pid present); not promoting"));
+    }
+    absl::StatusOr<observe::StartupConfig> old_startup = observe::ReadStartupConfig(old_dir);
+    SY_RETURN_IF_ERROR(Annotated(old_startup.status(), context, ""));
+    if (!old_startup->fenced || !old_startup->standby_signal) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(context, ": ", Name(old), "'s data directory is not fenced; not promoting"));
+    }
+    if (replayed_at_least == 0) {
+      absl::StatusOr<observe::ServerState> o = observer_.Observe(spec, old);
+      SY_RETURN_IF_ERROR(Annotated(o.status(), context, ""));
+      const std::optional<observe::Lsn> threshold = plan::PromotionThreshold(*o);
+      if (!threshold) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            context, ": ", Name(old), "'s pg_control proves no clean stop; not promoting"));
+      }
+      replayed_at_least = *threshold;
+    }
+    const std::string replayed = rows->front().size() > 1 ? rows->front()[1].value_or("") : "";
+    const std::optional<observe::Lsn> replay = observe::ParseLsn(replayed);
+    if (!replay || *replay < replayed_at_least) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(context, ": it has replayed ", replayed, ", not yet ",
+                       observe::FormatLsn(replayed_at_least), "; not promoting"));
+    }
     rows = connections_.Query(ep, "SELECT pg_promote(wait => false)");
     // 55000: promoted in between (another pass, or by hand): the poll below sees it.
     if (!rows.ok() && !absl::IsFailedPrecondition(rows.status())) {
@@ -197,36 +298,98 @@ absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api
     if (!writable) {
       return absl::UnavailableError(
           absl::StrCat(context, ": still in recovery ", timeouts_.promote.count(),
-                       " ms after pg_promote(); ", LogTail(DataDir(spec, color) + ".log")));
+                       " ms after pg_promote(); the request stays pending until it is acted on or "
+                       "cancelled. ",
+                       LogTail(DataDir(spec, color) + ".log")));
     }
-    writes_resumed_at_ = clock_.MonotonicNow();
-    detail_ = absl::StrCat("promoted ", Name(color), " (writable after ",
-                           MillisSince(clock_, start), " ms)");
+    out->writes_resumed_at = clock_.MonotonicNow();
+    out->detail = absl::StrCat("promoted ", Name(color), " (writable after ",
+                               MillisSince(clock_, start), " ms)");
   } else {
-    detail_ = absl::StrCat(Name(color), " already primary");
+    out->detail = absl::StrCat(Name(color), " already primary");
   }
   // pg_control keeps the old timeline until a checkpoint; pg_rewind and the planner read it.
-  rows = connections_.Query(ep,
-                            "SELECT (SELECT timeline_id FROM pg_control_checkpoint())::text, "
-                            "substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)");
-  SY_RETURN_IF_ERROR(Annotated(rows.status(), context, ""));
-  uint32_t checkpoint_tli = 0;
-  uint32_t current_tli = 0;
-  if (rows->empty() || rows->front().size() != 2 ||
-      !absl::SimpleAtoi(rows->front()[0].value_or(""), &checkpoint_tli) ||
-      !absl::SimpleHexAtoi(rows->front()[1].value_or(""), &current_tli)) {
-    return absl::InternalError(context + ": unexpected timeline query result");
+  StepOutcome checkpoint;
+  if (absl::Status c = Checkpoint(spec, color, &checkpoint); !c.ok()) {
+    return absl::Status(c.code(), absl::StrCat(c.message(), " (after the promotion)"));
   }
-  if (checkpoint_tli != current_tli) {
-    const auto start = clock_.MonotonicNow();
-    SY_RETURN_IF_ERROR(Annotated(connections_.Query(ep, "CHECKPOINT", {}, timeouts_.stop).status(),
-                                 context, "; it is promoted, the checkpoint after it failed"));
-    absl::StrAppend(&detail_, ", checkpoint ", MillisSince(clock_, start), " ms");
-  }
+  if (!checkpoint.detail.empty()) absl::StrAppend(&out->detail, ", ", checkpoint.detail);
   return absl::OkStatus();
 }
 
-absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::Color color) {
+absl::Status PostgresActuator::Checkpoint(const api::DeploymentColorSpec& spec, api::Color color,
+                                          StepOutcome* out) {
+  StepOutcome local;
+  out = Sink(out, &local);
+  const std::string context = Context("checkpointing", spec, color);
+  const PgEndpoint ep = observe::EndpointFor(spec, color);
+  absl::StatusOr<std::vector<PgRow>> rows =
+      connections_.Query(ep,
+                         "SELECT pg_is_in_recovery()::text, (SELECT timeline_id FROM "
+                         "pg_control_checkpoint())::text, "
+                         "CASE WHEN pg_is_in_recovery() THEN NULL ELSE "
+                         "substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END");
+  SY_RETURN_IF_ERROR(Annotated(rows.status(), context, ""));
+  if (rows->empty() || rows->front().size() != 3) {
+    return absl::InternalError(context + ": unexpected timeline query result");
+  }
+  if (rows->front()[0].value_or("") != "false") {
+    return absl::FailedPreconditionError(context + ": it is not a primary (re-observe)");
+  }
+  uint32_t checkpoint_tli = 0;
+  uint32_t current_tli = 0;
+  if (!absl::SimpleAtoi(rows->front()[1].value_or(""), &checkpoint_tli) ||
+      !absl::SimpleHexAtoi(rows->front()[2].value_or(""), &current_tli)) {
+    return absl::InternalError(context + ": unexpected timeline query result");
+  }
+  if (checkpoint_tli == current_tli) return absl::OkStatus();
+  const auto start = clock_.MonotonicNow();
+  SY_RETURN_IF_ERROR(
+      Annotated(connections_.Query(ep, "CHECKPOINT", {}, timeouts_.stop).status(), context, ""));
+  out->detail = absl::StrCat("checkpoint ", MillisSince(clock_, start), " ms");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::pair<observe::ServerState, observe::ServerState>> PostgresActuator::ObservePair(
+    const api::DeploymentColorSpec& spec, api::Color target, const std::string& context) {
+  absl::StatusOr<observe::ServerState> t = observer_.Observe(spec, target);
+  SY_RETURN_IF_ERROR(Annotated(t.status(), context, ""));
+  absl::StatusOr<observe::ServerState> o = observer_.Observe(spec, api::Other(target));
+  SY_RETURN_IF_ERROR(Annotated(o.status(), context, ""));
+  return std::make_pair(*std::move(t), *std::move(o));
+}
+
+absl::Status PostgresActuator::LiftFence(const api::DeploymentColorSpec& spec, api::Color color,
+                                         StepOutcome* out) {
+  StepOutcome local;
+  out = Sink(out, &local);
+  const std::string context = Context("lifting the fence of", spec, color);
+  const std::string& dir = DataDir(spec, color);
+  SY_ASSIGN_OR_RETURN(auto pair, ObservePair(spec, color, context));
+  const auto& [target, other] = pair;
+  if (target.postmaster_alive || target.reachable) {
+    // A running server keeps its role until it restarts: lifting only matters for the next
+    // start, and is only right for a primary.
+    if (!target.RunningPrimary()) {
+      return absl::FailedPreconditionError(context + ": it runs and is not a primary");
+    }
+    if (other.startup.promote_requested) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          context, ": ", Name(other.color), " has a pending promotion request; cancel it first"));
+    }
+  } else if (const std::string why = plan::WhyNotLiftFence(target, other); !why.empty()) {
+    // Rule (lifting a fence), checked on what is true now, not on the plan.
+    return absl::FailedPreconditionError(absl::StrCat(context, ": ", why));
+  }
+  SY_RETURN_IF_ERROR(Annotated(LiftFenceDirectory(dir), context, ""));
+  out->detail = absl::StrCat("lifted ", Name(color), "'s fence");
+  return absl::OkStatus();
+}
+
+absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::Color color,
+                                     StepOutcome* out) {
+  StepOutcome local;
+  out = Sink(out, &local);
   const std::string context = Context("starting", spec, color);
   const std::string& dir = DataDir(spec, color);
   const api::DatabaseRef& db = spec.color(color).database;
@@ -238,6 +401,21 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
   }
   std::optional<int> spawned;
   if (!observe::PostmasterAlive(dir)) {
+    absl::StatusOr<observe::StartupConfig> startup = observe::ReadStartupConfig(dir);
+    SY_RETURN_IF_ERROR(Annotated(startup.status(), context, ""));
+    if (startup->fenced && startup->standby_signal) {
+      return absl::FailedPreconditionError(
+          context + ": its data directory is fenced; it starts only once the fence is lifted");
+    }
+    if (!startup->standby_signal) {
+      // Rule (starting a primary), checked on what is true now, not on the plan.
+      SY_ASSIGN_OR_RETURN(auto pair, ObservePair(spec, color, context));
+      if (const std::string why = plan::WhyNotStartAsPrimary(pair.first, pair.second);
+          !why.empty()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(context, " as a primary: ", why, "; not starting"));
+      }
+    }
     util::Command cmd;
     cmd.argv = {spec.database.bin_directory + "/postgres",
                 "-D",
@@ -254,9 +432,9 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
     }
     SY_RETURN_IF_ERROR(Annotated(pid.status(), context, ""));
     spawned = *pid;
-    detail_ = absl::StrCat("started ", Name(color), " (pid ", *pid, ")");
+    out->detail = absl::StrCat("started ", Name(color), " (pid ", *pid, ")");
   } else {
-    detail_ = absl::StrCat(Name(color), " already running");
+    out->detail = absl::StrCat(Name(color), " already running");
   }
   absl::Status verdict;
   const bool up = PollUntil(clock_, timeouts_.start, timeouts_.poll, [&] {
@@ -293,7 +471,9 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
 }
 
 absl::Status PostgresActuator::CreateSlot(const api::DeploymentColorSpec& spec, api::Color target,
-                                          api::Color source) {
+                                          api::Color source, StepOutcome* out) {
+  StepOutcome local;
+  out = Sink(out, &local);
   const std::string slot = plan::SlotName(target);
   const std::string context =
       absl::StrCat("creating slot ", slot, " on ", Context("", spec, source).substr(1));
@@ -309,12 +489,15 @@ absl::Status PostgresActuator::CreateSlot(const api::DeploymentColorSpec& spec, 
                             {slot});
   if (absl::IsAlreadyExists(rows.status())) return absl::OkStatus();  // created in between
   SY_RETURN_IF_ERROR(Annotated(rows.status(), context, ""));
-  detail_ = rows->empty() ? "slot " + slot + " exists" : "created slot " + slot;
+  out->detail = rows->empty() ? "slot " + slot + " exists" : "created slot " + slot;
   return absl::OkStatus();
 }
 
 absl::Status PostgresActuator::ConfigureStandby(const api::DeploymentColorSpec& spec,
-                                                api::Color target, api::Color source) {
+                                                api::Color target, api::Color source,
+                                                StepOutcome* out) {
+  StepOutcome local;
+  out = Sink(out, &local);
   const std::string context = Context("configuring", spec, target, "as a standby of", source);
   const std::string& dir = DataDir(spec, target);
   if (observe::PostmasterAlive(dir)) {
@@ -323,7 +506,7 @@ absl::Status PostgresActuator::ConfigureStandby(const api::DeploymentColorSpec& 
   SY_RETURN_IF_ERROR(Annotated(
       ConfigureStandbyDirectory(dir, StandbyConninfo(spec, target, source), plan::SlotName(target)),
       context, ""));
-  detail_ = absl::StrCat("configured ", Name(target), " as a standby of ", Name(source));
+  out->detail = absl::StrCat("configured ", Name(target), " as a standby of ", Name(source));
   return absl::OkStatus();
 }
 

@@ -1,5 +1,7 @@
-// The database steps of the switchover protocol (design note §3) against real PostgreSQL
-// servers: fence, promote, start, stop, create-slot, configure-standby, rewind, basebackup.
+// The database steps of the switchover protocol against real PostgreSQL servers: fence,
+// promote, checkpoint, lift-fence, start, stop, create-slot, configure-standby, rewind,
+// basebackup. Each irreversible act re-checks, right before it, the rule that makes it safe
+// (the plan it serves may be a few milliseconds old, and others may act meanwhile).
 #pragma once
 
 #include <chrono>
@@ -7,6 +9,7 @@
 #include "absl/status/status.h"
 #include "pkg/actuate/actuator.h"
 #include "pkg/api/types.h"
+#include "pkg/observe/observer.h"
 #include "pkg/observe/pg_connections.h"
 #include "pkg/plan/step.h"
 #include "pkg/util/clock.h"
@@ -32,70 +35,110 @@ struct PostgresTimeouts {
 // "promoting green (127.0.0.1:15434): ...". Status codes, as Actuator's:
 //   kUnavailable: a server is unreachable, or a wait timed out: retry with backoff;
 //   kFailedPrecondition: the world is not as the step requires (e.g. fencing a standby,
-//     configuring a running server): re-observe;
+//     configuring a running server, a safety re-check failing): re-observe;
 //   kAborted: pg_rewind failed (its output attached): fall back to a basebackup;
 //   kInvalidArgument: misconfiguration (e.g. a server program missing);
 //   kInternal and file-system codes for local I/O failures.
-// Thread-compatible: at most one step at a time per resource.
+// `out` (may be null) receives what was done. Thread-safe: the actuator keeps no per-step
+// state, so workers may run steps of different resources at once; one resource's steps come
+// one at a time.
 class PostgresActuator final : public Actuator {
  public:
-  // All three must outlive this object.
-  PostgresActuator(observe::PgConnections& connections, util::CommandRunner& runner,
-                   const util::Clock& clock, PostgresTimeouts timeouts = {})
-      : connections_(connections), runner_(runner), clock_(clock), timeouts_(timeouts) {}
+  // All four must outlive this object. `observer` is used for the re-checks before starting
+  // a primary, lifting a fence and replacing a data directory.
+  PostgresActuator(observe::PgConnections& connections, observe::PostgresObserver& observer,
+                   util::CommandRunner& runner, const util::Clock& clock,
+                   PostgresTimeouts timeouts = {})
+      : connections_(connections),
+        observer_(observer),
+        runner_(runner),
+        clock_(clock),
+        timeouts_(timeouts) {}
 
   // Runs a database step (every StepKind but kSwitchTraffic, which is kInvalidArgument here).
   absl::Status Run(const api::DeploymentColor& dc, const plan::Step& step,
                    StepOutcome* outcome) override;
 
-  // CHECKPOINT on the running primary `color` (so the shutdown checkpoint is short), then a
-  // fast shutdown; returns once postmaster.pid is gone. Stopped already: OK. A standby:
-  // kFailedPrecondition. Running but not accepting connections: kUnavailable.
-  absl::Status Fence(const api::DeploymentColorSpec& spec, api::Color color);
+  // Fences `color`, the old primary, for `key`'s switch. Running: it must be a primary that
+  // the other color's standby streams from (re-checked before the fence is written and again
+  // right before the shutdown); the fence is written (FenceDirectory), then CHECKPOINT (so
+  // the shutdown checkpoint is short), then a fast shutdown; returns once postmaster.pid is
+  // gone. Stopped: writes the fence only. A standby: kFailedPrecondition. Running but not
+  // accepting connections: kUnavailable.
+  absl::Status Fence(const api::DeploymentColorSpec& spec, const std::string& key, api::Color color,
+                     StepOutcome* out = nullptr);
   // pg_promote(wait => false) on standby `color`, then polls until it is writable, then
-  // CHECKPOINT so pg_control shows the new timeline. A primary already: only the checkpoint,
-  // when pg_control still shows an older timeline. Unreachable: kFailedPrecondition.
-  absl::Status Promote(const api::DeploymentColorSpec& spec, api::Color color);
+  // CHECKPOINT so pg_control shows the new timeline. Right before pg_promote() it re-checks
+  // that the other server is stopped and fenced and that `color` has replayed at least
+  // `replayed_at_least` (when 0: the other's PromotionThreshold, observed now), else
+  // kFailedPrecondition. A primary already: only the checkpoint, when pg_control still shows
+  // an older timeline. Unreachable: kFailedPrecondition.
+  absl::Status Promote(const api::DeploymentColorSpec& spec, api::Color color,
+                       uint64_t replayed_at_least = 0, StepOutcome* out = nullptr);
+  // CHECKPOINT on running primary `color`.
+  absl::Status Checkpoint(const api::DeploymentColorSpec& spec, api::Color color,
+                          StepOutcome* out = nullptr);
+  // Lifts `color`'s fence (LiftFenceDirectory). Running: only as the primary. Stopped: after
+  // re-checking plan::WhyNotLiftFence on a fresh observation of both servers.
+  absl::Status LiftFence(const api::DeploymentColorSpec& spec, api::Color color,
+                         StepOutcome* out = nullptr);
   // Starts `color`'s postmaster (detached, log appended to <dataDirectory>.log) with port and
   // listen_addresses on the command line, and polls until it accepts queries (a standby:
-  // once consistent). Running already: waits for it to accept queries. No cluster in the
-  // directory: kFailedPrecondition. Another server answering on the port: kFailedPrecondition.
-  absl::Status Start(const api::DeploymentColorSpec& spec, api::Color color);
-  // Fast shutdown of `color`, whatever its role; returns once postmaster.pid is gone.
-  absl::Status Stop(const api::DeploymentColorSpec& spec, api::Color color);
+  // once consistent). A directory configured to start as a primary is started only after
+  // re-checking plan::WhyNotStartAsPrimary on a fresh observation of both servers; a fenced
+  // one is not started (kFailedPrecondition). Running already: waits for it to accept
+  // queries. No cluster in the directory: kFailedPrecondition. Another server answering on
+  // the port: kFailedPrecondition.
+  absl::Status Start(const api::DeploymentColorSpec& spec, api::Color color,
+                     StepOutcome* out = nullptr);
+  // Removes a pending promotion request of `color`, fences it if it runs as a primary, then a
+  // fast shutdown; returns once postmaster.pid is gone.
+  absl::Status Stop(const api::DeploymentColorSpec& spec, api::Color color,
+                    StepOutcome* out = nullptr);
   // Creates physical slot SlotName(target) (reserving WAL now) on the running primary
   // `source` unless it exists. `source` a standby: kFailedPrecondition.
   absl::Status CreateSlot(const api::DeploymentColorSpec& spec, api::Color target,
-                          api::Color source);
+                          api::Color source, StepOutcome* out = nullptr);
   // No-copy rejoin: configures stopped `target`'s data directory as a standby of `source`
-  // (ConfigureStandbyDirectory). `target` running: kFailedPrecondition.
+  // (ConfigureStandbyDirectory, which also removes a fence). `target` running:
+  // kFailedPrecondition.
   absl::Status ConfigureStandby(const api::DeploymentColorSpec& spec, api::Color target,
-                                api::Color source);
-  // CHECKPOINT on `source`, pg_rewind stopped `target` from it, then ConfigureStandby.
-  // pg_rewind failing or timing out: kAborted with its output.
-  absl::Status Rewind(const api::DeploymentColorSpec& spec, api::Color target, api::Color source);
-  // pg_basebackup `source` into <dir>.new, configure it as a standby of `source`, then swap it
-  // in for stopped `target`'s directory (<dir> -> <dir>.old -> removed). Resumes or cleans up
-  // after a crash mid-way. The parent directory must be writable by osUser and on the same
-  // file system (renames). pg_basebackup failing: kUnavailable with its output.
-  absl::Status Basebackup(const api::DeploymentColorSpec& spec, api::Color target,
-                          api::Color source);
+                                api::Color source, StepOutcome* out = nullptr);
+  // Re-checks plan::WhyNotReplace(dc, target, source) on a fresh observation, CHECKPOINT on
+  // `source`, pg_rewind stopped `target` from it, then ConfigureStandby. pg_rewind failing or
+  // timing out: kAborted with its output. The re-check failing: kFailedPrecondition.
+  absl::Status Rewind(const api::DeploymentColor& dc, api::Color target, api::Color source,
+                      StepOutcome* out = nullptr);
+  // Re-checks plan::WhyNotReplace as Rewind does, then pg_basebackup `source` into
+  // <dir>.new, configures it as a standby of `source`, swaps it in for stopped `target`'s
+  // directory (<dir> -> <dir>.old -> removed). After a crash mid-swap it completes the swap
+  // (a complete copy) or puts the old directory back and returns kAborted (re-observe first).
+  // The parent directory must be writable by osUser and on the same file system (renames).
+  // pg_basebackup failing: kUnavailable with its output.
+  absl::Status Basebackup(const api::DeploymentColor& dc, api::Color target, api::Color source,
+                          StepOutcome* out = nullptr);
 
  private:
   absl::Status Shutdown(const api::DeploymentColorSpec& spec, api::Color color,
-                        const std::string& context);
+                        const std::string& context, StepOutcome* out);
+  // OK when `standby` streams from running primary `primary` (its pg_stat_replication).
+  absl::Status CheckStreaming(const api::DeploymentColorSpec& spec, api::Color standby,
+                              api::Color primary, const std::string& context);
+  // Both servers observed now, for a re-check: {target, other}.
+  absl::StatusOr<std::pair<observe::ServerState, observe::ServerState>> ObservePair(
+      const api::DeploymentColorSpec& spec, api::Color target, const std::string& context);
+  absl::Status CheckReplace(const api::DeploymentColor& dc, api::Color target, api::Color source,
+                            const std::string& context);
   // Runs a server program as osUser with the copy timeout.
   absl::StatusOr<util::CommandResult> RunTool(const api::DeploymentColorSpec& spec,
                                               std::vector<std::string> argv,
                                               const std::string& context);
 
   observe::PgConnections& connections_;
+  observe::PostgresObserver& observer_;
   util::CommandRunner& runner_;
   const util::Clock& clock_;
   const PostgresTimeouts timeouts_;
-  std::string detail_;  // what the last step did, for StepOutcome
-  std::optional<std::chrono::steady_clock::time_point> writes_stopped_at_;
-  std::optional<std::chrono::steady_clock::time_point> writes_resumed_at_;
 };
 
 }  // namespace sy::actuate

@@ -35,7 +35,7 @@ class Wiring {
   observe::HttpUpstreamProber upstream_prober_;
   observe::WorldObserver world_{postgres_observer_, nginx_observer_, upstream_prober_};
   actuate::NginxActuator nginx_actuator_{runner_, clock_, nginx_observer_, processes_};
-  actuate::PostgresActuator postgres_actuator_{connections_, runner_, clock_};
+  actuate::PostgresActuator postgres_actuator_{connections_, postgres_observer_, runner_, clock_};
   actuate::DispatchActuator actuator_{nginx_actuator_, postgres_actuator_};
 };
 

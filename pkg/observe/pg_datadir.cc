@@ -22,6 +22,18 @@ bool HoldsCluster(const std::string& data_directory) {
          util::PathExists(data_directory + "/global/pg_control");
 }
 
+absl::StatusOr<DirectoryContent> InspectDataDirectory(const std::string& data_directory) {
+  SY_ASSIGN_OR_RETURN(const bool version, util::Exists(data_directory + "/PG_VERSION"));
+  SY_ASSIGN_OR_RETURN(const bool control, util::Exists(data_directory + "/global/pg_control"));
+  if (version && control) return DirectoryContent::kCluster;
+  std::error_code ec;
+  std::filesystem::directory_iterator it(data_directory, ec);
+  if (ec == std::errc::no_such_file_or_directory) return DirectoryContent::kAbsent;
+  if (ec) return util::ErrnoStatus(ec.value(), "listing " + data_directory);
+  return it == std::filesystem::directory_iterator() ? DirectoryContent::kAbsent
+                                                     : DirectoryContent::kOther;
+}
+
 std::optional<int> ReadPostmasterPid(const std::string& data_directory) {
   absl::StatusOr<std::string> content = util::ReadFile(data_directory + "/postmaster.pid");
   if (!content.ok()) return std::nullopt;
@@ -49,31 +61,38 @@ bool PostmasterAlive(const std::string& data_directory) {
          absl::StrContains(*cmdline, "postmaster");
 }
 
-StartupConfig ReadStartupConfig(const std::string& data_directory) {
+absl::StatusOr<StartupConfig> ReadStartupConfig(const std::string& data_directory) {
   StartupConfig c;
-  c.standby_signal = util::PathExists(data_directory + "/standby.signal");
+  SY_ASSIGN_OR_RETURN(c.standby_signal, util::Exists(data_directory + "/standby.signal"));
+  SY_ASSIGN_OR_RETURN(c.fenced, util::Exists(data_directory + "/" + kFenceMarkerFile));
+  SY_ASSIGN_OR_RETURN(c.promote_requested, util::Exists(data_directory + "/" + kPromoteSignalFile));
   absl::StatusOr<std::string> conf = util::ReadFile(data_directory + "/postgresql.auto.conf");
-  if (!conf.ok()) return c;
+  if (absl::IsNotFound(conf.status())) return c;
+  if (!conf.ok()) return conf.status();
   c.primary_conninfo = ConfigValue(*conf, "primary_conninfo").value_or("");
   c.primary_slot_name = ConfigValue(*conf, "primary_slot_name").value_or("");
   c.primary_port = ConninfoPort(c.primary_conninfo);
   return c;
 }
 
-uint32_t HighestWalTimeline(const std::string& data_directory) {
-  uint32_t highest = 0;
+absl::StatusOr<WalTimelines> ReadWalTimelines(const std::string& data_directory) {
+  WalTimelines out;
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(data_directory + "/pg_wal", ec)) {
+  const std::string pg_wal = data_directory + "/pg_wal";
+  std::filesystem::directory_iterator it(pg_wal, ec);
+  if (ec) return util::ErrnoStatus(ec.value(), "listing " + pg_wal);
+  for (const auto& e : it) {
     const std::string name = e.path().filename().string();
     // Segments are 24 hex digits, history files "<8 hex>.history": both start with the TLI.
     const bool segment = name.size() == 24;
     const bool history = name.size() == 16 && absl::EndsWith(name, ".history");
     uint32_t tli = 0;
     if ((segment || history) && absl::SimpleHexAtoi(absl::string_view(name.data(), 8), &tli)) {
-      highest = std::max(highest, tli);
+      out.any = std::max(out.any, tli);
+      if (segment) out.segments = std::max(out.segments, tli);
     }
   }
-  return highest;
+  return out;
 }
 
 std::vector<std::string> ReadLocalSlots(const std::string& data_directory) {

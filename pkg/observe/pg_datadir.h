@@ -15,8 +15,25 @@ namespace sy::observe {
 
 // All functions are thread-safe and read only. Paths are absolute data directories.
 
+// The file the fence step writes into the old primary's data directory, beside the
+// standby.signal it creates (PostgreSQL ignores files it does not know). Its presence is
+// what "fenced" means; its text says so to a person who finds it.
+inline constexpr char kFenceMarkerFile[] = "switchyard.fenced";
+// The signal file pg_promote() and `pg_ctl promote` write before signalling the postmaster.
+inline constexpr char kPromoteSignalFile[] = "promote";
+
 // PG_VERSION and global/pg_control are present.
 bool HoldsCluster(const std::string& data_directory);
+
+// What a data directory holds, read without trusting that a failed read means "nothing".
+enum class DirectoryContent {
+  kCluster,  // PG_VERSION and global/pg_control
+  kAbsent,   // the directory does not exist, or is empty: a copy may create a cluster there
+  kOther,    // it holds files but no cluster (someone else's, or a half-made one)
+};
+// kCluster / kAbsent / kOther as above; an error (naming the path) when any of it cannot be
+// read (EACCES, EIO, EMFILE...): the caller must treat the directory as unknown.
+absl::StatusOr<DirectoryContent> InspectDataDirectory(const std::string& data_directory);
 
 // The pid on postmaster.pid's first line; nullopt when the file is absent or malformed.
 std::optional<int> ReadPostmasterPid(const std::string& data_directory);
@@ -26,18 +43,28 @@ std::optional<int> ReadPostmasterPid(const std::string& data_directory);
 // PostgreSQL's): a stale file whose pid was reused by another program does not count.
 bool PostmasterAlive(const std::string& data_directory);
 
-// standby.signal, and primary_conninfo / primary_slot_name of postgresql.auto.conf (the only
-// file Switchyard writes them to; the last occurrence wins).
-StartupConfig ReadStartupConfig(const std::string& data_directory);
+// standby.signal, the fence marker, a pending promotion request, and primary_conninfo /
+// primary_slot_name of postgresql.auto.conf (the only file Switchyard writes them to; the
+// last occurrence wins). A file whose presence cannot be told is an error naming it.
+absl::StatusOr<StartupConfig> ReadStartupConfig(const std::string& data_directory);
 
 // Names of the slot directories in pg_replslot, sorted (half-created `*.tmp` skipped).
 std::vector<std::string> ReadLocalSlots(const std::string& data_directory);
 
-// The newest timeline a server holds WAL or history of: the highest timeline among the
-// segment and history files of its pg_wal (0 when none). A standby whose WAL receiver is
-// gone reports only its last restartpoint's timeline, which may be older than what it
-// received and replayed; it cannot have replayed a timeline it holds nothing of.
-uint32_t HighestWalTimeline(const std::string& data_directory);
+// The newest timelines a server's pg_wal holds files of (0 when none).
+struct WalTimelines {
+  uint32_t any = 0;       // among segments and history files
+  uint32_t segments = 0;  // among segments only: WAL written or received on it
+  bool operator==(const WalTimelines&) const = default;
+};
+// Reads them from the names in pg_wal. A standby whose WAL receiver is gone reports only its
+// last restartpoint's timeline, which may be older than what it received and replayed; it
+// cannot have replayed a timeline it holds nothing of. A promoted server writes its new
+// timeline's history file and first segment before its first WAL record on it, long before
+// pg_control shows that timeline. A history file alone may also be one fetched from a
+// primary the server then could not follow. A pg_wal that cannot be listed (or is missing)
+// is an error naming it.
+absl::StatusOr<WalTimelines> ReadWalTimelines(const std::string& data_directory);
 
 // pg_wal/<tli>.history parsed; empty for timeline 1 or when the file is absent.
 // kInvalidArgument when the file is malformed.

@@ -124,7 +124,16 @@ absl::StatusOr<ServerState> PqxxPostgresObserver::Observe(const api::DeploymentC
       "observing " + std::string(api::ColorName(color)) + " (" + ep.Address() + ")";
   ServerState s;
   s.color = color;
-  s.data_directory_exists = HoldsCluster(dir);
+  absl::StatusOr<DirectoryContent> content = InspectDataDirectory(dir);
+  if (!content.ok()) {
+    s.directory_error = std::string(content.status().message());
+  } else if (*content == DirectoryContent::kOther) {
+    s.directory_error = dir +
+                        " holds files but no PostgreSQL cluster (no PG_VERSION or "
+                        "global/pg_control); Switchyard copies nothing over it: move it away to "
+                        "have it cloned";
+  }
+  s.data_directory_exists = content.ok() && *content == DirectoryContent::kCluster;
   s.postmaster_pid = util::PathExists(dir + "/postmaster.pid");
   s.postmaster_alive = s.postmaster_pid && PostmasterAlive(dir);
   ServerControl server;
@@ -139,6 +148,12 @@ absl::StatusOr<ServerState> PqxxPostgresObserver::Observe(const api::DeploymentC
   }
 
   if (s.data_directory_exists) {
+    // Rule: what cannot be read is unknown. Any failure below leaves `control` empty and says
+    // why in directory_error; the planner then holds instead of taking the server for one
+    // that has no data (which would have it re-cloned over data nobody else holds).
+    auto unreadable = [&](const absl::Status& why) {
+      if (s.directory_error.empty()) s.directory_error = std::string(why.message());
+    };
     if (server.control && SameDirectory(dir, server.data_directory)) {
       // The server answering on the port runs on this directory: its pg_control, as read
       // by the server, is the directory's. (A wrong binDirectory is still an error now, not
@@ -155,20 +170,39 @@ absl::StatusOr<ServerState> PqxxPostgresObserver::Observe(const api::DeploymentC
       if (control.ok()) {
         s.control = *control;
       } else {
-        // E.g. a torn read of pg_control while the server writes it: data, not a failure.
+        // E.g. EIO, a timeout, a torn read of pg_control while a server writes it, or output
+        // the tool itself calls untrustworthy: unknown, not "no cluster".
+        unreadable(control.status());
         log::Warn("pg_controldata failed", {{"color", std::string(api::ColorName(color))},
                                             {"error", std::string(control.status().message())}});
       }
     }
-    s.startup = ReadStartupConfig(dir);
+    absl::StatusOr<StartupConfig> startup = ReadStartupConfig(dir);
+    if (startup.ok()) {
+      s.startup = *startup;
+    } else {
+      unreadable(startup.status());
+    }
     s.local_slots = ReadLocalSlots(dir);
+    absl::StatusOr<WalTimelines> wal = ReadWalTimelines(dir);
+    if (wal.ok()) {
+      s.wal_timeline = wal->any;
+      s.segment_timeline = wal->segments;
+    } else {
+      unreadable(wal.status());
+    }
+    if (!s.directory_error.empty()) s.control.reset();
   }
-  if (s.reachable && s.in_recovery && !s.receiver && s.data_directory_exists) {
+  if (s.reachable && s.in_recovery && !s.receiver) {
     // Without a WAL receiver PostgreSQL 15 reports the last restartpoint's timeline.
-    s.timeline = std::max(s.timeline, HighestWalTimeline(dir));
+    s.timeline = std::max(s.timeline, s.wal_timeline);
   }
 
-  const uint32_t tli = s.reachable ? s.timeline : (s.control ? s.control->checkpoint_timeline : 0);
+  // The timeline whose history matters: the running one, else the newest it holds WAL of
+  // (pg_control lags a promotion until its first checkpoint).
+  const uint32_t tli =
+      s.reachable ? s.timeline
+                  : std::max(s.control ? s.control->checkpoint_timeline : 0, s.segment_timeline);
   if (s.data_directory_exists && tli > 1) {
     absl::StatusOr<std::vector<TimelineFork>> history = ReadTimelineHistory(dir, tli);
     if (history.ok()) {

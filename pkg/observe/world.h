@@ -53,6 +53,14 @@ struct StartupConfig {
   std::string primary_conninfo;  // from postgresql.auto.conf ("" when unset)
   std::string primary_slot_name;
   int primary_port = 0;  // parsed out of primary_conninfo (0 when absent)
+  // Switchyard's fence marker (kFenceMarkerFile) is present: the directory belonged to a
+  // primary that the fence step made unable to start as a primary again (standby.signal, no
+  // primary_conninfo) until the planner lifts the fence or rejoins it as a standby.
+  bool fenced = false;
+  // A promotion request (the `promote` signal file that pg_promote() and `pg_ctl promote`
+  // write) waits in the directory: a running standby acts on it as soon as its postmaster
+  // and startup process see it; a postmaster removes it when it starts.
+  bool promote_requested = false;
   bool operator==(const StartupConfig&) const = default;
 };
 
@@ -63,7 +71,19 @@ struct ServerState {
   bool data_directory_exists = false;  // holds a cluster (PG_VERSION and global/pg_control)
   bool postmaster_pid = false;         // postmaster.pid present
   bool postmaster_alive = false;       // ... and its process exists
-  std::optional<ControlData> control;  // when the directory holds a cluster
+  std::optional<ControlData> control;  // when the directory holds a cluster and it was read
+  // Why the directory or its pg_control could not be read or trusted ("" when it could): an
+  // I/O error, pg_controldata failing or warning that its output is untrustworthy, files that
+  // are not a cluster. Such a server is unknown, never "missing": nothing is copied over it.
+  std::string directory_error;
+  // The newest timeline pg_wal holds a segment or history file of (0 when none or unread).
+  // pg_control shows a promoted server's new timeline only after its first checkpoint; its
+  // pg_wal shows it from the moment of the promotion.
+  uint32_t wal_timeline = 0;
+  // The newest timeline pg_wal holds a segment of (0 when none or unread): WAL it wrote or
+  // received on that timeline, not only a history file fetched from a primary it could not
+  // follow.
+  uint32_t segment_timeline = 0;
   StartupConfig startup;
   std::vector<std::string> local_slots;  // replication slots stored in its pg_replslot
   // Timeline history of the server's current timeline, oldest first (empty on timeline 1).

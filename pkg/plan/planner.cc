@@ -43,6 +43,34 @@ std::string Where(const api::DeploymentColorSpec& spec, Color c) {
   return absl::StrCat(Name(c), " (", db.host, ":", db.port, ")");
 }
 
+// Holds while `s` cannot be looked at: its postmaster runs but takes no connections, or its
+// data directory cannot be read. Nothing is decided about a server Switchyard cannot see.
+std::optional<Plan> Unseen(const api::DeploymentColorSpec& spec, const ServerState& s,
+                           Phase phase) {
+  switch (RoleOf(s)) {
+    case Role::kUnknown:
+      return Hold(
+          phase, Wait::kRetry, "ServerUnreachable",
+          absl::StrCat(Where(spec, s.color), " runs but accepts no connections: ", s.error));
+    case Role::kUnreadable:
+      return Hold(Phase::kDegraded, Wait::kRetry, "ServerUnreadable",
+                  absl::StrCat(Where(spec, s.color), ": its data directory ",
+                               spec.color(s.color).database.data_directory,
+                               " cannot be read, so nothing is done with it: ", s.directory_error));
+    default:
+      return std::nullopt;
+  }
+}
+
+// Rule (pending promotions): a promotion request that must not complete now is cancelled by
+// stopping its server. The stop removes the request file first, and a postmaster that was
+// asked to shut down does not promote (nor does one that starts: it removes the file).
+Plan CancelPromotion(const api::DeploymentColorSpec& spec, Color c, const std::string& why) {
+  return Do(StepKind::kStop, c, std::nullopt, "CancellingPromotion",
+            absl::StrCat(Where(spec, c), " has a pending promotion request; ", why,
+                         ": stopping it (the request is removed first)"));
+}
+
 // Makes `s` (not running as a primary) a streaming standby of running primary `p`.
 // Returns nullopt when it already streams.
 std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerState& s,
@@ -50,15 +78,12 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
   const auto& spec = dc.spec;
   const Color sc = s.color;
   const Color pc = p.color;
+  if (auto unseen = Unseen(spec, s, Phase::kProgressing)) return unseen;
   const Role role = RoleOf(s);
-  if (role == Role::kUnknown) {
-    return Hold(Phase::kProgressing, Wait::kRetry, "ServerUnreachable",
-                absl::StrCat(Where(spec, sc), " runs but accepts no connections: ", s.error));
-  }
   if (role == Role::kMissing) {
     return Do(
         StepKind::kBasebackup, sc, pc, "Bootstrapping",
-        absl::StrCat(Name(sc), "'s data directory holds no cluster: cloning it from ", Name(pc)));
+        absl::StrCat(Name(sc), "'s data directory holds nothing: cloning it from ", Name(pc)));
   }
   if (role == Role::kStandby && StreamsFrom(s, p, spec)) return std::nullopt;
   if (!HasSlotFor(p, sc)) {
@@ -87,13 +112,14 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
   if (role == Role::kStandby) {
     if (s.startup.primary_port != spec.color(pc).database.port) {
       return Do(StepKind::kStop, sc, std::nullopt, "Rejoining",
-                absl::StrCat("stopping ", Name(sc), ": it is a standby of another server"));
+                absl::StrCat("stopping ", Name(sc), ": it is not a standby of ", Name(pc)));
     }
     return Hold(Phase::kProgressing, Wait::kPoll, "StandbyConnecting",
                 absl::StrCat(Name(sc), " is starting to stream from ", Name(pc)));
   }
-  // Stopped.
-  if (ConfiguredToFollow(s, spec, pc)) {
+  // Stopped. A fenced directory is configured again even if it looks configured: that also
+  // removes the marker.
+  if (ConfiguredToFollow(s, spec, pc) && !Fenced(s)) {
     return Do(StepKind::kStart, sc, std::nullopt, "StartingStandby",
               absl::StrCat("starting ", Name(sc), " as a standby of ", Name(pc)));
   }
@@ -129,6 +155,38 @@ std::optional<Plan> RouteTraffic(const api::DeploymentColor& dc, const observe::
             absl::StrCat("switching traffic to ", Name(d)));
 }
 
+// D runs as the primary: make its pg_control and data directory say so, route traffic to it,
+// make O its streaming standby.
+Plan DesiredIsPrimary(const api::DeploymentColor& dc, const observe::World& w, Color d) {
+  const ServerState& ds = w.server(d);
+  const ServerState& os = w.server(api::Other(d));
+  // Rule: pg_control must show the running timeline. Until a checkpoint after a promotion it
+  // shows the old one, and a crash then makes the new primary look older than its peer.
+  if (ds.control && ds.control->checkpoint_timeline < ds.timeline) {
+    return Do(StepKind::kCheckpoint, d, std::nullopt, "Checkpointing",
+              absl::StrCat(Name(d), "'s pg_control still shows timeline ",
+                           ds.control->checkpoint_timeline, " while it writes timeline ",
+                           ds.timeline, ": checkpointing, so that a crash cannot hide its writes"));
+  }
+  if (Fenced(ds)) {
+    return Do(StepKind::kLiftFence, d, std::nullopt, "LiftingFence",
+              absl::StrCat(Name(d),
+                           " runs as the primary but its data directory is still fenced "
+                           "(a restart would bring it up read-only): lifting the fence"));
+  }
+  // Traffic first when it can move; a hold on traffic (nginx down, unhealthy apps) does not
+  // keep O from rejoining as a standby.
+  const std::optional<Plan> route = RouteTraffic(dc, w, d);
+  if (route && route->step) return *route;
+  const std::optional<Plan> repair = RepairStandby(dc, os, ds);
+  if (repair && repair->step) return *repair;
+  if (route) return *route;
+  if (repair) return *repair;
+  return Hold(Phase::kConverged, Wait::kResync, "Converged",
+              absl::StrCat("traffic and primary on ", Name(d), "; ", Name(os.color),
+                           " streaming, lag ", LagBytes(os, ds), " B"));
+}
+
 // O is the running primary: make D its streaming standby, check, move traffic, fence O.
 Plan Switch(const api::DeploymentColor& dc, const observe::World& w, Color d) {
   const auto& spec = dc.spec;
@@ -151,10 +209,34 @@ Plan Switch(const api::DeploymentColor& dc, const observe::World& w, Color d) {
                 absl::StrCat(Name(d), " is ", lag, " bytes behind ", Name(os.color),
                              " (maxLagBytes ", spec.database.max_lag_bytes, ")"));
   }
+  // Rule: health gates come before the fence. Once the old primary is fenced nothing waits
+  // for HTTP: an app that needs a writable database would otherwise wait for a promotion
+  // that waits for the app.
+  if (!w.UpstreamsHealthy(d)) {
+    return Hold(Phase::kDegraded, Wait::kRetry, "UpstreamsUnhealthy",
+                absl::StrCat("no upstream of ", Name(d), " answers; ", Name(os.color),
+                             " stays the primary and traffic stays where it is"));
+  }
   if (auto route = RouteTraffic(dc, w, d)) return *route;
-  return Do(
-      StepKind::kFence, os.color, std::nullopt, "Fencing",
-      absl::StrCat("fencing the old primary ", Name(os.color), " (checkpoint, fast shutdown)"));
+  return Do(StepKind::kFence, os.color, std::nullopt, "Fencing",
+            absl::StrCat("fencing the old primary ", Name(os.color),
+                         " (fence marker and standby.signal, checkpoint, fast shutdown)"));
+}
+
+// `f` is fenced and stopped and is to become the primary again: stop the other first, then
+// lift the fence, when the rule allows (else nullopt: the caller looks for other ways).
+std::optional<Plan> BringBack(const api::DeploymentColorSpec& spec, const ServerState& f,
+                              const ServerState& other, const std::string& why) {
+  if (other.postmaster_alive || other.reachable) {
+    return Do(StepKind::kStop, other.color, std::nullopt, "ReleasingFence",
+              absl::StrCat(why, ": stopping ", Where(spec, other.color),
+                           " first, so that it cannot be promoted while ", Name(f.color),
+                           " becomes the primary again"));
+  }
+  if (!WhyNotLiftFence(f, other).empty()) return std::nullopt;
+  return Do(StepKind::kLiftFence, f.color, std::nullopt, "LiftingFence",
+            absl::StrCat(why, ": lifting ", Name(f.color), "'s fence (", Name(other.color),
+                         " is stopped and was never promoted), to start it as the primary"));
 }
 
 // Nothing runs as a primary.
@@ -164,16 +246,30 @@ Plan NoPrimary(const api::DeploymentColor& dc, const observe::World& w, Color d,
   const Color o = api::Other(d);
   const ServerState& ds = w.server(d);
   const ServerState& os = w.server(o);
-  const Role dr = RoleOf(ds);
-  const Role orole = RoleOf(os);
-  if (dr == Role::kUnknown || orole == Role::kUnknown) {
-    const ServerState& u = dr == Role::kUnknown ? ds : os;
-    return Hold(Phase::kProgressing, Wait::kRetry, "ServerUnreachable",
-                absl::StrCat(Where(spec, u.color), " runs but accepts no connections: ", u.error));
+  if (auto unseen = Unseen(spec, ds, Phase::kProgressing)) return *unseen;
+  if (auto unseen = Unseen(spec, os, Phase::kProgressing)) return *unseen;
+  // A fenced server running again was started by someone else: as a standby with no upstream
+  // (the fence saw to that), so it wrote nothing. Stopped again, its pg_control proves it.
+  for (const ServerState* s : {&os, &ds}) {
+    if (Fenced(*s) && RoleOf(*s) == Role::kStandby) {
+      return Do(StepKind::kStop, s->color, std::nullopt, "StoppingFencedServer",
+                absl::StrCat(Name(s->color),
+                             " is fenced but runs (read-only; started by someone else): "
+                             "stopping it again"));
+    }
   }
+  const Role dr = RoleOf(ds);
   // The old primary was stopped cleanly and D streams: promote D once it has everything.
-  if (dr == Role::kStandby && orole == Role::kStopped && !ConfiguredAsStandby(os) &&
-      os.control->cluster_state == kShutDown) {
+  if (dr == Role::kStandby && RoleOf(os) == Role::kStopped && !Fenced(os) &&
+      !ConfiguredAsStandby(os) && os.control->cluster_state == kShutDown) {
+    return Do(StepKind::kFence, o, std::nullopt, "Fencing",
+              absl::StrCat(Name(o),
+                           " was stopped without a fence: fencing its data directory, "
+                           "so that nothing starts it as a primary while ",
+                           Name(d), " is promoted"));
+  }
+  const std::optional<observe::Lsn> threshold = PromotionThreshold(os);
+  if (dr == Role::kStandby && threshold) {
     const observe::Lsn c = os.control->checkpoint_lsn;
     const std::string cs = observe::FormatLsn(c);
     // Once the old primary is gone the standby's WAL receiver is too, and PostgreSQL 15 then
@@ -183,16 +279,19 @@ Plan NoPrimary(const api::DeploymentColor& dc, const observe::World& w, Color d,
     // that timeline (an old primary that crashed after writes, rejoined, cannot stream), and
     // its replay position can be numerically past C on the wrong branch. So an older timeline
     // counts only when all the standby replayed it received by streaming in its current run,
-    // past C (FIELD-NOTES #5: receive = replay = C + 120 after a clean fence): then it came
-    // from O, the only other server, and one cannot stream a history it diverged from.
+    // past C (after a clean fence receive = replay = C + the checkpoint record's 120 bytes):
+    // then it came from O, the only other server, and one cannot stream a history it
+    // diverged from.
     const uint32_t ot = os.control->checkpoint_timeline;
     const bool on_o_branch =
         ds.timeline == ot || (ds.timeline < ot && StreamedAll(ds) && ds.receive_lsn > c);
-    if (ds.system_identifier == os.control->system_identifier && on_o_branch && ds.replay_lsn > c) {
-      if (auto route = RouteTraffic(dc, w, d)) return *route;
-      return Do(StepKind::kPromote, d, std::nullopt, "Promoting",
-                absl::StrCat(Name(d), " replayed ", observe::FormatLsn(ds.replay_lsn), ", past ",
-                             Name(o), "'s shutdown checkpoint ", cs, ": promoting"));
+    if (ds.system_identifier == os.control->system_identifier && on_o_branch &&
+        ds.replay_lsn >= *threshold) {
+      Plan p = Do(StepKind::kPromote, d, std::nullopt, "Promoting",
+                  absl::StrCat(Name(d), " replayed ", observe::FormatLsn(ds.replay_lsn), ", past ",
+                               Name(o), "'s shutdown checkpoint ", cs, ": promoting"));
+      p.step->replayed_at_least = *threshold;
+      return p;
     }
     // The catch-up timeout runs from status.fence.fencedAt, which StatusFor() writes on the
     // first pass that sees this shutdown checkpoint -- after this plan is made. No record of
@@ -216,40 +315,92 @@ Plan NoPrimary(const api::DeploymentColor& dc, const observe::World& w, Color d,
                 absl::StrCat(msg, "; nothing was promoted. Set activeColor back to ", Name(o),
                              " to restart it as the primary"));
   }
+  // Every other pending promotion is cancelled before anything starts as a primary.
+  for (const ServerState* s : {&os, &ds}) {
+    if (s->startup.promote_requested && (s->postmaster_alive || s->reachable)) {
+      return CancelPromotion(spec, s->color, "nothing may be promoted now");
+    }
+  }
+  // A fenced server becomes the primary again when it is the desired one (a flip back), when
+  // it stopped without a clean shutdown during its fence (it may hold acknowledged writes
+  // nobody else has: only starting it as a primary recovers them), or when the other holds
+  // no data at all.
+  for (const ServerState* f : {&ds, &os}) {
+    if (!Fenced(*f) || RoleOf(*f) != Role::kStopped) continue;
+    const ServerState& other = w.server(api::Other(f->color));
+    std::string why;
+    if (f->color == d) {
+      why = absl::StrCat(Name(d), " is desired and was fenced");
+    } else if (!PromotionThreshold(*f)) {
+      why = absl::StrCat(Name(f->color), " did not shut down cleanly during its fence (",
+                         f->control->cluster_state, ")");
+    } else if (RoleOf(other) == Role::kMissing) {
+      why = absl::StrCat(Name(other.color), " holds no data");
+    } else {
+      continue;
+    }
+    if (auto back = BringBack(spec, *f, other, why)) return *back;
+  }
   // A server that would come up as a primary, and holds the newest data, is started.
-  auto start_candidate = [&](const ServerState& s, const ServerState& other) {
-    if (RoleOf(s) != Role::kStopped || ConfiguredAsStandby(s)) return false;
-    const Role r = RoleOf(other);
-    if (r == Role::kMissing) return true;
-    if (TimelineOf(other) != TimelineOf(s)) return TimelineOf(s) > TimelineOf(other);
-    const observe::Lsn other_end =
-        r == Role::kStandby ? other.replay_lsn : other.control->checkpoint_lsn;
-    return s.control->checkpoint_lsn >= other_end || ConfiguredAsStandby(other);
-  };
-  if (start_candidate(ds, os)) {
+  if (WhyNotStartAsPrimary(ds, os).empty()) {
     return Do(StepKind::kStart, d, std::nullopt, "StartingPrimary",
               absl::StrCat("starting ", Name(d), ", which holds the newest data, as the primary"));
   }
-  if (start_candidate(os, ds)) {
+  if (WhyNotStartAsPrimary(os, ds).empty()) {
     return Do(StepKind::kStart, o, std::nullopt, "StartingPrimary",
               absl::StrCat("starting ", Name(o),
                            " (it holds the newest data) as the primary, to switch from it"));
   }
-  // A stopped standby is harmless to start: it may hold WAL the other needs.
+  // A stopped standby is harmless to start: it may hold WAL the other needs. A fenced one
+  // stays stopped: it starts again only once lifted or configured to follow a primary.
   for (const ServerState* s : {&ds, &os}) {
-    if (RoleOf(*s) == Role::kStopped && ConfiguredAsStandby(*s)) {
+    if (RoleOf(*s) == Role::kStopped && ConfiguredAsStandby(*s) && !Fenced(*s)) {
       return Do(StepKind::kStart, s->color, std::nullopt, "StartingStandby",
                 absl::StrCat("starting ", Name(s->color), " as a standby"));
     }
   }
+  std::string detail;
+  for (const ServerState* f : {&ds, &os}) {
+    if (Fenced(*f) && RoleOf(*f) == Role::kStopped) {
+      const std::string why = WhyNotLiftFence(*f, w.server(api::Other(f->color)));
+      if (!why.empty()) absl::StrAppend(&detail, "; ", Name(f->color), " stays fenced: ", why);
+    }
+  }
   return Hold(Phase::kDegraded, Wait::kRetry, "NoPrimary",
               absl::StrCat("no primary: ", Name(d), " is ", std::string(RoleName(dr)), " and ",
-                           Name(o), " is ", std::string(RoleName(orole)),
+                           Name(o), " is ", std::string(RoleName(RoleOf(os))), detail,
                            "; promoting a standby here would be a failover, which needs an "
                            "operator"));
 }
 
 }  // namespace
+
+std::string WhyNotReplace(const api::DeploymentColor& dc, const ServerState& target,
+                          const ServerState& source) {
+  const std::string t = Name(target.color);
+  if (!source.RunningPrimary()) return Name(source.color) + " is not a running primary";
+  if (target.reachable || target.postmaster_alive) return t + " runs";
+  switch (RoleOf(target)) {
+    case Role::kMissing:
+      return "";
+    case Role::kUnreadable:
+      return t + "'s data directory cannot be read (" + target.directory_error +
+             "): it may hold data nobody else has";
+    default:
+      break;
+  }
+  if (DiscardAllowed(dc, target.color)) return "";
+  const Lineage lineage = LineageOf(target, source);
+  if (lineage == Lineage::kFollows &&
+      dc.spec.database.rejoin_method == api::RejoinMethod::kBasebackup) {
+    return "";
+  }
+  return absl::StrCat(t, "'s WAL ",
+                      lineage == Lineage::kFollows ? "is a prefix of the primary's, and "
+                                                     "rejoinMethod is not basebackup"
+                                                   : "may hold writes the primary lacks",
+                      ", and ", std::string(api::kAllowDiscardAnnotation), " does not name ", t);
+}
 
 Plan Next(const api::DeploymentColor& dc, const observe::World& w,
           std::chrono::system_clock::time_point now) {
@@ -271,14 +422,14 @@ Plan Next(const api::DeploymentColor& dc, const observe::World& w,
       Plan stop = Do(StepKind::kStop, o, std::nullopt, "SplitBrain",
                      absl::StrCat("split brain: blue and green are both primaries; stopping ",
                                   Name(o), " (older timeline) and keeping its data"));
-      // Design §3: a split brain is Degraded "either way", also while the impostor is being
-      // stopped (the phase drives the alert; Progressing would hide it for that pass).
+      // A split brain is Degraded also while the impostor is being stopped (the phase drives
+      // the alert; Progressing would hide it for that pass).
       stop.phase = Phase::kDegraded;
       return stop;
     }
-    // Design §3: "If D is on a newer timeline than O, Switchyard fences O ... Otherwise it only
-    // reports." Stopping D here (the older timeline) took the desired, serving primary down,
-    // left the writes it had taken stranded as "diverged", and sent multi-host clients to O.
+    // Only a D on the newer timeline is acted on: stopping D (the older timeline) would take
+    // the desired, serving primary down, leave the writes it took stranded as "diverged", and
+    // send multi-host clients to O.
     if (ot > dt) {
       return Hold(Phase::kDegraded, Wait::kRetry, "SplitBrain",
                   absl::StrCat("split brain: blue and green are both primaries; ", Name(o),
@@ -287,18 +438,19 @@ Plan Next(const api::DeploymentColor& dc, const observe::World& w,
                                "activeColor to ",
                                Name(o)));
     }
-    Plan p = Hold(Phase::kDegraded, Wait::kRetry, "SplitBrain",
-                  "split brain: blue and green are both primaries on the same timeline; "
-                  "Switchyard cannot tell which is right: stop one by hand");
-    return p;
+    return Hold(Phase::kDegraded, Wait::kRetry, "SplitBrain",
+                "split brain: blue and green are both primaries on the same timeline; "
+                "Switchyard cannot tell which is right: stop one by hand");
   }
-  if (ds.RunningPrimary()) {
-    if (auto route = RouteTraffic(dc, w, d)) return *route;
-    if (auto repair = RepairStandby(dc, os, ds)) return *repair;
-    return Hold(Phase::kConverged, Wait::kResync, "Converged",
-                absl::StrCat("traffic and primary on ", Name(d), "; ", Name(o), " streaming, lag ",
-                             LagBytes(os, ds), " B"));
+  // A promotion request pending beside a running primary would make a second primary.
+  for (Color c : {o, d}) {
+    const ServerState& s = w.server(c);
+    if (w.server(api::Other(c)).RunningPrimary() && s.startup.promote_requested &&
+        (s.postmaster_alive || s.reachable)) {
+      return CancelPromotion(spec, c, absl::StrCat(Name(api::Other(c)), " runs as the primary"));
+    }
   }
+  if (ds.RunningPrimary()) return DesiredIsPrimary(dc, w, d);
   if (os.RunningPrimary()) return Switch(dc, w, d);
   return NoPrimary(dc, w, d, now);
 }

@@ -30,13 +30,31 @@ struct Plan {
 };
 
 // Returns the first step whose precondition holds, or none with the reason nothing can or
-// need be done. Invariants (tested exhaustively): never promotes while the other server
-// runs as a primary; never promotes a standby that has not replayed past the stopped old
-// primary's shutdown checkpoint; never starts a server that would come up as a primary
-// while the other one runs as a primary; never rewinds or replaces a data directory unless
-// the other server is a running primary on a newer timeline, and never discards diverged
-// writes without the operator's annotation.
+// need be done. Rules (each stated where it is enforced, in topology.h and planner.cc, and
+// tested on the fakes and on the real stack):
+//  - never two primaries: a standby is promoted only over a stopped old primary that the
+//    fence made durably unable to start as a primary (PromotionThreshold); nothing starts as
+//    a primary while the other server runs as one, may still promote, or cannot be seen
+//    (WhyNotStartAsPrimary); a fence is lifted only while the other server is stopped and
+//    never left recovery (WhyNotLiftFence); a pending promotion that must not complete is
+//    cancelled by stopping its server;
+//  - no acknowledged write lost: the standby is promoted only once it has replayed all the
+//    old primary wrote; a fenced primary that crashed mid-fence becomes the primary again;
+//    the newest data (timelines read from pg_wal too, not only pg_control) is started;
+//  - nothing destroyed that is not redundant or given up by the operator (WhyNotReplace); a
+//    server whose data directory cannot be read is unknown, never "missing";
+//  - health gates (upstreams answering) come before the fence, never after it.
 Plan Next(const api::DeploymentColor& dc, const observe::World& world,
           std::chrono::system_clock::time_point now);
+
+// Rule (replacing a data directory): `target`'s data directory may be replaced by a copy of
+// running primary `source` (pg_rewind or pg_basebackup) only when it holds nothing, when its
+// WAL is a prefix of the source's and spec.database.rejoinMethod is basebackup (redundant),
+// or when the operator's annotation names it (its diverged writes may be discarded). Never
+// while it runs or cannot be read. Returns "" when allowed, else why not. The planner plans
+// copies only where this holds; the actuator checks it again on a fresh observation right
+// before copying.
+std::string WhyNotReplace(const api::DeploymentColor& dc, const observe::ServerState& target,
+                          const observe::ServerState& source);
 
 }  // namespace sy::plan

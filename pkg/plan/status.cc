@@ -121,8 +121,7 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const obser
   // Drifted=True is the bad state; keep the Kubernetes convention of status strings.
 
   // The fence record: the old primary's shutdown checkpoint, when first seen.
-  if (!os.reachable && !os.postmaster_alive && os.control && !os.startup.standby_signal &&
-      os.control->cluster_state == kShutDown && ds.RunningStandby()) {
+  if (PromotionThreshold(os) && ds.RunningStandby()) {
     const std::string lsn = observe::FormatLsn(os.control->checkpoint_lsn);
     if (!st.fence || st.fence->color != Name(o) || st.fence->checkpoint_lsn != lsn) {
       // Milliseconds: the catch-up timeout may be as short as a second.

@@ -12,7 +12,8 @@ namespace sy::plan {
 // Returns dc.status updated for this pass: observedGeneration, phase, servingColor,
 // primaryColor, step, the five conditions (a condition keeps its lastTransitionTime while
 // its status stays the same) and the fence record (set when the old primary is first seen
-// cleanly stopped). lastSwitchover is the controller's business and is kept as is.
+// stopped and fenced, with what its pg_control proves: PromotionThreshold). lastSwitchover is the
+// controller's business and is kept as is.
 api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const observe::World& w,
                                      const Plan& plan, std::chrono::system_clock::time_point now);
 

@@ -10,6 +10,10 @@ std::string_view StepKindName(StepKind k) {
       return "fence";
     case StepKind::kPromote:
       return "promote";
+    case StepKind::kCheckpoint:
+      return "checkpoint";
+    case StepKind::kLiftFence:
+      return "lift-fence";
     case StepKind::kStart:
       return "start";
     case StepKind::kStop:

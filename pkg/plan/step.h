@@ -2,6 +2,7 @@
 // the next pass sees it done (design note §3).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,16 +15,26 @@ enum class StepKind {
   // Render the upstream file for `target`, `nginx -t`, `nginx -s reload`; wait until the
   // probe answers `target` on new connections.
   kSwitchTraffic,
-  // CHECKPOINT on `target` (a running primary), then fast shutdown; wait until its
-  // postmaster.pid is gone.
+  // Make `target` (the old primary) durably unable to start as a primary: write the fence
+  // marker and standby.signal and clear primary_conninfo in its data directory (read only at
+  // start-up, so a running primary is not affected); then, if it runs, CHECKPOINT and fast
+  // shutdown, waiting until its postmaster.pid is gone.
   kFence,
   // pg_promote() on `target` (a standby), wait until it is writable, then CHECKPOINT.
   kPromote,
+  // CHECKPOINT on `target`, a running primary whose pg_control still shows an older timeline
+  // (a promotion whose checkpoint never ran, e.g. the daemon died in between).
+  kCheckpoint,
+  // Remove the fence from `target`'s data directory (standby.signal, then the marker), so that
+  // it starts as a primary again: only when the other server cannot be or become a primary.
+  kLiftFence,
   // Start `target` as its data directory is configured (primary or standby); wait until it
   // accepts connections.
   kStart,
-  // Fast shutdown of `target` (a standby that must be reconfigured, or a split-brain
-  // impostor); wait until its postmaster.pid is gone.
+  // Fast shutdown of `target` (a standby that must be reconfigured or may not promote now,
+  // a fenced server someone started again, or a split-brain impostor), its pending promotion
+  // request removed first and, if it runs as a primary, its data directory fenced; wait
+  // until its postmaster.pid is gone.
   kStop,
   // Create the physical replication slot of `target` on `source` (a running primary).
   kCreateSlot,
@@ -43,6 +54,9 @@ struct Step {
   StepKind kind = StepKind::kSwitchTraffic;
   api::Color target = api::Color::kBlue;
   std::optional<api::Color> source;  // the primary to follow / clone from, where it applies
+  // kPromote: how far the target must have replayed (PromotionThreshold of the fenced old
+  // primary); the actuator checks it again right before pg_promote(). 0 otherwise.
+  uint64_t replayed_at_least = 0;
   bool operator==(const Step&) const = default;
 };
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+#include "pkg/observe/lsn.h"
 #include "pkg/plan/step.h"
 
 namespace sy::plan {
@@ -11,7 +13,11 @@ using observe::ServerState;
 Role RoleOf(const ServerState& s) {
   if (s.reachable) return s.in_recovery ? Role::kStandby : Role::kPrimary;
   if (s.postmaster_alive) return Role::kUnknown;
-  if (!s.data_directory_exists || !s.control) return Role::kMissing;
+  // Rule: unreadable is not missing. Only a directory that provably holds nothing is missing
+  // (and may be cloned into); one that could not be read is left alone.
+  if (!s.directory_error.empty()) return Role::kUnreadable;
+  if (!s.data_directory_exists) return Role::kMissing;
+  if (!s.control) return Role::kUnreadable;
   return Role::kStopped;
 }
 
@@ -27,11 +33,15 @@ std::string_view RoleName(Role r) {
       return "missing";
     case Role::kUnknown:
       return "unreachable";
+    case Role::kUnreadable:
+      return "unreadable";
   }
   return "?";
 }
 
 bool ConfiguredAsStandby(const ServerState& s) { return s.startup.standby_signal; }
+
+bool Fenced(const ServerState& s) { return s.startup.fenced && s.startup.standby_signal; }
 
 bool ConfiguredToFollow(const ServerState& s, const api::DeploymentColorSpec& spec,
                         api::Color primary) {
@@ -60,7 +70,97 @@ uint64_t LagBytes(const ServerState& standby, const ServerState& primary) {
 
 uint32_t TimelineOf(const ServerState& s) {
   if (s.reachable) return s.timeline;
-  return s.control ? s.control->checkpoint_timeline : 0;
+  return std::max(s.control ? s.control->checkpoint_timeline : 0, s.segment_timeline);
+}
+
+uint32_t NewestTimeline(const ServerState& s) { return std::max(TimelineOf(s), s.wal_timeline); }
+
+std::optional<observe::Lsn> PromotionThreshold(const ServerState& old) {
+  if (RoleOf(old) != Role::kStopped || !Fenced(old) || old.postmaster_pid) return std::nullopt;
+  const observe::ControlData& c = *old.control;
+  if (c.cluster_state == kShutDown) return c.checkpoint_lsn + 1;
+  if (c.cluster_state == kShutDownInRecovery) {
+    return std::max(c.checkpoint_lsn + 1, c.min_recovery_end);
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// pg_control states of a server that was in recovery (a standby) when it stopped or crashed.
+bool RecoveryState(std::string_view state) {
+  return state == kShutDownInRecovery || state == "in archive recovery";
+}
+
+std::string Name(api::Color c) { return std::string(api::ColorName(c)); }
+
+}  // namespace
+
+std::string WhyNotLiftFence(const ServerState& s, const ServerState& other) {
+  const std::string o = Name(other.color);
+  if (RoleOf(s) != Role::kStopped || !Fenced(s)) {
+    return Name(s.color) + " is not a stopped, fenced server";
+  }
+  switch (RoleOf(other)) {
+    case Role::kMissing:
+      return "";
+    case Role::kStopped:
+      break;
+    case Role::kUnreadable:
+      return o + "'s data directory cannot be read (" + other.directory_error +
+             "): it may hold a promoted primary's writes";
+    default:
+      return o + " runs; it must be stopped first, so that it cannot be promoted meanwhile";
+  }
+  const uint32_t mine = NewestTimeline(s);
+  const uint32_t theirs = NewestTimeline(other);
+  if (theirs > mine) {
+    return absl::StrCat(o, " holds timeline ", theirs, ", newer than ", Name(s.color), "'s ", mine,
+                        ": it was promoted and may hold writes ", Name(s.color), " lacks");
+  }
+  if (theirs == mine && !RecoveryState(other.control->cluster_state)) {
+    return absl::StrCat(o, " ran as a primary on the same timeline ", mine,
+                        " (pg_control: ", other.control->cluster_state, ")");
+  }
+  return "";
+}
+
+std::string WhyNotStartAsPrimary(const ServerState& s, const ServerState& other) {
+  const std::string o = Name(other.color);
+  if (RoleOf(s) != Role::kStopped || ConfiguredAsStandby(s) || Fenced(s)) {
+    return Name(s.color) + " is not a stopped server configured to start as a primary";
+  }
+  const Role r = RoleOf(other);
+  switch (r) {
+    case Role::kMissing:
+      return "";
+    case Role::kPrimary:
+      return o + " runs as a primary";
+    case Role::kUnknown:
+      return o + " runs but accepts no connections: it may be or become a primary";
+    case Role::kUnreadable:
+      return o + "'s data directory cannot be read (" + other.directory_error + ")";
+    case Role::kStandby:
+    case Role::kStopped:
+      break;
+  }
+  if (r == Role::kStandby && other.startup.promote_requested) {
+    return o + " has a pending promotion request";
+  }
+  const uint32_t mine = NewestTimeline(s);
+  const uint32_t theirs = NewestTimeline(other);
+  if (theirs != mine) {
+    return theirs > mine ? absl::StrCat(o, " holds a newer timeline (", theirs, " > ", mine, ")")
+                         : "";
+  }
+  if (ConfiguredAsStandby(other)) return "";
+  const observe::Lsn other_end =
+      r == Role::kStandby ? other.replay_lsn : other.control->checkpoint_lsn;
+  if (s.control->checkpoint_lsn < other_end) {
+    return absl::StrCat(o, " holds more WAL on the same timeline (", observe::FormatLsn(other_end),
+                        " > ", observe::FormatLsn(s.control->checkpoint_lsn), ")");
+  }
+  return "";
 }
 
 bool HasSlotFor(const ServerState& primary, api::Color standby) {

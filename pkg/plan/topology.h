@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "pkg/api/types.h"
 #include "pkg/observe/world.h"
@@ -11,11 +12,12 @@
 namespace sy::plan {
 
 enum class Role {
-  kPrimary,  // running, writable
-  kStandby,  // running, in recovery
-  kStopped,  // no live postmaster, data directory holds a cluster
-  kMissing,  // no cluster in the data directory
-  kUnknown,  // a postmaster lives but does not accept connections (starting, stopping, down)
+  kPrimary,     // running, writable
+  kStandby,     // running, in recovery
+  kStopped,     // no live postmaster, data directory holds a cluster whose pg_control was read
+  kMissing,     // the data directory provably holds nothing: absent or empty
+  kUnknown,     // a postmaster lives but does not accept connections (starting, stopping, down)
+  kUnreadable,  // no live postmaster, and the directory or its pg_control could not be read
 };
 Role RoleOf(const observe::ServerState& s);
 std::string_view RoleName(Role r);
@@ -24,8 +26,13 @@ std::string_view RoleName(Role r);
 inline constexpr std::string_view kShutDown = "shut down";
 inline constexpr std::string_view kShutDownInRecovery = "shut down in recovery";
 
-// A stopped server would come up as a standby (standby.signal present).
+// A stopped server would come up as a standby (standby.signal present). A fenced one does too.
 bool ConfiguredAsStandby(const observe::ServerState& s);
+
+// The server's data directory is fenced: the fence step's marker and standby.signal are both
+// there (the fence writes the marker last and the lift removes standby.signal first, so a
+// marker alone is a lift that was interrupted: the directory starts as a primary).
+bool Fenced(const observe::ServerState& s);
 // ... and follows `primary` with its own slot.
 bool ConfiguredToFollow(const observe::ServerState& s, const api::DeploymentColorSpec& spec,
                         api::Color primary);
@@ -37,8 +44,39 @@ bool StreamsFrom(const observe::ServerState& standby, const observe::ServerState
 // Bytes `standby` has still to replay of what `primary` wrote.
 uint64_t LagBytes(const observe::ServerState& standby, const observe::ServerState& primary);
 
-// Timeline of a server: the running one's, else its last checkpoint's.
+// Timeline of a server: the running one's, else the newer of its last checkpoint's and the
+// newest it holds WAL segments of (a server promoted and stopped or crashed before its first
+// checkpoint shows the old timeline in pg_control, but its WAL is on the new one).
 uint32_t TimelineOf(const observe::ServerState& s);
+
+// The newest timeline a server may have written on: TimelineOf, or a newer one its pg_wal
+// holds a history file of (a promotion writes that file before its first record on the new
+// timeline). Conservative: a history file fetched from a primary counts too.
+uint32_t NewestTimeline(const observe::ServerState& s);
+
+// Rule (promotion proof): a standby may be promoted over stopped old primary `old` only once
+// it has replayed at least the position returned here. nullopt when `old` proves nothing:
+// it runs, is not fenced (anyone could start it as a primary again), its data directory is
+// unreadable, or it did not shut down cleanly. A clean shutdown writes the shutdown
+// checkpoint as the last record ("shut down"): past its start means all of it. A fenced
+// server restarted by someone else came up as a standby with no upstream and wrote nothing;
+// stopped again ("shut down in recovery"), it must also be replayed up to its minimum
+// recovery point.
+std::optional<observe::Lsn> PromotionThreshold(const observe::ServerState& old);
+
+// Rule (lifting a fence): fenced, stopped `s` may be made primary-configured again only
+// while `other` cannot be, or become, a primary holding writes `s` lacks: `other` holds no
+// cluster, or it is stopped, and its pg_control and pg_wal show it never left recovery past
+// `s`'s timeline (a promotion writes the new timeline's history file before any record on
+// it; a stopped postmaster acts on no promotion request, and removes it when it starts).
+// Returns "" when allowed, else why not, for a person.
+std::string WhyNotLiftFence(const observe::ServerState& s, const observe::ServerState& other);
+
+// Rule (starting a primary): stopped `s`, configured to start as a primary (no standby.signal,
+// no fence), may be started while `other` does not run as a primary, has no promotion
+// pending, can be read, and holds no newer data: a newer timeline, or more WAL on the same
+// one unless it is configured as a standby (then it followed `s`). "" when allowed.
+std::string WhyNotStartAsPrimary(const observe::ServerState& s, const observe::ServerState& other);
 
 // A running standby received by streaming, in its current run, all it replayed
 // (pg_last_wal_receive_lsn() >= pg_last_wal_replay_lsn(); the former is NULL until a walreceiver

@@ -22,6 +22,11 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 
 bool PathExists(const std::string& path);
 
+// Whether `path` exists: false only when it provably does not (ENOENT, ENOTDIR); any other
+// failure to tell (EACCES, EIO, ...) is an error naming the path, so that "cannot read" is
+// never taken for "absent".
+absl::StatusOr<bool> Exists(const std::string& path);
+
 // Maps an errno to the closest absl status code.
 absl::Status ErrnoStatus(int err, const std::string& what);
 

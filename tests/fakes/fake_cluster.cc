@@ -75,6 +75,17 @@ void FakeCluster::SyncLocked() {
       s.replayed = s.wal.size();
     }
   }
+  CheckPrimariesLocked();
+}
+
+void FakeCluster::CheckPrimariesLocked() {
+  if (blue_.RunningPrimary() && green_.RunningPrimary() && !blue_.external_promotion &&
+      !green_.external_promotion) {
+    const std::string v = absl::StrCat(action_, " left two running primaries");
+    if (violations_.empty() || violations_.back() != v) {
+      violations_.push_back(v);
+    }
+  }
 }
 
 void FakeCluster::ShutdownLocked(FakePostgres& s) {
@@ -92,6 +103,7 @@ void FakeCluster::ShutdownLocked(FakePostgres& s) {
   }
   s.mode = Mode::kStopped;
   s.stale_pid = false;
+  s.frozen = s.stop_pending = s.connection_dropped = false;
   SyncLocked();
 }
 
@@ -99,6 +111,7 @@ void FakeCluster::CrashLocked(FakePostgres& s) {
   if (!s.Running()) {
     return;
   }
+  s.frozen = s.stop_pending = s.connection_dropped = false;
   s.stopped_state = s.mode == Mode::kPrimary ? "in production" : "in archive recovery";
   s.min_recovery_end = s.mode == Mode::kPrimary ? 0 : s.ReplayEnd();
   s.mode = Mode::kStopped;
@@ -119,6 +132,7 @@ absl::Status FakeCluster::StartLocked(FakePostgres& s) {
   }
   s.stale_pid = false;
   s.replay_paused = false;
+  s.promote_requested = false;  // a starting postmaster removes promotion requests
   if (s.standby_signal) {
     s.StartAsStandby();
   } else {
@@ -138,11 +152,12 @@ absl::Status FakeCluster::StartLocked(FakePostgres& s) {
 void FakeCluster::PromoteLocked(FakePostgres& s) {
   // The startup process replays everything received (ending a pause), then forks a timeline
   // one past the newest whose history file it holds, at the end of what it replayed. Two
-  // servers that never exchanged history files can both pick the same number.
+  // servers that never exchanged history files can both pick the same number. No checkpoint:
+  // pg_control keeps the old timeline until one.
   s.replayed = s.wal.size();
   const uint32_t timeline = s.newest_timeline + 1;
   s.Append(RecordKind::kEndOfRecovery, timeline, NextRecordId());
-  s.Append(RecordKind::kCheckpoint, timeline, NextRecordId());
+  s.promote_requested = false;
   s.mode = Mode::kPrimary;
   s.standby_signal = false;
   s.replay_paused = false;
@@ -150,13 +165,19 @@ void FakeCluster::PromoteLocked(FakePostgres& s) {
 }
 
 absl::StatusOr<uint64_t> FakeCluster::WriteLocked(FakePostgres& s) {
-  if (!s.RunningPrimary()) {
+  if (!s.RunningPrimary() || s.frozen) {
     return absl::UnavailableError(
         absl::StrCat(std::string(api::ColorName(s.color)), " is not a running primary"));
   }
   const uint64_t id = writes_.size() + 1;
+  action_ = absl::StrCat("write ", id);
   s.Append(RecordKind::kWrite, s.Timeline(), NextRecordId(), id);
-  writes_.push_back({id, s.color, blue_.RunningPrimary() && green_.RunningPrimary(), false});
+  // At risk by the test's doing: during a split brain, or while either directory carries an
+  // unsafe external promotion (it may come back as a primary and win a split brain).
+  writes_.push_back({id, s.color,
+                     (blue_.RunningPrimary() && green_.RunningPrimary()) ||
+                         blue_.external_promotion || green_.external_promotion,
+                     false});
   SyncLocked();
   return id;
 }

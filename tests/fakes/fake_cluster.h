@@ -8,18 +8,31 @@
 //   observe::WorldObserver observer(cluster, cluster, cluster);
 //   Reconciler r(observer, cluster, store, cluster.clock(), ...);
 //
-// Model (FIELD-NOTES #4-#7): WAL is a list of records with simulation-unique ids, so "a
-// prefix of the primary's history" is exact. A connected streaming standby receives every
+// Model (PostgreSQL 15 as measured): WAL is a list of records with simulation-unique ids, so
+// "a prefix of the primary's history" is exact. A connected streaming standby receives every
 // record at once (unless `SetLagging`) and replays it (unless `PauseReplay`). A fast shutdown
 // of a primary writes a shutdown checkpoint and ships it to connected, non-lagging
-// standbys only. Promotion replays what was received, then forks timeline max+1 there.
+// standbys only. Promotion replays what was received, then forks timeline max+1 there;
+// pg_control shows the new timeline only after the next checkpoint (the promote step takes
+// one; a promotion by someone else or a crash in between leaves it stale), pg_wal at once.
+// A frozen postmaster (SIGSTOP) leaves a promotion request pending and a shutdown request
+// queued until it is thawed; then the shutdown wins. pg_controldata may fail or call its
+// output untrustworthy on a stopped server's directory.
 // What is observed is what the real observer reports, quirks included: a standby without a
 // walreceiver reports its restartpoint's (older) timeline, pg_last_wal_receive_lsn() only
 // counts what this run of it streamed.
+//
+// Every step re-checks what the real actuator re-checks right before its irreversible act
+// (the promotion proof, starting a primary, lifting a fence, replacing a directory): a step
+// planned on a stale view fails like the real one. Ground truth is checked after every
+// change: two running primaries are a violation unless the test itself made them with a
+// promotion behind Switchyard's back while the other server could still run as a primary
+// (an external failover).
 #pragma once
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -45,8 +58,10 @@ api::DeploymentColorSpec FakeSpec(api::Color active = api::Color::kBlue);
 struct AckedWrite {
   uint64_t id = 0;
   api::Color on = api::Color::kBlue;
-  bool split_brain = false;  // acknowledged while the other server also ran as a primary
-  bool wiped = false;        // lost with a wiped data directory (a fault, not a step)
+  // Acknowledged while the other server also ran as a primary, or by a primary an unsafe
+  // external failover made: the test's risk, which a discarding rejoin may give up.
+  bool split_brain = false;
+  bool wiped = false;  // lost with a wiped data directory (a fault, not a step)
 };
 
 // One Run() of the actuator.
@@ -122,11 +137,21 @@ class FakeCluster final : public observe::PostgresObserver,
   void PromoteBehindBack(api::Color color);
   // The data directory is emptied (crashing the server first if it runs).
   void WipeDataDirectory(api::Color color);
+  // SIGSTOP (true) / SIGCONT (false) of the postmaster. Thawed, it acts on what waited: a
+  // shutdown request first (a standby stops "shut down in recovery"; the promotion request
+  // is then void), else a pending promotion.
+  void SetFrozen(api::Color color, bool frozen);
+  // pg_controldata on `color`'s stopped directory fails / warns that it is untrustworthy.
+  void SetControlDataFault(api::Color color, ControlFault fault);
+  // `action` runs right before the next step takes effect (after it was planned on what was
+  // observed): a second actor acting between observe and act.
+  void BeforeNextStep(std::function<void(FakeCluster&)> action);
   void SetNginxRunning(bool running);
   void SetNginxTestFails(bool fails);  // `nginx -t` rejects the next configurations
   void SetUpstreamsHealthy(api::Color color, bool healthy);
   // Lifts every fault that can simply be lifted: reachability, disconnection, lag, paused
-  // replay, nginx down or rejecting its config, unhealthy upstreams, queued failures.
+  // replay, frozen postmasters (thawed: they act on what waited), failing pg_controldata,
+  // nginx down or rejecting its config, unhealthy upstreams, queued failures.
   // What faults did to data (stopped, crashed, promoted, wiped servers) stays.
   void ClearFaults();
 
@@ -139,13 +164,17 @@ class FakeCluster final : public observe::PostgresObserver,
   bool WalIsPrefixOf(api::Color a, api::Color b);
   std::vector<AckedWrite> AckedWrites();
   std::vector<StepRecord> Steps();
-  // Invariant violations seen so far: a step that left two running primaries.
+  // Invariant violations seen so far: any moment with two running primaries that no external
+  // failover of the test excuses, named by the action that made it.
   std::vector<std::string> Violations();
-  // OK when exactly one server runs as a primary and it holds every acknowledged write, but
-  // those lost with a wiped directory and those a rewind / basebackup of a color in
-  // `may_discard` discarded (see StepRecord: whether each was allowed is the caller's check).
-  // Else kFailedPrecondition / kDataLoss naming what is wrong.
-  absl::Status CheckNoAcknowledgedWriteLost(const std::set<api::Color>& may_discard = {});
+  // Acknowledged writes an external failover may lose: those the old side held and the
+  // promoted side lacked when the test promoted a standby behind Switchyard's back while the
+  // other server could still run as a primary, and those acknowledged during a split brain.
+  std::set<uint64_t> ExcusedWrites();
+  // OK when exactly one server runs as a primary and it holds every acknowledged write but
+  // those lost with a wiped directory and ExcusedWrites(). Else kFailedPrecondition /
+  // kDataLoss naming what is wrong.
+  absl::Status CheckNoAcknowledgedWriteLost();
 
  private:
   FakePostgres& Pg(api::Color c) { return c == api::Color::kBlue ? blue_ : green_; }
@@ -157,10 +186,18 @@ class FakeCluster final : public observe::PostgresObserver,
   absl::Status StartLocked(FakePostgres& s);
   void PromoteLocked(FakePostgres& s);
   absl::StatusOr<uint64_t> WriteLocked(FakePostgres& s);
-  absl::Status RunLocked(const api::DeploymentColorSpec& spec, const plan::Step& step,
+  absl::Status RunLocked(const api::DeploymentColor& dc, const plan::Step& step,
                          std::vector<uint64_t>* discarded, std::string* detail);
-  absl::Status CloneLocked(const api::DeploymentColorSpec& spec, const plan::Step& step,
+  absl::Status CloneLocked(const api::DeploymentColor& dc, const plan::Step& step,
                            std::vector<uint64_t>* discarded);
+  absl::Status FenceLocked(FakePostgres& t, const plan::Step& step, std::string* detail);
+  absl::Status PromoteStepLocked(FakePostgres& t, const plan::Step& step, std::string* detail);
+  absl::Status StartStepLocked(FakePostgres& t);
+  absl::Status LiftFenceLocked(FakePostgres& t);
+  absl::Status StopStepLocked(FakePostgres& t);
+  void ThawLocked(FakePostgres& s);
+  // Records a violation when two primaries run and no external failover excuses it.
+  void CheckPrimariesLocked();
   absl::Status SwitchTrafficLocked(api::Color target);
   observe::ServerState ObserveLocked(api::Color color);
   observe::NginxState ObserveNginxLocked();
@@ -185,6 +222,9 @@ class FakeCluster final : public observe::PostgresObserver,
   std::vector<AckedWrite> writes_;
   std::vector<StepRecord> steps_;
   std::vector<std::string> violations_;
+  std::string action_ = "setup";  // what changed the world last, for violation messages
+  std::set<uint64_t> excused_writes_;
+  std::deque<std::function<void(FakeCluster&)>> before_next_step_;
 };
 
 }  // namespace sy::fakes

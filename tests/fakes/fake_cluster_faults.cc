@@ -27,17 +27,64 @@ void FakeCluster::SetUnreachable(Color color, bool unreachable) {
 
 void FakeCluster::StopServer(Color color) {
   std::lock_guard<std::mutex> l(mu_);
-  ShutdownLocked(Pg(color));
+  action_ = "pg_ctl stop " + std::string(api::ColorName(color));
+  FakePostgres& s = Pg(color);
+  if (s.frozen && s.Running()) {
+    s.stop_pending = true;  // pg_ctl gives up; the request waits for SIGCONT
+    return;
+  }
+  ShutdownLocked(s);
 }
 
 void FakeCluster::CrashServer(Color color) {
   std::lock_guard<std::mutex> l(mu_);
+  action_ = "kill -9 " + std::string(api::ColorName(color));
   CrashLocked(Pg(color));
 }
 
 void FakeCluster::StartServer(Color color) {
   std::lock_guard<std::mutex> l(mu_);
+  action_ = "pg_ctl start " + std::string(api::ColorName(color)) + " (a second actor)";
   (void)StartLocked(Pg(color));
+}
+
+void FakeCluster::SetFrozen(Color color, bool frozen) {
+  std::lock_guard<std::mutex> l(mu_);
+  FakePostgres& s = Pg(color);
+  action_ = absl::StrCat(frozen ? "SIGSTOP " : "SIGCONT ", std::string(api::ColorName(color)));
+  if (!s.Running()) {
+    return;
+  }
+  if (frozen) {
+    s.frozen = true;
+    return;
+  }
+  if (s.frozen) {
+    ThawLocked(s);
+  }
+}
+
+void FakeCluster::ThawLocked(FakePostgres& s) {
+  s.frozen = false;
+  s.connection_dropped = false;
+  if (s.stop_pending) {
+    s.stop_pending = false;
+    s.promote_requested = false;
+    ShutdownLocked(s);
+  } else if (s.promote_requested && s.mode == Mode::kStandby) {
+    PromoteLocked(s);
+  }
+  SyncLocked();
+}
+
+void FakeCluster::SetControlDataFault(Color color, ControlFault fault) {
+  std::lock_guard<std::mutex> l(mu_);
+  Pg(color).control_fault = fault;
+}
+
+void FakeCluster::BeforeNextStep(std::function<void(FakeCluster&)> action) {
+  std::lock_guard<std::mutex> l(mu_);
+  before_next_step_.push_back(std::move(action));
 }
 
 void FakeCluster::SetDisconnected(Color color, bool disconnected) {
@@ -62,9 +109,24 @@ void FakeCluster::SetReplayPaused(Color color, bool paused) {
 void FakeCluster::PromoteBehindBack(Color color) {
   std::lock_guard<std::mutex> l(mu_);
   FakePostgres& s = Pg(color);
-  if (s.mode != Mode::kStandby) {
+  action_ = "pg_promote " + std::string(api::ColorName(color)) + " behind Switchyard's back";
+  if (s.mode != Mode::kStandby || s.frozen) {
     return;
   }
+  // An external failover is unsafe when the other server can still run as a primary: it
+  // does, or it would when started (stopped, primary-configured). What the other holds and
+  // this one lacks is then the failover's loss, not Switchyard's; so is a split brain.
+  const FakePostgres& other = Pg(api::Other(color));
+  const bool unsafe =
+      other.RunningPrimary() || (!other.Running() && other.has_data && !other.standby_signal);
+  // Whatever the failover, what the other holds and this one lacks is its loss.
+  const std::set<uint64_t> has = s.Writes();
+  for (uint64_t w : other.Writes()) {
+    if (has.count(w) == 0) {
+      excused_writes_.insert(w);
+    }
+  }
+  s.external_promotion = unsafe;  // before the promotion's own check sees two primaries
   PromoteLocked(s);
 }
 
@@ -103,9 +165,14 @@ void FakeCluster::SetUpstreamsHealthy(Color color, bool healthy) {
 
 void FakeCluster::ClearFaults() {
   std::lock_guard<std::mutex> l(mu_);
+  action_ = "faults cleared";
   for (Color c : api::kColors) {
     FakePostgres& s = Pg(c);
     s.unreachable = s.disconnected = s.lagging = s.replay_paused = false;
+    s.control_fault = ControlFault::kNone;
+    if (s.frozen) {
+      ThawLocked(s);
+    }
     upstreams_healthy_[c] = true;
   }
   if (!nginx_.running) {
@@ -115,6 +182,7 @@ void FakeCluster::ClearFaults() {
   nginx_.test_fails = false;
   fail_next_.clear();
   fail_next_observe_.clear();
+  before_next_step_.clear();
   SyncLocked();
 }
 
@@ -160,22 +228,29 @@ std::vector<std::string> FakeCluster::Violations() {
   return violations_;
 }
 
-absl::Status FakeCluster::CheckNoAcknowledgedWriteLost(const std::set<Color>& may_discard) {
+std::set<uint64_t> FakeCluster::ExcusedWrites() {
+  std::lock_guard<std::mutex> l(mu_);
+  std::set<uint64_t> out = excused_writes_;
+  for (const AckedWrite& w : writes_) {
+    if (w.split_brain) {
+      out.insert(w.id);
+    }
+  }
+  return out;
+}
+
+absl::Status FakeCluster::CheckNoAcknowledgedWriteLost() {
+  const std::set<uint64_t> excused = ExcusedWrites();
   std::lock_guard<std::mutex> l(mu_);
   if (blue_.RunningPrimary() == green_.RunningPrimary()) {
     return absl::FailedPreconditionError(blue_.RunningPrimary() ? "two running primaries"
                                                                 : "no running primary");
   }
   const FakePostgres& p = blue_.RunningPrimary() ? blue_ : green_;
-  std::set<uint64_t> excused = p.Writes();
-  for (const StepRecord& r : steps_) {
-    if (may_discard.count(r.step.target) > 0) {
-      excused.insert(r.discarded_writes.begin(), r.discarded_writes.end());
-    }
-  }
+  const std::set<uint64_t> has = p.Writes();
   std::vector<std::string> missing;
   for (const AckedWrite& w : writes_) {
-    if (!w.wiped && excused.count(w.id) == 0) {
+    if (!w.wiped && has.count(w.id) == 0 && excused.count(w.id) == 0) {
       missing.push_back(absl::StrCat(w.id, " (on ", std::string(api::ColorName(w.on)), ")"));
     }
   }

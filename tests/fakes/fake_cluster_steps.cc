@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "pkg/observe/lsn.h"
+#include "pkg/plan/planner.h"
+#include "pkg/plan/topology.h"
 #include "tests/fakes/fake_cluster.h"
 
 namespace sy::fakes {
@@ -24,6 +26,10 @@ milliseconds Duration(StepKind k) {
       return milliseconds(40);
     case StepKind::kPromote:
       return milliseconds(40);
+    case StepKind::kCheckpoint:
+      return milliseconds(20);
+    case StepKind::kLiftFence:
+      return milliseconds(2);
     case StepKind::kStart:
       return milliseconds(10);
     case StepKind::kStop:
@@ -45,24 +51,32 @@ std::string Name(Color c) { return std::string(api::ColorName(c)); }
 
 absl::Status FakeCluster::Run(const api::DeploymentColor& dc, const plan::Step& step,
                               actuate::StepOutcome* outcome) {
-  const api::DeploymentColorSpec& spec = dc.spec;
+  std::function<void(FakeCluster&)> before;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!before_next_step_.empty()) {
+      before = std::move(before_next_step_.front());
+      before_next_step_.pop_front();
+    }
+  }
+  if (before) {
+    before(*this);  // takes the lock itself, like any fault
+  }
   std::lock_guard<std::mutex> l(mu_);
+  action_ = plan::Describe(step);
   StepRecord rec;
   rec.step = step;
   rec.at = clock_.Now();
-  const bool two_before = blue_.RunningPrimary() && green_.RunningPrimary();
   std::string detail;
   auto queued = fail_next_.find(step.kind);
   if (queued != fail_next_.end() && !queued->second.empty()) {
     rec.status = queued->second.front();
     queued->second.pop_front();
   } else {
-    rec.status = RunLocked(spec, step, &rec.discarded_writes, &detail);
+    rec.status = RunLocked(dc, step, &rec.discarded_writes, &detail);
   }
   clock_.Advance(Duration(step.kind));
-  if (blue_.RunningPrimary() && green_.RunningPrimary() && !two_before) {
-    violations_.push_back(absl::StrCat(plan::Describe(step), " left two running primaries"));
-  }
+  CheckPrimariesLocked();
   steps_.push_back(rec);
   if (outcome != nullptr) {
     outcome->detail = detail;
@@ -70,48 +84,158 @@ absl::Status FakeCluster::Run(const api::DeploymentColor& dc, const plan::Step& 
   return rec.status;
 }
 
-absl::Status FakeCluster::RunLocked(const api::DeploymentColorSpec& spec, const plan::Step& step,
+absl::Status FakeCluster::FenceLocked(FakePostgres& t, const plan::Step& step,
+                                      std::string* detail) {
+  const std::string who = Name(step.target);
+  if (!t.Running()) {
+    if (!t.has_data) {
+      return absl::FailedPreconditionError(absl::StrCat("fencing ", who, ": no cluster"));
+    }
+    t.Fence();
+    *detail = "already stopped; fenced its data directory";
+    return absl::OkStatus();
+  }
+  if (t.unreachable || (t.frozen && t.connection_dropped)) {
+    return absl::UnavailableError(absl::StrCat("fencing ", who, ": CHECKPOINT: timeout"));
+  }
+  if (t.mode != Mode::kPrimary) {
+    return absl::FailedPreconditionError(absl::StrCat("fencing ", who, ": not a primary"));
+  }
+  // The real step's re-check: the other server's standby streams from it.
+  const FakePostgres& standby = Pg(api::Other(step.target));
+  if (!(standby.streaming && ByPort(standby.primary_port) == &t)) {
+    return absl::FailedPreconditionError(absl::StrCat("fencing ", who, ": ", Name(standby.color),
+                                                      " no longer streams from it; not fencing"));
+  }
+  t.Fence();  // durable before anything stops
+  t.Append(RecordKind::kCheckpoint, t.Timeline(), NextRecordId());
+  if (t.frozen) {
+    t.stop_pending = true;
+    t.connection_dropped = true;
+    return absl::UnavailableError(
+        absl::StrCat("fencing ", who, ": still running after a fast shutdown request"));
+  }
+  ShutdownLocked(t);
+  *detail = absl::StrCat("shut down at checkpoint ", observe::FormatLsn(t.LastCheckpoint()->start),
+                         " on timeline ", t.Timeline());
+  return absl::OkStatus();
+}
+
+absl::Status FakeCluster::PromoteStepLocked(FakePostgres& t, const plan::Step& step,
+                                            std::string* detail) {
+  const std::string who = Name(step.target);
+  if (t.Running() && (t.unreachable || (t.frozen && t.connection_dropped))) {
+    return absl::UnavailableError(absl::StrCat("promoting ", who, ": timeout"));
+  }
+  if (!t.Running()) {
+    return absl::FailedPreconditionError(absl::StrCat("promoting ", who, ": not running"));
+  }
+  if (t.mode == Mode::kStandby) {
+    // The real step's re-check right before pg_promote(): the old primary is stopped and
+    // fenced, and this standby replayed what its pg_control proves.
+    FakePostgres& old = Pg(api::Other(step.target));
+    const observe::ServerState o = old.Observe();
+    std::optional<observe::Lsn> threshold = plan::PromotionThreshold(o);
+    if (old.Running() || !old.fenced || !old.standby_signal || !threshold) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("promoting ", who, ": ", Name(old.color), " is not stopped and fenced"));
+    }
+    const observe::Lsn need = step.replayed_at_least != 0 ? step.replayed_at_least : *threshold;
+    if (t.ReplayEnd() < need) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("promoting ", who, ": has not replayed ", observe::FormatLsn(need)));
+    }
+    t.promote_requested = true;
+    if (t.frozen) {
+      return absl::UnavailableError(
+          absl::StrCat("promoting ", who, ": still in recovery after pg_promote()"));
+    }
+    PromoteLocked(t);
+  }
+  // The CHECKPOINT after it (also when it was promoted already).
+  t.Append(RecordKind::kCheckpoint, t.Timeline(), NextRecordId());
+  SyncLocked();
+  *detail = absl::StrCat("primary on timeline ", t.Timeline());
+  return absl::OkStatus();
+}
+
+absl::Status FakeCluster::StartStepLocked(FakePostgres& t) {
+  const std::string who = Name(t.color);
+  if (!t.Running() && t.has_data) {
+    if (t.fenced && t.standby_signal) {
+      return absl::FailedPreconditionError(absl::StrCat("starting ", who, ": fenced"));
+    }
+    if (!t.standby_signal) {
+      // The real step's re-check before starting a primary.
+      const std::string why =
+          plan::WhyNotStartAsPrimary(ObserveLocked(t.color), ObserveLocked(api::Other(t.color)));
+      if (!why.empty()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("starting ", who, " as a primary: ", why));
+      }
+    }
+  }
+  return StartLocked(t);
+}
+
+absl::Status FakeCluster::LiftFenceLocked(FakePostgres& t) {
+  const std::string who = Name(t.color);
+  if (t.Running()) {
+    if (!t.RunningPrimary()) {
+      return absl::FailedPreconditionError(absl::StrCat("lifting ", who, ": not a primary"));
+    }
+  } else {
+    const std::string why =
+        plan::WhyNotLiftFence(ObserveLocked(t.color), ObserveLocked(api::Other(t.color)));
+    if (!why.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat("lifting ", who, "'s fence: ", why));
+    }
+  }
+  t.standby_signal = false;
+  t.fenced = false;
+  return absl::OkStatus();
+}
+
+absl::Status FakeCluster::StopStepLocked(FakePostgres& t) {
+  t.promote_requested = false;  // removed before the shutdown request
+  if (t.RunningPrimary() && !t.unreachable && !(t.frozen && t.connection_dropped)) {
+    t.Fence();  // a primary Switchyard stops is fenced first
+  }
+  if (t.frozen) {
+    t.stop_pending = true;
+    t.connection_dropped = true;
+    return absl::UnavailableError(
+        absl::StrCat("stopping ", Name(t.color), ": still running after a fast shutdown request"));
+  }
+  ShutdownLocked(t);  // pg_ctl signals the postmaster: no connection needed
+  return absl::OkStatus();
+}
+
+absl::Status FakeCluster::RunLocked(const api::DeploymentColor& dc, const plan::Step& step,
                                     std::vector<uint64_t>* discarded, std::string* detail) {
+  const api::DeploymentColorSpec& spec = dc.spec;
   FakePostgres& t = Pg(step.target);
   const std::string who = Name(step.target);
   switch (step.kind) {
     case StepKind::kSwitchTraffic:
       return SwitchTrafficLocked(step.target);
     case StepKind::kFence:
-      if (!t.Running()) {
-        *detail = "already stopped";
-        return absl::OkStatus();
-      }
-      if (t.unreachable) {
-        return absl::UnavailableError(absl::StrCat("fencing ", who, ": CHECKPOINT: timeout"));
-      }
-      if (t.mode != Mode::kPrimary) {
-        return absl::FailedPreconditionError(absl::StrCat("fencing ", who, ": not a primary"));
+      return FenceLocked(t, step, detail);
+    case StepKind::kPromote:
+      return PromoteStepLocked(t, step, detail);
+    case StepKind::kCheckpoint:
+      if (!t.RunningPrimary() || t.unreachable) {
+        return absl::FailedPreconditionError(absl::StrCat("checkpointing ", who, ": no primary"));
       }
       t.Append(RecordKind::kCheckpoint, t.Timeline(), NextRecordId());
-      ShutdownLocked(t);
-      *detail =
-          absl::StrCat("shut down at checkpoint ", observe::FormatLsn(t.LastCheckpoint()->start),
-                       " on timeline ", t.Timeline());
+      SyncLocked();
       return absl::OkStatus();
-    case StepKind::kPromote:
-      if (t.Running() && t.unreachable) {
-        return absl::UnavailableError(absl::StrCat("promoting ", who, ": timeout"));
-      }
-      if (t.mode == Mode::kPrimary) {
-        return absl::OkStatus();
-      }
-      if (t.mode != Mode::kStandby) {
-        return absl::FailedPreconditionError(absl::StrCat("promoting ", who, ": not running"));
-      }
-      PromoteLocked(t);
-      *detail = absl::StrCat("primary on timeline ", t.Timeline());
-      return absl::OkStatus();
+    case StepKind::kLiftFence:
+      return LiftFenceLocked(t);
     case StepKind::kStart:
-      return StartLocked(t);
+      return StartStepLocked(t);
     case StepKind::kStop:
-      ShutdownLocked(t);  // pg_ctl signals the postmaster: no connection needed
-      return absl::OkStatus();
+      return StopStepLocked(t);
     case StepKind::kCreateSlot: {
       if (!step.source) {
         return absl::InvalidArgumentError("create-slot needs a source");
@@ -138,13 +262,14 @@ absl::Status FakeCluster::RunLocked(const api::DeploymentColorSpec& spec, const 
       return absl::OkStatus();
     case StepKind::kRewind:
     case StepKind::kBasebackup:
-      return CloneLocked(spec, step, discarded);
+      return CloneLocked(dc, step, discarded);
   }
   return absl::InternalError("unknown step");
 }
 
-absl::Status FakeCluster::CloneLocked(const api::DeploymentColorSpec& spec, const plan::Step& step,
+absl::Status FakeCluster::CloneLocked(const api::DeploymentColor& dc, const plan::Step& step,
                                       std::vector<uint64_t>* discarded) {
+  const api::DeploymentColorSpec& spec = dc.spec;
   const std::string what = plan::Describe(step);
   if (!step.source || *step.source == step.target) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": needs the other color as source"));
@@ -156,6 +281,11 @@ absl::Status FakeCluster::CloneLocked(const api::DeploymentColorSpec& spec, cons
   }
   if (!src.Running() || src.unreachable) {
     return absl::UnavailableError(absl::StrCat(what, ": cannot connect to the source"));
+  }
+  // The real step's re-check: the target is redundant or given up.
+  const std::string why = plan::WhyNotReplace(dc, ObserveLocked(t.color), ObserveLocked(src.color));
+  if (!why.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(what, ": ", why));
   }
   bool rewind = step.kind == StepKind::kRewind;
   if (rewind && !t.has_data) {
@@ -176,6 +306,7 @@ absl::Status FakeCluster::CloneLocked(const api::DeploymentColorSpec& spec, cons
     t.CopyFrom(src);
   }
   t.ConfigureStandbyOf(spec.color(*step.source).database.port);
+  t.control_fault = ControlFault::kNone;  // a new pg_control
   const std::set<uint64_t> kept = src.Writes();
   for (uint64_t w : before) {
     if (kept.count(w) == 0) {

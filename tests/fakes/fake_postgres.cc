@@ -86,6 +86,7 @@ void FakePostgres::CopyFrom(const FakePostgres& source) {
   stopped_state = "in archive recovery";
   min_recovery_end = End();
   stale_pid = false;
+  external_promotion = false;
 }
 
 void FakePostgres::ConfigureStandbyOf(int upstream_port) {
@@ -93,6 +94,16 @@ void FakePostgres::ConfigureStandbyOf(int upstream_port) {
   primary_port = upstream_port;
   primary_slot = plan::SlotName(color);
   slots.clear();
+  fenced = false;
+  external_promotion = false;
+}
+
+void FakePostgres::Fence() {
+  standby_signal = true;
+  primary_port = 0;
+  primary_slot.clear();
+  fenced = true;
+  external_promotion = false;
 }
 
 void FakePostgres::StartAsStandby() {
@@ -109,7 +120,13 @@ observe::ServerState FakePostgres::Observe() const {
   s.data_directory_exists = has_data;
   s.postmaster_pid = Running() || stale_pid;
   s.postmaster_alive = Running();
-  if (has_data) {
+  if (has_data && !Running() && control_fault != ControlFault::kNone) {
+    s.directory_error = control_fault == ControlFault::kFails
+                            ? "pg_controldata exited with 1: could not read global/pg_control"
+                            : "pg_controldata: WARNING: Calculated CRC checksum does not match "
+                              "value stored in file; the results are untrustworthy";
+  }
+  if (has_data && s.directory_error.empty()) {
     observe::ControlData c;
     c.system_identifier = system_id;
     if (mode == Mode::kPrimary) {
@@ -136,17 +153,24 @@ observe::ServerState FakePostgres::Observe() const {
                        " user=replicator application_name=", std::string(api::ColorName(color)));
     }
     s.startup.primary_slot_name = primary_slot;
+    s.startup.fenced = fenced;
+    s.startup.promote_requested = promote_requested;
     s.local_slots.assign(slots.begin(), slots.end());
-    s.history = HistoryOf(ReportedTimeline());
+    s.wal_timeline = newest_timeline;
+    s.segment_timeline = wal.empty() ? 0 : wal.back().timeline;
+    // As the real observer: the history of the running timeline, else of the newest one the
+    // directory holds WAL of.
+    s.history = HistoryOf(Running() ? ReportedTimeline()
+                                    : std::max(ReportedTimeline(), s.segment_timeline));
   }
   if (!Running()) {
     s.error =
         absl::StrCat("connection to server at 127.0.0.1:", port, " failed: Connection refused");
     return s;
   }
-  if (unreachable) {
-    s.error = absl::StrCat("connection to server at 127.0.0.1:", port,
-                           " failed: timeout expired (fault injected)");
+  if (unreachable || (frozen && connection_dropped)) {
+    s.error = absl::StrCat("connection to server at 127.0.0.1:", port, " failed: timeout expired",
+                           unreachable ? " (fault injected)" : " (postmaster frozen)");
     return s;
   }
   s.reachable = true;

@@ -37,6 +37,10 @@ struct WalRecord {
 
 enum class Mode { kStopped, kPrimary, kStandby };
 
+// What pg_controldata does on a stopped server's directory (a wrapper in binDirectory, an I/O
+// error, a corrupt control file): the real observer then reports the directory unreadable.
+enum class ControlFault { kNone, kFails, kUntrustworthy };
+
 struct FakePostgres {
   api::Color color = api::Color::kBlue;
   int port = 0;
@@ -50,7 +54,13 @@ struct FakePostgres {
   bool standby_signal = false;  // startup configuration (postgresql.auto.conf, standby.signal)
   int primary_port = 0;
   std::string primary_slot;
-  std::set<std::string> slots;  // pg_replslot
+  bool fenced = false;  // the fence marker is in the directory
+  // The directory became a primary's through a promotion behind Switchyard's back while the
+  // other server could still run as a primary (an unsafe external failover); cleared when
+  // Switchyard reconfigures it. What it writes, and two primaries with it, are the test's.
+  bool external_promotion = false;
+  bool promote_requested = false;  // the `promote` signal file waits in the directory
+  std::set<std::string> slots;     // pg_replslot
   // The newest timeline whose history file pg_wal holds: its own, a primary's it connected
   // to, or a clone source's. Promotion picks the one after it (findNewestTimeLine() + 1).
   uint32_t newest_timeline = 0;
@@ -67,6 +77,13 @@ struct FakePostgres {
   observe::Lsn restart_lsn = 0;
   uint32_t restart_timeline = 0;
   // --- faults ---
+  // SIGSTOP of the postmaster: backends on existing connections still answer (the
+  // controller's kept connection observes it) until that connection is dropped; nobody can
+  // connect anew; signals (a promotion, a shutdown request) wait until SIGCONT.
+  bool frozen = false;
+  bool stop_pending = false;        // a fast shutdown request waits for the frozen postmaster
+  bool connection_dropped = false;  // the controller dropped its kept connection meanwhile
+  ControlFault control_fault = ControlFault::kNone;
   bool unreachable = false;    // runs, but the controller's connections fail
   bool disconnected = false;   // the standby's walreceiver cannot reach its primary
   bool lagging = false;        // connected, but receives nothing new (a slow link)
@@ -96,8 +113,10 @@ struct FakePostgres {
   // Becomes a copy of `source`'s applied WAL, stopped, its control file saying recovery is
   // needed up to the copy's end (what pg_basebackup and pg_rewind leave behind).
   void CopyFrom(const FakePostgres& source);
-  // Writes a standby's startup configuration and drops its local slots.
+  // Writes a standby's startup configuration, drops its local slots, removes a fence.
   void ConfigureStandbyOf(int upstream_port);
+  // The fence step's directory changes: standby.signal, no upstream, the marker.
+  void Fence();
   // Its postmaster comes up in recovery (standby.signal), from its last checkpoint.
   void StartAsStandby();
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -46,7 +47,7 @@ class PostgresSwitchoverTest : public ::testing::Test {
     ASSERT_OK(Exec(kBlue, testing::MiniPostgres::kCreateRolesSql));
     ASSERT_OK(Exec(kBlue, "CREATE TABLE orders (id int PRIMARY KEY, color text)"));
     ASSERT_OK(actuator_.CreateSlot(spec_, kGreen, kBlue));
-    ASSERT_OK(actuator_.Basebackup(spec_, kGreen, kBlue));
+    ASSERT_OK(actuator_.Basebackup(Resource(), kGreen, kBlue));
     ASSERT_OK(actuator_.Start(spec_, kGreen));
     ASSERT_NO_FATAL_FAILURE(WaitStreaming(kGreen, kBlue));
   }
@@ -130,6 +131,10 @@ class PostgresSwitchoverTest : public ::testing::Test {
     ASSERT_TRUE(fenced.control.has_value());
     EXPECT_EQ(fenced.control->cluster_state, "shut down");
     EXPECT_EQ(fenced.control->checkpoint_timeline, tli);
+    // The fence is durable: the directory would start as a standby with no upstream.
+    EXPECT_TRUE(fenced.startup.fenced);
+    EXPECT_TRUE(fenced.startup.standby_signal);
+    EXPECT_EQ(fenced.startup.primary_port, 0);
     const observe::Lsn checkpoint = fenced.control->checkpoint_lsn;
 
     // FIELD-NOTES #5: the connected standby got the shutdown checkpoint before the old
@@ -165,6 +170,7 @@ class PostgresSwitchoverTest : public ::testing::Test {
     EXPECT_EQ(configured.startup.primary_port, spec_.color(to).database.port);
     EXPECT_EQ(configured.startup.primary_slot_name, plan::SlotName(from));
     EXPECT_TRUE(configured.local_slots.empty());  // the old primary's slot for `to` is gone
+    EXPECT_FALSE(configured.startup.fenced);      // a configured standby is no longer fenced
     const int64_t start_ms = TimeMs([&] { ASSERT_OK(RunStep(plan::StepKind::kStart, from)); });
     ASSERT_NO_FATAL_FAILURE(WaitStreaming(from, to));
     // Streaming starts on the old timeline, up to the fork: wait (bounded) for the new one.
@@ -195,7 +201,18 @@ class PostgresSwitchoverTest : public ::testing::Test {
   util::ExecCommandRunner runner_;
   observe::PgConnections connections_;
   observe::PqxxPostgresObserver observer_{connections_, runner_};
-  actuate::PostgresActuator actuator_{connections_, runner_, clock_};
+  actuate::PostgresActuator actuator_{connections_, observer_, runner_, clock_};
+
+  // The resource the steps serve; `annotations` and `rejoin` as a test needs them.
+  api::DeploymentColor Resource(std::map<std::string, std::string> annotations = {},
+                                api::RejoinMethod rejoin = api::RejoinMethod::kAuto) {
+    api::DeploymentColor dc;
+    dc.metadata.name = "pg-test";
+    dc.metadata.annotations = std::move(annotations);
+    dc.spec = spec_;
+    dc.spec.database.rejoin_method = rejoin;
+    return dc;
+  }
 };
 
 TEST_F(PostgresSwitchoverTest, CleanSwitchoverBothWays) {
@@ -220,17 +237,22 @@ TEST_F(PostgresSwitchoverTest, CleanSwitchoverBothWays) {
 TEST_F(PostgresSwitchoverTest, RewindRejoinsADivergedOldPrimary) {
   ASSERT_OK(Insert(kBlue, 1, 100));
   ASSERT_NO_FATAL_FAILURE(WaitStreaming(kGreen, kBlue));
-  // Split brain made by hand: green promoted while blue still runs, both written.
-  ASSERT_OK(actuator_.Promote(spec_, kGreen));
+  // Split brain made by hand: green promoted while blue still runs, both written (the
+  // actuator's promote step refuses that: blue is neither stopped nor fenced).
+  EXPECT_EQ(actuator_.Promote(spec_, kGreen).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_OK(Exec(kGreen, "SELECT pg_promote()"));
   ASSERT_OK(Insert(kGreen, 101, 150));
   ASSERT_OK(Insert(kBlue, 1001, 1010));  // diverged writes, to be discarded
   ASSERT_OK(actuator_.Stop(spec_, kBlue));
 
   ASSERT_OK(actuator_.CreateSlot(spec_, kBlue, kGreen));
   actuate::StepOutcome outcome;
-  api::DeploymentColor dc;
-  dc.metadata.name = "shop";
-  dc.spec = spec_;
+  // Without the operator's consent nothing is rewound: blue holds writes green lacks.
+  const absl::Status refused =
+      actuator_.Run(Resource(), {plan::StepKind::kRewind, kBlue, kGreen}, &outcome);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_EQ(Observe(kBlue).control->cluster_state, "shut down");
+  const api::DeploymentColor dc = Resource({{std::string(api::kAllowDiscardAnnotation), "blue"}});
   ASSERT_OK(actuator_.Run(dc, {plan::StepKind::kRewind, kBlue, kGreen}, &outcome));
   EXPECT_NE(outcome.detail.find("rewound blue from green"), std::string::npos) << outcome.detail;
   ASSERT_OK(actuator_.Start(spec_, kBlue));
@@ -250,9 +272,13 @@ TEST_F(PostgresSwitchoverTest, BasebackupReplacesALostOrBrokenStandby) {
   ASSERT_OK(Insert(kBlue, 1, 100));
   const std::string& green = spec_.green.database.data_directory;
 
-  // Over an existing (stopped) directory: copied aside, swapped in, old one removed.
+  // Over an existing (stopped) directory, only when it is redundant (rejoinMethod basebackup
+  // and its WAL a prefix of blue's) or given up: copied aside, swapped in, old one removed.
   ASSERT_OK(actuator_.Stop(spec_, kGreen));
-  ASSERT_OK(actuator_.Basebackup(spec_, kGreen, kBlue));
+  EXPECT_EQ(actuator_.Basebackup(Resource(), kGreen, kBlue).code(),
+            absl::StatusCode::kFailedPrecondition);
+  const api::DeploymentColor reclone = Resource({}, api::RejoinMethod::kBasebackup);
+  ASSERT_OK(actuator_.Basebackup(reclone, kGreen, kBlue));
   EXPECT_FALSE(util::PathExists(green + ".old"));
   EXPECT_FALSE(util::PathExists(green + ".new"));
   ASSERT_OK(actuator_.Start(spec_, kGreen));
@@ -265,7 +291,7 @@ TEST_F(PostgresSwitchoverTest, BasebackupReplacesALostOrBrokenStandby) {
   const ServerState lost = Observe(kGreen);
   EXPECT_FALSE(lost.data_directory_exists);
   EXPECT_FALSE(lost.control.has_value());
-  ASSERT_OK(actuator_.Basebackup(spec_, kGreen, kBlue));
+  ASSERT_OK(actuator_.Basebackup(Resource(), kGreen, kBlue));
   EXPECT_FALSE(util::PathExists(green + ".new"));
   ASSERT_OK(actuator_.Start(spec_, kGreen));
   ASSERT_NO_FATAL_FAILURE(WaitStreaming(kGreen, kBlue));
@@ -279,7 +305,7 @@ TEST_F(PostgresSwitchoverTest, BasebackupReplacesALostOrBrokenStandby) {
   absl::StatusOr<util::CommandResult> copied = runner_.Run(copy);
   ASSERT_TRUE(copied.ok() && copied->exit_code == 0) << copied.status();
   std::filesystem::rename(green, green + ".old");
-  ASSERT_OK(actuator_.Basebackup(spec_, kGreen, kBlue));
+  ASSERT_OK(actuator_.Basebackup(Resource(), kGreen, kBlue));
   EXPECT_FALSE(util::PathExists(green + ".old"));
   EXPECT_FALSE(util::PathExists(green + ".new"));
   ASSERT_OK(actuator_.Start(spec_, kGreen));
@@ -289,7 +315,8 @@ TEST_F(PostgresSwitchoverTest, BasebackupReplacesALostOrBrokenStandby) {
 TEST_F(PostgresSwitchoverTest, EveryStepIsIdempotentAndChecksItsPrecondition) {
   ASSERT_OK(Insert(kBlue, 1, 10));
   // Wrong targets are refused, not acted on.
-  EXPECT_EQ(actuator_.Fence(spec_, kGreen).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(actuator_.Fence(spec_, "pg-test", kGreen).code(),
+            absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(actuator_.ConfigureStandby(spec_, kGreen, kBlue).code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(actuator_.CreateSlot(spec_, kBlue, kGreen).code(),
@@ -298,8 +325,8 @@ TEST_F(PostgresSwitchoverTest, EveryStepIsIdempotentAndChecksItsPrecondition) {
 
   ASSERT_OK(actuator_.Start(spec_, kGreen));              // running already
   ASSERT_OK(actuator_.CreateSlot(spec_, kGreen, kBlue));  // exists already
-  ASSERT_OK(actuator_.Fence(spec_, kBlue));
-  ASSERT_OK(actuator_.Fence(spec_, kBlue));
+  ASSERT_OK(actuator_.Fence(spec_, "pg-test", kBlue));
+  ASSERT_OK(actuator_.Fence(spec_, "pg-test", kBlue));
   ASSERT_OK(actuator_.Stop(spec_, kBlue));
   EXPECT_EQ(actuator_.Promote(spec_, kBlue).code(), absl::StatusCode::kFailedPrecondition);
   ASSERT_OK(actuator_.Promote(spec_, kGreen));
@@ -330,7 +357,8 @@ TEST_F(PostgresSwitchoverTest, EveryStepIsIdempotentAndChecksItsPrecondition) {
 TEST_F(PostgresSwitchoverTest, AKeptConnectionSurvivesARestartBehindItsBack) {
   ASSERT_TRUE(Observe(kGreen).reachable);  // connections_ now holds one to green
   observe::PgConnections others;
-  actuate::PostgresActuator someone_else(others, runner_, clock_);
+  observe::PqxxPostgresObserver other_observer(others, runner_);
+  actuate::PostgresActuator someone_else(others, other_observer, runner_, clock_);
   ASSERT_OK(someone_else.Stop(spec_, kGreen));
   const ServerState down = Observe(kGreen);
   EXPECT_FALSE(down.reachable);

@@ -59,15 +59,44 @@ TEST_F(PgDatadirTest, APostmasterWorksInItsDataDirectory) {
   EXPECT_TRUE(alive);
 }
 
+TEST_F(PgDatadirTest, InspectTellsClusterAbsentOtherAndUnreadableApart) {
+  EXPECT_EQ(*InspectDataDirectory(dir_ + "/missing"), DirectoryContent::kAbsent);
+  EXPECT_EQ(*InspectDataDirectory(dir_), DirectoryContent::kAbsent);  // empty
+  Write("notes.txt", "x");
+  EXPECT_EQ(*InspectDataDirectory(dir_), DirectoryContent::kOther);
+  Write("PG_VERSION", "15\n");
+  Write("global/pg_control", "x");
+  EXPECT_EQ(*InspectDataDirectory(dir_), DirectoryContent::kCluster);
+  // A file that cannot be looked at (here a symlink loop: ELOOP, as EIO or EACCES would be)
+  // is an error, not "no cluster". Root ignores permissions, so a loop stands in for them.
+  std::filesystem::remove(dir_ + "/PG_VERSION");
+  std::filesystem::create_symlink("PG_VERSION", dir_ + "/PG_VERSION");
+  absl::StatusOr<DirectoryContent> loop = InspectDataDirectory(dir_);
+  ASSERT_FALSE(loop.ok());
+  EXPECT_NE(loop.status().message().find("PG_VERSION"), std::string::npos);
+}
+
+TEST_F(PgDatadirTest, FenceMarkerAndPendingPromotion) {
+  EXPECT_FALSE(ReadStartupConfig(dir_)->fenced);
+  EXPECT_FALSE(ReadStartupConfig(dir_)->promote_requested);
+  Write(kFenceMarkerFile, "fenced\n");
+  Write(kPromoteSignalFile, "");
+  EXPECT_TRUE(ReadStartupConfig(dir_)->fenced);
+  EXPECT_TRUE(ReadStartupConfig(dir_)->promote_requested);
+  std::filesystem::remove(dir_ + "/" + kPromoteSignalFile);
+  std::filesystem::create_symlink(kPromoteSignalFile, dir_ + "/" + kPromoteSignalFile);
+  EXPECT_FALSE(ReadStartupConfig(dir_).ok());  // unreadable: unknown, not "no request"
+}
+
 TEST_F(PgDatadirTest, StartupConfigFromSignalAndAutoConf) {
-  EXPECT_EQ(ReadStartupConfig(dir_), StartupConfig{});
+  EXPECT_EQ(*ReadStartupConfig(dir_), StartupConfig{});
   Write("standby.signal", "");
   Write("postgresql.auto.conf",
         "primary_conninfo = 'host=127.0.0.1 port=15433 user=replicator'\n"
         "primary_slot_name = 'switchyard_green'\n"
         "primary_conninfo = 'host=127.0.0.1 port=15434 user=replicator application_name=blue "
         "passfile=''/etc/pass file'''\n");
-  const StartupConfig c = ReadStartupConfig(dir_);
+  const StartupConfig c = *ReadStartupConfig(dir_);
   EXPECT_TRUE(c.standby_signal);
   EXPECT_EQ(c.primary_conninfo,
             "host=127.0.0.1 port=15434 user=replicator application_name=blue "
@@ -96,17 +125,19 @@ TEST_F(PgDatadirTest, TimelineHistoryOfTheGivenTimeline) {
   EXPECT_NE(bad.status().message().find("00000003.history"), std::string::npos);
 }
 
-TEST_F(PgDatadirTest, HighestWalTimelineCountsSegmentsAndHistoryFiles) {
-  EXPECT_EQ(HighestWalTimeline(dir_), 0u);  // no pg_wal at all
+TEST_F(PgDatadirTest, WalTimelinesFromSegmentsAndHistoryFiles) {
+  EXPECT_FALSE(ReadWalTimelines(dir_).ok());  // no pg_wal at all: a broken cluster
+  std::filesystem::create_directories(dir_ + "/pg_wal");
+  EXPECT_EQ(*ReadWalTimelines(dir_), (WalTimelines{0, 0}));
   Write("pg_wal/000000010000000000000003", "x");
   Write("pg_wal/archive_status/000000090000000000000001.done", "x");  // not in pg_wal itself
-  EXPECT_EQ(HighestWalTimeline(dir_), 1u);
+  EXPECT_EQ(*ReadWalTimelines(dir_), (WalTimelines{1, 1}));
   Write("pg_wal/00000002.history", "1\t0/3000000\tx\n");
-  EXPECT_EQ(HighestWalTimeline(dir_), 2u);
+  EXPECT_EQ(*ReadWalTimelines(dir_), (WalTimelines{2, 1}));
   Write("pg_wal/0000000A0000000000000004", "x");
   Write("pg_wal/0000000B0000000000000004.partial", "x");  // not a segment name
   Write("pg_wal/ZZZZZZZZ0000000000000004", "x");          // not hex
-  EXPECT_EQ(HighestWalTimeline(dir_), 10u);
+  EXPECT_EQ(*ReadWalTimelines(dir_), (WalTimelines{10, 10}));
 }
 
 }  // namespace

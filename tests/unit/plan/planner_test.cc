@@ -252,16 +252,90 @@ const Case kCases[] = {
        ASSERT_EQ(c.server(kBlue).mode, fakes::Mode::kStandby);
        ASSERT_TRUE(c.WriteOn(kGreen).ok());
        c.StopServer(kGreen);
+       ASSERT_TRUE(c.Run(dc, {StepKind::kFence, kGreen, std::nullopt}, nullptr).ok());
        ASSERT_GT(c.server(kBlue).ReplayEnd(), c.server(kGreen).LastCheckpoint()->start);
      },
      None(Phase::kProgressing, "CatchingUp")},
-    {"PromoteWaitsForTrafficWhenNginxDiedAfterTheFence",
+    // An old primary stopped by someone else (pg_ctl stop) is fenced before any promotion:
+    // else anyone could start it again as a primary beside the promoted one.
+    {"AnOldPrimaryStoppedByHandIsFencedBeforeThePromotion",
      [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.StopServer(kBlue);
+       Desire(dc, kGreen);
+     },
+     Step(StepKind::kFence, kBlue, std::nullopt, "Fencing")},
+    // Health gates come before the fence, never after it: once blue is fenced, green is
+    // promoted whatever its app says (an app that needs a writable database would wait for
+    // the promotion, which would wait for the app).
+    {"PromoteDoesNotWaitForTheAppAfterTheFence",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       ASSERT_TRUE(c.Write().ok());
        Desire(dc, kGreen);
        Until(c, dc, StepKind::kPromote);
        c.SetUpstreamsHealthy(kGreen, false);
+       c.SetNginxRunning(false);
+     },
+     Step(StepKind::kPromote, kGreen, std::nullopt, "Promoting")},
+    {"UnhealthyAppHoldsTheSwitchBeforeTheFence",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kFence);  // traffic is on green already
+       c.SetUpstreamsHealthy(kGreen, false);
      },
      None(Phase::kDegraded, "UpstreamsUnhealthy")},
+    {"APromotionWhoseCheckpointNeverRanIsCheckpointed",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kPromote);
+       c.PromoteBehindBack(kGreen);  // what the step does, but the checkpoint after it
+     },
+     Step(StepKind::kCheckpoint, kGreen, std::nullopt, "Checkpointing")},
+    // A new primary that crashed before its first checkpoint still shows the old timeline in
+    // pg_control; its pg_wal shows the new one. It holds the newest data: it is started, not
+    // the fenced old primary (whose fence stays).
+    {"ANewPrimaryCrashedBeforeItsFirstCheckpointIsStarted",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kPromote);
+       c.PromoteBehindBack(kGreen);
+       for (int i = 0; i < 3; ++i) {
+         ASSERT_TRUE(c.WriteOn(kGreen).ok());
+       }
+       c.CrashServer(kGreen);
+       Desire(dc, kBlue);  // even a flip back must not restart blue over green's writes
+     },
+     Step(StepKind::kStart, kGreen, std::nullopt, "StartingPrimary")},
+    // pg_controldata failing on a stopped server makes it unknown, never "missing": nothing
+    // is copied over a crashed old primary that may hold writes nobody else has.
+    {"UnreadablePgControlIsNotMissing",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.SetLagging(kGreen, true);
+       ASSERT_TRUE(c.Write().ok());  // on blue only
+       c.CrashServer(kBlue);
+       c.PromoteBehindBack(kGreen);  // an operator's failover
+       ASSERT_TRUE(c.Run(dc, {StepKind::kCheckpoint, kGreen, std::nullopt}, nullptr).ok());
+       ASSERT_TRUE(c.Run(dc, {StepKind::kSwitchTraffic, kGreen, std::nullopt}, nullptr).ok());
+       c.SetControlDataFault(kBlue, fakes::ControlFault::kFails);
+       Desire(dc, kGreen);
+     },
+     None(Phase::kDegraded, "ServerUnreadable")},
+    {"UntrustworthyPgControlIsNotMissing",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.StopServer(kGreen);
+       c.SetControlDataFault(kGreen, fakes::ControlFault::kUntrustworthy);
+       dc.spec.database.rejoin_method = api::RejoinMethod::kBasebackup;
+     },
+     None(Phase::kDegraded, "ServerUnreadable")},
+    // A fenced old primary started again by someone else comes up read-only; it is stopped
+    // again before the promotion, whose proof its pg_control then still gives.
+    {"AFencedOldPrimaryStartedBySomeoneElseIsStoppedAgain",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kPromote);
+       c.StartServer(kBlue);
+       ASSERT_EQ(c.server(kBlue).mode, fakes::Mode::kStandby);
+     },
+     Step(StepKind::kStop, kBlue, std::nullopt, "StoppingFencedServer")},
 
     // --- rejoin of the old primary ---
     {"RejoinCreatesTheSlotFirst",
@@ -373,14 +447,24 @@ const Case kCases[] = {
      }},
 
     // --- flipping back ---
-    {"FlipBackAfterTheFenceRestartsTheOldPrimary",
+    // A flip back after the fence: green is stopped first (so that it cannot be promoted
+    // meanwhile), then blue's fence is lifted and blue started (FlipBackAfterTheFence below).
+    {"FlipBackAfterTheFenceStopsTheStandbyFirst",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
        Until(c, dc, StepKind::kPromote);
        Desire(dc, kBlue);
      },
-     Step(StepKind::kStart, kBlue, std::nullopt, "StartingPrimary")},
-    {"FlipBackAfterStandbyBehindRestartsTheOldPrimary",
+     Step(StepKind::kStop, kGreen, std::nullopt, "ReleasingFence")},
+    {"FlipBackAfterTheFenceThenLiftsTheFence",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kPromote);
+       Desire(dc, kBlue);
+       Until(c, dc, StepKind::kLiftFence);
+     },
+     Step(StepKind::kLiftFence, kBlue, std::nullopt, "LiftingFence")},
+    {"FlipBackAfterStandbyBehindStopsTheStandbyFirst",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        c.SetLagging(kGreen, true);
        ASSERT_TRUE(c.Write().ok());
@@ -388,7 +472,19 @@ const Case kCases[] = {
        ASSERT_FALSE(fakes::RunUntil(c, &dc, StepKind::kPromote).has_value());
        Desire(dc, kBlue);
      },
-     Step(StepKind::kStart, kBlue, std::nullopt, "StartingPrimary")},
+     Step(StepKind::kStop, kGreen, std::nullopt, "ReleasingFence")},
+    // A promotion that timed out (green's postmaster frozen) stays pending: a flip back
+    // cancels it (stopping green, its request removed) before blue can become the primary.
+    {"FlipBackDuringAStalledPromotionCancelsItFirst",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kPromote);
+       c.SetFrozen(kGreen, true);
+       ASSERT_TRUE(absl::IsUnavailable(fakes::Pass(c, &dc).step_status));
+       ASSERT_TRUE(c.server(kGreen).promote_requested);
+       Desire(dc, kBlue);
+     },
+     Step(StepKind::kStop, kGreen, std::nullopt, "CancellingPromotion")},
     {"FlipBackAfterThePromotionRejoinsFirst",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);

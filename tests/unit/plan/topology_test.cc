@@ -64,9 +64,16 @@ TEST(RoleOf, EachRole) {
 
   ServerState empty;
   EXPECT_EQ(RoleOf(empty), Role::kMissing);
+  // A cluster whose pg_control could not be read is unknown, never missing.
   ServerState no_control = Stopped(Color::kBlue, "shut down", 0x3000000, 1);
   no_control.control.reset();
-  EXPECT_EQ(RoleOf(no_control), Role::kMissing);
+  EXPECT_EQ(RoleOf(no_control), Role::kUnreadable);
+  ServerState unreadable = Stopped(Color::kBlue, "shut down", 0x3000000, 1);
+  unreadable.directory_error = "pg_controldata: WARNING: ... untrustworthy";
+  EXPECT_EQ(RoleOf(unreadable), Role::kUnreadable);
+  ServerState not_a_cluster;
+  not_a_cluster.directory_error = "holds files but no PostgreSQL cluster";
+  EXPECT_EQ(RoleOf(not_a_cluster), Role::kUnreadable);
 }
 
 struct LineageCase {
