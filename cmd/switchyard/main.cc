@@ -43,6 +43,12 @@ int main(int argc, char** argv) {
   cli.add_option("--resync-ms", resync_ms, "re-observe every resource this often")
       ->capture_default_str();
   cli.add_option("--workers", o.workers, "resources reconciled in parallel")->capture_default_str();
+  int step_timeout = static_cast<int>(o.step_timeout.count());
+  cli.add_option("--step-timeout-seconds", step_timeout,
+                 "how long stopping, starting or promoting a PostgreSQL server may take before "
+                 "the step gives up (it is retried with backoff)")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
   cli.add_option("--log-level", o.log_level, "debug, info, warn or error")->capture_default_str();
   cli.add_option("--fault-kill-after-steps", o.kill_after_steps,
                  "testing only: SIGKILL ourselves after this many steps")
@@ -54,6 +60,7 @@ int main(int argc, char** argv) {
   }
   o.once_timeout = std::chrono::seconds(once_timeout);
   o.resync = std::chrono::milliseconds(resync_ms);
+  o.step_timeout = std::chrono::seconds(step_timeout);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);

@@ -416,6 +416,12 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
             absl::StrCat(context, " as a primary: ", why, "; not starting"));
       }
     }
+    // A postmaster killed a moment ago can linger as a zombie until it is reaped; a new one
+    // refuses to start while the pid in postmaster.pid still exists.
+    if (const std::optional<int> stale = observe::ReadPostmasterPid(dir)) {
+      PollUntil(clock_, timeouts_.start, timeouts_.poll,
+                [&] { return ::kill(*stale, 0) != 0 || observe::ProcessAlive(*stale); });
+    }
     util::Command cmd;
     cmd.argv = {spec.database.bin_directory + "/postgres",
                 "-D",

@@ -87,7 +87,9 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
     return 2;
   }
 
-  Wiring wiring;
+  actuate::PostgresTimeouts timeouts;
+  timeouts.stop = timeouts.start = timeouts.promote = o.step_timeout;
+  Wiring wiring(timeouts);
   controller::ReconcilerOptions ro;
   ro.resync = o.resync;
   ro.kill_after_steps = o.kill_after_steps;

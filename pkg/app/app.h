@@ -19,6 +19,9 @@ struct Options {
   std::chrono::seconds once_timeout{300};
   std::chrono::milliseconds resync{10000};
   int workers = 2;
+  // How long a stop, start or promotion of a PostgreSQL server may take before the step
+  // gives up (and is retried with backoff).
+  std::chrono::seconds step_timeout{60};
   std::string log_level = "info";
   int kill_after_steps = 0;  // fault injection for crash tests (hidden flag)
 };

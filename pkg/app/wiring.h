@@ -18,7 +18,7 @@ namespace sy::app {
 
 class Wiring {
  public:
-  Wiring() = default;
+  explicit Wiring(actuate::PostgresTimeouts timeouts = {}) : timeouts_(timeouts) {}
   Wiring(const Wiring&) = delete;
   Wiring& operator=(const Wiring&) = delete;
 
@@ -26,6 +26,7 @@ class Wiring {
   actuate::Actuator& actuator() { return actuator_; }
 
  private:
+  const actuate::PostgresTimeouts timeouts_;
   const util::Clock& clock_ = util::RealClock::Get();
   util::ExecCommandRunner runner_;
   observe::ProcProcessTable processes_;
@@ -35,7 +36,8 @@ class Wiring {
   observe::HttpUpstreamProber upstream_prober_;
   observe::WorldObserver world_{postgres_observer_, nginx_observer_, upstream_prober_};
   actuate::NginxActuator nginx_actuator_{runner_, clock_, nginx_observer_, processes_};
-  actuate::PostgresActuator postgres_actuator_{connections_, postgres_observer_, runner_, clock_};
+  actuate::PostgresActuator postgres_actuator_{connections_, postgres_observer_, runner_, clock_,
+                                               timeouts_};
   actuate::DispatchActuator actuator_{nginx_actuator_, postgres_actuator_};
 };
 

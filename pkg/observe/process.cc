@@ -1,14 +1,15 @@
 #include "pkg/observe/process.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
+#include <string>
 
 namespace sy::observe {
 namespace {
@@ -18,11 +19,27 @@ struct Stat {
   int ppid = 0;
 };
 
+// A whole /proc file, read with read(2): a process that exits while it is read makes the
+// read fail (ESRCH), which libstdc++'s streams turn into an exception that nothing catches.
+std::optional<std::string> ReadProcFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (n < 0) return std::nullopt;
+  return out;
+}
+
 // Parses /proc/<pid>/stat: "pid (comm) S ppid ...", where comm may hold spaces and ')'.
 std::optional<Stat> ReadStat(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(in, line)) return std::nullopt;
+  const std::optional<std::string> content = ReadProcFile("/proc/" + std::to_string(pid) + "/stat");
+  if (!content) return std::nullopt;
+  const std::string line = content->substr(0, content->find('\n'));
   const size_t close = line.rfind(')');
   if (close == std::string::npos || close + 4 >= line.size()) return std::nullopt;
   Stat s;
@@ -58,12 +75,12 @@ std::vector<int> ChildPids(int pid) {
 }
 
 std::optional<std::string> ProcessCommandLine(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::optional<std::string> content = ReadProcFile("/proc/" + std::to_string(pid) + "/cmdline");
+  if (!content) return std::nullopt;
+  std::string& s = *content;
   while (!s.empty() && s.back() == '\0') s.pop_back();
   std::replace(s.begin(), s.end(), '\0', ' ');
-  return s;
+  return content;
 }
 
 }  // namespace sy::observe

@@ -24,83 +24,7 @@ SEED=${SY_CHURN_SEED:-$((($$ + $(date +%s)) % 32768))}
 RANDOM=$SEED
 KILL_WINDOW_MS=700    # after the first step started: a switch takes ~600 ms here
 STEP_KINDS=(switch-traffic fence promote create-slot configure-standby start)
-SAMPLE_S=0.003        # the monitor's \watch interval per server
 TERM_STEPS=(switch-traffic fence promote start)
-
-# --- the fast two-primaries monitor -----------------------------------------------------------
-# Each server is sampled by one long-lived psql session (\watch), reconnecting when the server
-# goes away: "<server clock epoch>|<pg_is_in_recovery>|<postmaster start time>" per sample.
-SAMPLE_SQL="SELECT extract(epoch FROM clock_timestamp()), pg_is_in_recovery(), pg_postmaster_start_time()"
-
-sampler() {
-  local c=$1
-  while [[ -f $IT_WORK/monitor.on ]]; do
-    printf '%s\n\\watch %s\n' "$SAMPLE_SQL" "$SAMPLE_S" |
-      "$SY_PG_BIN/psql" -X -At -q -h "$SY_HOST" -p "${SY_PG_PORT[$c]}" -U "$SY_SUPERUSER" \
-        -d postgres >>"$IT_ART/samples-$c.log" 2>/dev/null &
-    echo "$!" >"$IT_WORK/sampler-$c.pid"
-    wait "$!"
-    sleep 0.005
-  done
-}
-
-start_monitor() {
-  touch "$IT_WORK/monitor.on"
-  local c
-  for c in blue green; do
-    : >"$IT_ART/samples-$c.log"
-    sampler "$c" &
-    sampler_pids[$c]=$!
-    it_pids+=("$!")
-  done
-}
-
-stop_monitor() {
-  rm -f "$IT_WORK/monitor.on"
-  local c i pid
-  for c in blue green; do
-    for ((i = 0; i < 100; i++)); do
-      it_pid_gone "${sampler_pids[$c]}" && break
-      pid=$(cat "$IT_WORK/sampler-$c.pid" 2>/dev/null)
-      # Only while it is still the sampler's psql (a pid can be reused).
-      if [[ -n $pid && $(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ') == "${sampler_pids[$c]}" ]]; then
-        kill -TERM "$pid" 2>/dev/null
-      fi
-      sleep 0.05
-    done
-    wait "${sampler_pids[$c]}" 2>/dev/null
-  done
-}
-
-# primary_overlaps: prints one line per overlap of a blue and a green primary period, then a
-# last line "samples <blue> <green> <seconds covered>". A period is a run of samples of one
-# server answering "primary" with the same postmaster start time: a primary becomes a standby
-# only by a restart, so it was a primary all along between the run's first and last sample.
-primary_overlaps() {
-  awk -F'|' '
-    function close_run(c) {
-      if (open[c]) { n = ++runs[c]; s[c, n] = first[c]; e[c, n] = last[c]; open[c] = 0 }
-    }
-    FNR == 1 { c = FILENAME ~ /samples-blue/ ? "blue" : "green" }
-    NF == 3 && $1 ~ /^[0-9]+(\.[0-9]+)?$/ {
-      t = $1 + 0; count[c]++
-      if (lo == "" || t < lo) lo = t
-      if (t > hi) hi = t
-      if ($2 == "f" && open[c] && start[c] == $3) { last[c] = t; next }
-      close_run(c)
-      if ($2 == "f") { open[c] = 1; first[c] = last[c] = t; start[c] = $3 }
-    }
-    END {
-      close_run("blue"); close_run("green")
-      for (i = 1; i <= runs["blue"]; i++) for (j = 1; j <= runs["green"]; j++) {
-        a = s["blue", i] > s["green", j] ? s["blue", i] : s["green", j]
-        b = e["blue", i] < e["green", j] ? e["blue", i] : e["green", j]
-        if (a <= b) printf "overlap: blue primary %.3f..%.3f, green primary %.3f..%.3f\n",
-          s["blue", i], e["blue", i], s["green", j], e["green", j]
-      }
-      printf "samples %d %d %.1f\n", count["blue"], count["green"], hi - lo
-    }' "$IT_ART/samples-blue.log" "$IT_ART/samples-green.log"
-}
 
 # --- the daemon --------------------------------------------------------------------------------
 
@@ -176,7 +100,6 @@ flip_converges() {
 
 it_begin churn
 it_log "flips: $FLIPS, seed: $SEED (SY_CHURN_SEED=$SEED replays the kill moments)"
-declare -A sampler_pids
 daemon_runs=0
 kills=0
 kill_where=()
@@ -188,7 +111,7 @@ color=blue
 run_daemon
 require "the daemon reports default/shop Converged on blue" \
   wait_until 30 "Converged on blue" converged_on blue
-start_monitor
+start_fast_monitor
 start_writer
 require "the writer gets orders acknowledged through nginx" wait_for_acks 20
 
@@ -274,7 +197,7 @@ for kind in "${TERM_STEPS[@]}"; do
 done
 
 stop_writer
-stop_monitor
+stop_fast_monitor
 assert_world "$prev"
 check_no_write_lost "$prev" "after $n flips, $kills SIGKILLs and ${#TERM_STEPS[@]} SIGTERMs" \
   >"$IT_ART/lost.txt"

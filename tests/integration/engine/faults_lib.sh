@@ -33,7 +33,7 @@ faults_undo_on_exit() { faults_undo+=("$1"); }
 # set_spec FIELD VALUE: rewrites "    FIELD: ..." (a scalar of the manifest's database or nginx
 # block), e.g. set_spec maxLagBytes 1048576.
 set_spec() {
-  sed -i -E "s/^( +$1:) *[^#]*/\1 $2 /" "$IT_MANIFEST"
+  sed -i -E "s|^( +$1:) *[^#]*|\1 $2 |" "$IT_MANIFEST"
   grep -Eq "^ +$1: $2\b" "$IT_MANIFEST" || fatal "could not set $1 $2 in $IT_MANIFEST"
 }
 

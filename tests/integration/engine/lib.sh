@@ -432,6 +432,132 @@ stop_pg() {
   sy_as_postgres "$SY_PG_BIN/pg_ctl" -D "$(sy_pg_datadir "$1")" -m fast -w -t 60 stop >/dev/null
 }
 
+# --- the fast two-primaries monitor ---------------------------------------------------------
+# start_fast_monitor ... stop_fast_monitor, then primary_overlaps: each server is sampled
+# every SY_IT_SAMPLE_S (default 0.003) seconds by one long-lived psql session (\watch) --
+# which keeps sampling a server whose postmaster is frozen (its backend still runs) --
+# reconnecting when the server
+# goes away: "<server clock epoch>|<pg_is_in_recovery>|<postmaster start time>" per sample.
+SAMPLE_SQL="SELECT extract(epoch FROM clock_timestamp()), pg_is_in_recovery(), pg_postmaster_start_time()"
+
+sampler() {
+  local c=$1
+  while [[ -f $IT_WORK/monitor.on ]]; do
+    printf '%s\n\\watch %s\n' "$SAMPLE_SQL" "${SY_IT_SAMPLE_S:-0.003}" |
+      "$SY_PG_BIN/psql" -X -At -q -h "$SY_HOST" -p "${SY_PG_PORT[$c]}" -U "$SY_SUPERUSER" \
+        -d postgres >>"$IT_ART/samples-$c.log" 2>/dev/null &
+    echo "$!" >"$IT_WORK/sampler-$c.pid"
+    wait "$!"
+    sleep 0.005
+  done
+}
+
+declare -A sampler_pids
+start_fast_monitor() {
+  touch "$IT_WORK/monitor.on"
+  local c
+  for c in blue green; do
+    : >"$IT_ART/samples-$c.log"
+    sampler "$c" &
+    sampler_pids[$c]=$!
+    it_pids+=("$!")
+  done
+}
+
+stop_fast_monitor() {
+  rm -f "$IT_WORK/monitor.on"
+  local c i pid
+  for c in blue green; do
+    for ((i = 0; i < 100; i++)); do
+      it_pid_gone "${sampler_pids[$c]}" && break
+      pid=$(cat "$IT_WORK/sampler-$c.pid" 2>/dev/null)
+      # Only while it is still the sampler's psql (a pid can be reused).
+      if [[ -n $pid && $(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ') == "${sampler_pids[$c]}" ]]; then
+        kill -TERM "$pid" 2>/dev/null
+      fi
+      sleep 0.05
+    done
+    wait "${sampler_pids[$c]}" 2>/dev/null
+  done
+}
+
+# primary_overlaps: prints one line per overlap of a blue and a green primary period, then a
+# last line "samples <blue> <green> <seconds covered>". A period is a run of samples of one
+# server answering "primary" with the same postmaster start time: a primary becomes a standby
+# only by a restart, so it was a primary all along between the run's first and last sample.
+primary_overlaps() {
+  awk -F'|' '
+    function close_run(c) {
+      if (open[c]) { n = ++runs[c]; s[c, n] = first[c]; e[c, n] = last[c]; open[c] = 0 }
+    }
+    FNR == 1 { c = FILENAME ~ /samples-blue/ ? "blue" : "green" }
+    NF == 3 && $1 ~ /^[0-9]+(\.[0-9]+)?$/ {
+      t = $1 + 0; count[c]++
+      if (lo == "" || t < lo) lo = t
+      if (t > hi) hi = t
+      if ($2 == "f" && open[c] && start[c] == $3) { last[c] = t; next }
+      close_run(c)
+      if ($2 == "f") { open[c] = 1; first[c] = last[c] = t; start[c] = $3 }
+    }
+    END {
+      close_run("blue"); close_run("green")
+      for (i = 1; i <= runs["blue"]; i++) for (j = 1; j <= runs["green"]; j++) {
+        a = s["blue", i] > s["green", j] ? s["blue", i] : s["green", j]
+        b = e["blue", i] < e["green", j] ? e["blue", i] : e["green", j]
+        if (a <= b) printf "overlap: blue primary %.3f..%.3f, green primary %.3f..%.3f\n",
+          s["blue", i], e["blue", i], s["green", j], e["green", j]
+      }
+      printf "samples %d %d %.1f\n", count["blue"], count["green"], hi - lo
+    }' "$IT_ART/samples-blue.log" "$IT_ART/samples-green.log"
+}
+
+# check_fast_monitor: stops the fast monitor and checks that no two primary periods
+# overlapped; sets overlaps_found and monitor_samples for the test's figures.
+check_fast_monitor() {
+  local lines summary b g covered
+  stop_fast_monitor
+  mapfile -t lines < <(primary_overlaps)
+  summary=${lines[-1]}
+  unset 'lines[-1]'
+  read -r _ b g covered <<<"$summary"
+  overlaps_found=${#lines[@]}
+  monitor_samples="$b blue + $g green samples over ${covered}s"
+  check "the fast monitor sampled both servers ($monitor_samples)" test "$b" -gt 100 -a "$g" -gt 100
+  check "never two primaries: $overlaps_found overlapping primary periods ($monitor_samples)" \
+    test "$overlaps_found" -eq 0
+  ((overlaps_found == 0)) || printf '    %s\n' "${lines[@]:0:5}"
+}
+
+# pg_ctl_start COLOR: what an operator, systemd or a boot script does: pg_ctl start of COLOR's
+# data directory as it is configured, as the postgres user, waiting (a second actor).
+pg_ctl_start() {
+  sy_as_postgres "$SY_PG_BIN/pg_ctl" -D "$(sy_pg_datadir "$1")" -l "$(sy_pg_logfile "$1")" \
+    -o "-c port=${SY_PG_PORT[$1]} -c listen_addresses=$SY_HOST" -w -t 30 start >/dev/null 2>&1
+}
+
+# pg_aux_pid COLOR NAME: the pid of one of COLOR's server processes by its title
+# (checkpointer, walreceiver, startup, ...), or nothing.
+pg_aux_pid() {
+  local pm
+  pm=$(sy_pg_pid "$1")
+  [[ -n $pm ]] || return 0
+  pgrep -P "$pm" -f "postgres: .*$2" | head -n 1
+}
+
+# crash_pg COLOR: kill -9 of COLOR's postmaster and every process of it (a machine crash
+# of that server), waiting until they are gone.
+crash_pg() {
+  local pm pids
+  pm=$(sy_pg_pid "$1")
+  [[ -n $pm ]] || return 0
+  pids="$pm $(pgrep -P "$pm" | tr '\n' ' ')"
+  # shellcheck disable=SC2086  # a list of pids
+  kill -KILL $pids 2>/dev/null || true
+  for pid in $pids; do
+    wait_until 10 "pid $pid to die" it_pid_gone "$pid" || true
+  done
+}
+
 # --- traffic ---------------------------------------------------------------------------------
 
 # start_writer: POST /orders through nginx back to back (a new curl each time), one line per
