@@ -290,6 +290,7 @@ start_app() {
     # shellcheck disable=SC2016  # $$, $0 and $@ are the inner shell's
     setsid sh -c 'echo $$ >"$0" && exec "$@"' "$pidfile" \
       "$SY_SHOP_APP" --color "$color" --listen "$SY_HOST:$port" --db "$SY_APP_CONNINFO" \
+      --fail-file "$SY_APPS_DIR/$color.fail" \
       </dev/null >>"$logfile" 2>&1 &
     summary[app-$color]=started
   fi

@@ -1,12 +1,15 @@
 // shop-app: the demo application of the local blue/green stack (hack/local-up.sh).
 //
 //   shop-app --color blue|green --listen 127.0.0.1:18081 --db "<libpq conninfo>"
+//            [--fail-file PATH]
 //
 //   GET  /         200 "<color>\n", header X-Switchyard-Color: <color>
 //   GET  /healthz  200 "ok\n"
 //   POST /orders   inserts into orders(color, note) -> 201 {"id":N,"color":"..."}
 //                  (note: the `note` query or form parameter, else the raw body, may be
 //                  empty); 503 {"error":"..."} on a database error
+//   any            503 {"error":"failing on purpose: ..."} while the --fail-file exists (for
+//                  fault tests: an app that answers but is broken)
 //
 // SIGTERM or SIGINT stops it gracefully (exit 0); a second one exits at once (exit 1).
 // One log line per start, stop and error goes to stderr.
@@ -37,6 +40,7 @@ struct Options {
   std::string host;
   int port = 0;
   std::string db;
+  std::string fail_file;  // while it exists, every request is answered 503
 };
 
 std::string color_for_log = "?";
@@ -63,7 +67,7 @@ __attribute__((format(printf, 1, 2))) void Log(const char* fmt, ...) {
 int Usage(const std::string& why) {
   std::fprintf(stderr,
                "shop-app: %s\nusage: shop-app --color blue|green --listen HOST:PORT "
-               "--db \"<libpq conninfo>\"\n",
+               "--db \"<libpq conninfo>\" [--fail-file PATH]\n",
                why.c_str());
   return 2;
 }
@@ -91,6 +95,8 @@ int ParseFlags(int argc, char** argv, Options& opts) {
       listen = value;
     } else if (arg == "--db") {
       opts.db = value;
+    } else if (arg == "--fail-file") {
+      opts.fail_file = value;
     } else {
       return Usage("unknown flag " + arg);
     }
@@ -206,6 +212,18 @@ std::string NoteOf(const httplib::Request& req, const std::string& body) {
 
 void AddRoutes(ShopServer& server, const Options& opts) {
   server.set_default_headers({{"X-Switchyard-Color", opts.color}});
+  if (!opts.fail_file.empty()) {
+    server.set_pre_routing_handler([&opts](const httplib::Request&, httplib::Response& res) {
+      if (access(opts.fail_file.c_str(), F_OK) != 0) {
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
+      res.status = 503;
+      res.set_content(
+          "{\"error\":" + JsonString("failing on purpose: " + opts.fail_file + " exists") + "}\n",
+          "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    });
+  }
   server.Get("/", [&opts](const httplib::Request&, httplib::Response& res) {
     res.set_content(opts.color + "\n", "text/plain");
   });

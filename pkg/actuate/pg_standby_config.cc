@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "pkg/observe/pg_auto_conf.h"
 #include "pkg/observe/pg_datadir.h"
@@ -170,6 +171,19 @@ absl::Status FenceDirectory(const std::string& data_directory, const std::string
   SY_RETURN_IF_ERROR(SetReplicationSettings(data_directory, owner, "", ""));
   SY_RETURN_IF_ERROR(CreateOwnedFile(data_directory + "/standby.signal", owner));
   return CreateOwnedFile(data_directory + "/" + observe::kFenceMarkerFile, owner, note);
+}
+
+absl::Status RecordPromotionRequest(const std::string& data_directory, const std::string& line) {
+  SY_ASSIGN_OR_RETURN(const struct stat owner, ClusterOwner(data_directory));
+  const std::string path = data_directory + "/" + observe::kFenceMarkerFile;
+  absl::StatusOr<std::string> marker = util::ReadFile(path);
+  if (absl::IsNotFound(marker.status())) {
+    return absl::FailedPreconditionError(data_directory + " is not fenced (no " +
+                                         observe::kFenceMarkerFile + ")");
+  }
+  if (!marker.ok()) return marker.status();
+  if (absl::StrContains(*marker, observe::kFencePromotionLine)) return absl::OkStatus();
+  return WriteOwnedFileAtomically(path, *marker + line + "\n", 0600, owner.st_uid, owner.st_gid);
 }
 
 absl::Status LiftFenceDirectory(const std::string& data_directory) {

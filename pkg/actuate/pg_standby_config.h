@@ -43,6 +43,11 @@ absl::Status ConfigureStandbyDirectory(const std::string& data_directory,
 // gets a read-only standby. Idempotent. Errors as ConfigureStandbyDirectory.
 absl::Status FenceDirectory(const std::string& data_directory, const std::string& note);
 
+// Adds `line` (with observe::kFencePromotionLine in it) to the fence marker of fenced
+// `data_directory`, durably (written anew and renamed): the other server is about to be
+// asked to promote over it. kFailedPrecondition when there is no marker. Idempotent.
+absl::Status RecordPromotionRequest(const std::string& data_directory, const std::string& line);
+
 // Undoes FenceDirectory for a server that is to start (or runs) as a primary: removes
 // standby.signal, then the marker, each durably; a crash in between leaves a directory that
 // starts as a primary with a stale marker, which the next lift removes. Idempotent.

@@ -279,6 +279,12 @@ absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api
           absl::StrCat(context, ": it has replayed ", replayed, ", not yet ",
                        observe::FormatLsn(replayed_at_least), "; not promoting"));
     }
+    // Recorded in the fence first: a flip back then knows this promotion may be under way.
+    SY_RETURN_IF_ERROR(
+        Annotated(RecordPromotionRequest(
+                      old_dir, absl::StrCat(observe::kFencePromotionLine, ": ", Name(color), " at ",
+                                            util::FormatRfc3339(clock_.Now()))),
+                  context, ""));
     rows = connections_.Query(ep, "SELECT pg_promote(wait => false)");
     // 55000: promoted in between (another pass, or by hand): the poll below sees it.
     if (!rows.ok() && !absl::IsFailedPrecondition(rows.status())) {

@@ -64,7 +64,10 @@ bool PostmasterAlive(const std::string& data_directory) {
 absl::StatusOr<StartupConfig> ReadStartupConfig(const std::string& data_directory) {
   StartupConfig c;
   SY_ASSIGN_OR_RETURN(c.standby_signal, util::Exists(data_directory + "/standby.signal"));
-  SY_ASSIGN_OR_RETURN(c.fenced, util::Exists(data_directory + "/" + kFenceMarkerFile));
+  absl::StatusOr<std::string> marker = util::ReadFile(data_directory + "/" + kFenceMarkerFile);
+  if (!marker.ok() && !absl::IsNotFound(marker.status())) return marker.status();
+  c.fenced = marker.ok();
+  c.fence_promotion_requested = marker.ok() && absl::StrContains(*marker, kFencePromotionLine);
   SY_ASSIGN_OR_RETURN(c.promote_requested, util::Exists(data_directory + "/" + kPromoteSignalFile));
   absl::StatusOr<std::string> conf = util::ReadFile(data_directory + "/postgresql.auto.conf");
   if (absl::IsNotFound(conf.status())) return c;

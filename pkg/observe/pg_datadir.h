@@ -19,6 +19,8 @@ namespace sy::observe {
 // standby.signal it creates (PostgreSQL ignores files it does not know). Its presence is
 // what "fenced" means; its text says so to a person who finds it.
 inline constexpr char kFenceMarkerFile[] = "switchyard.fenced";
+// The line the promote step adds to the other server's fence marker before pg_promote().
+inline constexpr char kFencePromotionLine[] = "promotion of the other server requested";
 // The signal file pg_promote() and `pg_ctl promote` write before signalling the postmaster.
 inline constexpr char kPromoteSignalFile[] = "promote";
 

@@ -57,6 +57,10 @@ struct StartupConfig {
   // primary that the fence step made unable to start as a primary again (standby.signal, no
   // primary_conninfo) until the planner lifts the fence or rejoins it as a standby.
   bool fenced = false;
+  // The fence marker records that the other server was asked to promote over this fenced
+  // one (the promote step writes it right before pg_promote()): a flip back must then stop
+  // that server before lifting the fence, for the promotion may still be under way.
+  bool fence_promotion_requested = false;
   // A promotion request (the `promote` signal file that pg_promote() and `pg_ctl promote`
   // write) waits in the directory: a running standby acts on it as soon as its postmaster
   // and startup process see it; a postmaster removes it when it starts.

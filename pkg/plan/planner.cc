@@ -227,16 +227,19 @@ Plan Switch(const api::DeploymentColor& dc, const observe::World& w, Color d) {
 // lift the fence, when the rule allows (else nullopt: the caller looks for other ways).
 std::optional<Plan> BringBack(const api::DeploymentColorSpec& spec, const ServerState& f,
                               const ServerState& other, const std::string& why) {
+  const std::string why_not = WhyNotLiftFence(f, other);
+  if (why_not.empty()) {
+    return Do(StepKind::kLiftFence, f.color, std::nullopt, "LiftingFence",
+              absl::StrCat(why, ": lifting ", Name(f.color), "'s fence (", Name(other.color),
+                           " cannot be promoted meanwhile), to start it as the primary"));
+  }
   if (other.postmaster_alive || other.reachable) {
     return Do(StepKind::kStop, other.color, std::nullopt, "ReleasingFence",
-              absl::StrCat(why, ": stopping ", Where(spec, other.color),
-                           " first, so that it cannot be promoted while ", Name(f.color),
+              absl::StrCat(why, ": stopping ", Where(spec, other.color), " first (", why_not,
+                           "), so that it cannot be promoted while ", Name(f.color),
                            " becomes the primary again"));
   }
-  if (!WhyNotLiftFence(f, other).empty()) return std::nullopt;
-  return Do(StepKind::kLiftFence, f.color, std::nullopt, "LiftingFence",
-            absl::StrCat(why, ": lifting ", Name(f.color), "'s fence (", Name(other.color),
-                         " is stopped and was never promoted), to start it as the primary"));
+  return std::nullopt;
 }
 
 // Nothing runs as a primary.

@@ -101,19 +101,34 @@ std::string WhyNotLiftFence(const ServerState& s, const ServerState& other) {
   if (RoleOf(s) != Role::kStopped || !Fenced(s)) {
     return Name(s.color) + " is not a stopped, fenced server";
   }
+  const uint32_t mine = NewestTimeline(s);
+  const uint32_t theirs = NewestTimeline(other);
   switch (RoleOf(other)) {
     case Role::kMissing:
       return "";
     case Role::kStopped:
       break;
+    case Role::kStandby:
+      // A running standby may stay only if it was never asked to promote over this fence
+      // (the promote step records that in the marker first), has no request pending, and
+      // shows no newer timeline: then nothing can make it a primary but someone else.
+      if (s.startup.fence_promotion_requested) {
+        return o +
+               " was asked to promote over this fence; it must be stopped first, for the "
+               "promotion may still be under way";
+      }
+      if (other.startup.promote_requested) return o + " has a pending promotion request";
+      if (theirs > mine) {
+        return absl::StrCat(o, " shows timeline ", theirs, ", newer than ", Name(s.color), "'s ",
+                            mine);
+      }
+      return "";
     case Role::kUnreadable:
       return o + "'s data directory cannot be read (" + other.directory_error +
              "): it may hold a promoted primary's writes";
     default:
-      return o + " runs; it must be stopped first, so that it cannot be promoted meanwhile";
+      return o + " runs and cannot be seen to be a standby; it must be stopped first";
   }
-  const uint32_t mine = NewestTimeline(s);
-  const uint32_t theirs = NewestTimeline(other);
   if (theirs > mine) {
     return absl::StrCat(o, " holds timeline ", theirs, ", newer than ", Name(s.color), "'s ", mine,
                         ": it was promoted and may hold writes ", Name(s.color), " lacks");

@@ -66,10 +66,12 @@ std::optional<observe::Lsn> PromotionThreshold(const observe::ServerState& old);
 
 // Rule (lifting a fence): fenced, stopped `s` may be made primary-configured again only
 // while `other` cannot be, or become, a primary holding writes `s` lacks: `other` holds no
-// cluster, or it is stopped, and its pg_control and pg_wal show it never left recovery past
+// cluster; or it is stopped, and its pg_control and pg_wal show it never left recovery past
 // `s`'s timeline (a promotion writes the new timeline's history file before any record on
-// it; a stopped postmaster acts on no promotion request, and removes it when it starts).
-// Returns "" when allowed, else why not, for a person.
+// it; a stopped postmaster acts on no promotion request, and removes it when it starts); or
+// it runs as a standby that was never asked to promote over this fence (the fence marker
+// would say so) and has no promotion request pending. Returns "" when allowed, else why not,
+// for a person.
 std::string WhyNotLiftFence(const observe::ServerState& s, const observe::ServerState& other);
 
 // Rule (starting a primary): stopped `s`, configured to start as a primary (no standby.signal,

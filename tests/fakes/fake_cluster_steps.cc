@@ -145,6 +145,7 @@ absl::Status FakeCluster::PromoteStepLocked(FakePostgres& t, const plan::Step& s
       return absl::FailedPreconditionError(
           absl::StrCat("promoting ", who, ": has not replayed ", observe::FormatLsn(need)));
     }
+    old.fence_promotion_requested = true;  // recorded in the fence before pg_promote()
     t.promote_requested = true;
     if (t.frozen) {
       return absl::UnavailableError(
@@ -193,6 +194,7 @@ absl::Status FakeCluster::LiftFenceLocked(FakePostgres& t) {
   }
   t.standby_signal = false;
   t.fenced = false;
+  t.fence_promotion_requested = false;
   return absl::OkStatus();
 }
 

@@ -95,6 +95,7 @@ void FakePostgres::ConfigureStandbyOf(int upstream_port) {
   primary_slot = plan::SlotName(color);
   slots.clear();
   fenced = false;
+  fence_promotion_requested = false;
   external_promotion = false;
 }
 
@@ -103,6 +104,7 @@ void FakePostgres::Fence() {
   primary_port = 0;
   primary_slot.clear();
   fenced = true;
+  fence_promotion_requested = false;
   external_promotion = false;
 }
 
@@ -154,6 +156,7 @@ observe::ServerState FakePostgres::Observe() const {
     }
     s.startup.primary_slot_name = primary_slot;
     s.startup.fenced = fenced;
+    s.startup.fence_promotion_requested = fenced && fence_promotion_requested;
     s.startup.promote_requested = promote_requested;
     s.local_slots.assign(slots.begin(), slots.end());
     s.wal_timeline = newest_timeline;

@@ -54,7 +54,8 @@ struct FakePostgres {
   bool standby_signal = false;  // startup configuration (postgresql.auto.conf, standby.signal)
   int primary_port = 0;
   std::string primary_slot;
-  bool fenced = false;  // the fence marker is in the directory
+  bool fenced = false;                     // the fence marker is in the directory
+  bool fence_promotion_requested = false;  // ... and records a promotion of the other
   // The directory became a primary's through a promotion behind Switchyard's back while the
   // other server could still run as a primary (an unsafe external failover); cleared when
   // Switchyard reconfigures it. What it writes, and two primaries with it, are the test's.

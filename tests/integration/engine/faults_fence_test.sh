@@ -6,7 +6,8 @@
 #      before the fence, so blue's shutdown checkpoint never reaches it (blue's walsender gives
 #      up after wal_sender_timeout, 5 s here). Driven by `switchyard --once` runs: green must
 #      not be promoted; status Failed/StandbyBehind once catchUpTimeoutSeconds (3 s) passed.
-#      Flipping back to blue restarts blue as the primary unharmed (same timeline, every
+#      Flipping back to blue lifts blue's fence (green was never asked to promote, so it may
+#      keep running) and restarts blue as the primary unharmed (same timeline, every
 #      acknowledged write there); the receiver thawed, green streams from blue again.
 #  (b) the old primary refusing to stop: blue's postmaster frozen (SIGSTOP; its backends keep
 #      serving, so blue keeps taking writes) before the daemon flips to green. The fence's fast
@@ -62,9 +63,9 @@ check "(a) green was not promoted" test "$(in_recovery green)" = t
 check_ready "(a)" "$(status_json)" Failed StandbyBehind "nothing was promoted.*activeColor back to blue"
 
 set_active blue
-run_once a4 --fault-kill-after-steps 1
-check "(a) flipped back: the first step starts blue (exit $once_rc): $(steps_of "$IT_ART/a4.err")" \
-  test "$once_rc" -eq 137 -a "$(steps_of "$IT_ART/a4.err")" = "start blue:ok"
+run_once a4 --fault-kill-after-steps 2
+check "(a) flipped back: the first steps lift blue's fence and start it (exit $once_rc): $(steps_of "$IT_ART/a4.err")" \
+  test "$once_rc" -eq 137 -a "$(steps_of "$IT_ART/a4.err")" = "lift-fence blue:ok;start blue:ok"
 check "(a) blue is the primary again" test "$(in_recovery blue)" = f
 check "(a) blue is unharmed: still on timeline $blue_tli" \
   test "$(pg blue postgres 'SELECT timeline_id FROM pg_control_checkpoint()')" = "$blue_tli"

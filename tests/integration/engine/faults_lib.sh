@@ -37,6 +37,36 @@ set_spec() {
   grep -Eq "^ +$1: $2\b" "$IT_MANIFEST" || fatal "could not set $1 $2 in $IT_MANIFEST"
 }
 
+# controldata_wrapper DIR: makes DIR a binDirectory holding links to the real server programs
+# but for pg_controldata, a wrapper that fails (as on EIO, a timeout, a fork failure) while
+# $IT_WORK/controldata.fail exists, and prints pg_controldata's "untrustworthy" warning
+# before the real output (as on a corrupt control file) while $IT_WORK/controldata.warn
+# exists. Sets bin to DIR.
+controldata_wrapper() {
+  bin=$1
+  mkdir -p "$bin"
+  local p
+  for p in "$SY_PG_BIN"/*; do
+    [[ $(basename "$p") == pg_controldata ]] || ln -sfn "$p" "$bin/$(basename "$p")"
+  done
+  cat >"$bin/pg_controldata" <<EOF
+#!/bin/sh
+# Test wrapper: fails or warns as the files in $IT_WORK say.
+if [ -f "$IT_WORK/controldata.fail" ]; then
+  echo "pg_controldata: error: could not read file \"global/pg_control\": Input/output error" >&2
+  exit 1
+fi
+if [ -f "$IT_WORK/controldata.warn" ]; then
+  echo "WARNING: Calculated CRC checksum does not match value stored in file."
+  echo "Either the file is corrupt, or it has a different layout than this program"
+  echo "is expecting.  The results below are untrustworthy."
+  echo
+fi
+exec "$SY_PG_BIN/pg_controldata" "\$@"
+EOF
+  chmod 755 "$bin" "$bin/pg_controldata"
+}
+
 # steps_of LOG: the finished steps as "name:outcome;...".
 steps_of() {
   grep -E "$IT_STEP_END" "$1" |

@@ -20,28 +20,8 @@ WATCH_S=${SY_SAFETY_WATCH_S:-10}
 faults_begin safety_controldata
 FAULTS_API=1
 
-# binDirectory: the real server programs, but pg_controldata is a wrapper driven by files.
-bin="$IT_WORK/bin"
-mkdir -p "$bin"
-for p in "$SY_PG_BIN"/*; do
-  [[ $(basename "$p") == pg_controldata ]] || ln -s "$p" "$bin/$(basename "$p")"
-done
-cat >"$bin/pg_controldata" <<EOF
-#!/bin/sh
-# Test wrapper: fails or warns as the files beside it say.
-if [ -f "$IT_WORK/controldata.fail" ]; then
-  echo "pg_controldata: error: could not read file \"global/pg_control\": Input/output error" >&2
-  exit 1
-fi
-if [ -f "$IT_WORK/controldata.warn" ]; then
-  echo "WARNING: Calculated CRC checksum does not match value stored in file."
-  echo "Either the file is corrupt, or it has a different layout than this program"
-  echo "is expecting.  The results below are untrustworthy."
-  echo
-fi
-exec "$SY_PG_BIN/pg_controldata" "\$@"
-EOF
-chmod 755 "$bin" "$bin/pg_controldata"
+# binDirectory: the real server programs, but pg_controldata fails or warns on demand.
+controldata_wrapper "$IT_WORK/bin"
 set_spec binDirectory "$bin"
 
 # Blue's acknowledged writes that green never receives (green's walreceiver stopped by

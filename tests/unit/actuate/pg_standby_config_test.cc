@@ -7,6 +7,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "pkg/observe/pg_datadir.h"
 #include "pkg/util/files.h"
 
 namespace sy::actuate {
@@ -106,6 +107,52 @@ TEST_F(ConfigureStandbyDirectoryTest, CreatesAMissingAutoConf) {
             "# It will be overwritten by the ALTER SYSTEM command.\n"
             "primary_conninfo = 'host=h port=1'\n"
             "primary_slot_name = 's'\n");
+}
+
+// The fence: the directory starts as a standby with no upstream, the marker is last; the
+// promotion record goes into the marker; a rejoin or a lift removes the fence.
+TEST_F(ConfigureStandbyDirectoryTest, FenceRecordPromotionAndLift) {
+  Write("postgresql.auto.conf",
+        "primary_conninfo = 'host=127.0.0.1 port=15434 user=replicator application_name=blue'\n"
+        "primary_slot_name = 'switchyard_blue'\n",
+        0600);
+  EXPECT_EQ(RecordPromotionRequest(dir_, "x").code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(FenceDirectory(dir_, "fenced for a test\n").ok());
+  observe::StartupConfig c = *observe::ReadStartupConfig(dir_);
+  EXPECT_TRUE(c.standby_signal);
+  EXPECT_TRUE(c.fenced);
+  EXPECT_FALSE(c.fence_promotion_requested);
+  EXPECT_EQ(c.primary_conninfo, "");
+  EXPECT_EQ(c.primary_slot_name, "");
+  EXPECT_EQ(c.primary_port, 0);
+  ASSERT_TRUE(FenceDirectory(dir_, "again\n").ok());  // idempotent: the first note stays
+  EXPECT_EQ(Read(observe::kFenceMarkerFile), "fenced for a test\n");
+
+  const std::string line = std::string(observe::kFencePromotionLine) + ": green";
+  ASSERT_TRUE(RecordPromotionRequest(dir_, line).ok());
+  ASSERT_TRUE(RecordPromotionRequest(dir_, line).ok());
+  EXPECT_EQ(Read(observe::kFenceMarkerFile), "fenced for a test\n" + line + "\n");
+  EXPECT_TRUE(observe::ReadStartupConfig(dir_)->fence_promotion_requested);
+
+  ASSERT_TRUE(LiftFenceDirectory(dir_).ok());
+  ASSERT_TRUE(LiftFenceDirectory(dir_).ok());
+  c = *observe::ReadStartupConfig(dir_);
+  EXPECT_FALSE(c.standby_signal);
+  EXPECT_FALSE(c.fenced);
+
+  ASSERT_TRUE(FenceDirectory(dir_, "fenced\n").ok());
+  ASSERT_TRUE(ConfigureStandbyDirectory(dir_, "host=h port=1", "s").ok());
+  c = *observe::ReadStartupConfig(dir_);
+  EXPECT_TRUE(c.standby_signal);
+  EXPECT_FALSE(c.fenced);
+  EXPECT_EQ(c.primary_port, 1);
+}
+
+TEST_F(ConfigureStandbyDirectoryTest, RemovePromoteRequestIsDurableAndIdempotent) {
+  Write(observe::kPromoteSignalFile, "", 0600);
+  ASSERT_TRUE(RemovePromoteRequest(dir_).ok());
+  EXPECT_FALSE(util::PathExists(dir_ + "/" + observe::kPromoteSignalFile));
+  EXPECT_TRUE(RemovePromoteRequest(dir_).ok());
 }
 
 TEST_F(ConfigureStandbyDirectoryTest, NoClusterIsFailedPrecondition) {

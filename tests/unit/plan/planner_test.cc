@@ -447,24 +447,16 @@ const Case kCases[] = {
      }},
 
     // --- flipping back ---
-    // A flip back after the fence: green is stopped first (so that it cannot be promoted
-    // meanwhile), then blue's fence is lifted and blue started (FlipBackAfterTheFence below).
-    {"FlipBackAfterTheFenceStopsTheStandbyFirst",
+    // A flip back after the fence, before any promotion was asked for: green cannot become
+    // a primary (nobody asked it to), so blue's fence is lifted at once and blue started.
+    {"FlipBackAfterTheFenceLiftsTheFence",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
        Until(c, dc, StepKind::kPromote);
        Desire(dc, kBlue);
-     },
-     Step(StepKind::kStop, kGreen, std::nullopt, "ReleasingFence")},
-    {"FlipBackAfterTheFenceThenLiftsTheFence",
-     [](FakeCluster& c, api::DeploymentColor& dc) {
-       Desire(dc, kGreen);
-       Until(c, dc, StepKind::kPromote);
-       Desire(dc, kBlue);
-       Until(c, dc, StepKind::kLiftFence);
      },
      Step(StepKind::kLiftFence, kBlue, std::nullopt, "LiftingFence")},
-    {"FlipBackAfterStandbyBehindStopsTheStandbyFirst",
+    {"FlipBackAfterStandbyBehindLiftsTheFence",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        c.SetLagging(kGreen, true);
        ASSERT_TRUE(c.Write().ok());
@@ -472,7 +464,17 @@ const Case kCases[] = {
        ASSERT_FALSE(fakes::RunUntil(c, &dc, StepKind::kPromote).has_value());
        Desire(dc, kBlue);
      },
-     Step(StepKind::kStop, kGreen, std::nullopt, "ReleasingFence")},
+     Step(StepKind::kLiftFence, kBlue, std::nullopt, "LiftingFence")},
+    // Once green was asked to promote over blue's fence (the marker says so), the promotion
+    // may be under way even with no request file left: green is stopped before the lift.
+    {"FlipBackAfterARequestedPromotionStopsTheStandbyFirst",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, StepKind::kPromote);
+       Desire(dc, kBlue);
+     },
+     Step(StepKind::kStop, kGreen, std::nullopt, "ReleasingFence"),
+     [](observe::World& w) { w.blue.startup.fence_promotion_requested = true; }},
     // A promotion that timed out (green's postmaster frozen) stays pending: a flip back
     // cancels it (stopping green, its request removed) before blue can become the primary.
     {"FlipBackDuringAStalledPromotionCancelsItFirst",
