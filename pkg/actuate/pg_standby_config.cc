@@ -169,8 +169,9 @@ absl::Status ConfigureStandbyDirectory(const std::string& data_directory,
 absl::Status FenceDirectory(const std::string& data_directory, const std::string& note) {
   SY_ASSIGN_OR_RETURN(const struct stat owner, ClusterOwner(data_directory));
   SY_RETURN_IF_ERROR(SetReplicationSettings(data_directory, owner, "", ""));
-  SY_RETURN_IF_ERROR(CreateOwnedFile(data_directory + "/standby.signal", owner));
-  return CreateOwnedFile(data_directory + "/" + observe::kFenceMarkerFile, owner, note);
+  SY_RETURN_IF_ERROR(
+      CreateOwnedFile(data_directory + "/" + observe::kFenceMarkerFile, owner, note));
+  return CreateOwnedFile(data_directory + "/standby.signal", owner);
 }
 
 absl::Status RecordPromotionRequest(const std::string& data_directory, const std::string& line) {

@@ -37,10 +37,12 @@ absl::Status ConfigureStandbyDirectory(const std::string& data_directory,
 // Rule (durable fence): makes the cluster in `data_directory` unable to start as a primary,
 // whether it runs or not (PostgreSQL reads these files only when it starts): clears
 // primary_conninfo and primary_slot_name in postgresql.auto.conf (a restart streams from
-// nobody), creates standby.signal, then writes the fence marker (observe::kFenceMarkerFile)
-// with `note` in it; each durable (fsync) before the next, so that after a crash anywhere a
-// marker always comes with standby.signal. Someone who starts the server (pg_ctl, systemd)
-// gets a read-only standby. Idempotent. Errors as ConfigureStandbyDirectory.
+// nobody), writes the fence marker (observe::kFenceMarkerFile) with `note` in it, then
+// creates standby.signal; each durable (fsync) before the next. A directory counts as fenced
+// only with both files, so after a crash in between it is a primary's still (a running one
+// is fenced again or lifted; a stopped one is fenced again before any promotion), never a
+// standby.signal nobody accounts for. Someone who starts the server (pg_ctl, systemd) gets a
+// read-only standby. Idempotent. Errors as ConfigureStandbyDirectory.
 absl::Status FenceDirectory(const std::string& data_directory, const std::string& note);
 
 // Adds `line` (with observe::kFencePromotionLine in it) to the fence marker of fenced

@@ -166,12 +166,32 @@ absl::Status PostgresActuator::Stop(const api::DeploymentColorSpec& spec, api::C
   const std::string& dir = DataDir(spec, color);
   // A pending promotion must not complete: the request goes before the shutdown request.
   SY_RETURN_IF_ERROR(Annotated(RemovePromoteRequest(dir), context, ""));
-  // Rule: Switchyard never leaves a stopped primary that someone else could start as a
-  // primary again. A primary it stops (a split brain's impostor) is fenced first.
+  // Rule: Switchyard stops a primary only beside another primary (a split brain), and fences
+  // it first, so that nobody can start it as a primary again. Whether it runs as a primary
+  // comes from its pg_control, which needs no connection (a server that takes none is told
+  // apart too); one that cannot be told is not stopped.
   if (observe::PostmasterAlive(dir)) {
-    absl::StatusOr<std::vector<PgRow>> rows =
-        connections_.Query(observe::EndpointFor(spec, color), "SELECT pg_is_in_recovery()");
-    if (rows.ok() && Scalar(*rows) == "f") {
+    auto primary = [&](const std::string& d) -> absl::StatusOr<bool> {
+      SY_ASSIGN_OR_RETURN(const observe::ControlData c,
+                          observe::RunControlData(runner_, spec.database.bin_directory, d));
+      return c.cluster_state == "in production" || c.cluster_state == "in crash recovery";
+    };
+    absl::StatusOr<bool> is_primary = primary(dir);
+    if (!is_primary.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat(context, ": cannot tell whether it runs as a primary (",
+                       is_primary.status().message(), "); not stopping it"));
+    }
+    if (*is_primary) {
+      const std::string& other = DataDir(spec, api::Other(color));
+      absl::StatusOr<bool> other_primary =
+          observe::PostmasterAlive(other) ? primary(other) : absl::StatusOr<bool>(false);
+      if (!other_primary.ok() || !*other_primary) {
+        return absl::FailedPreconditionError(
+            context +
+            ": it runs as the only primary (a promotion completed meanwhile?); not stopping it "
+            "(re-observe)");
+      }
       SY_RETURN_IF_ERROR(Annotated(
           FenceDirectory(
               dir, absl::StrCat("Fenced by Switchyard at ", util::FormatRfc3339(clock_.Now()), ": ",

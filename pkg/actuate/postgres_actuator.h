@@ -91,8 +91,10 @@ class PostgresActuator final : public Actuator {
   // the port: kFailedPrecondition.
   absl::Status Start(const api::DeploymentColorSpec& spec, api::Color color,
                      StepOutcome* out = nullptr);
-  // Removes a pending promotion request of `color`, fences it if it runs as a primary, then a
-  // fast shutdown; returns once postmaster.pid is gone.
+  // Removes a pending promotion request of `color`, then a fast shutdown; returns once
+  // postmaster.pid is gone. A primary (by its pg_control) is stopped only while the other
+  // server runs as a primary too, and is fenced first; the only primary: kFailedPrecondition.
+  // Its pg_control unreadable while it runs: kUnavailable.
   absl::Status Stop(const api::DeploymentColorSpec& spec, api::Color color,
                     StepOutcome* out = nullptr);
   // Creates physical slot SlotName(target) (reserving WAL now) on the running primary

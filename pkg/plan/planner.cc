@@ -168,11 +168,14 @@ Plan DesiredIsPrimary(const api::DeploymentColor& dc, const observe::World& w, C
                            ds.control->checkpoint_timeline, " while it writes timeline ",
                            ds.timeline, ": checkpointing, so that a crash cannot hide its writes"));
   }
-  if (Fenced(ds)) {
+  // The running primary's directory must start it as a primary again: a fence (or any
+  // standby.signal, or a stray marker) left there would bring it up read-only after a restart.
+  if (ds.startup.fenced || ConfiguredAsStandby(ds)) {
     return Do(StepKind::kLiftFence, d, std::nullopt, "LiftingFence",
               absl::StrCat(Name(d),
-                           " runs as the primary but its data directory is still fenced "
-                           "(a restart would bring it up read-only): lifting the fence"));
+                           " runs as the primary but its data directory would start it "
+                           "as a standby (fence marker or standby.signal): lifting the "
+                           "fence"));
   }
   // Traffic first when it can move; a hold on traffic (nginx down, unhealthy apps) does not
   // keep O from rejoining as a standby.
@@ -339,6 +342,8 @@ Plan NoPrimary(const api::DeploymentColor& dc, const observe::World& w, Color d,
                          f->control->cluster_state, ")");
     } else if (RoleOf(other) == Role::kMissing) {
       why = absl::StrCat(Name(other.color), " holds no data");
+    } else if (NewestTimeline(*f) > NewestTimeline(other)) {
+      why = absl::StrCat(Name(f->color), " holds a newer timeline than ", Name(other.color));
     } else {
       continue;
     }
@@ -355,8 +360,12 @@ Plan NoPrimary(const api::DeploymentColor& dc, const observe::World& w, Color d,
                            " (it holds the newest data) as the primary, to switch from it"));
   }
   // A stopped standby is harmless to start: it may hold WAL the other needs. A fenced one
-  // stays stopped: it starts again only once lifted or configured to follow a primary.
+  // stays stopped: it starts again only once lifted or configured to follow a primary. Nor is
+  // one started that would be stopped again at once: the other, desired and fenced, waits to
+  // be brought back, which a running server asked to promote over that fence prevents.
   for (const ServerState* s : {&ds, &os}) {
+    const ServerState& peer = w.server(api::Other(s->color));
+    if (peer.color == d && Fenced(peer) && peer.startup.fence_promotion_requested) continue;
     if (RoleOf(*s) == Role::kStopped && ConfiguredAsStandby(*s) && !Fenced(*s)) {
       return Do(StepKind::kStart, s->color, std::nullopt, "StartingStandby",
                 absl::StrCat("starting ", Name(s->color), " as a standby"));

@@ -79,7 +79,9 @@ std::optional<observe::Lsn> PromotionThreshold(const ServerState& old) {
   if (RoleOf(old) != Role::kStopped || !Fenced(old) || old.postmaster_pid) return std::nullopt;
   const observe::ControlData& c = *old.control;
   if (c.cluster_state == kShutDown) return c.checkpoint_lsn + 1;
-  if (c.cluster_state == kShutDownInRecovery) {
+  // A standby stopped in the middle of its crash recovery is "shut down in recovery" too,
+  // but with no minimum recovery point: how far its WAL goes is not known then.
+  if (c.cluster_state == kShutDownInRecovery && c.min_recovery_end != 0) {
     return std::max(c.checkpoint_lsn + 1, c.min_recovery_end);
   }
   return std::nullopt;
@@ -202,7 +204,7 @@ Lineage LineageOf(const ServerState& s, const ServerState& primary) {
   } else if (s.control->cluster_state == kShutDown) {
     end = s.control->checkpoint_lsn;  // the shutdown checkpoint record starts here
     exact = true;
-  } else if (s.control->cluster_state == kShutDownInRecovery) {
+  } else if (s.control->cluster_state == kShutDownInRecovery && s.control->min_recovery_end != 0) {
     end = std::max(s.control->checkpoint_lsn, s.control->min_recovery_end);
     exact = true;
   }

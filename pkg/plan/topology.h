@@ -30,8 +30,8 @@ inline constexpr std::string_view kShutDownInRecovery = "shut down in recovery";
 bool ConfiguredAsStandby(const observe::ServerState& s);
 
 // The server's data directory is fenced: the fence step's marker and standby.signal are both
-// there (the fence writes the marker last and the lift removes standby.signal first, so a
-// marker alone is a lift that was interrupted: the directory starts as a primary).
+// there (the fence writes standby.signal last and the lift removes it first, so a marker
+// alone is an interrupted fence or lift: the directory starts as a primary).
 bool Fenced(const observe::ServerState& s);
 // ... and follows `primary` with its own slot.
 bool ConfiguredToFollow(const observe::ServerState& s, const api::DeploymentColorSpec& spec,
@@ -61,7 +61,9 @@ uint32_t NewestTimeline(const observe::ServerState& s);
 // checkpoint as the last record ("shut down"): past its start means all of it. A fenced
 // server restarted by someone else came up as a standby with no upstream and wrote nothing;
 // stopped again ("shut down in recovery"), it must also be replayed up to its minimum
-// recovery point.
+// recovery point -- which PostgreSQL sets to the end of its WAL once crash recovery is over,
+// and leaves at 0 when the server was stopped before: then nothing is proven (a fenced
+// primary that crashed may hold commits past its last checkpoint).
 std::optional<observe::Lsn> PromotionThreshold(const observe::ServerState& old);
 
 // Rule (lifting a fence): fenced, stopped `s` may be made primary-configured again only

@@ -141,6 +141,10 @@ class FakeCluster final : public observe::PostgresObserver,
   // shutdown request first (a standby stops "shut down in recovery"; the promotion request
   // is then void), else a pending promotion.
   void SetFrozen(api::Color color, bool frozen);
+  // A second actor starts crashed `color` (configured as a standby, e.g. fenced) and stops it
+  // before its crash recovery reached the end of its WAL: pg_control then says "shut down in
+  // recovery" with no minimum recovery point, whatever WAL the directory holds.
+  void StopDuringCrashRecovery(api::Color color);
   // pg_controldata on `color`'s stopped directory fails / warns that it is untrustworthy.
   void SetControlDataFault(api::Color color, ControlFault fault);
   // `action` runs right before the next step takes effect (after it was planned on what was

@@ -77,6 +77,19 @@ void FakeCluster::ThawLocked(FakePostgres& s) {
   SyncLocked();
 }
 
+void FakeCluster::StopDuringCrashRecovery(Color color) {
+  std::lock_guard<std::mutex> l(mu_);
+  FakePostgres& s = Pg(color);
+  action_ = "pg_ctl start + stop of " + std::string(api::ColorName(color)) + " in crash recovery";
+  if (s.Running() || !s.has_data || !s.standby_signal || s.stopped_state == "shut down" ||
+      s.stopped_state == "shut down in recovery") {
+    return;
+  }
+  s.stopped_state = "shut down in recovery";
+  s.min_recovery_end = 0;
+  s.stale_pid = false;
+}
+
 void FakeCluster::SetControlDataFault(Color color, ControlFault fault) {
   std::lock_guard<std::mutex> l(mu_);
   Pg(color).control_fault = fault;

@@ -200,8 +200,13 @@ absl::Status FakeCluster::LiftFenceLocked(FakePostgres& t) {
 
 absl::Status FakeCluster::StopStepLocked(FakePostgres& t) {
   t.promote_requested = false;  // removed before the shutdown request
-  if (t.RunningPrimary() && !t.unreachable && !(t.frozen && t.connection_dropped)) {
-    t.Fence();  // a primary Switchyard stops is fenced first
+  if (t.RunningPrimary()) {
+    // As the real step: a primary is stopped only beside another one, and fenced first.
+    if (!Pg(api::Other(t.color)).RunningPrimary()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("stopping ", Name(t.color), ": it runs as the only primary"));
+    }
+    t.Fence();
   }
   if (t.frozen) {
     t.stop_pending = true;

@@ -12,8 +12,8 @@
 #  switch. No acknowledged row may be lost, no moment with two primaries. Before the fix,
 # blue was started as the primary and green rejoined under it: the rows were gone.
 set -uo pipefail
-# shellcheck source=tests/integration/engine/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=tests/integration/engine/faults_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/faults_lib.sh"
 
 # promote_and_crash FROM TO LABEL: from FROM primary, a run to TO killed after the fence;
 # TO promoted by hand with its checkpointer frozen, 3 rows written on it, then TO crashes.
@@ -27,6 +27,7 @@ promote_and_crash() {
     test -z "$(sy_pg_pid "$from")" -a -f "$(sy_pg_datadir "$from")/switchyard.fenced"
   ckpt=$(pg_aux_pid "$to" checkpointer)
   require "($label) $to's checkpointer runs (pid $ckpt)" test -n "$ckpt"
+  faults_undo_on_exit "kill -CONT $ckpt"
   kill -STOP "$ckpt"
   pg "$to" postgres "SELECT pg_promote()" >/dev/null || fatal "($label) pg_promote() on $to"
   check "($label) $to is promoted" test "$(in_recovery "$to")" = f
@@ -45,7 +46,7 @@ rows_on() {
   [[ $(pg "$1" "$SY_DATABASE" "SELECT count(*) FROM orders WHERE id IN ($2)") == 3 ]]
 }
 
-it_begin safety_crash
+faults_begin safety_crash
 
 run_once converge
 require "switchyard --once converges on blue (got $once_rc)" test "$once_rc" -eq 0

@@ -34,8 +34,8 @@ TEST(PostgresActuatorTest, StepsOfTwoResourcesAtOnceKeepTheirOwnOutcome) {
     dc.metadata.name = "shop" + std::to_string(i);
     dc.spec = fakes::FakeSpec();
     for (api::Color c : api::kColors) {
-      const std::string dir = tmp.path + "/" + dc.metadata.name + "-" +
-                              std::string(api::ColorName(c));
+      const std::string dir =
+          tmp.path + "/" + dc.metadata.name + "-" + std::string(api::ColorName(c));
       std::filesystem::create_directories(dir);
       dc.spec.color(c).database.data_directory = dir;
       dc.spec.color(c).database.port = 20000 + 10 * i + static_cast<int>(c);

@@ -237,7 +237,11 @@ class Sim {
     const Color c = RandomColor();
     const std::string who = Name(c);
     const FakePostgres s = cluster_.server(c);
-    switch (Uniform(17)) {
+    switch (Uniform(18)) {
+      case 17:
+        cluster_.StopDuringCrashRecovery(c);
+        Log("fault: pg_ctl start + stop of " + who + " during its crash recovery");
+        return;
       case 13:
         cluster_.SetFrozen(c, !s.frozen);
         Log(absl::StrCat("fault: ", s.frozen ? "SIGCONT " : "SIGSTOP ", who, "'s postmaster"));
@@ -465,7 +469,6 @@ TEST(Invariants, RandomInterleavingsOfStepsFaultsFlipsAndWrites) {
                         "Promoting",
                         "Checkpointing",
                         "LiftingFence",
-                        "ReleasingFence",
                         "CancellingPromotion",
                         "StoppingFencedServer",
                         "ServerUnreadable",

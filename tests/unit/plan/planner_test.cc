@@ -337,6 +337,12 @@ const Case kCases[] = {
      },
      Step(StepKind::kStop, kBlue, std::nullopt, "StoppingFencedServer")},
 
+    // A running primary whose directory would start it as a standby (a standby.signal nobody
+    // accounts for: an interrupted fence, a hand) is repaired before it restarts read-only.
+    {"ARunningPrimaryConfiguredAsAStandbyIsLifted", [](FakeCluster&, api::DeploymentColor&) {},
+     Step(StepKind::kLiftFence, kBlue, std::nullopt, "LiftingFence"),
+     [](observe::World& w) { w.blue.startup.standby_signal = true; }},
+
     // --- rejoin of the old primary ---
     {"RejoinCreatesTheSlotFirst",
      [](FakeCluster& c, api::DeploymentColor& dc) {

@@ -236,5 +236,47 @@ TEST_F(SafetyTest, AnOldPrimaryCrashedDuringItsFenceComesBack) {
   EXPECT_EQ(CountSteps(StepKind::kLiftFence), 1);
 }
 
+// Review finding: a fenced old primary that crashed before its clean shutdown, started by
+// someone else and stopped again during its crash recovery, reads "shut down in recovery"
+// with no minimum recovery point. That proves nothing about how far its WAL goes: green,
+// which missed blue's last commits, must not be promoted over it (and rejoinMethod
+// basebackup must not re-clone it); blue comes back as the primary.
+TEST_F(SafetyTest, ACrashedFencedPrimaryStoppedInCrashRecoveryProvesNothing) {
+  dc_.spec.database.rejoin_method = api::RejoinMethod::kBasebackup;
+  cluster_.SetLagging(kGreen, true);  // blue's next commits never reach green
+  Desire(kGreen);
+  ASSERT_TRUE(fakes::RunUntil(cluster_, &dc_, StepKind::kFence).has_value());
+  ASSERT_TRUE(cluster_.WriteOn(kBlue).ok());
+  cluster_.SetFrozen(kBlue, true);  // the fence is written, the shutdown never happens
+  ASSERT_TRUE(absl::IsUnavailable(fakes::Pass(cluster_, &dc_).step_status));
+  cluster_.CrashServer(kBlue);
+  cluster_.StopDuringCrashRecovery(kBlue);
+  ASSERT_EQ(cluster_.server(kBlue).stopped_state, "shut down in recovery");
+  cluster_.SetLagging(kGreen, false);
+  ExpectConvergedOn(kGreen);  // blue's write survived: blue was the primary again first
+  EXPECT_EQ(CountSteps(StepKind::kLiftFence), 1);
+}
+
+// Review finding: green's stalled promotion completes between the observation that planned
+// its cancellation (a flip back) and the stop. The stop must not shut down (and fence) the
+// only primary; the pair then converges on blue by the normal protocol, losing nothing.
+TEST_F(SafetyTest, APromotionCompletingBeforeItsCancellationIsFollowed) {
+  cluster_.SetFrozen(kGreen, true);
+  Desire(kGreen);
+  for (int i = 0; i < 10 && CountSteps(StepKind::kPromote) == 0; ++i) {
+    (void)fakes::Pass(cluster_, &dc_);
+  }
+  Desire(kBlue);
+  cluster_.BeforeNextStep([](FakeCluster& c) {
+    c.SetFrozen(kGreen, false);  // promotes
+    ASSERT_TRUE(c.WriteOn(kGreen).ok());
+  });
+  const fakes::DrivenPass p = fakes::Pass(cluster_, &dc_);
+  ASSERT_TRUE(p.plan.step && p.plan.step->kind == StepKind::kStop);
+  EXPECT_TRUE(absl::IsFailedPrecondition(p.step_status)) << p.step_status;
+  EXPECT_TRUE(cluster_.RunningPrimary(kGreen));
+  ExpectConvergedOn(kBlue);
+}
+
 }  // namespace
 }  // namespace sy::plan
