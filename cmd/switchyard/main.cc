@@ -34,7 +34,11 @@ int main(int argc, char** argv) {
   cli.add_option("--tls-key", o.tls_key, "the PEM private key of --tls-cert")
       ->check(CLI::ExistingFile);
   cli.add_flag("--auth-reads", o.auth_reads,
-               "API reads need the bearer token too (<state-dir>/token; writes always do)");
+               "API reads and /metrics need the bearer token too (<state-dir>/token; writes "
+               "always do)");
+  cli.add_option("--allowed-host", o.allowed_hosts,
+                 "a name clients use in the Host header besides IP addresses and localhost "
+                 "(e.g. the TLS certificate's); others are refused, against DNS rebinding");
   cli.add_flag("--once", o.once, "reconcile until every resource converged or failed, then exit");
   int once_timeout = static_cast<int>(o.once_timeout.count());
   cli.add_option("--once-timeout", once_timeout, "seconds --once waits before giving up")

@@ -13,6 +13,7 @@
 #include "pkg/source/manifest_source.h"
 #include "pkg/source/store.h"
 #include "pkg/util/log.h"
+#include "pkg/util/process_limits.h"
 
 namespace sy::app {
 namespace {
@@ -57,6 +58,10 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
   if (!lock.ok()) {
     std::cerr << "switchyard: " << lock.status().message() << "\n";
     return 2;
+  }
+  // Connections, watches and database sessions all take descriptors: use what is allowed.
+  if (auto nofile = util::RaiseOpenFileLimit(); !nofile.ok()) {
+    log::Warn("limits", {{"error", std::string(nofile.status().message())}});
   }
   const util::Clock& clock = util::RealClock::Get();
   source::Store store(o.state_dir, clock);
@@ -103,6 +108,12 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
   server::ApiOptions api_options;
   api_options.token = *token;
   api_options.auth_reads = o.auth_reads;
+  api_options.allowed_hosts = o.allowed_hosts;
+  char hostname[256] = "";
+  if (::gethostname(hostname, sizeof hostname - 1) == 0 && hostname[0] != '\0') {
+    api_options.allowed_hosts.emplace_back(hostname);  // http://<this machine>:9753
+  }
+  api_options.metrics = [&] { return ServeMetrics(metrics, queue, store); };
   server::ApiHandler api(
       store, clock, [&ctl] { return ctl.Ready(); }, api_options);
   if (!o.listen.empty()) {
@@ -111,11 +122,8 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
     http_options.tls_key_file = o.tls_key;
     http_options.max_body_bytes = api_options.max_body_bytes + 1;
     http = std::make_unique<server::HttpServer>(
-        [&](const server::HttpRequest& r) {
-          if (r.path == "/metrics") return ServeMetrics(metrics, queue, store);
-          return api.Handle(r);
-        },
-        http_options);
+        [&](const server::HttpRequest& r) { return api.Handle(r); }, http_options,
+        [&](const server::HttpRequest& head) { return api.Admit(head); });
     if (absl::Status s = http->Start(o.listen); !s.ok()) {
       std::cerr << "switchyard: " << s.message() << "\n";
       return 2;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace sy::app {
 
@@ -15,6 +16,8 @@ struct Options {
   std::string tls_cert;                   // --tls-cert and --tls-key: serve HTTPS
   std::string tls_key;
   bool auth_reads = false;  // --auth-reads: reads need the token too (writes always do)
+  // --allowed-host: Host header names accepted besides IP addresses and localhost.
+  std::vector<std::string> allowed_hosts;
   bool once = false;
   std::chrono::seconds once_timeout{300};
   std::chrono::milliseconds resync{10000};

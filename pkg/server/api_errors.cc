@@ -42,6 +42,33 @@ HttpResponse StatusResponse(int code, std::string_view reason, const std::string
   return HttpResponse{code, "application/json", Dump(j) + "\n"};
 }
 
+std::string_view ReasonForCode(int code) {
+  switch (code) {
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "NotFound";
+    case 405:
+      return "MethodNotAllowed";
+    case 408:
+      return "Timeout";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "RequestEntityTooLarge";
+    case 415:
+      return "UnsupportedMediaType";
+    case 429:
+      return "TooManyRequests";
+    case 503:
+      return "ServiceUnavailable";
+    default:
+      return code < 500 ? "BadRequest" : "InternalError";
+  }
+}
+
 HttpResponse StatusForCode(int code) {
   switch (code) {
     case 400:
@@ -54,9 +81,11 @@ HttpResponse StatusForCode(int code) {
       return StatusResponse(code, "RequestEntityTooLarge", "the request body is too large");
     case 414:
       return StatusResponse(code, "RequestURITooLong", "the request URI is too long");
+    case 415:
+      return StatusResponse(code, "UnsupportedMediaType",
+                            "the body's content coding or media type is not served");
     default:
-      return StatusResponse(code, code < 500 ? "BadRequest" : "InternalError",
-                            absl::StrCat("HTTP ", code));
+      return StatusResponse(code, ReasonForCode(code), absl::StrCat("HTTP ", code));
   }
 }
 

@@ -24,6 +24,9 @@ struct Cause {
 HttpResponse StatusResponse(int code, std::string_view reason, const std::string& message,
                             const std::string& name = "", const std::vector<Cause>& causes = {});
 
+// The Kubernetes StatusReason of an HTTP status code ("TooManyRequests" for 429).
+std::string_view ReasonForCode(int code);
+
 // A Status response for an HTTP error the transport makes itself (413, 404, 400).
 HttpResponse StatusForCode(int code);
 

@@ -2,12 +2,19 @@
 // api_watch.cc and api_discovery.cc.
 #include "pkg/server/api_handler.h"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <exception>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "pkg/server/api_errors.h"
 #include "pkg/server/api_internal.h"
+#include "pkg/util/log.h"
 
 namespace sy::server {
 namespace {
@@ -28,6 +35,50 @@ std::string First(const std::multimap<std::string, std::string>& m, std::string_
   return it == m.end() ? "" : it->second;
 }
 
+bool IsHealth(const std::string& path) {
+  return path == "/healthz" || path == "/livez" || path == "/readyz";
+}
+
+// The name of a Host header value: "[::1]:9753" -> "::1", "Example.COM.:80" -> "example.com".
+std::string HostName(absl::string_view host) {
+  host = absl::StripAsciiWhitespace(host);
+  if (absl::ConsumePrefix(&host, "[")) {
+    host = host.substr(0, host.find(']'));
+  } else if (std::count(host.begin(), host.end(), ':') == 1) {
+    host = host.substr(0, host.find(':'));
+  }
+  absl::ConsumeSuffix(&host, ".");
+  return absl::AsciiStrToLower(host);
+}
+
+bool IsIpAddress(const std::string& name) {
+  unsigned char buf[sizeof(in6_addr)];
+  return ::inet_pton(AF_INET, name.c_str(), buf) == 1 ||
+         ::inet_pton(AF_INET6, name.c_str(), buf) == 1;
+}
+
+// The token of an "Authorization: Bearer <token>" value, or nullopt. The scheme matches in
+// any case (RFC 9110); one space, then the token, as Kubernetes reads it.
+std::optional<absl::string_view> BearerToken(absl::string_view auth) {
+  if (auth.size() < 8 || !absl::EqualsIgnoreCase(auth.substr(0, 7), "bearer ")) {
+    return std::nullopt;
+  }
+  return auth.substr(7);
+}
+
+enum class Who { kAnonymous, kTokenHolder, kWrongToken };
+constexpr std::string_view kWhoNames[] = {"anonymous", "token-holder", "wrong-token"};
+
+// Who sent `req`, by its Authorization header.
+Who Identify(const HttpRequest& req, const std::string& token) {
+  const std::string auth = req.Header("authorization");
+  if (auth.empty()) return Who::kAnonymous;
+  const std::optional<absl::string_view> sent = BearerToken(auth);
+  return sent && !token.empty() && SameSecret(std::string_view(sent->data(), sent->size()), token)
+             ? Who::kTokenHolder
+             : Who::kWrongToken;
+}
+
 }  // namespace
 
 std::string HttpRequest::Param(std::string_view name) const { return First(query, name); }
@@ -37,7 +88,65 @@ ApiHandler::ApiHandler(source::Store& store, const util::Clock& clock, std::func
                        ApiOptions options)
     : store_(store), clock_(clock), ready_(std::move(ready)), options_(std::move(options)) {}
 
+std::optional<HttpResponse> ApiHandler::Admit(const HttpRequest& req) const {
+  if (IsHealth(req.path)) return std::nullopt;
+  const std::string host = req.Header("host");
+  if (!host.empty()) {
+    const std::string name = HostName(host);
+    const bool allowed = IsIpAddress(name) || name == "localhost" ||
+                         std::any_of(options_.allowed_hosts.begin(), options_.allowed_hosts.end(),
+                                     [&](const std::string& h) { return HostName(h) == name; });
+    if (!allowed) {
+      return StatusResponse(403, "Forbidden",
+                            absl::StrCat("forbidden: host \"", name,
+                                         "\" is not a name of this server (an IP address, "
+                                         "localhost, or one given with --allowed-host)"));
+    }
+  }
+  const bool write = req.method != "GET" && req.method != "HEAD";
+  const Who who = Identify(req, options_.token);
+  if (who == Who::kWrongToken) {
+    return StatusResponse(403, "Forbidden",
+                          "forbidden: the bearer token is not this server's (yardctl config "
+                          "prints a kubeconfig with the right one)");
+  }
+  if (who == Who::kAnonymous && (write || options_.auth_reads)) {
+    return StatusResponse(401, "Unauthorized",
+                          "Unauthorized: this needs the bearer token from the state directory "
+                          "(<state-dir>/token; yardctl config prints a kubeconfig with it)");
+  }
+  uint64_t declared = 0;
+  if (absl::SimpleAtoi(req.Header("content-length"), &declared) &&
+      declared > options_.max_body_bytes) {
+    return TooLarge();
+  }
+  return std::nullopt;
+}
+
+HttpResponse ApiHandler::TooLarge() const {
+  return StatusResponse(
+      413, "RequestEntityTooLarge",
+      "Request entity too large: limit is " + std::to_string(options_.max_body_bytes) + " bytes");
+}
+
 HttpResponse ApiHandler::Handle(const HttpRequest& req) const {
+  HttpResponse out = Route(req);
+  if (req.method != "GET" && req.method != "HEAD") {
+    // Who changed (or tried to change) what; the log line's time says when.
+    log::Info("audit",
+              {{"verb", req.method},
+               {"path", req.path},
+               {"code", std::to_string(out.status)},
+               {"user", std::string(kWhoNames[static_cast<int>(Identify(req, options_.token))])},
+               {"remote", req.remote},
+               {"agent", req.Header("user-agent")},
+               {"dry_run", req.Param("dryRun").empty() ? "false" : "true"},
+               {"field_manager", req.Param("fieldManager")}});
+  }
+  return out;
+}
+
+HttpResponse ApiHandler::Route(const HttpRequest& req) const {
   if (req.path == "/healthz" || req.path == "/livez") {
     return HttpResponse{200, "text/plain", "ok\n"};
   }
@@ -45,26 +154,10 @@ HttpResponse ApiHandler::Handle(const HttpRequest& req) const {
     return ready_() ? HttpResponse{200, "text/plain", "ok\n"}
                     : HttpResponse{503, "text/plain", "controller not started\n"};
   }
-  const bool write = req.method != "GET";
-  const std::string auth = req.Header("authorization");
-  if (!auth.empty()) {
-    absl::string_view token = auth;
-    if (!absl::ConsumePrefix(&token, "Bearer ") || options_.token.empty() ||
-        !SameSecret(std::string_view(token.data(), token.size()), options_.token)) {
-      return StatusResponse(403, "Forbidden",
-                            "forbidden: the bearer token is not this server's (yardctl config "
-                            "prints a kubeconfig with the right one)");
-    }
-  } else if (write || options_.auth_reads) {
-    return StatusResponse(401, "Unauthorized",
-                          "Unauthorized: this needs the bearer token from the state directory "
-                          "(<state-dir>/token; yardctl config prints a kubeconfig with it)");
-  }
-  if (req.body.size() > options_.max_body_bytes) {
-    return StatusResponse(
-        413, "RequestEntityTooLarge",
-        "Request entity too large: limit is " + std::to_string(options_.max_body_bytes) + " bytes");
-  }
+  if (auto refused = Admit(req)) return *std::move(refused);
+  const bool write = req.method != "GET" && req.method != "HEAD";
+  if (req.body.size() > options_.max_body_bytes) return TooLarge();
+  if (req.path == "/metrics" && !write && options_.metrics) return options_.metrics();
   try {
     if (auto d = internal::Discovery(req, options_); d && !write) return *std::move(d);
     if (absl::StartsWith(req.path, kPrefix)) return Resources(req);

@@ -2,15 +2,18 @@
 // http_server.h, only moves bytes; a watch is a response whose body a callback streams).
 // Kubernetes-shaped, so that an unmodified kubectl works against it, for the one kind
 // DeploymentColor (deploymentcolors, short name dc) of switchyard.dev/v1alpha1:
-//   GET  /healthz /readyz /version /api /apis /apis/switchyard.dev[/v1alpha1] /openapi/v2
-//   GET  /apis/switchyard.dev/v1alpha1/deploymentcolors                  all namespaces
+//   GET  /healthz /livez /readyz /metrics /version /api /apis /apis/switchyard.dev[/v1alpha1]
+//   /openapi/v2 GET  /apis/switchyard.dev/v1alpha1/deploymentcolors                  all namespaces
 //   GET  .../namespaces/{ns}/deploymentcolors          list; ?watch=true streams events
 //   POST .../namespaces/{ns}/deploymentcolors          create
 //   GET PUT PATCH DELETE .../namespaces/{ns}/deploymentcolors/{name}
 //   GET  .../namespaces/{ns}/deploymentcolors/{name}/status   (written by the controller only)
-// Writes need the bearer token (401 without one, 403 with a wrong one); reads need it only
-// with ApiOptions::auth_reads. Every write honours ?dryRun=All and ?fieldValidation=.
-// Objects that a manifest file gives are read-only here (403 naming the file).
+// Writes need the bearer token (401 without one, 403 with a wrong one); reads (GET /metrics
+// included) need it only with ApiOptions::auth_reads; /healthz, /livez and /readyz never
+// do. A Host header that names neither an IP address, localhost nor an allowed host is
+// refused (403), so that a web page cannot reach a loopback API by DNS rebinding. Every
+// write honours ?dryRun=All and ?fieldValidation= and is logged ("audit": who, what, the
+// outcome). Objects that a manifest file gives are read-only here (403 naming the file).
 #pragma once
 
 #include <atomic>
@@ -18,6 +21,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,6 +38,7 @@ struct HttpRequest {
   std::multimap<std::string, std::string> query;
   std::multimap<std::string, std::string> headers;  // lower-case names
   std::string body;
+  std::string remote;  // the client's IP address ("" when unknown)
 
   // The first value of query parameter / header `name`, or "".
   std::string Param(std::string_view name) const;
@@ -69,6 +74,9 @@ struct ApiOptions {
   std::string token;
   // Reads need the token too (without it, anyone who reaches the address may read).
   bool auth_reads = false;
+  // Host header names accepted besides IP addresses and localhost (any case, without the
+  // port): the names clients use to reach the daemon, e.g. the TLS certificate's.
+  std::vector<std::string> allowed_hosts;
   // Larger request bodies get 413.
   size_t max_body_bytes = 1 << 20;
   // An idle watch sends a newline this often (JSON streams skip whitespace), so that a
@@ -80,6 +88,9 @@ struct ApiOptions {
   int max_watches = 32;
   // What GET /version reports.
   std::string version = "v0.1.0";
+  // GET /metrics (a reader like any other: open, or behind the token with auth_reads).
+  // Empty: 404.
+  std::function<HttpResponse()> metrics;
 };
 
 // Thread-safe (the store is).
@@ -91,7 +102,14 @@ class ApiHandler {
              ApiOptions options);
   HttpResponse Handle(const HttpRequest& req) const;
 
+  // What Handle() checks before looking at the body: the Host header, the token, the
+  // declared body size (Content-Length). A refusal, or nullopt when the request may go on.
+  // The transport calls it before reading the body.
+  std::optional<HttpResponse> Admit(const HttpRequest& head) const;
+
  private:
+  HttpResponse Route(const HttpRequest& req) const;
+  HttpResponse TooLarge() const;
   HttpResponse Resources(const HttpRequest& req) const;
 
   source::Store& store_;

@@ -3,6 +3,7 @@
 // after ?resourceVersion= (or, without one, with ADDED for every current object), honouring
 // selectors, ?timeoutSeconds= and the Table form.
 #include <algorithm>
+#include <memory>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -39,13 +40,21 @@ struct WatchSpec {
   std::chrono::milliseconds heartbeat{0};
 };
 
+// One of ApiOptions::max_watches, held from the answer until the stream (or, when the
+// transport never starts it, the answer) is gone.
+class WatchSlot {
+ public:
+  explicit WatchSlot(std::atomic<int>& watches) : watches_(watches) {}
+  ~WatchSlot() { --watches_; }
+  WatchSlot(const WatchSlot&) = delete;
+  WatchSlot& operator=(const WatchSlot&) = delete;
+
+ private:
+  std::atomic<int>& watches_;
+};
+
 void Stream(const WatchSpec& w, const source::Store& store, const util::Clock& clock,
-            std::atomic<int>& watches, ResponseStream& out) {
-  ++watches;
-  struct Release {
-    std::atomic<int>& n;
-    ~Release() { --n; }
-  } release{watches};
+            ResponseStream& out) {
   auto send = [&](const char* type, const api::DeploymentColor& dc, int64_t rv) {
     if (!w.ns.empty() && dc.metadata.namespace_ != w.ns) return true;
     if (!w.selector.Matches(dc)) return true;
@@ -103,7 +112,9 @@ HttpResponse WatchObjects(const Call& c) {
     w.timeout = std::min(w.timeout, std::chrono::seconds(s));
   }
   w.heartbeat = std::max(c.options.watch_heartbeat, std::chrono::milliseconds(1));
-  if (c.watches.load() >= c.options.max_watches) {
+  // Counted before it is checked: two requests at once cannot both take the last slot.
+  if (c.watches.fetch_add(1) >= c.options.max_watches) {
+    --c.watches;
     HttpResponse r =
         StatusResponse(429, "TooManyRequests",
                        absl::StrCat("too many watches (", c.options.max_watches, "); try again"));
@@ -113,7 +124,9 @@ HttpResponse WatchObjects(const Call& c) {
   HttpResponse r;
   r.content_type = "application/json;stream=watch";
   r.stream = [w = std::move(w), &store = c.store, &clock = c.clock,
-              &watches = c.watches](ResponseStream& out) { Stream(w, store, clock, watches, out); };
+              slot = std::make_shared<WatchSlot>(c.watches)](ResponseStream& out) {
+    Stream(w, store, clock, out);
+  };
   return r;
 }
 

@@ -3,6 +3,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace sy::log {
@@ -24,7 +25,11 @@ std::shared_ptr<spdlog::logger> Logger() {
 std::string FormatField(std::string_view key, std::string_view value) {
   std::string out(key);
   out += '=';
-  bool quote = value.empty() || value.find_first_of(" \"=\t\n") != std::string_view::npos;
+  // Control characters (CR, ESC, NUL, DEL...) are escaped: a value a client or a file chose
+  // must not start a forged line or drive the terminal of whoever reads the log.
+  auto control = [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; };
+  const bool quote = value.empty() || value.find_first_of(" \"=") != std::string_view::npos ||
+                     std::any_of(value.begin(), value.end(), control);
   if (!quote) {
     out += value;
     return out;
@@ -36,6 +41,15 @@ std::string FormatField(std::string_view key, std::string_view value) {
       out += c;
     } else if (c == '\n') {
       out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (control(c)) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[(c >> 4) & 0xf];
+      out += kHex[c & 0xf];
     } else {
       out += c;
     }

@@ -180,16 +180,29 @@ TEST_F(WatchTimingTest, EndsWhenTheServerStopsOrTheClientIsGone) {
 TEST_F(WatchTimingTest, TooManyWatchesIs429) {
   ApiHandler one(
       store_, util::RealClock::Get(), [] { return true; }, Fast(1));
-  const HttpResponse first = one.Handle(Req("GET", kDcs + "?watch=true"));
-  Recorder rec;
-  std::thread t([&] { first.stream(rec); });
-  AwaitHeartbeat(rec);
-  const HttpResponse second = one.Handle(Req("GET", kDcs + "?watch=true"));
-  EXPECT_EQ(second.headers.at(0).first, "Retry-After");
-  ExpectStatus(second, 429, "TooManyRequests");
-  rec.open_ = false;
-  t.join();
+  {
+    const HttpResponse first = one.Handle(Req("GET", kDcs + "?watch=true"));
+    Recorder rec;
+    std::thread t([&] { first.stream(rec); });
+    AwaitHeartbeat(rec);
+    const HttpResponse second = one.Handle(Req("GET", kDcs + "?watch=true"));
+    EXPECT_EQ(second.headers.at(0).first, "Retry-After");
+    ExpectStatus(second, 429, "TooManyRequests");
+    rec.open_ = false;
+    t.join();
+  }  // the first answer is gone: its slot is free
   EXPECT_EQ(one.Handle(Req("GET", kDcs + "?watch=true")).status, 200);
+}
+
+// The cap is counted when the answer is made, not when its stream starts: two requests in
+// flight at once cannot both take the last slot.
+TEST_F(WatchTimingTest, TheCapCountsAnswersNotYetStreaming) {
+  ApiHandler one(
+      store_, util::RealClock::Get(), [] { return true; }, Fast(1));
+  const HttpResponse first = one.Handle(Req("GET", kDcs + "?watch=true"));
+  const HttpResponse second = one.Handle(Req("GET", kDcs + "?watch=true"));
+  EXPECT_EQ(first.status, 200);
+  ExpectStatus(second, 429, "TooManyRequests");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // self-signed certificate, the token, watch events flushed as they happen (not when the
 // stream ends), the transport's own 413, and Stop() ending open watches.
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -9,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "pkg/server/api_client.h"
+#include "pkg/server/connection.h"
 #include "pkg/server/http_server.h"
 #include "pkg/server/token.h"
 #include "pkg/util/files.h"
@@ -99,6 +101,21 @@ TEST_F(TransportTest, BadTlsFilesAreInvalidArgument) {
   half.tls_cert_file = "/nonexistent/cert.pem";
   HttpServer h([](const HttpRequest&) { return HttpResponse(); }, half);
   EXPECT_TRUE(absl::IsInvalidArgument(h.Start("127.0.0.1:0")));
+}
+
+// TLS 1.0 and 1.1 are refused by the server itself, whatever the system's OpenSSL policy.
+TEST_F(TransportTest, TlsBelowOnePointTwoIsRefused) {
+  Start(/*tls=*/true);
+  auto ctx = TlsContext::Create(dir_ + "/cert.pem", dir_ + "/key.pem");
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  EXPECT_EQ(SSL_CTX_get_min_proto_version((*ctx)->get()), TLS1_2_VERSION);
+  const std::string cmd =
+      absl::StrCat("openssl s_client -connect 127.0.0.1:", server_->port(),
+                   " -tls1_1 -cipher DEFAULT@SECLEVEL=0 </dev/null >/dev/null 2>&1");
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  const std::string tls12 = absl::StrCat("openssl s_client -connect 127.0.0.1:", server_->port(),
+                                         " -tls1_2 </dev/null >/dev/null 2>&1");
+  EXPECT_EQ(std::system(tls12.c_str()), 0);
 }
 
 TEST_F(TransportTest, WatchEventsArriveAsTheyHappen) {
