@@ -8,6 +8,7 @@
 #include "pkg/app/yardctl.h"
 #include "pkg/app/yardctl_internal.h"
 #include "pkg/codec/codec.h"
+#include "pkg/server/api_handler.h"
 
 namespace sy::app {
 namespace {
@@ -21,6 +22,7 @@ std::string Shown(const nlohmann::json& j) {
   if (!dc.ok()) return "";
   dc->status = {};
   dc->metadata.resource_version.clear();
+  dc->metadata.annotations.erase(std::string(server::kLastAppliedAnnotation));  // the server's
   return codec::EncodeYaml(*dc);
 }
 

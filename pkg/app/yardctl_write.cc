@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "pkg/app/yardctl.h"
 #include "pkg/app/yardctl_internal.h"
+#include "pkg/server/api_handler.h"
 
 namespace sy::app {
 namespace {
@@ -21,6 +22,7 @@ const char* DryRunNote(const CtlOptions& o) { return o.dry_run ? " (server dry r
 const char* Verdict(const server::ClientResponse& live, const api::DeploymentColor& dc) {
   if (live.status == 404) return "created";
   auto cur = internal::DecodeServerObject(nlohmann::json::parse(live.body, nullptr, false));
+  if (cur.ok()) cur->metadata.annotations.erase(std::string(server::kLastAppliedAnnotation));
   if (cur.ok() && cur->spec == dc.spec && cur->metadata.labels == dc.metadata.labels &&
       cur->metadata.annotations == dc.metadata.annotations) {
     return "unchanged";

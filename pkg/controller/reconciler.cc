@@ -75,7 +75,7 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
     plan::SetCondition(&st, {std::string(api::kConditionReady), "False", "ObserveFailed",
                              std::string(world.status().message()),
                              util::FormatRfc3339(clock_.Now()), dc.metadata.generation});
-    (void)store_.WriteStatus(key, st);
+    (void)store_.WriteStatus(key, st, dc.metadata.uid);
     log::Warn("observe", {{"resource", key}, {"error", std::string(world.status().message())}});
     result.next = PassResult::Next::kBackoff;
     result.phase = api::Phase::kDegraded;
@@ -92,7 +92,7 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
                              *invalid + " (the last valid spec stays in force)",
                              util::FormatRfc3339(clock_.Now()), dc.metadata.generation});
   }
-  if (absl::Status s = store_.WriteStatus(key, st); !s.ok()) {
+  if (absl::Status s = store_.WriteStatus(key, st, dc.metadata.uid); !s.ok()) {
     log::Error("status", {{"resource", key}, {"error", std::string(s.message())}});
     result.next = PassResult::Next::kBackoff;
     result.error = s;
@@ -151,7 +151,7 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
         fence_started_.erase(it);
         api::DeploymentColorStatus after = st;
         if (after.last_switchover) after.last_switchover->write_unavailable_ms = window.count();
-        (void)store_.WriteStatus(key, after);
+        (void)store_.WriteStatus(key, after, dc.metadata.uid);
         log::Info("write-window", {{"resource", key}, {"ms", std::to_string(window.count())}});
       }
     }
@@ -180,7 +180,7 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
   st.phase = std::string(api::PhaseName(result.phase));
   plan::SetCondition(&st, {std::string(api::kConditionReady), "False", "StepFailed", msg,
                            util::FormatRfc3339(clock_.Now()), dc.metadata.generation});
-  (void)store_.WriteStatus(key, st);
+  (void)store_.WriteStatus(key, st, dc.metadata.uid);
   result.next = result.terminal ? PassResult::Next::kAfter : PassResult::Next::kBackoff;
   result.after = options_.resync;
   return finish(&*world, &plan);

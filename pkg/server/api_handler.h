@@ -32,6 +32,10 @@
 
 namespace sy::server {
 
+// The annotation where server-side apply keeps each field manager's applied fields (JSON:
+// manager -> JSON pointers), so that a field it no longer applies is removed.
+inline constexpr std::string_view kLastAppliedAnnotation = "apply.switchyard.dev/last-applied";
+
 struct HttpRequest {
   std::string method;
   std::string path;  // without the query string

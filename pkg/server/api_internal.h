@@ -4,8 +4,10 @@
 #pragma once
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "pkg/server/api_handler.h"
 
@@ -33,6 +35,12 @@ HttpResponse DeleteObject(const Call& c);
 // The discovery documents (/version, /api, /apis, /apis/switchyard.dev[/v1alpha1],
 // /openapi/v2), or nothing when `req` asks for none of them.
 std::optional<HttpResponse> Discovery(const HttpRequest& req, const ApiOptions& options);
+
+// `current` (an object's JSON; null when it does not exist yet) after field manager `manager`
+// applied `applied` (api_apply.cc): a merge patch, then the fields the manager applied last
+// time and no longer applies are removed, unless another manager's last apply holds them.
+nlohmann::json ServerSideApply(const nlohmann::json& current, const nlohmann::json& applied,
+                               const std::string& manager);
 
 // "deploymentcolors.switchyard.dev \"name\" not found".
 HttpResponse NotFound(const std::string& name);

@@ -99,12 +99,14 @@ absl::StatusOr<Selector> Selector::Parse(std::string_view labels_in, std::string
   return sel;
 }
 
-bool Selector::Matches(const api::DeploymentColor& dc) const {
+bool Selector::Matches(const api::DeploymentColor& dc) const { return Matches(dc.metadata); }
+
+bool Selector::Matches(const api::ObjectMeta& meta) const {
   for (const Requirement& r : requirements_) {
     std::optional<std::string> value;
     if (r.field) {
-      value = r.key == "metadata.name" ? dc.metadata.name : dc.metadata.namespace_;
-    } else if (auto it = dc.metadata.labels.find(r.key); it != dc.metadata.labels.end()) {
+      value = r.key == "metadata.name" ? meta.name : meta.namespace_;
+    } else if (auto it = meta.labels.find(r.key); it != meta.labels.end()) {
       value = it->second;
     }
     const bool listed =

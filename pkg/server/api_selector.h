@@ -17,6 +17,7 @@ class Selector {
   // metadata.namespace are not supported.
   static absl::StatusOr<Selector> Parse(std::string_view labels, std::string_view fields);
   bool Matches(const api::DeploymentColor& dc) const;
+  bool Matches(const api::ObjectMeta& meta) const;
 
  private:
   enum class Op { kIn, kNotIn, kExists, kNotExists };

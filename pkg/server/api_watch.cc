@@ -57,15 +57,24 @@ void Stream(const WatchSpec& w, const source::Store& store, const util::Clock& c
             ResponseStream& out) {
   auto send = [&](const char* type, const api::DeploymentColor& dc, int64_t rv) {
     if (!w.ns.empty() && dc.metadata.namespace_ != w.ns) return true;
-    if (!w.selector.Matches(dc)) return true;
     nlohmann::json obj =
         w.table.empty() ? ObjectJson(dc) : MakeTable({dc}, clock.Now(), w.include, rv, w.table);
     return out.Write(nlohmann::json{{"type", type}, {"object", obj}}.dump() + "\n");
   };
+  // What a selector's watcher sees of a change: an object that stops matching is DELETED for
+  // it, one that starts matching ADDED (as in Kubernetes), one it never matched nothing.
+  auto seen_as = [&](const source::Event& e) -> const char* {
+    const bool now = w.selector.Matches(e.object);
+    if (e.type != source::Event::Type::kModified) return now ? TypeName(e.type) : nullptr;
+    const bool before = e.previous ? w.selector.Matches(*e.previous) : now;
+    if (before && now) return "MODIFIED";
+    if (before) return "DELETED";
+    return now ? "ADDED" : nullptr;
+  };
   int64_t rv = w.start;
   if (rv < 0) {
     for (const auto& dc : store.ListAt(&rv)) {
-      if (!send("ADDED", dc, rv)) return;
+      if (w.selector.Matches(dc) && !send("ADDED", dc, rv)) return;
     }
   }
   const auto deadline = clock.MonotonicNow() + w.timeout;
@@ -80,7 +89,9 @@ void Stream(const WatchSpec& w, const source::Store& store, const util::Clock& c
     }
     for (const source::Event& e : *events) {
       (void)absl::SimpleAtoi(e.object.metadata.resource_version, &rv);
-      if (!send(TypeName(e.type), e.object, rv)) return;
+      const char* type = seen_as(e);
+      if (type == nullptr) continue;
+      if (!send(type, e.object, rv)) return;
       last_write = clock.MonotonicNow();
     }
     if (clock.MonotonicNow() - last_write >= w.heartbeat) {

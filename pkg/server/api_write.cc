@@ -1,5 +1,6 @@
 // Writes: create (POST), replace (PUT, with resourceVersion), patch (merge patch, JSON patch,
-// and server-side apply as create-or-merge) and delete. Every write honours ?dryRun=All (all
+// and server-side apply: create-or-merge that removes what the same manager applied before
+// and applies no more, api_apply.cc) and delete. Every write honours ?dryRun=All (all
 // checks run, nothing is stored, nothing acted on) and ?fieldValidation=; objects a manifest
 // file gives are refused by the store (403 naming the file).
 #include <optional>
@@ -17,6 +18,9 @@ namespace {
 using Exists = source::WriteOptions::Exists;
 
 constexpr int kPatchAttempts = 5;  // a controller's status write between read and write
+// The field manager of an apply that names none (Kubernetes requires one; kubectl and yardctl
+// always send theirs).
+constexpr std::string_view kUnnamedManager = "unnamed";
 
 struct WriteParams {
   bool dry_run = false;
@@ -154,16 +158,21 @@ HttpResponse PatchObject(const Call& c) {
   // object as it is, read again when the controller wrote in between.
   const bool explicit_rv = MetaString(patch, "resourceVersion").has_value();
   const std::string key = c.ns + "/" + c.name;
+  const std::string manager = c.req.Param("fieldManager").empty() ? std::string(kUnnamedManager)
+                                                                  : c.req.Param("fieldManager");
   for (int attempt = 0; attempt < kPatchAttempts; ++attempt) {
     auto cur = c.store.Get(key);
     if (!cur && !apply) return NotFound(c.name);
     if (!cur) {  // server-side apply creates
-      HttpResponse r = Store(c, patch, c.name, p, Options(Exists::kMustNotExist, p), true);
+      HttpResponse r = Store(c, ServerSideApply(nullptr, patch, manager), c.name, p,
+                             Options(Exists::kMustNotExist, p), true);
       if (r.status == 409 && r.body.find("AlreadyExists") != std::string::npos) continue;
       return r;
     }
     nlohmann::json merged = ObjectJson(*cur);
-    if (json_patch) {
+    if (apply) {
+      merged = ServerSideApply(merged, patch, manager);
+    } else if (json_patch) {
       try {
         merged = merged.patch(patch);
       } catch (const nlohmann::json::exception& e) {

@@ -5,9 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <random>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -85,21 +88,65 @@ absl::Status Store::Load() {
     }
   }
   ::closedir(d);
+  std::sort(files.begin(), files.end());
   std::lock_guard<std::mutex> l(mu_);
-  for (const auto& f : files) {
-    SY_ASSIGN_OR_RETURN(std::string content, util::ReadFile(f));
-    auto obj = codec::DecodeJson(content, f);
-    if (!obj.ok()) {
-      return absl::DataLossError(absl::StrCat("state file ", f, " is unreadable (",
-                                              obj.status().message(),
-                                              "): move it away to start without it"));
-    }
-    int64_t rv = 0;
-    if (absl::SimpleAtoi(obj->metadata.resource_version, &rv)) version_ = std::max(version_, rv);
-    const std::string key = obj->Key();
-    objects_[key] = *std::move(obj);
+  // The floor the deletions left (absent before the first one).
+  if (auto floor = util::ReadFile(VersionPath()); floor.ok()) {
+    int64_t v = 0;
+    if (absl::SimpleAtoi(absl::StripAsciiWhitespace(*floor), &v)) version_ = std::max(version_, v);
   }
+  for (const auto& f : files) SY_RETURN_IF_ERROR(LoadFile(f));
   return absl::OkStatus();
+}
+
+absl::Status Store::LoadFile(const std::string& f) {
+  SY_ASSIGN_OR_RETURN(std::string content, util::ReadFile(f));
+  auto obj = codec::DecodeJson(content, f);
+  if (!obj.ok()) {
+    return Quarantine(f, absl::StrCat("it cannot be decoded: ", obj.status().message()));
+  }
+  const std::string key = obj->Key();
+  if (PathFor(key) != f) {
+    // A copy left by hand (or a restore) must not bring back an object deleted since.
+    return Quarantine(f, absl::StrCat("it holds ", key, ", which is stored as ", PathFor(key)));
+  }
+  int64_t rv = 0;
+  if (absl::SimpleAtoi(obj->metadata.resource_version, &rv)) version_ = std::max(version_, rv);
+  objects_[key] = *std::move(obj);
+  return absl::OkStatus();
+}
+
+absl::Status Store::Quarantine(const std::string& file, const std::string& reason) {
+  const std::string dir = dir_ + "/quarantine";
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::DataLossError(absl::StrCat("state file ", file, " is unusable (", reason,
+                                            ") and cannot be moved to ", dir, ": ",
+                                            std::strerror(errno), "; move it away to start"));
+  }
+  const std::string base = file.substr(file.find_last_of('/') + 1);
+  const std::string stamp = std::to_string(
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count());
+  std::string to = absl::StrCat(dir, "/", base, ".", stamp);
+  for (int i = 1; util::PathExists(to); ++i) to = absl::StrCat(dir, "/", base, ".", stamp, ".", i);
+  if (::rename(file.c_str(), to.c_str()) != 0) {
+    return absl::DataLossError(absl::StrCat("state file ", file, " is unusable (", reason,
+                                            ") and cannot be moved to ", to, ": ",
+                                            std::strerror(errno), "; move it away to start"));
+  }
+  quarantined_.push_back({file, to, reason});
+  return absl::OkStatus();
+}
+
+std::vector<QuarantinedFile> Store::quarantined() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return quarantined_;
+}
+
+std::string Store::VersionPath() const { return dir_ + "/resource-version"; }
+
+absl::Status Store::PersistVersion(int64_t v) {
+  if (dir_.empty()) return absl::OkStatus();
+  return util::WriteFileAtomically(VersionPath(), absl::StrCat(v, "\n"), 0600);
 }
 
 absl::Status Store::Persist(const api::DeploymentColor& obj) {
@@ -122,8 +169,9 @@ absl::Status Store::Unpersist(const std::string& key) {
   return absl::OkStatus();
 }
 
-void Store::Record(Event::Type type, const api::DeploymentColor& obj) {
-  history_.emplace_back(version_, Event{type, obj});
+void Store::Record(Event::Type type, const api::DeploymentColor& obj,
+                   std::optional<api::ObjectMeta> previous) {
+  history_.emplace_back(version_, Event{type, obj, std::move(previous)});
   while (history_.size() > kHistory) history_.pop_front();
   changed_.notify_all();
 }
@@ -192,7 +240,11 @@ absl::StatusOr<api::DeploymentColor> Store::Apply(const api::DeploymentColor& in
     out.metadata.resource_version = std::to_string(version_ + 1);
     SY_RETURN_IF_ERROR(Persist(out));
     ++version_;
-    Record(it == objects_.end() ? Event::Type::kAdded : Event::Type::kModified, out);
+    if (it == objects_.end()) {
+      Record(Event::Type::kAdded, out);
+    } else {
+      Record(Event::Type::kModified, out, it->second.metadata);
+    }
     objects_[key] = out;
   }
   Notify(key);
@@ -211,10 +263,16 @@ absl::Status Store::MarkInvalid(const std::string& key, const std::string& sourc
   return absl::OkStatus();
 }
 
-absl::Status Store::WriteStatus(const std::string& key, const api::DeploymentColorStatus& status) {
+absl::Status Store::WriteStatus(const std::string& key, const api::DeploymentColorStatus& status,
+                                const std::string& uid) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = objects_.find(key);
   if (it == objects_.end()) return absl::NotFoundError("no resource " + key);
+  if (!uid.empty() && it->second.metadata.uid != uid) {
+    return absl::AbortedError(absl::StrCat(key, " was deleted and created again (uid ", uid,
+                                           " is now ", it->second.metadata.uid,
+                                           "): its status is not written"));
+  }
   api::DeploymentColor updated = it->second;
   updated.status = status;
   updated.status.source = it->second.status.source;
@@ -222,7 +280,7 @@ absl::Status Store::WriteStatus(const std::string& key, const api::DeploymentCol
   updated.metadata.resource_version = std::to_string(version_ + 1);
   SY_RETURN_IF_ERROR(Persist(updated));
   ++version_;
-  Record(Event::Type::kModified, updated);
+  Record(Event::Type::kModified, updated, it->second.metadata);
   it->second = std::move(updated);
   return absl::OkStatus();
 }
@@ -233,6 +291,7 @@ absl::Status Store::Remove(const std::string& key) {
     invalid_.erase(key);
     auto it = objects_.find(key);
     if (it == objects_.end()) return absl::OkStatus();
+    SY_RETURN_IF_ERROR(PersistVersion(version_ + 1));
     SY_RETURN_IF_ERROR(Unpersist(key));
     api::DeploymentColor gone = std::move(it->second);
     objects_.erase(it);
@@ -254,6 +313,7 @@ absl::StatusOr<api::DeploymentColor> Store::Delete(const std::string& key,
     auto it = objects_.find(key);
     gone = it->second;
     if (o.dry_run) return gone;
+    SY_RETURN_IF_ERROR(PersistVersion(version_ + 1));
     SY_RETURN_IF_ERROR(Unpersist(key));
     objects_.erase(it);
     invalid_.erase(key);

@@ -43,14 +43,25 @@ struct WriteOptions {
 };
 
 // One change, as watchers see it. `object` carries the resourceVersion of the change (for a
-// deletion: the object as it was, with the version of its deletion).
+// deletion: the object as it was, with the version of its deletion). `previous` is the
+// object's metadata before a modification (a watch with a label selector turns a change of
+// labels into ADDED or DELETED, as Kubernetes does).
 struct Event {
   enum class Type { kAdded, kModified, kDeleted };
   Type type = Type::kModified;
   api::DeploymentColor object;
+  std::optional<api::ObjectMeta> previous;
 };
 
-// Thread-safe. Every write bumps the object's resourceVersion (from one store-wide counter);
+// A state file Load() moved aside instead of loading.
+struct QuarantinedFile {
+  std::string file;      // where it was
+  std::string moved_to;  // <state-dir>/quarantine/<name>.<unix time>
+  std::string reason;
+};
+
+// Thread-safe. Every write bumps the object's resourceVersion (from one store-wide counter,
+// which never goes back, across restarts too: deletions persist it);
 // a spec change, or a change of an annotation of the switchyard.dev/ prefix (those steer the
 // controller), also bumps metadata.generation; labels and other annotations do not. Persisted
 // writes are atomic (temp file, fsync, rename): after a crash each object is the old or the
@@ -61,8 +72,13 @@ class Store {
   // creationTimestamp) must outlive this object.
   Store(std::string state_dir, const util::Clock& clock);
 
-  // Reads every persisted object. kInternal / kDataLoss name the file that cannot be read.
+  // Reads every persisted object. A file that cannot be decoded, or whose name is not the one
+  // its object would be stored under (a stray copy), is moved to <state-dir>/quarantine and
+  // listed by quarantined(); the rest load. kInternal / kDataLoss name a file that can be
+  // neither read nor moved aside.
   absl::Status Load();
+  // What Load() moved aside.
+  std::vector<QuarantinedFile> quarantined() const;
 
   // Creates or updates the desired state of `obj` (its spec, labels, annotations; status
   // and server-set metadata are kept). `source` says where it came from (status.source).
@@ -81,8 +97,11 @@ class Store {
                            const std::string& message);
 
   // Replaces the status of `key` (persisted only when it changed). status.source is the
-  // store's (it follows the spec) and is kept as stored.
-  absl::Status WriteStatus(const std::string& key, const api::DeploymentColorStatus& status);
+  // store's (it follows the spec) and is kept as stored. `uid` non-empty: only onto that
+  // incarnation of the object; kAborted when the object was deleted and created again since
+  // (a pass must not write what it saw of the old one onto the new one). kNotFound when gone.
+  absl::Status WriteStatus(const std::string& key, const api::DeploymentColorStatus& status,
+                           const std::string& uid = "");
 
   // Stops managing `key` (its persisted file is removed). Nothing in the world is touched.
   absl::Status Remove(const std::string& key);
@@ -114,9 +133,15 @@ class Store {
 
  private:
   absl::Status CheckWrite(const std::string& key, const WriteOptions& o) const;
+  absl::Status LoadFile(const std::string& file);
+  absl::Status Quarantine(const std::string& file, const std::string& reason);
+  // Makes resourceVersion `v` durable before an object that may hold the highest one goes.
+  absl::Status PersistVersion(int64_t v);
+  std::string VersionPath() const;
   absl::Status Persist(const api::DeploymentColor& obj);
   absl::Status Unpersist(const std::string& key);
-  void Record(Event::Type type, const api::DeploymentColor& obj);
+  void Record(Event::Type type, const api::DeploymentColor& obj,
+              std::optional<api::ObjectMeta> previous = std::nullopt);
   void Notify(const std::string& key);
   std::string PathFor(const std::string& key) const;
 
@@ -126,6 +151,7 @@ class Store {
   mutable std::condition_variable changed_;
   std::map<std::string, api::DeploymentColor> objects_;
   std::map<std::string, std::string> invalid_;
+  std::vector<QuarantinedFile> quarantined_;
   int64_t version_ = 0;
   std::deque<std::pair<int64_t, Event>> history_;  // (resourceVersion, change)
   std::function<void(const std::string&)> on_change_;

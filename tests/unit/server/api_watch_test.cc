@@ -134,6 +134,31 @@ TEST_F(ApiTest, WatchFromATooOldVersionIsAnExpiredError) {
   EXPECT_EQ(rec2.Events().at(0)["type"], "ERROR");
 }
 
+// As in Kubernetes: for a watch with a label selector, an object whose labels stop matching
+// is DELETED, one whose labels start matching ADDED, one it never matched is not shown.
+TEST_F(ApiTest, ASelectorsWatchSeesObjectsLeaveAndEnter) {
+  json shop = ShopJson();
+  shop["metadata"]["labels"] = {{"team", "shop"}};
+  ASSERT_EQ(Do(Req("POST", kDcs, shop.dump(), "application/json")).status, 201);
+  const HttpResponse w = Do(Req("GET", kDcs + "?watch=true&labelSelector=team%3Dshop"));
+  Recorder rec(3);  // ADDED (initial), DELETED, ADDED
+  std::thread t([&] { w.stream(rec); });
+  ASSERT_TRUE(AwaitEvents(rec, 1));
+  auto relabel = [&](const std::string& team) {
+    const std::string patch = json{{"metadata", {{"labels", {{"team", team}}}}}}.dump();
+    ASSERT_EQ(Do(Req("PATCH", kShop, patch, "application/merge-patch+json")).status, 200);
+  };
+  relabel("cart");  // leaves the selection
+  ASSERT_TRUE(AwaitEvents(rec, 2));
+  relabel("cart2");  // still outside: nothing
+  relabel("shop");   // enters it again
+  t.join();
+  const std::vector<json> events = rec.Events();
+  EXPECT_EQ(Types(events), (std::vector<std::string>{"ADDED", "DELETED", "ADDED"}));
+  EXPECT_EQ(events.at(1)["object"]["metadata"]["labels"]["team"], "cart");
+  EXPECT_EQ(events.at(2)["object"]["metadata"]["labels"]["team"], "shop");
+}
+
 // Timing on the real clock: heartbeats every 20 ms.
 class WatchTimingTest : public ApiTest {
  protected:

@@ -169,7 +169,6 @@ TEST_F(ApiTest, ServerSideApplyCreatesThenMerges) {
       Do(Req("PATCH", kShop + "?fieldManager=kubectl", ShopJson().dump(), kApply));
   ASSERT_EQ(created.status, 201) << created.body;
   json green = ShopJson(api::Color::kGreen);
-  green["spec"].erase("nginx");  // absent fields keep their value
   const HttpResponse merged =
       Do(Req("PATCH", kShop + "?fieldManager=kubectl&force=true", green.dump(), kApply));
   ASSERT_EQ(merged.status, 200) << merged.body;
@@ -181,6 +180,46 @@ TEST_F(ApiTest, ServerSideApplyCreatesThenMerges) {
       "metadata: {name: shop}\nspec: {paused: true}\n";
   EXPECT_EQ(Do(Req("PATCH", kShop, yaml, kApply)).status, 200);
   EXPECT_TRUE(store_.Get("default/shop")->spec.paused);
+}
+
+// Apply semantics: what a manager applied before and applies no more is removed (a standing
+// permission in an annotation, a relaxed limit), what others set stays.
+TEST_F(ApiTest, ServerSideApplyRemovesWhatTheManagerNoLongerApplies) {
+  const std::string kubectl = kShop + "?fieldManager=kubectl";
+  json full = ShopJson(api::Color::kGreen);
+  full["metadata"]["annotations"] = {{std::string(api::kAllowDiscardAnnotation), "blue"}};
+  full["metadata"]["labels"] = {{"team", "shop"}};
+  full["spec"]["database"]["maxLagBytes"] = 1024;
+  ASSERT_EQ(Do(Req("PATCH", kubectl, full.dump(), kApply)).status, 201);
+  // Another writer sets a label and pauses; another manager applies a label of its own.
+  ASSERT_EQ(Do(Req("PATCH", kShop, R"({"metadata":{"labels":{"owner":"ops"}}})", kMerge)).status,
+            200);
+  ASSERT_EQ(Do(Req("PATCH", kShop + "?fieldManager=ci",
+                   R"({"apiVersion":"switchyard.dev/v1alpha1","kind":"DeploymentColor",)"
+                   R"("metadata":{"name":"shop","labels":{"ci":"yes","team":"shop"}}})",
+                   kApply))
+                .status,
+            200);
+  json less = full;
+  less["metadata"].erase("annotations");
+  less["metadata"].erase("labels");
+  less["spec"]["database"].erase("maxLagBytes");
+  const HttpResponse r = Do(Req("PATCH", kubectl, less.dump(), kApply));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const api::DeploymentColor dc = *store_.Get("default/shop");
+  EXPECT_EQ(dc.metadata.annotations.count(std::string(api::kAllowDiscardAnnotation)), 0u);
+  EXPECT_EQ(dc.spec.database.max_lag_bytes, api::DatabaseSpec().max_lag_bytes);  // the default
+  EXPECT_EQ(dc.metadata.labels.at("owner"), "ops");  // not applied by kubectl
+  EXPECT_EQ(dc.metadata.labels.at("ci"), "yes");     // ci's
+  EXPECT_EQ(dc.metadata.labels.at("team"), "shop");  // ci applies it too
+  EXPECT_EQ(dc.spec.active_color, api::Color::kGreen);
+  // The same apply again changes nothing; a dry run of the full one shows the removal undone.
+  const std::string rv = dc.metadata.resource_version;
+  ASSERT_EQ(Do(Req("PATCH", kubectl, less.dump(), kApply)).status, 200);
+  EXPECT_EQ(store_.Get("default/shop")->metadata.resource_version, rv);
+  const HttpResponse dry = Do(Req("PATCH", kubectl + "&dryRun=All", full.dump(), kApply));
+  EXPECT_EQ(Body(dry)["metadata"]["annotations"][std::string(api::kAllowDiscardAnnotation)],
+            "blue");
 }
 
 TEST_F(ApiTest, DeleteAnswersTheObjectThen404) {

@@ -170,13 +170,65 @@ TEST_F(StoreTest, LoadRoundTripsEverything) {
   }
 }
 
-TEST_F(StoreTest, CorruptStateFileIsDataLossNamingTheFile) {
+TEST_F(StoreTest, AnUndecodableStateFileIsQuarantinedAndTheRestLoad) {
   Apply(fakes::FakeResource());
   { std::ofstream(FileOf("broken")) << "{\"apiVersion\": "; }
   Store reloaded(tmp_.path, clock_);
-  const absl::Status s = reloaded.Load();
-  EXPECT_TRUE(absl::IsDataLoss(s)) << s;
-  EXPECT_NE(s.message().find(FileOf("broken")), std::string::npos) << s;
+  ASSERT_TRUE(reloaded.Load().ok());
+  EXPECT_EQ(reloaded.List().size(), 1u);  // the daemon starts with what it can read
+  const std::vector<QuarantinedFile> q = reloaded.quarantined();
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].file, FileOf("broken"));
+  EXPECT_EQ(q[0].moved_to, tmp_.path + "/quarantine/default_broken.json." +
+                               std::to_string(std::chrono::system_clock::to_time_t(clock_.Now())));
+  EXPECT_NE(q[0].reason.find("cannot be decoded"), std::string::npos) << q[0].reason;
+  EXPECT_FALSE(util::PathExists(FileOf("broken")));
+  EXPECT_EQ(*util::ReadFile(q[0].moved_to), "{\"apiVersion\": ");
+  EXPECT_EQ(StatOf(tmp_.path + "/quarantine").st_mode & 0777, 0700u);
+}
+
+// A copy of an object's file under another name (left by hand, or by a restore) must not
+// bring the object back once it is deleted.
+TEST_F(StoreTest, AStrayCopyOfAnObjectFileIsNotResurrected) {
+  Apply(fakes::FakeResource());
+  std::filesystem::copy_file(FileOf("shop"), tmp_.path + "/objects/default_shop.copy.json");
+  ASSERT_TRUE(store_.Remove(kKey).ok());
+  Store reloaded(tmp_.path, clock_);
+  ASSERT_TRUE(reloaded.Load().ok());
+  EXPECT_FALSE(reloaded.Get(kKey).has_value());
+  ASSERT_EQ(reloaded.quarantined().size(), 1u);
+  EXPECT_NE(reloaded.quarantined()[0].reason.find("holds default/shop"), std::string::npos);
+}
+
+// Deleting the object with the highest resourceVersion and restarting must not hand out that
+// version again: a resumed watch would miss events, a stale PUT could pass.
+TEST_F(StoreTest, ResourceVersionNeverGoesBackAcrossARestart) {
+  Apply(fakes::FakeResource());
+  api::DeploymentColor cart = fakes::FakeResource();
+  cart.metadata.name = "cart";
+  Apply(cart);
+  ASSERT_TRUE(store_.Remove("default/cart").ok());
+  const int64_t before = store_.ResourceVersion();
+  Store reloaded(tmp_.path, clock_);
+  ASSERT_TRUE(reloaded.Load().ok());
+  EXPECT_EQ(reloaded.ResourceVersion(), before);
+  auto again = reloaded.Apply(cart, "a.yaml");
+  ASSERT_TRUE(again.ok());
+  EXPECT_GT(std::stoll(again->metadata.resource_version), before);
+  EXPECT_EQ(StatOf(tmp_.path + "/resource-version").st_mode & 0777, 0600u);
+}
+
+// A pass that read one incarnation must not write its status onto the next one.
+TEST_F(StoreTest, StatusOfAnOldIncarnationIsRefused) {
+  const std::string old_uid = Apply(fakes::FakeResource()).metadata.uid;
+  ASSERT_TRUE(store_.Remove(kKey).ok());
+  const api::DeploymentColor fresh = Apply(fakes::FakeResource());
+  api::DeploymentColorStatus st;
+  st.phase = "Converged";
+  EXPECT_TRUE(absl::IsAborted(store_.WriteStatus(kKey, st, old_uid)));
+  EXPECT_EQ(store_.Get(kKey)->status.phase, "");
+  EXPECT_TRUE(store_.WriteStatus(kKey, st, fresh.metadata.uid).ok());
+  EXPECT_EQ(store_.Get(kKey)->status.phase, "Converged");
 }
 
 TEST_F(StoreTest, FilesArePrivate) {
