@@ -12,6 +12,7 @@
 #include "pkg/server/token.h"
 #include "pkg/source/manifest_source.h"
 #include "pkg/source/store.h"
+#include "pkg/util/command_runner.h"
 #include "pkg/util/log.h"
 #include "pkg/util/process_limits.h"
 
@@ -69,16 +70,23 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
     std::cerr << "switchyard: " << s.message() << "\n";
     return 2;
   }
+  for (const source::QuarantinedFile& q : store.quarantined()) {
+    log::Error("quarantined", {{"file", q.file}, {"moved_to", q.moved_to}, {"reason", q.reason}});
+  }
+  util::ExecCommandRunner git_runner;
+  source::GitCommitHistory history(git_runner);
   std::unique_ptr<source::ManifestSource> manifests;
   if (!o.manifests.empty()) {
-    manifests = std::make_unique<source::ManifestSource>(o.manifests, store);
+    source::ManifestSourceOptions mo;
+    mo.history = &history;
+    manifests = std::make_unique<source::ManifestSource>(o.manifests, store, mo);
     if (absl::Status s = manifests->Sync(); !s.ok()) {
       if (absl::IsNotFound(s) || absl::IsPermissionDenied(s)) {
         std::cerr << "switchyard: " << s.message() << "\n";
         return 2;
       }
-      // Invalid documents are reported and marked; valid ones (and the last valid specs of
-      // the invalid ones) stay in force.
+      // Invalid documents (or a tree that cannot be read now) are reported and marked; valid
+      // ones (and the last valid specs of the others) stay in force.
       std::cerr << "switchyard: invalid manifests (the last valid spec of each stays in force):\n"
                 << s.message() << "\n";
       if (o.once) return 1;
@@ -99,6 +107,7 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
   ro.resync = o.resync;
   ro.kill_after_steps = o.kill_after_steps;
   metrics::Metrics metrics(clock);
+  metrics.CountQuarantined(static_cast<int64_t>(store.quarantined().size()));
   controller::Reconciler reconciler(wiring.world_observer(), wiring.actuator(), store, clock, ro,
                                     &metrics);
   controller::WorkQueue queue;

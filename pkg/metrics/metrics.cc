@@ -139,7 +139,12 @@ Metrics::Metrics(const util::Clock& clock, MetricsOptions options)
       queue_retries_(CounterFamily(*registry_, "switchyard_workqueue_retries_total",
                                    "Times a resource was put back in the work queue with "
                                    "backoff after a failed or blocked pass.")
-                         .Add({})) {
+                         .Add({})),
+      quarantined_(CounterFamily(*registry_, "switchyard_state_files_quarantined_total",
+                                 "State files moved to <state-dir>/quarantine at start instead "
+                                 "of being loaded (undecodable, or not named for the object "
+                                 "they hold).")
+                       .Add({})) {
   const std::string version = options_.version.empty() ? SY_VERSION : options_.version;
   GaugeFamily(*registry_, "switchyard_build_info",
               "Always 1; the label version is the version of the running Switchyard.")
@@ -165,6 +170,11 @@ Metrics::Metrics(const util::Clock& clock, MetricsOptions options)
                              "Start time of the process since the Unix epoch, in seconds.")
                      .Add({});
   UpdateProcess();
+}
+
+void Metrics::CountQuarantined(int64_t files) {
+  std::lock_guard<std::mutex> l(mu_);
+  quarantined_.Increment(static_cast<double>(std::max<int64_t>(files, 0)));
 }
 
 prometheus::Gauge& Metrics::GaugeOf(Gauges& family, const std::string& resource, Labels labels) {

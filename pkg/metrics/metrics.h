@@ -67,6 +67,9 @@ class Metrics final : public controller::PassListener {
   // returns every family in the text exposition format (kContentType).
   std::string Scrape(const ScrapeInputs& inputs);
 
+  // Counts state files the store moved aside at start (source::Store::quarantined()).
+  void CountQuarantined(int64_t files);
+
   // Every family as it stands, without the scrape-time updates (tests).
   std::vector<prometheus::MetricFamily> Collect() const;
 
@@ -118,6 +121,7 @@ class Metrics final : public controller::PassListener {
   Gauges& last_success_;
   prometheus::Gauge& queue_depth_;
   prometheus::Counter& queue_retries_;
+  prometheus::Counter& quarantined_;
   prometheus::Counter* cpu_ = nullptr;  // the process_* series, when options_.proc_dir is set
   prometheus::Gauge* rss_ = nullptr;
   prometheus::Gauge* vsize_ = nullptr;

@@ -82,4 +82,17 @@ std::string GitHeadCommit(const std::string& path) {
   return ResolveRef(git_dir, std::string(absl::StripAsciiWhitespace(head.substr(4))));
 }
 
+std::optional<bool> GitCommitHistory::IsAncestor(const std::string& git_dir,
+                                                 const std::string& older,
+                                                 const std::string& newer) {
+  util::Command cmd;
+  cmd.argv = {
+      "git", "-c", "safe.directory=*", "--git-dir=" + git_dir, "merge-base", "--is-ancestor",
+      older, newer};
+  cmd.timeout = std::chrono::seconds(10);
+  auto r = runner_.Run(cmd);
+  if (!r.ok() || (r->exit_code != 0 && r->exit_code != 1)) return std::nullopt;
+  return r->exit_code == 0;
+}
+
 }  // namespace sy::source

@@ -1,68 +1,49 @@
+// ManifestSource::Sync(): the manifest tree to the store. The watch loop is in
+// manifest_watch.cc.
 #include "pkg/source/manifest_source.h"
 
-#include <dirent.h>
-#include <poll.h>
-#include <sys/inotify.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <cstring>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "pkg/codec/codec.h"
-#include "pkg/source/git_commit.h"
-#include "pkg/util/files.h"
 #include "pkg/util/log.h"
 
 namespace sy::source {
 namespace {
 
-bool IsManifest(const std::string& name) {
-  for (const char* ext : {".yaml", ".yml", ".json"}) {
-    const size_t n = strlen(ext);
-    if (name.size() > n && name.compare(name.size() - n, n, ext) == 0) return true;
-  }
-  return false;
-}
+constexpr char kKept[] = "the last valid spec stays in force";
+// A file being written, or changing while read, is read again this long after.
+constexpr std::chrono::milliseconds kRetryDeferred{250};
+constexpr char kOlderThan[] = "an older commit than ";
 
-void Walk(const std::string& dir, std::vector<std::string>* files, std::vector<std::string>* dirs) {
-  if (dirs) dirs->push_back(dir);
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return;
-  while (dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name.empty() || name[0] == '.') continue;
-    const std::string full = absl::StrCat(dir, "/", name);
-    struct stat st;
-    if (::stat(full.c_str(), &st) != 0) continue;
-    if (S_ISDIR(st.st_mode)) {
-      Walk(full, files, dirs);
-    } else if (S_ISREG(st.st_mode) && IsManifest(name)) {
-      files->push_back(full);
-    }
-  }
-  ::closedir(d);
-}
+// One document of the tree, where it is.
+struct Place {
+  std::string file;
+  int line = 0;
+  const codec::DecodedDocument* doc = nullptr;
+};
+
+std::string Where(const Place& p) { return absl::StrCat(p.file, ":", p.line); }
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::string>> ManifestFiles(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return util::ErrnoStatus(errno, "manifests " + path);
-  std::vector<std::string> files;
-  if (S_ISDIR(st.st_mode)) {
-    Walk(path, &files, nullptr);
-  } else {
-    files.push_back(path);
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
+// What one file of the tree gave.
+struct ManifestSource::FileResult {
+  enum class State { kDocuments, kDeferred, kProblem };
+  State state = State::kDocuments;
+  std::string problem;
+  std::vector<codec::DecodedDocument> docs;
+};
 
-ManifestSource::ManifestSource(std::string path, source::Store& store)
-    : path_(std::move(path)), store_(store) {
+ManifestSource::ManifestSource(std::string path, source::Store& store,
+                               ManifestSourceOptions options)
+    : path_(std::move(path)), store_(store), options_(options) {
   if (!path_.empty() && path_[0] != '/') {
     char cwd[4096];
     if (::getcwd(cwd, sizeof cwd) != nullptr) path_ = std::string(cwd) + "/" + path_;
@@ -70,70 +51,218 @@ ManifestSource::ManifestSource(std::string path, source::Store& store)
   while (path_.size() > 1 && path_.back() == '/') path_.pop_back();
 }
 
+std::chrono::steady_clock::time_point ManifestSource::Now() const {
+  return options_.clock != nullptr ? options_.clock->MonotonicNow()
+                                   : util::RealClock::Get().MonotonicNow();
+}
+
+void ManifestSource::SetWriting(const std::string& file, bool writing) {
+  if (writing) {
+    writing_.insert(file);
+  } else {
+    writing_.erase(file);
+  }
+}
+
+ManifestSource::FileResult ManifestSource::Read(const ManifestFile& f) const {
+  FileResult r;
+  if (writing_.count(f.path) > 0) {
+    r.state = FileResult::State::kDeferred;
+    return r;
+  }
+  auto content = ReadManifest(f, kMaxManifestBytes);
+  if (absl::IsAborted(content.status())) {
+    r.state = FileResult::State::kDeferred;  // written now: the next sync reads it whole
+    return r;
+  }
+  r.state = FileResult::State::kProblem;
+  if (!content.ok()) {
+    r.problem = std::string(content.status().message());
+    return r;
+  }
+  if (absl::StripAsciiWhitespace(*content).empty()) {
+    r.problem = f.path + ": the file is empty (remove it to stop managing its resources)";
+    return r;
+  }
+  if (!absl::EndsWith(f.path, ".json") && content->back() != '\n') {
+    // A YAML file cut anywhere but at a line's end lacks its final newline; what is left
+    // may still decode, with defaults in place of what was cut.
+    r.problem = f.path +
+                ": the file does not end with a newline: it may be incomplete "
+                "(being written, or truncated)";
+    return r;
+  }
+  r.docs = codec::DecodeYamlStream(*content, f.path);
+  if (r.docs.empty()) {
+    r.problem = f.path +
+                ": the file holds no document (remove it to stop managing its "
+                "resources)";
+    return r;
+  }
+  r.state = FileResult::State::kDocuments;
+  return r;
+}
+
+std::string ManifestSource::CommitNote(const std::string& commit) {
+  if (commit.empty()) return "";
+  if (commit == back_commit_) return back_note_;
+  if (commit != last_commit_ && !last_commit_.empty() && options_.history != nullptr &&
+      options_.history->IsAncestor(GitDirOf(path_), commit, last_commit_).value_or(false)) {
+    // Said in status.source until the checkout moves on: a rollback by git is applied, but
+    // nobody should take it for the newest commit.
+    back_commit_ = commit;
+    back_note_ = absl::StrCat(kOlderThan, last_commit_, " applied before");
+    log::Warn("manifest", {{"path", path_},
+                           {"checkout", "went back to an older commit"},
+                           {"commit", commit},
+                           {"before", last_commit_}});
+    return back_note_;
+  }
+  last_commit_ = commit;
+  back_commit_.clear();
+  back_note_.clear();
+  return "";
+}
+
+absl::Status ManifestSource::KeepEverything(const std::string& why) {
+  for (const auto& [key, file] : managed_) {
+    if (store_.Get(key)) (void)store_.MarkInvalid(key, file, why);
+  }
+  if (why != last_error_) log::Error("manifest", {{"path", path_}, {"problems", why}});
+  last_error_ = why;
+  return absl::UnavailableError(why);
+}
+
 absl::Status ManifestSource::Sync() {
   if (!started_) {
     // What files gave before a restart: removed if their manifest is gone now.
     for (const auto& dc : store_.List()) {
       const std::string file = SourceFile(dc.status.source);
-      if (!file.empty()) managed_[dc.Key()] = file;
+      if (file.empty()) continue;
+      managed_[dc.Key()] = file;
+      // The newest commit applied: the one shown, or the one it is older than.
+      const std::string& source = dc.status.source;
+      const size_t older = source.find(kOlderThan);
+      const size_t at =
+          older != std::string::npos ? older + strlen(kOlderThan) : source.find(" (commit ");
+      if (at != std::string::npos) {
+        last_commit_ = source.substr(older != std::string::npos ? at : at + 9, 40);
+      }
     }
     started_ = true;
   }
-  auto files = ManifestFiles(path_);
-  if (!files.ok()) return files.status();
+  due_.reset();
+  auto scan = ScanManifestTree(path_);
+  if (!scan.ok()) {
+    if (managed_.empty()) return scan.status();
+    return KeepEverything(absl::StrCat(scan.status().message(), " (", kKept, " for each of its ",
+                                       managed_.size(), " resources)"));
+  }
+  if (scan->empty && !managed_.empty()) {
+    return KeepEverything(absl::StrCat("the manifest directory ", path_,
+                                       " is empty, as a checkout not populated yet is (", kKept,
+                                       " for each of its ", managed_.size(), " resources)"));
+  }
   const std::string commit = GitHeadCommit(path_);
+  const std::string note = CommitNote(commit);
+  const auto now = Now();
+
   std::map<std::string, std::string> seen;  // key -> file
-  std::vector<std::string> problems;
-  // Keeps the resources `file` gave last time, marked invalid: it cannot be read or parsed,
-  // so which resources it holds now is unknown, and unknown is not "removed".
-  auto keep_previous = [&](const std::string& file, const std::string& msg) {
+  std::vector<std::string> problems(scan->refused.begin(), scan->refused.end());
+  // Keeps the resources `file` (or a directory `file`/...) gave last time: which resources it
+  // holds now is unknown, and unknown is not "removed". Marked with `why` unless empty.
+  auto keep_previous = [&](const std::string& file, bool dir, const std::string& why) {
     for (const auto& [key, from] : managed_) {
-      if (from != file || seen.count(key) > 0) continue;
-      seen[key] = file;
-      if (store_.Get(key)) (void)store_.MarkInvalid(key, file, msg);
+      const bool under = dir ? absl::StartsWith(from, file + "/") : from == file;
+      if (!under || seen.count(key) > 0) continue;
+      seen[key] = from;
+      if (!why.empty() && store_.Get(key)) (void)store_.MarkInvalid(key, from, why);
     }
   };
-  for (const auto& file : *files) {
-    auto content = util::ReadFile(file);
-    if (!content.ok()) {
-      problems.emplace_back(content.status().message());
-      keep_previous(file, std::string(content.status().message()));
+
+  std::vector<std::pair<std::string, FileResult>> results;
+  results.reserve(scan->files.size());               // `places` points into it
+  std::map<std::string, std::vector<Place>> places;  // key -> every document declaring it
+  for (const ManifestFile& f : scan->files) {
+    results.emplace_back(f.path, Read(f));
+    FileResult& r = results.back().second;
+    for (const codec::DecodedDocument& doc : r.docs) {
+      if (!doc.object.metadata.name.empty()) {
+        places[doc.object.Key()].push_back({f.path, doc.line, &doc});
+      }
+    }
+  }
+  for (auto& [key, at] : places) {
+    if (at.size() > 1) {
+      std::vector<std::string> where;
+      for (const Place& p : at) where.push_back(Where(p));
+      problems.push_back(absl::StrCat("resource ", key, " is defined more than once: ",
+                                      absl::StrJoin(where, " and "), "; none is applied"));
+      auto prev = managed_.find(key);
+      seen[key] = prev != managed_.end() ? prev->second : at.front().file;
+      if (store_.Get(key)) (void)store_.MarkInvalid(key, seen[key], problems.back());
+      continue;
+    }
+    const Place& p = at.front();
+    seen[key] = p.file;
+    if (p.doc->ok()) {
+      auto applied = store_.Apply(p.doc->object, FileSource(p.file, commit, note));
+      if (!applied.ok()) {
+        // E.g. the state directory is not writable: the stored spec stays in force, and the
+        // resource says why (and --once stops) instead of a log line alone.
+        problems.emplace_back(applied.status().message());
+        if (store_.Get(key)) (void)store_.MarkInvalid(key, p.file, problems.back());
+      }
+      continue;
+    }
+    std::vector<std::string> lines;
+    for (const auto& problem : p.doc->problems) lines.push_back(problem.ToString());
+    problems.push_back(absl::StrJoin(lines, "; "));
+    if (store_.Get(key)) (void)store_.MarkInvalid(key, p.file, problems.back());
+  }
+  for (const auto& [file, r] : results) {
+    if (r.state == FileResult::State::kDeferred) {
+      keep_previous(file, /*dir=*/false, "");
+      due_ = now + kRetryDeferred;
       continue;
     }
     std::string unnamed;  // problems of documents whose resource is unknown
-    for (const codec::DecodedDocument& doc : codec::DecodeYamlStream(*content, file)) {
-      const std::string key = doc.object.Key();
-      const bool named = !doc.object.metadata.name.empty();
-      if (named) seen[key] = file;
-      if (doc.ok()) {
-        auto applied = store_.Apply(doc.object, FileSource(file, commit));
-        if (!applied.ok()) {
-          // E.g. the state directory is not writable: the stored spec stays in force, and the
-          // resource says why (and --once stops) instead of a log line alone.
-          problems.emplace_back(applied.status().message());
-          if (store_.Get(key)) (void)store_.MarkInvalid(key, file, problems.back());
-        }
-        continue;
-      }
+    if (r.state == FileResult::State::kProblem) unnamed = r.problem;
+    for (const codec::DecodedDocument& doc : r.docs) {
+      if (!doc.object.metadata.name.empty()) continue;
       std::vector<std::string> lines;
-      for (const auto& p : doc.problems) lines.push_back(p.ToString());
-      const std::string msg = absl::StrJoin(lines, "; ");
-      problems.push_back(msg);
-      if (named && store_.Get(key)) {
-        (void)store_.MarkInvalid(key, file, msg);
-      } else if (!named) {
-        unnamed += (unnamed.empty() ? "" : "; ") + msg;
-      }
+      for (const auto& problem : doc.problems) lines.push_back(problem.ToString());
+      absl::StrAppend(&unnamed, unnamed.empty() ? "" : "; ", absl::StrJoin(lines, "; "));
     }
-    if (!unnamed.empty()) keep_previous(file, unnamed);
+    if (unnamed.empty()) continue;
+    problems.push_back(unnamed);
+    keep_previous(file, /*dir=*/false, unnamed);
+  }
+  for (const auto& [dir, why] : scan->unreadable) {
+    problems.push_back(absl::StrCat("directory ", dir, " cannot be read (", why,
+                                    "): what it holds is unknown, ", kKept));
+    keep_previous(dir, /*dir=*/true, problems.back());
+  }
+  for (const std::string& refused : scan->refused) {
+    keep_previous(refused.substr(0, refused.find(": ")), /*dir=*/false, refused);
   }
   for (const auto& [key, file] : managed_) {
-    if (!seen.count(key)) {
-      log::Info("unmanaged", {{"resource", key},
-                              {"file", file},
-                              {"reason", "its manifest is gone; nothing was torn down"}});
-      (void)store_.Remove(key);
+    if (seen.count(key) > 0) {
+      missing_since_.erase(key);
+      continue;
     }
+    const auto first = missing_since_.emplace(key, now).first->second;
+    if (now - first < options_.removal_settle) {
+      seen[key] = file;  // not yet: a checkout may be re-creating the file
+      due_ =
+          std::min(due_.value_or(first + options_.removal_settle), first + options_.removal_settle);
+      continue;
+    }
+    missing_since_.erase(key);
+    log::Info("unmanaged", {{"resource", key},
+                            {"file", file},
+                            {"reason", "its manifest is gone; nothing was torn down"}});
+    (void)store_.Remove(key);
   }
   managed_ = std::move(seen);
   if (problems.empty()) {
@@ -146,62 +275,12 @@ absl::Status ManifestSource::Sync() {
   return absl::InvalidArgumentError(all);
 }
 
-void ManifestSource::Watch(const std::atomic<bool>& stop, std::chrono::milliseconds poll,
-                           std::chrono::milliseconds debounce) {
-  int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  auto add_watches = [&] {
-    // Watch the directories (editors and git replace files by rename).
-    struct stat st;
-    std::vector<std::string> files, dirs;
-    if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-      Walk(path_, &files, &dirs);
-    } else {
-      std::string parent = path_.substr(0, path_.find_last_of('/'));
-      dirs.push_back(parent.empty() ? "/" : parent);
-    }
-    // A git pull may move HEAD after the files: watch it too, for status.source's commit.
-    const std::string git = GitDirOf(path_);
-    for (const std::string& g : {git, git + "/refs/heads"}) {
-      struct stat gst;
-      if (!git.empty() && ::stat(g.c_str(), &gst) == 0 && S_ISDIR(gst.st_mode)) dirs.push_back(g);
-    }
-    for (const auto& d : dirs) {
-      ::inotify_add_watch(fd, d.c_str(),
-                          IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |
-                              IN_DELETE_SELF | IN_ATTRIB);
-    }
-  };
-  if (fd >= 0) add_watches();
-  // Catch up with edits made before the watches existed (e.g. since the caller's own Sync()):
-  // inotify reports none of them, and the backstop poll may be far away.
-  (void)Sync();
-  auto last_sync = std::chrono::steady_clock::now();
-  while (!stop.load()) {
-    bool changed = false;
-    if (fd >= 0) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 100) > 0) {
-        char buf[8192];
-        while (::read(fd, buf, sizeof buf) > 0) {
-        }
-        changed = true;
-        // Debounce: let a burst of writes (git checkout) finish.
-        while (::poll(&p, 1, static_cast<int>(debounce.count())) > 0) {
-          while (::read(fd, buf, sizeof buf) > 0) {
-          }
-        }
-      }
-    } else {
-      ::poll(nullptr, 0, 100);
-    }
-    const bool due = std::chrono::steady_clock::now() - last_sync >= poll;
-    if (changed || due) {
-      (void)Sync();
-      last_sync = std::chrono::steady_clock::now();
-      if (changed && fd >= 0) add_watches();  // new subdirectories
-    }
-  }
-  if (fd >= 0) ::close(fd);
+absl::StatusOr<std::vector<std::string>> ManifestFiles(const std::string& path) {
+  auto scan = ScanManifestTree(path);
+  if (!scan.ok()) return scan.status();
+  std::vector<std::string> files;
+  for (const ManifestFile& f : scan->files) files.push_back(f.path);
+  return files;
 }
 
 }  // namespace sy::source

@@ -52,8 +52,10 @@ std::string Quoted(const std::string& key) {
 
 }  // namespace
 
-std::string FileSource(const std::string& path, const std::string& commit) {
-  return commit.empty() ? path : absl::StrCat(path, std::string(kCommitMark), commit, ")");
+std::string FileSource(const std::string& path, const std::string& commit,
+                       const std::string& note) {
+  if (commit.empty()) return path;
+  return absl::StrCat(path, std::string(kCommitMark), commit, note.empty() ? "" : "; ", note, ")");
 }
 
 std::string SourceFile(const std::string& source) {

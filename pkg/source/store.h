@@ -26,7 +26,9 @@ namespace sy::source {
 // file ("/srv/gitops/shop.yaml", with " (commit <sha>)" when the file is in a git checkout).
 // Objects from files are read-only through the API.
 inline constexpr std::string_view kApiSource = "api";
-std::string FileSource(const std::string& path, const std::string& commit);
+// `note` (when not empty) follows the commit: "/srv/gitops/shop.yaml (commit <sha>; <note>)".
+std::string FileSource(const std::string& path, const std::string& commit,
+                       const std::string& note = "");
 // The manifest file named by `source` ("" when it is not a file).
 std::string SourceFile(const std::string& source);
 

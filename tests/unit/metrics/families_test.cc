@@ -46,6 +46,7 @@ const std::map<std::string, Spec>& Specified() {
       {"switchyard_last_success_timestamp_seconds", {MetricType::Gauge, {"resource"}}},
       {"switchyard_workqueue_depth", {MetricType::Gauge, {}}},
       {"switchyard_workqueue_retries_total", {MetricType::Counter, {}}},
+      {"switchyard_state_files_quarantined_total", {MetricType::Counter, {}}},
       {"switchyard_build_info", {MetricType::Gauge, {"version"}}},
       {"process_cpu_seconds_total", {MetricType::Counter, {}}},
       {"process_resident_memory_bytes", {MetricType::Gauge, {}}},

@@ -89,7 +89,7 @@ TEST_F(GitOpsTest, WorktreeCheckout) {
   EXPECT_EQ(GitHeadCommit(dir_ + "/wt"), Head());
 }
 
-TEST_F(GitOpsTest, FileGoneWhileStoppedStopsManagementAtTheFirstSync) {
+TEST_F(GitOpsTest, FileGoneWhileStoppedStopsManagementOnceSettled) {
   Commit("shop.yaml", std::string(codec::testing::kShop));
   const std::string state = dir_ + "/.state";
   std::filesystem::create_directories(state);
@@ -106,7 +106,12 @@ TEST_F(GitOpsTest, FileGoneWhileStoppedStopsManagementAtTheFirstSync) {
   Store store(state, clock_);
   ASSERT_TRUE(store.Load().ok());
   ASSERT_EQ(store.List().size(), 2u);
-  ManifestSource source(dir_, store);
+  ManifestSourceOptions o;
+  o.clock = &clock_;
+  ManifestSource source(dir_, store, o);
+  ASSERT_TRUE(source.Sync().ok());
+  EXPECT_TRUE(store.Get("default/shop"));  // not yet: gone for less than removal_settle
+  clock_.Advance(o.removal_settle);
   ASSERT_TRUE(source.Sync().ok());
   EXPECT_FALSE(store.Get("default/shop"));  // the file's, gone with it
   EXPECT_TRUE(store.Get("default/cart"));   // the API's stays

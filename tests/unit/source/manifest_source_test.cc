@@ -8,62 +8,10 @@
 #include <future>
 #include <thread>
 
-#include "absl/strings/str_cat.h"
-#include "pkg/util/files.h"
-#include "tests/fakes/fake_clock.h"
-#include "tests/fakes/temp_dir.h"
-#include "tests/unit/codec/manifests.h"
+#include "tests/unit/source/manifest_fixture.h"
 
 namespace sy::source {
 namespace {
-
-using codec::testing::kShop;
-using codec::testing::ShopWith;
-
-// A directory under /tmp, removed with everything in it at the end of the test.
-struct TempDir : fakes::TempDir {
-  TempDir() : fakes::TempDir("manifest_source_test") {}
-};
-
-// kShop renamed to `name`, with activeColor `color`.
-std::string Manifest(const std::string& name, const std::string& color = "blue") {
-  std::string m = ShopWith("name: shop", "name: " + name);
-  const size_t at = m.find("activeColor: blue");
-  return m.replace(at, 17, "activeColor: " + color);
-}
-
-class ManifestSourceTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_FALSE(tmp_.path.empty());
-    Write("a.yaml", Manifest("shop"));
-    Write("team/b.yaml", Manifest("cart") + "---\n" + Manifest("web", "green"));
-  }
-  void Write(const std::string& rel, const std::string& content) {
-    const std::string path = tmp_.path + "/" + rel;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    ASSERT_TRUE(util::WriteFileAtomically(path, content).ok());
-  }
-  std::optional<api::Color> Desired(const std::string& name) {
-    auto dc = store_.Get("default/" + name);
-    if (!dc) return std::nullopt;
-    return dc->spec.active_color;
-  }
-
-  // Whether `name`'s desired color becomes `c` within 5 s.
-  bool WaitFor(const std::string& name, api::Color c) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (Desired(name) != c && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // poll
-    }
-    return Desired(name) == c;
-  }
-
-  TempDir tmp_;
-  fakes::FakeClock clock_;
-  Store store_{"", clock_};
-  ManifestSource source_{tmp_.path, store_};
-};
 
 TEST_F(ManifestSourceTest, AppliesEveryDocumentOfEveryFile) {
   ASSERT_TRUE(source_.Sync().ok());
@@ -148,9 +96,17 @@ TEST_F(ManifestSourceTest, SyntaxErrorKeepsManagingTheFilesResources) {
   EXPECT_EQ(store_.Get("default/shop")->metadata.uid, uid);  // the same object, not a new one
 }
 
-TEST_F(ManifestSourceTest, RemovedFileStopsManagingItsResources) {
+TEST_F(ManifestSourceTest, RemovedFileStopsManagingItsResourcesOnceSettled) {
   ASSERT_TRUE(source_.Sync().ok());
   std::filesystem::remove(tmp_.path + "/team/b.yaml");
+  EXPECT_TRUE(source_.Sync().ok());
+  // Not yet: a checkout removes files and creates them again.
+  EXPECT_TRUE(store_.Get("default/cart").has_value());
+  EXPECT_EQ(store_.InvalidReason("default/cart"), std::nullopt);
+  clock_.Advance(std::chrono::milliseconds(999));
+  EXPECT_TRUE(source_.Sync().ok());
+  EXPECT_TRUE(store_.Get("default/cart").has_value());
+  clock_.Advance(std::chrono::milliseconds(1));
   EXPECT_TRUE(source_.Sync().ok());
   EXPECT_FALSE(store_.Get("default/cart").has_value());
   EXPECT_FALSE(store_.Get("default/web").has_value());
