@@ -104,7 +104,8 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const obser
 
   if (!drift.standby) {
     set(Make(api::kConditionStandbyStreaming, true, "Streaming",
-             absl::StrCat(Name(o), " streams from ", Name(d), ", lag ", LagBytes(os, ds), " B")));
+             // No byte count: it changes with every write, and so would the status.
+             absl::StrCat(Name(o), " streams from ", Name(d))));
   } else {
     set(Make(api::kConditionStandbyStreaming, false, "NotStreaming",
              absl::StrCat(Name(o), " is ", std::string(RoleName(RoleOf(os))),
