@@ -19,6 +19,8 @@ constexpr uint64_t kWakeKey = ~uint64_t{0} - 1;
 // After accept() failed for want of file descriptors with nothing to evict, new connections
 // wait in the kernel's backlog this long instead of spinning the loop.
 constexpr std::chrono::milliseconds kAcceptPause{100};
+// Connections accepted (and read) at once before the caps are enforced.
+constexpr int kAcceptBatch = 256;
 
 std::string PeerIp(const sockaddr_storage& addr) {
   char buf[INET6_ADDRSTRLEN] = "";
@@ -164,7 +166,9 @@ void Acceptor::Loop() {
 }
 
 void Acceptor::AcceptAll() {
-  for (;;) {
+  // A batch is accepted and read before any cap is enforced, so that a client whose head
+  // came with its connection is served before a burst of others can evict it.
+  for (int batch = 0; batch < kAcceptBatch; ++batch) {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
     const int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len,
@@ -180,7 +184,7 @@ void Acceptor::AcceptAll() {
         accept_paused_ = true;
         accept_resume_at_ = std::chrono::steady_clock::now() + kAcceptPause;
       }
-      return;
+      break;
     }
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -188,14 +192,10 @@ void Acceptor::AcceptAll() {
     }
     Add(std::make_unique<Connection>(fd, PeerIp(addr), tls_));
   }
+  EnforceCaps();
 }
 
 void Acceptor::Add(std::unique_ptr<Connection> c) {
-  if (conns_.size() >= options_.max_connections) EvictOldest(nullptr);
-  auto client = by_client_.find(c->peer_ip());
-  if (client != by_client_.end() && client->second.size() >= options_.max_per_client) {
-    EvictOldest(&client->second);
-  }
   const uint64_t serial = next_serial_++;
   c->serial = serial;
   c->head_deadline = std::chrono::steady_clock::now() + options_.head_timeout;
@@ -205,7 +205,21 @@ void Acceptor::Add(std::unique_ptr<Connection> c) {
   ev.data.u64 = serial;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c->fd(), &ev);
   conns_.emplace(serial, std::move(c));
-  Advance(serial);  // a returning connection may hold its next head already
+  Advance(serial);  // a head that came with the connection (or is still buffered) goes on now
+}
+
+void Acceptor::EnforceCaps() {
+  while (conns_.size() > options_.max_connections && EvictOldest(nullptr)) {
+  }
+  for (auto it = by_client_.begin(); it != by_client_.end();) {
+    const std::string client = it->first;
+    while (it->second.size() > options_.max_per_client) {
+      EvictOldest(&it->second);
+      it = by_client_.find(client);
+      if (it == by_client_.end()) break;
+    }
+    it = it == by_client_.end() ? by_client_.upper_bound(client) : std::next(it);
+  }
 }
 
 void Acceptor::Watch(uint64_t serial, uint32_t events) {
@@ -295,6 +309,7 @@ void Acceptor::TakeResumed() {
     back.swap(resumed_);
   }
   for (auto& c : back) Add(std::move(c));
+  EnforceCaps();
 }
 
 }  // namespace sy::server

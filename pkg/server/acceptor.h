@@ -6,9 +6,10 @@
 //
 // Limits: a head must be complete within head_timeout of the connection's arrival (or of
 // its return after a response); at most max_connections connections wait here, at most
-// max_per_client of them from one IP address. A new connection over either cap evicts the
-// one that has waited longest (of that client, or of all), so that a flood of idle or slow
-// connections delays nobody for longer than it takes to send a head.
+// max_per_client of them from one IP address. New connections are accepted and read in
+// batches; then, over either cap, the connections that have waited longest (of that client,
+// or of all) are closed, so that a flood of idle or slow connections delays nobody for longer
+// than it takes to send a head.
 #pragma once
 
 #include <sys/epoll.h>
@@ -81,6 +82,8 @@ class Acceptor {
   void Loop();
   void AcceptAll();
   void Add(std::unique_ptr<Connection> c);
+  // Closes the connections that waited longest until both caps hold.
+  void EnforceCaps();
   // Handshakes, reads and parses what `serial`'s connection has; dispatches a complete head.
   void Advance(uint64_t serial);
   void Watch(uint64_t serial, uint32_t events);

@@ -158,7 +158,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       SyncAndCheck(t.root, source, store);
     } else if (op == "write" && !Inside(t.root, a).empty()) {
       std::string content = Content(b);
-      if (!c.empty()) content.resize(std::min<size_t>(content.size(), std::strtoul(c.c_str(), nullptr, 10)));
+      if (!c.empty())
+        content.resize(std::min<size_t>(content.size(), std::strtoul(c.c_str(), nullptr, 10)));
       fs::create_directories(fs::path(Inside(t.root, a)).parent_path(), ec);
       std::ofstream(Inside(t.root, a), std::ios::binary | std::ios::trunc) << content;
     } else if (op == "link" && !Inside(t.root, a).empty() && !b.empty() && b.size() < 64) {

@@ -8,7 +8,11 @@
 #   - a bad edit (activeColor: purple) leaves shop on its last valid spec, with a condition
 #     naming file:line:col, while an edit of other.yaml in the same commit proceeds; nothing
 #     changes in the world; the API refuses to change shop (403 naming the file);
-#   - removing shop.yaml stops its management and tears nothing down.
+#   - removing shop.yaml stops its management and tears nothing down;
+#   - a committed link to the daemon's own token and two links into each other are refused
+#     unread: the token appears in no log line, status or answer, and a restarted daemon
+#     serves at once;
+#   - a checkout of an older commit is applied and said in status.source.
 set -uo pipefail
 export SWITCHYARD_LOCAL_DIR=${SWITCHYARD_LOCAL_DIR:-/tmp/switchyard-it-gitops}
 # shellcheck source=tests/integration/engine/lib.sh
@@ -44,12 +48,14 @@ other() {
 } >"$REPO/other.yaml"
 { gitc add -A && gitc commit -qm "shop on blue; cart and web"; } || fatal "git commit"
 
-"$IT_SWITCHYARD" --manifests "$REPO" --state-dir "$IT_STATE" --listen "$SY_HOST:$IT_API_PORT" \
-  --resync-ms 500 >"$IT_ART/daemon.log" 2>&1 </dev/null &
-daemon_pid=$!
-it_pids+=("$daemon_pid")
-wait_until 15 "the daemon to answer $IT_API/readyz" curl -fsS -m 1 "$IT_API/readyz" ||
-  fatal "the daemon is ready"
+start_gitops_daemon() {
+  "$IT_SWITCHYARD" --manifests "$REPO" --state-dir "$IT_STATE" --listen "$SY_HOST:$IT_API_PORT" \
+    --resync-ms 500 >>"$IT_ART/daemon.log" 2>&1 </dev/null &
+  daemon_pid=$!
+  it_pids+=("$daemon_pid")
+  wait_until 15 "the daemon to answer $IT_API/readyz" curl -fsS -m 1 "$IT_API/readyz"
+}
+start_gitops_daemon || fatal "the daemon is ready"
 
 converged() {
   jqdc shop ".status.phase == \"Converged\" and .status.servingColor == \"$1\" and
@@ -123,6 +129,41 @@ check "the daemon logged that shop is unmanaged and nothing was torn down" \
   grep -q 'unmanaged resource=default/shop' "$IT_ART/daemon.log"
 check "cart and web are still managed" jqdc web '.metadata.name == "web"'
 assert_world green
+
+# 4. A link to the daemon's own token, and two links into each other, committed.
+ln -s "$IT_STATE/token" "$REPO/leak.yaml"
+mkdir -p "$REPO/x" "$REPO/y"
+ln -s ../y "$REPO/x/to-y"
+ln -s ../x "$REPO/y/to-x"
+gitc add -A && gitc commit -qm "links" || fatal "committing the links"
+refused_link() {
+  grep -qF "$REPO/leak.yaml: a symbolic link to outside the manifest tree" "$IT_ART/daemon.log"
+}
+check "the link to the token is refused, unread" wait_until 5 "the refusal" refused_link
+sed -i '0,/^    app: cart-v2$/s//    app: cart-v3/' "$REPO/other.yaml"
+gitc commit -qam "cart-v3"
+cart_v3() { jqdc cart '.metadata.labels.app == "cart-v3"'; }
+check "the tree is still read past the links (cart relabeled)" wait_until 5 "cart-v3" cart_v3
+stop_daemon
+t0=$(it_ts)
+check "a restart with the loop committed serves at once" start_gitops_daemon
+check "... within $(($(it_ts) - t0)) ms" test $(($(it_ts) - t0)) -lt 15000
+curl -fsS -m 2 "$DCS" >"$IT_ART/list.json"
+curl -fsS -m 2 "$IT_API/metrics" >"$IT_ART/metrics.txt"
+check "the token is in no log line" bash -c "! grep -qF '$token' '$IT_ART/daemon.log'"
+check "the token is in no status or answer" bash -c "! grep -qF '$token' '$IT_ART/list.json' '$IT_ART/metrics.txt'"
+
+# 5. A checkout going back to an older commit: applied, and said.
+newest=$(head_commit)
+older=$(gitc rev-parse HEAD~1)
+gitc checkout -q --detach "$older"
+said_older() { jqdc web ".status.source == \"$REPO/other.yaml (commit $older; an older commit than $newest applied before)\""; }
+check "status.source says the checkout went back to $older" wait_until 5 "the note" said_older
+cart_v2() { jqdc cart '.metadata.labels.app == "cart-v2"'; }
+check "the older commit applied (cart back to cart-v2)" wait_until 5 "cart-v2" cart_v2
+gitc checkout -q main
+said_newest() { jqdc web ".status.source == \"$REPO/other.yaml (commit $newest)\""; }
+check "back on the newest commit: said no more" wait_until 5 "the note to go" said_newest
 stop_daemon
 
 it_end
