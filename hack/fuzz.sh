@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing with libFuzzer (clang) of the places untrusted bytes enter
 # Switchyard: the manifest decoder + validation (fuzz_manifest), the JSON codec (fuzz_json),
-# the API's request handling (fuzz_api) and the GitOps manifest tree (fuzz_tree: symbolic
-# links, renames, partial writes, duplicates, on a real directory). Builds them with ASan+UBSan into
+# the API's request handling (fuzz_api), the transport's request-head parser (fuzz_head) and
+# the GitOps manifest tree (fuzz_tree: symbolic links, renames, partial writes, duplicates, on
+# a real directory). Builds them with ASan+UBSan into
 # ${SWITCHYARD_FUZZ_BUILD_DIR:-build-fuzz}, then runs each for FUZZ_SECONDS from a copy of its
 # seed corpus (tests/fuzz/corpus/<target>; what a run learns stays in the build dir).
 #   FUZZ_SECONDS=60          seconds per target (the test command's bounded run)
-#   FUZZ_TARGETS="manifest json api tree"
+#   FUZZ_TARGETS="manifest json api tree head"
 #   FUZZ_JOBS=2              targets fuzzed at once
 # Longer runs: FUZZ_SECONDS=3600 hack/fuzz.sh, or run a binary by hand, e.g.
 #   build-fuzz/tests/fuzz/fuzz_api -max_total_time=3600 build-fuzz/fuzz-corpus/api tests/fuzz/corpus/api
@@ -17,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${SWITCHYARD_FUZZ_BUILD_DIR:-build-fuzz}"
 seconds="${FUZZ_SECONDS:-60}"
-read -r -a targets <<<"${FUZZ_TARGETS:-manifest json api tree}"
+read -r -a targets <<<"${FUZZ_TARGETS:-manifest json api tree head}"
 jobs="${FUZZ_JOBS:-2}"
 
 command -v clang++ >/dev/null || { echo "fuzz: clang++ not found (hack/install-deps.sh installs clang)" >&2; exit 2; }

@@ -19,6 +19,7 @@
 
 #include "pkg/server/api_handler.h"
 #include "pkg/util/clock.h"
+#include "pkg/util/log.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace {
@@ -93,6 +94,8 @@ HttpRequest Parse(std::string_view text) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const bool quiet = sy::log::SetLevel("warn");  // no audit line per write
+  (void)quiet;
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   sy::source::Store store("", sy::util::RealClock::Get());
   Check(store.Load().ok(), "a memory store loads");
