@@ -130,6 +130,7 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
     http_options.tls_cert_file = o.tls_cert;
     http_options.tls_key_file = o.tls_key;
     http_options.max_body_bytes = api_options.max_body_bytes + 1;
+    http_options.stream_threads = static_cast<size_t>(api_options.max_watches);
     http = std::make_unique<server::HttpServer>(
         [&](const server::HttpRequest& r) { return api.Handle(r); }, http_options,
         [&](const server::HttpRequest& head) { return api.Admit(head); });

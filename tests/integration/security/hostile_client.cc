@@ -133,9 +133,12 @@ void SlowSend(const Options& o, const std::string& head, Figures& f, Clock::time
         s.at = 0;
         s.opened = Clock::now();
       }
-      const bool alive = s.c->ok() && s.c->Send(std::string(1, head[s.at % head.size()]));
+      // What the server said (408, or nothing when it closed the connection for a newer one)
+      // is read before the next byte goes.
+      const bool alive = s.c->ok() && !s.c->ClosedWithin(milliseconds(0)) &&
+                         s.c->Send(std::string(1, head[s.at % head.size()]));
       ++s.at;
-      if (!alive || s.c->ClosedWithin(milliseconds(0))) {
+      if (!alive) {
         f.Record(s.c->Status());
         std::lock_guard<std::mutex> l(f.mu);
         ++f.closed_by_server;

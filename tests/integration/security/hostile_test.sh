@@ -4,7 +4,9 @@
 # attack runs for a bounded time and number of connections on 127.0.0.1 (hostile_client),
 # while /healthz is asked on a fresh connection every 50 ms and a flip blue -> green -> blue
 # runs through the manifest:
-#   slow-headers     400 connections sending a head one byte per 500 ms, reopened when closed
+#   slow-headers     60 connections sending a head one byte per 500 ms, reopened when closed
+#                    (the cap is 64 per client: each is cut at its 10 s deadline), then 400
+#                    (over the cap: the oldest are closed for the newest)
 #   slow-body        100 anonymous POSTs at a time declaring 1 MB, sending a byte per 500 ms
 #   chunked-bomb     12 POSTs at a time (half with the token), up to 300 MB of chunks each
 #   gzip-bomb        12 POSTs at a time (half with the token) of 1 GiB of zeros gzip'ed to 1 MB
@@ -48,12 +50,13 @@ field() { tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 
 ROWS=()
 PEAK_KB=0
-# attack NAME ARGS...: one attack with its peak RSS; sets LINE; checks what all attacks share.
+# attack LABEL NAME ARGS...: one attack (hostile_client NAME) with its peak RSS; sets LINE;
+# checks what all attacks share.
 attack() {
-  local name=$1
-  shift
+  local name=$1 kind=$2
+  shift 2
   echo 5 >"/proc/$daemon_pid/clear_refs"  # resets VmHWM: the peak of this attack alone
-  LINE=$("$HOSTILE" --port "$IT_API_PORT" --attack "$name" --token-file "$IT_STATE/token" "$@")
+  LINE=$("$HOSTILE" --port "$IT_API_PORT" --attack "$kind" --token-file "$IT_STATE/token" "$@")
   local peak
   peak=$(status_kb VmHWM)
   ((peak > PEAK_KB)) && PEAK_KB=$peak
@@ -83,26 +86,31 @@ passes0=$(reconciles)
 t0=$(it_ts)
 
 set_active green  # a flip runs through the first attacks
-attack slow-headers --connections 400 --seconds 12
-check "slow-headers: no slow head held for longer than its 10 s deadline (+ the 0.5 s pace)" \
+attack slow-headers slow-headers --connections 60 --seconds 12
+check "slow-headers: each slow head cut at its 10 s deadline (+ the 0.5 s pace)" \
+  awk -v s="$(field "$LINE" longest_held_s)" 'BEGIN { exit !(s >= 9.5 && s <= 11.5) }'
+check "slow-headers: answered 408" only_statuses "$LINE" 408
+attack slow-head-flood slow-headers --connections 400 --seconds 12
+check "slow-head-flood: no slow head held for longer than its 10 s deadline" \
   awk -v s="$(field "$LINE" longest_held_s)" 'BEGIN { exit !(s <= 11.5) }'
-check "slow-headers: the server closed the slow heads itself" test "$(field "$LINE" closed_by_server)" -gt 0
-attack slow-body --connections 100 --seconds 5
+check "slow-head-flood: the server closed the slow heads itself" \
+  test "$(field "$LINE" closed_by_server)" -gt 0
+attack slow-body slow-body --connections 100 --seconds 5
 check "slow-body: every anonymous body refused at once (401, or 429 from a full API pool)" \
   only_statuses "$LINE" 401 429
-attack chunked-bomb --connections 12 --seconds 5
+attack chunked-bomb chunked-bomb --connections 12 --seconds 5
 check "chunked-bomb: 401 without the token, 413 with it" only_statuses "$LINE" 401 413
-attack gzip-bomb --connections 12 --seconds 5 --body-file "$BOMB"
+attack gzip-bomb gzip-bomb --connections 12 --seconds 5 --body-file "$BOMB"
 check "gzip-bomb: 401 without the token, 413 with it" only_statuses "$LINE" 401 413
 check "the flip to green converged under attack" wait_until 60 "Converged on green" converged green
 
 set_active blue  # and another through the rest
-attack header-flood --connections 50 --seconds 5
+attack header-flood header-flood --connections 50 --seconds 5
 check "header-flood: every flood refused (431)" only_statuses "$LINE" 431
-attack watchers --connections 300 --seconds 8
+attack watchers watchers --connections 300 --seconds 8
 check "watchers: 32 served, the rest refused at once (429)" \
   test "$(field "$LINE" statuses)" = "200:32,429:268"  # max_watches
-attack reconnect-storm --connections 16 --seconds 10
+attack reconnect-storm reconnect-storm --connections 16 --seconds 10
 check "reconnect-storm: every connection answered (200, or 503 from a full health pool)" \
   only_statuses "$LINE" 200 503
 check "the flip back to blue converged under attack" wait_until 60 "Converged on blue" converged blue

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -98,12 +99,12 @@ class RawClient {
     }
   }
 
+  // Whether something can be read before `deadline` (a deadline already past: right now).
   bool Wait(std::chrono::steady_clock::time_point deadline) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
     pollfd p{fd_, POLLIN, 0};
-    return ::poll(&p, 1, static_cast<int>(left.count())) > 0;
+    return ::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0))) > 0;
   }
 
   bool Complete() const {
