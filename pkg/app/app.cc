@@ -70,7 +70,7 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
     std::cerr << "switchyard: " << s.message() << "\n";
     return 2;
   }
-  for (const source::QuarantinedFile& q : store.quarantined()) {
+  for (const source::QuarantinedFile& q : store.Quarantined()) {
     log::Error("quarantined", {{"file", q.file}, {"moved_to", q.moved_to}, {"reason", q.reason}});
   }
   util::ExecCommandRunner git_runner;
@@ -107,7 +107,7 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
   ro.resync = o.resync;
   ro.kill_after_steps = o.kill_after_steps;
   metrics::Metrics metrics(clock);
-  metrics.CountQuarantined(static_cast<int64_t>(store.quarantined().size()));
+  metrics.CountQuarantined(static_cast<int64_t>(store.Quarantined().size()));
   controller::Reconciler reconciler(wiring.world_observer(), wiring.actuator(), store, clock, ro,
                                     &metrics);
   controller::WorkQueue queue;

@@ -67,7 +67,7 @@ class Metrics final : public controller::PassListener {
   // returns every family in the text exposition format (kContentType).
   std::string Scrape(const ScrapeInputs& inputs);
 
-  // Counts state files the store moved aside at start (source::Store::quarantined()).
+  // Counts state files the store moved aside at start (source::Store::Quarantined()).
   void CountQuarantined(int64_t files);
 
   // Every family as it stands, without the scrape-time updates (tests).

@@ -22,7 +22,7 @@ constexpr std::chrono::milliseconds kAcceptPause{100};
 // Connections accepted (and read) at once before the caps are enforced.
 constexpr int kAcceptBatch = 256;
 
-std::string PeerIp(const sockaddr_storage& addr) {
+std::string AddressOf(const sockaddr_storage& addr) {
   char buf[INET6_ADDRSTRLEN] = "";
   if (addr.ss_family == AF_INET) {
     ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(addr).sin_addr, buf, sizeof buf);
@@ -74,7 +74,7 @@ int Bind(const std::string& host, int port, int* bound_port, absl::Status* error
 
 Acceptor::Acceptor(AcceptorOptions options, std::shared_ptr<TlsContext> tls, Dispatch dispatch,
                    Refusal refusal)
-    : options_(std::move(options)),
+    : options_(options),
       tls_(std::move(tls)),
       dispatch_(std::move(dispatch)),
       refusal_(std::move(refusal)) {}
@@ -118,7 +118,7 @@ void Acceptor::Stop() {
   }
 }
 
-AcceptorStats Acceptor::stats() const {
+AcceptorStats Acceptor::Stats() const {
   std::lock_guard<std::mutex> l(mu_);
   return stats_;
 }
@@ -190,7 +190,7 @@ void Acceptor::AcceptAll() {
       std::lock_guard<std::mutex> l(mu_);
       ++stats_.accepted;
     }
-    Add(std::make_unique<Connection>(fd, PeerIp(addr), tls_));
+    Add(std::make_unique<Connection>(fd, AddressOf(addr), tls_));
   }
   EnforceCaps();
 }
@@ -199,11 +199,11 @@ void Acceptor::Add(std::unique_ptr<Connection> c) {
   const uint64_t serial = next_serial_++;
   c->serial = serial;
   c->head_deadline = std::chrono::steady_clock::now() + options_.head_timeout;
-  by_client_[c->peer_ip()].insert(serial);
+  by_client_[c->PeerIp()].insert(serial);
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = serial;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c->fd(), &ev);
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c->Fd(), &ev);
   conns_.emplace(serial, std::move(c));
   Advance(serial);  // a head that came with the connection (or is still buffered) goes on now
 }
@@ -226,15 +226,15 @@ void Acceptor::Watch(uint64_t serial, uint32_t events) {
   epoll_event ev{};
   ev.events = events;
   ev.data.u64 = serial;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, conns_.at(serial)->fd(), &ev);
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, conns_.at(serial)->Fd(), &ev);
 }
 
 std::unique_ptr<Connection> Acceptor::Release(uint64_t serial) {
   auto it = conns_.find(serial);
   std::unique_ptr<Connection> c = std::move(it->second);
   conns_.erase(it);
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->fd(), nullptr);
-  auto client = by_client_.find(c->peer_ip());
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->Fd(), nullptr);
+  auto client = by_client_.find(c->PeerIp());
   client->second.erase(serial);
   if (client->second.empty()) by_client_.erase(client);
   return c;
@@ -242,7 +242,7 @@ std::unique_ptr<Connection> Acceptor::Release(uint64_t serial) {
 
 void Acceptor::Drop(uint64_t serial, int status, const std::string& message) {
   std::unique_ptr<Connection> c = Release(serial);
-  if (status != 0 && c->handshaken()) c->WriteNow(refusal_(status, message));
+  if (status != 0 && c->Handshaken()) c->WriteNow(refusal_(status, message));
 }
 
 bool Acceptor::EvictOldest(const std::set<uint64_t>* among) {
@@ -259,7 +259,7 @@ void Acceptor::Advance(uint64_t serial) {
   for (;;) {
     Connection::Io io = c.Handshake();
     if (io == Connection::Io::kDone) {
-      HeadParse parse = ParseRequestHead(c.buffer(), options_.limits);
+      HeadParse parse = ParseRequestHead(c.Buffer(), options_.limits);
       if (parse.state == HeadParse::State::kComplete) {
         dispatch_(Release(serial), std::move(parse.head));
         return;
@@ -295,7 +295,7 @@ void Acceptor::ExpireHeads() {
     const uint64_t serial = conns_.begin()->first;
     // A connection that never sent a byte of this request (an idle kept-alive one) just
     // closes; one that started a head gets 408.
-    const bool started = !conns_.begin()->second->buffer().empty();
+    const bool started = !conns_.begin()->second->Buffer().empty();
     Drop(serial, started ? 408 : 0, "the request head did not arrive in time");
     std::lock_guard<std::mutex> l(mu_);
     ++stats_.timed_out;

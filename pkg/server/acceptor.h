@@ -49,7 +49,7 @@ struct AcceptorStats {
 
 class Acceptor {
  public:
-  // Called on the acceptor's thread with a connection whose buffer() starts with `head`.
+  // Called on the acceptor's thread with a connection whose Buffer() starts with `head`.
   // Must not block: it hands the connection to a worker, or answers and drops it.
   using Dispatch = std::function<void(std::unique_ptr<Connection>, RequestHead)>;
   // The bytes of a complete response refusing a request with `status` and `message`.
@@ -76,7 +76,7 @@ class Acceptor {
   // Idempotent.
   void Stop();
 
-  AcceptorStats stats() const;
+  AcceptorStats Stats() const;
 
  private:
   void Loop();

@@ -63,7 +63,7 @@ Connection::Connection(int fd, std::string peer_ip, std::shared_ptr<TlsContext> 
     : fd_(fd), peer_ip_(std::move(peer_ip)), tls_(std::move(tls)) {
   ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL, 0) | O_NONBLOCK);
   if (tls_) {
-    ssl_ = SSL_new(tls_->get());
+    ssl_ = SSL_new(tls_->Get());
     if (ssl_ != nullptr) {
       SSL_set_fd(ssl_, fd_);
       SSL_set_accept_state(ssl_);

@@ -31,7 +31,7 @@ class TlsContext {
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
-  SSL_CTX* get() const { return ctx_; }
+  SSL_CTX* Get() const { return ctx_; }
 
  private:
   explicit TlsContext(SSL_CTX* ctx) : ctx_(ctx) {}
@@ -53,9 +53,9 @@ class Connection {
 
   // Advances the TLS handshake (kDone at once for plain TCP).
   Io Handshake();
-  bool handshaken() const { return handshaken_; }
+  bool Handshaken() const { return handshaken_; }
 
-  // Appends what can be received now, up to `max` bytes, to buffer(): kDone when something
+  // Appends what can be received now, up to `max` bytes, to Buffer(): kDone when something
   // came, kWantRead/kWantWrite when nothing can be read yet, kClosed at EOF or on error.
   Io ReceiveSome(size_t max);
 
@@ -70,10 +70,10 @@ class Connection {
   bool WaitReadable(Deadline deadline);
   bool WaitWritable(Deadline deadline);
 
-  int fd() const { return fd_; }
-  const std::string& peer_ip() const { return peer_ip_; }
+  int Fd() const { return fd_; }
+  const std::string& PeerIp() const { return peer_ip_; }
   // Bytes received and not consumed yet (the start of a request head, or more).
-  std::string& buffer() { return buffer_; }
+  std::string& Buffer() { return buffer_; }
   // Whether TLS holds decrypted bytes that a poll on the socket would not announce.
   bool TlsPending() const;
 

@@ -18,7 +18,7 @@ namespace {
 
 // What a chunked or compressed body may take on the wire beyond max_body_bytes (chunk
 // framing; deflate's worst case on incompressible data is a few bytes per 16 KiB).
-constexpr size_t kFramingAllowance = 64 * 1024;
+constexpr size_t kFramingAllowance = size_t{64} * 1024;
 
 // One request on a worker thread. The hooks cpp-httplib calls during process_request()
 // (pre-routing, the handlers, the content provider) find it through t_exchange: they get
@@ -61,7 +61,7 @@ class ConnectionStream final : public httplib::Stream {
     return c_.Write(ptr, size, WriteDeadline()) ? static_cast<ssize_t>(size) : -1;
   }
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    ip = c_.peer_ip();
+    ip = c_.PeerIp();
     port = Port(/*peer=*/true);
   }
   void get_local_ip_and_port(std::string& ip, int& port) const override {
@@ -72,8 +72,8 @@ class ConnectionStream final : public httplib::Stream {
   // (>= FD_SETSIZE); this stream never uses select().
   socket_t socket() const override { return INVALID_SOCKET; }
 
-  size_t consumed() const { return consumed_; }
-  size_t budget() const { return budget_; }
+  size_t Consumed() const { return consumed_; }
+  size_t Budget() const { return budget_; }
 
  private:
   Deadline WriteDeadline() const {
@@ -84,7 +84,7 @@ class ConnectionStream final : public httplib::Stream {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
     auto* sa = reinterpret_cast<sockaddr*>(&addr);
-    if ((peer ? ::getpeername(c_.fd(), sa, &len) : ::getsockname(c_.fd(), sa, &len)) != 0) {
+    if ((peer ? ::getpeername(c_.Fd(), sa, &len) : ::getsockname(c_.Fd(), sa, &len)) != 0) {
       return 0;
     }
     return ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(sa)->sin6_port
@@ -317,7 +317,7 @@ void HttpServer::Impl::Serve(std::unique_ptr<Connection> c, const RequestHead& h
   // A chunked body's end is cpp-httplib's to find: such a connection is not reused.
   const bool ok = processor.ServeOne(stream, stopping.load() || head.chunked, closed);
   t_exchange = nullptr;
-  const bool whole = !head.chunked && stream.consumed() == stream.budget();
+  const bool whole = !head.chunked && stream.Consumed() == stream.Budget();
   if (ok && !closed && !x.close && whole && !stopping.load()) acceptor->Resume(std::move(c));
 }
 
@@ -396,8 +396,9 @@ absl::Status HttpServer::Start(const std::string& listen) {
   if (absl::IsUnavailable(s)) {
     return absl::UnavailableError("cannot listen on " + listen + " (in use? another switchyard?)");
   }
-  if (!s.ok())
+  if (!s.ok()) {
     return absl::InvalidArgumentError("--listen " + listen + ": " + std::string(s.message()));
+  }
   port_ = impl_->acceptor->port();
   return absl::OkStatus();
 }

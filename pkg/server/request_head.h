@@ -15,10 +15,10 @@
 namespace sy::server {
 
 struct HeadLimits {
-  size_t max_head_bytes = 16 * 1024;  // request line + header fields + the blank line
-  size_t max_line_bytes = 8 * 1024;   // one line, CRLF included (cpp-httplib's own limit)
-  size_t max_fields = 64;             // header field lines
-  uint64_t max_body_bytes = 1 << 20;  // a larger Content-Length is refused (413)
+  size_t max_head_bytes = size_t{16} * 1024;  // request line + header fields + the blank line
+  size_t max_line_bytes = size_t{8} * 1024;   // one line, CRLF included (cpp-httplib's own limit)
+  size_t max_fields = 64;                     // header field lines
+  uint64_t max_body_bytes = 1 << 20;          // a larger Content-Length is refused (413)
 };
 
 struct RequestHead {

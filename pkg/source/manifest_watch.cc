@@ -27,7 +27,7 @@ class Inotify {
   Inotify(const Inotify&) = delete;
   Inotify& operator=(const Inotify&) = delete;
 
-  int fd() const { return fd_; }
+  int Fd() const { return fd_; }
   // Watches directory `real`, shown as `shown`; with `only`, for that entry alone.
   void Add(const std::string& shown, const std::string& real, const std::string& only = "") {
     if (fd_ < 0) return;
@@ -93,7 +93,7 @@ void ManifestSource::Watch(const std::atomic<bool>& stop, std::chrono::milliseco
   auto drain = [&] {
     alignas(inotify_event) char buf[8192];
     bool changed = false;
-    for (ssize_t n; (n = ::read(inotify->fd(), buf, sizeof buf)) > 0;) {
+    for (ssize_t n; (n = ::read(inotify->Fd(), buf, sizeof buf)) > 0;) {
       for (ssize_t at = 0; at < n;) {
         const auto* ev = reinterpret_cast<const inotify_event*>(buf + at);
         at += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
@@ -116,8 +116,8 @@ void ManifestSource::Watch(const std::atomic<bool>& stop, std::chrono::milliseco
   };
   while (!stop.load()) {
     bool changed = false;
-    if (inotify->fd() >= 0) {
-      pollfd p{inotify->fd(), POLLIN, 0};
+    if (inotify->Fd() >= 0) {
+      pollfd p{inotify->Fd(), POLLIN, 0};
       if (::poll(&p, 1, 100) > 0) {
         changed = drain();
         // Debounce: let a burst of writes (git checkout) finish.

@@ -139,7 +139,7 @@ absl::Status Store::Quarantine(const std::string& file, const std::string& reaso
   return absl::OkStatus();
 }
 
-std::vector<QuarantinedFile> Store::quarantined() const {
+std::vector<QuarantinedFile> Store::Quarantined() const {
   std::lock_guard<std::mutex> l(mu_);
   return quarantined_;
 }

@@ -76,11 +76,11 @@ class Store {
 
   // Reads every persisted object. A file that cannot be decoded, or whose name is not the one
   // its object would be stored under (a stray copy), is moved to <state-dir>/quarantine and
-  // listed by quarantined(); the rest load. kInternal / kDataLoss name a file that can be
+  // listed by Quarantined(); the rest load. kInternal / kDataLoss name a file that can be
   // neither read nor moved aside.
   absl::Status Load();
   // What Load() moved aside.
-  std::vector<QuarantinedFile> quarantined() const;
+  std::vector<QuarantinedFile> Quarantined() const;
 
   // Creates or updates the desired state of `obj` (its spec, labels, annotations; status
   // and server-set metadata are kept). `source` says where it came from (status.source).

@@ -108,7 +108,7 @@ TEST_F(TransportTest, TlsBelowOnePointTwoIsRefused) {
   Start(/*tls=*/true);
   auto ctx = TlsContext::Create(dir_ + "/cert.pem", dir_ + "/key.pem");
   ASSERT_TRUE(ctx.ok()) << ctx.status();
-  EXPECT_EQ(SSL_CTX_get_min_proto_version((*ctx)->get()), TLS1_2_VERSION);
+  EXPECT_EQ(SSL_CTX_get_min_proto_version((*ctx)->Get()), TLS1_2_VERSION);
   const std::string cmd =
       absl::StrCat("openssl s_client -connect 127.0.0.1:", server_->port(),
                    " -tls1_1 -cipher DEFAULT@SECLEVEL=0 </dev/null >/dev/null 2>&1");

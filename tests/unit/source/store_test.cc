@@ -176,7 +176,7 @@ TEST_F(StoreTest, AnUndecodableStateFileIsQuarantinedAndTheRestLoad) {
   Store reloaded(tmp_.path, clock_);
   ASSERT_TRUE(reloaded.Load().ok());
   EXPECT_EQ(reloaded.List().size(), 1u);  // the daemon starts with what it can read
-  const std::vector<QuarantinedFile> q = reloaded.quarantined();
+  const std::vector<QuarantinedFile> q = reloaded.Quarantined();
   ASSERT_EQ(q.size(), 1u);
   EXPECT_EQ(q[0].file, FileOf("broken"));
   EXPECT_EQ(q[0].moved_to, tmp_.path + "/quarantine/default_broken.json." +
@@ -196,8 +196,8 @@ TEST_F(StoreTest, AStrayCopyOfAnObjectFileIsNotResurrected) {
   Store reloaded(tmp_.path, clock_);
   ASSERT_TRUE(reloaded.Load().ok());
   EXPECT_FALSE(reloaded.Get(kKey).has_value());
-  ASSERT_EQ(reloaded.quarantined().size(), 1u);
-  EXPECT_NE(reloaded.quarantined()[0].reason.find("holds default/shop"), std::string::npos);
+  ASSERT_EQ(reloaded.Quarantined().size(), 1u);
+  EXPECT_NE(reloaded.Quarantined()[0].reason.find("holds default/shop"), std::string::npos);
 }
 
 // Deleting the object with the highest resourceVersion and restarting must not hand out that
