@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "pkg/actuate/copy_lock.h"
 #include "pkg/actuate/pg_standby_config.h"
 #include "pkg/actuate/pg_step_util.h"
 #include "pkg/actuate/postgres_actuator.h"
@@ -47,11 +48,14 @@ absl::Status SyncParent(const std::string& path) {
 
 absl::StatusOr<util::CommandResult> PostgresActuator::RunTool(const api::DeploymentColorSpec& spec,
                                                               std::vector<std::string> argv,
-                                                              const std::string& context) {
+                                                              const std::string& context,
+                                                              std::vector<int> inherit_fds) {
   util::Command cmd;
   cmd.argv = std::move(argv);
   cmd.run_as = spec.database.os_user;
   cmd.timeout = timeouts_.copy;
+  cmd.die_with_parent = true;  // a tool must not outlive a killed daemon (CopyLock)
+  cmd.inherit_fds = std::move(inherit_fds);
   absl::StatusOr<util::CommandResult> r = runner_.Run(cmd);
   if (absl::IsNotFound(r.status()) || absl::IsPermissionDenied(r.status())) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -81,6 +85,8 @@ absl::Status PostgresActuator::Rewind(const api::DeploymentColor& dc, api::Color
   const api::DeploymentColorSpec& spec = dc.spec;
   const std::string context = Context("rewinding", spec, target, "from", source);
   const std::string& dir = DataDir(spec, target);
+  absl::StatusOr<CopyLock> copy_lock = CopyLock::Acquire(dir, clock_);
+  SY_RETURN_IF_ERROR(Annotated(copy_lock.status(), context, ""));
   if (observe::PostmasterAlive(dir)) {
     return absl::FailedPreconditionError(context + ": it is running; stop it first");
   }
@@ -97,7 +103,7 @@ absl::Status PostgresActuator::Rewind(const api::DeploymentColor& dc, api::Color
       RunTool(spec,
               {spec.database.bin_directory + "/pg_rewind", "--target-pgdata=" + dir,
                "--source-server=" + source_ep.Conninfo()},
-              context);
+              context, {copy_lock->fd()});
   if (absl::IsDeadlineExceeded(r.status())) {
     return absl::AbortedError(absl::StrCat(r.status().message(), "; re-clone it instead"));
   }
@@ -121,6 +127,8 @@ absl::Status PostgresActuator::Basebackup(const api::DeploymentColor& dc, api::C
   const api::DeploymentColorSpec& spec = dc.spec;
   const std::string context = Context("re-cloning", spec, target, "from", source);
   const std::string& dir = DataDir(spec, target);
+  absl::StatusOr<CopyLock> copy_lock = CopyLock::Acquire(dir, clock_);
+  SY_RETURN_IF_ERROR(Annotated(copy_lock.status(), context, ""));
   const std::string fresh = dir + ".new";
   const std::string old = dir + ".old";
   if (observe::PostmasterAlive(dir)) {
@@ -149,7 +157,7 @@ absl::Status PostgresActuator::Basebackup(const api::DeploymentColor& dc, api::C
       RunTool(spec,
               {spec.database.bin_directory + "/pg_basebackup", "-d",
                ReplicationConninfo(spec, source), "-D", fresh, "-c", "fast", "-X", "stream", "-w"},
-              context));
+              context, {copy_lock->fd()}));
   if (r.exit_code != 0) {
     (void)RemoveTree(fresh);
     return absl::UnavailableError(absl::StrCat(context, ": pg_basebackup exited with ", r.exit_code,

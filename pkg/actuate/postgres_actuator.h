@@ -131,10 +131,12 @@ class PostgresActuator final : public Actuator {
       const api::DeploymentColorSpec& spec, api::Color target, const std::string& context);
   absl::Status CheckReplace(const api::DeploymentColor& dc, api::Color target, api::Color source,
                             const std::string& context);
-  // Runs a server program as osUser with the copy timeout.
+  // Runs a server program as osUser with the copy timeout; it dies with us and keeps
+  // `inherit_fds` (a CopyLock's) open.
   absl::StatusOr<util::CommandResult> RunTool(const api::DeploymentColorSpec& spec,
                                               std::vector<std::string> argv,
-                                              const std::string& context);
+                                              const std::string& context,
+                                              std::vector<int> inherit_fds = {});
 
   observe::PgConnections& connections_;
   observe::PostgresObserver& observer_;

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -60,7 +61,8 @@ enum class Stage : int32_t {
   kChdir,
   kExec,
   kFork,
-  kSetsid
+  kSetsid,
+  kDeathSignal
 };
 struct Report {
   Stage stage;
@@ -78,6 +80,9 @@ struct ExecPlan {
   gid_t gid = 0;
   std::vector<gid_t> groups;
   int max_fd = 1024;  // fallback bound when close_range is unavailable
+  std::vector<int> inherit_fds;
+  bool die_with_parent = false;
+  pid_t parent_pid = 0;  // ours, taken before the fork: the child compares getppid() with it
   std::vector<std::string> argv_storage;
   std::vector<std::string> env_storage;
   std::vector<char*> argv;
@@ -161,6 +166,15 @@ absl::StatusOr<ExecPlan> Prepare(const Command& cmd) {
     }
   }
   SY_ASSIGN_OR_RETURN(plan.program, FindProgram(cmd.argv[0]));
+  for (int fd : cmd.inherit_fds) {
+    if (fd < 3 || ::fcntl(fd, F_GETFD) < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("running ", Render(cmd.argv), ": descriptor ",
+                                                     fd, " to inherit is not open or below 3"));
+    }
+  }
+  plan.inherit_fds = cmd.inherit_fds;
+  plan.die_with_parent = cmd.die_with_parent;
+  plan.parent_pid = ::getpid();
   struct rlimit rl;
   if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
     plan.max_fd = static_cast<int>(std::min<rlim_t>(rl.rlim_cur, 1 << 20));
@@ -215,12 +229,22 @@ bool Install(int src, int target) {
   if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     for (int fd = 3; fd < plan.max_fd; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
+  for (int fd : plan.inherit_fds) {
+    if (::fcntl(fd, F_SETFD, 0) != 0) Fail(report_fd, Stage::kFds);
+  }
   if (plan.switch_user) {
     if (::setgroups(plan.groups.size(), plan.groups.data()) != 0) {
       Fail(report_fd, Stage::kGroups);
     }
     if (::setgid(plan.gid) != 0) Fail(report_fd, Stage::kSetgid);
     if (::setuid(plan.uid) != 0) Fail(report_fd, Stage::kSetuid);
+  }
+  // Copies must not outlive a killed daemon (a restarted one would start another into the same
+  // directory). After the user switch: a change of credentials clears the setting.
+  if (plan.die_with_parent) {
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) Fail(report_fd, Stage::kDeathSignal);
+    // We may have died before the prctl: then nobody waits for this program.
+    if (::getppid() != plan.parent_pid) ::_exit(128 + SIGKILL);
   }
   // After dropping privileges: the directory must be one the user can enter.
   if (::chdir(plan.working_directory.c_str()) != 0) Fail(report_fd, Stage::kChdir);
@@ -399,6 +423,11 @@ absl::StatusOr<CommandResult> ExecCommandRunner::Run(const Command& cmd) {
 absl::StatusOr<int> ExecCommandRunner::Spawn(const Command& cmd, const std::string& log_file) {
   if (log_file.empty() || log_file[0] != '/') {
     return absl::InvalidArgumentError("log file '" + log_file + "' must be an absolute path");
+  }
+  if (cmd.die_with_parent) {
+    return absl::InvalidArgumentError(
+        "starting " + Render(cmd.argv) +
+        ": die_with_parent is for Run(); a spawned daemon outlives us");
   }
   SY_ASSIGN_OR_RETURN(const ExecPlan plan, Prepare(cmd));
   Fds fds;

@@ -180,6 +180,68 @@ TEST(ExecCommandRunnerTest, DoesNotLeakDescriptors) {
   EXPECT_THAT(fds, Not(::testing::Contains("77")));
 }
 
+TEST(ExecCommandRunnerTest, InheritedDescriptorsStayOpenInTheProgram) {
+  const TempDir tmp;
+  const std::string held = tmp.path + "/held";
+  const int fd = ::open(held.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 3);
+  ExecCommandRunner runner;
+  Command c = Cmd({"/usr/bin/readlink", "/proc/self/fd/" + std::to_string(fd)});
+  auto r = runner.Run(c);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_NE(r->exit_code, 0) << "not inherited unless asked: " << r->output;
+  c.inherit_fds = {fd};
+  r = runner.Run(c);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->output, held + "\n");
+  // Ours is still close-on-exec: only that program keeps it.
+  EXPECT_EQ(::fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+  ::close(fd);
+  EXPECT_EQ(runner.Run(c).status().code(), absl::StatusCode::kInvalidArgument);  // closed now
+  c.inherit_fds = {1};
+  EXPECT_EQ(runner.Run(c).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Runs `/bin/sleep 30` through Run() in a forked helper process with `die_with_parent`, kills
+// the helper with SIGKILL (as a daemon is killed) and returns the pid of the sleep.
+int SleepOfAKilledParent(bool die_with_parent) {
+  const pid_t helper = ::fork();
+  if (helper == 0) {
+    ExecCommandRunner runner;
+    Command c = Cmd({"/bin/sleep", "30"}, std::chrono::milliseconds(60000));
+    c.die_with_parent = die_with_parent;
+    (void)runner.Run(c);
+    ::_exit(0);
+  }
+  int sleeper = 0;
+  EXPECT_TRUE(Eventually([&] {
+    for (int pid : observe::ChildPids(helper)) {
+      if (observe::ProcessCommandLine(pid).value_or("").starts_with("/bin/sleep")) {
+        sleeper = pid;
+      }
+    }
+    return sleeper != 0;
+  }));
+  ::kill(helper, SIGKILL);
+  ::waitpid(helper, nullptr, 0);
+  return sleeper;
+}
+
+TEST(ExecCommandRunnerTest, DieWithParentKillsTheProgramWhenTheCallerDies) {
+  const int sleeper = SleepOfAKilledParent(/*die_with_parent=*/true);
+  ASSERT_GT(sleeper, 0);
+  EXPECT_TRUE(Eventually([&] { return !observe::ProcessAlive(sleeper); }));
+  ::kill(sleeper, SIGKILL);  // if the test failed
+}
+
+TEST(ExecCommandRunnerTest, WithoutDieWithParentTheProgramOutlivesTheCaller) {
+  const int sleeper = SleepOfAKilledParent(/*die_with_parent=*/false);
+  ASSERT_GT(sleeper, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_TRUE(observe::ProcessAlive(sleeper));
+  ::kill(sleeper, SIGKILL);
+}
+
 TEST(ExecCommandRunnerTest, RunsAsAnotherUserWhenRoot) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
   ExecCommandRunner runner;
@@ -256,6 +318,15 @@ TEST(ExecCommandRunnerSpawnTest, ReportsAMissingProgram) {
   EXPECT_EQ(runner.Spawn(Cmd({"/nonexistent/daemon"}), log).status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(runner.Spawn(Cmd({"/bin/true"}), "relative.log").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ExecCommandRunnerSpawnTest, RefusesDieWithParent) {
+  ExecCommandRunner runner;
+  const TempDir tmp;
+  Command c = Cmd({"/bin/true"});
+  c.die_with_parent = true;
+  EXPECT_EQ(runner.Spawn(c, tmp.path + "/daemon.log").status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
