@@ -1,9 +1,13 @@
 #include "pkg/observe/pg_datadir.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -135,22 +139,77 @@ absl::Status CheckControlDataProgram(const std::string& bin_directory) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// Runs `program` with `args` under LC_ALL=C (through env, so that the labels are English
+// whatever the locale: they are translated); kInternal with its output when it fails.
+absl::StatusOr<std::string> RunInC(util::CommandRunner& runner, const std::string& program,
+                                   std::vector<std::string> args) {
+  util::Command cmd;
+  cmd.argv = {"/usr/bin/env", "LC_ALL=C", program};
+  cmd.argv.insert(cmd.argv.end(), args.begin(), args.end());
+  cmd.timeout = std::chrono::seconds(10);
+  SY_ASSIGN_OR_RETURN(const util::CommandResult r, runner.Run(cmd));
+  if (r.exit_code != 0) {
+    return absl::InternalError(absl::StrCat(util::Render(cmd.argv), " exited with ", r.exit_code,
+                                            ": ", r.output.substr(0, 500)));
+  }
+  return r.output;
+}
+
+// The major version of the binaries `program` belongs to, from `program --version`: run once
+// per program file (path, inode and modification time, so an upgrade in place is seen) and
+// kept; failures are not kept.
+absl::StatusOr<std::string> BinariesMajor(util::CommandRunner& runner, const std::string& program) {
+  struct stat st {};
+  if (::stat(program.c_str(), &st) != 0) return util::ErrnoStatus(errno, program);
+  const std::string key = absl::StrCat(program, "@", st.st_dev, ":", st.st_ino, ":",
+                                       st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec);
+  static std::mutex mu;
+  static std::map<std::string, std::string>* majors = new std::map<std::string, std::string>;
+  std::lock_guard<std::mutex> l(mu);  // held while it runs: once per program, even at startup
+  if (auto it = majors->find(key); it != majors->end()) return it->second;
+  SY_ASSIGN_OR_RETURN(const std::string out, RunInC(runner, program, {"--version"}));
+  absl::StatusOr<std::string> major = ParseBinariesMajor(out);
+  if (!major.ok()) return util::Annotate(major.status(), program);
+  majors->emplace(key, *major);
+  return major;
+}
+
+}  // namespace
+
 absl::StatusOr<ControlData> RunControlData(util::CommandRunner& runner,
                                            const std::string& bin_directory,
                                            const std::string& data_directory) {
   const std::string program = bin_directory + "/pg_controldata";
   SY_RETURN_IF_ERROR(CheckControlDataProgram(bin_directory));
-  util::Command cmd;
-  // Through env so that the labels are English whatever the locale (they are translated).
-  cmd.argv = {"/usr/bin/env", "LC_ALL=C", program, "-D", data_directory};
-  cmd.timeout = std::chrono::seconds(10);
-  SY_ASSIGN_OR_RETURN(const util::CommandResult r, runner.Run(cmd));
-  if (r.exit_code != 0) {
-    return absl::InternalError(absl::StrCat(program, " -D ", data_directory, " exited with ",
-                                            r.exit_code, ": ", r.output.substr(0, 500)));
+  SY_ASSIGN_OR_RETURN(const std::string major, BinariesMajor(runner, program));
+  // Safety rule: binaries of another major version misread pg_control (its layout changes
+  // between majors) and must not act on the directory either.
+  const std::string version_file = data_directory + "/PG_VERSION";
+  if (absl::StatusOr<std::string> v = util::ReadFile(version_file); v.ok()) {
+    const std::string dir_major(absl::StripAsciiWhitespace(*v));
+    if (dir_major != major) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          data_directory, " is a PostgreSQL ", dir_major, " data directory (PG_VERSION) but ",
+          bin_directory, " holds PostgreSQL ", major,
+          " binaries: set spec.database.binDirectory to the binaries of PostgreSQL ", dir_major));
+    }
+  } else if (!absl::IsNotFound(v.status())) {
+    return v.status();
   }
-  absl::StatusOr<ControlData> control = ParseControlData(r.output);
-  if (!control.ok()) return util::Annotate(control.status(), program);
+  absl::StatusOr<std::string> out = RunInC(runner, program, {"-D", data_directory});
+  if (!out.ok()) return out.status();
+  absl::StatusOr<ControlData> control = ParseControlData(*out);
+  if (!control.ok()) return util::Annotate(control.status(), program + " -D " + data_directory);
+  absl::StatusOr<uint32_t> version = ParseControlVersion(*out);
+  if (!version.ok()) return util::Annotate(version.status(), program);
+  if (const uint32_t want = ControlVersionOfMajor(major); want != 0 && *version != want) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("pg_control of ", data_directory, " has version ", *version, " but ", program,
+                     " (PostgreSQL ", major, ") reads version ", want,
+                     ": set spec.database.binDirectory to the binaries that wrote it"));
+  }
   return control;
 }
 

@@ -77,7 +77,11 @@ absl::StatusOr<std::vector<TimelineFork>> ReadTimelineHistory(const std::string&
 absl::Status CheckControlDataProgram(const std::string& bin_directory);
 
 // Runs `<bin_directory>/pg_controldata -D <dir>` under LC_ALL=C through `runner` (it works as
-// root) and parses it. kFailedPrecondition naming the path when pg_controldata is missing;
+// root) and parses it. The binaries' major version comes from `pg_controldata --version`,
+// run once per program file (thread-safe cache). kFailedPrecondition naming the path when
+// pg_controldata is missing, and naming both versions when the directory's PG_VERSION is
+// another major than the binaries' or its pg_control version is not the one they read;
+// kDataLoss when pg_controldata warned that its values are untrustworthy (none is used);
 // kInternal with its output when it fails; kInvalidArgument when its output is unexpected.
 absl::StatusOr<ControlData> RunControlData(util::CommandRunner& runner,
                                            const std::string& bin_directory,

@@ -3,62 +3,12 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "tests/unit/observe/pg_controldata_outputs.h"
 
 namespace sy::observe {
 namespace {
 
-// pg_controldata of a PostgreSQL 15.18 primary right after a fast shutdown (LC_ALL=C).
-constexpr char kShutDownPrimary[] = R"(pg_control version number:            1300
-Catalog version number:               202209061
-Database system identifier:           7712684126675136648
-Database cluster state:               shut down
-pg_control last modified:             Fri Nov 27 03:13:32 2026
-Latest checkpoint location:           0/3000028
-Latest checkpoint's REDO location:    0/3000028
-Latest checkpoint's REDO WAL file:    000000010000000000000003
-Latest checkpoint's TimeLineID:       1
-Latest checkpoint's PrevTimeLineID:   1
-Latest checkpoint's full_page_writes: on
-Latest checkpoint's NextXID:          0:724
-Latest checkpoint's NextOID:          13572
-Latest checkpoint's NextMultiXactId:  1
-Latest checkpoint's NextMultiOffset:  0
-Latest checkpoint's oldestXID:        716
-Latest checkpoint's oldestXID's DB:   1
-Latest checkpoint's oldestActiveXID:  0
-Latest checkpoint's oldestMultiXid:   1
-Latest checkpoint's oldestMulti's DB: 1
-Latest checkpoint's oldestCommitTsXid:0
-Latest checkpoint's newestCommitTsXid:0
-Time of latest checkpoint:            Fri Nov 27 03:13:32 2026
-Fake LSN counter for unlogged rels:   0/3E8
-Minimum recovery ending location:     0/0
-Min recovery ending loc's timeline:   0
-Backup start location:                0/0
-Backup end location:                  0/0
-End-of-backup record required:        no
-wal_level setting:                    replica
-wal_log_hints setting:                on
-max_connections setting:              100
-max_worker_processes setting:         8
-max_wal_senders setting:              10
-max_prepared_xacts setting:           0
-max_locks_per_xact setting:           64
-track_commit_timestamp setting:       off
-Maximum data alignment:               8
-Database block size:                  8192
-Blocks per segment of large relation: 131072
-WAL block size:                       8192
-Bytes per WAL segment:                16777216
-Maximum length of identifiers:        64
-Maximum columns in an index:          32
-Maximum size of a TOAST chunk:        1996
-Size of a large-object chunk:         2048
-Date/time type storage:               64-bit integers
-Float8 argument passing:              by value
-Data page checksum version:           0
-Mock authentication nonce:            bcbe3efc667a5ff33e9aa432a59ac1b495e6b36ff4fd508b8eafadacb8f14ab7
-)";
+using testdata::kShutDownPrimary;
 
 TEST(ParseControlDataTest, ParsesRealOutputOfAShutDownPrimary) {
   absl::StatusOr<ControlData> c = ParseControlData(kShutDownPrimary);
@@ -97,6 +47,46 @@ TEST(ParseControlDataTest, MissingOrMalformedFieldIsInvalidArgument) {
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(c.status().message().find("Latest checkpoint location"), std::string::npos);
   EXPECT_EQ(ParseControlData("").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ParseControlDataTest, AWarningIsDataLossNeverValues) {
+  absl::StatusOr<ControlData> c = ParseControlData(testdata::CrcMismatch());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kDataLoss) << c.status();
+  EXPECT_NE(c.status().message().find(
+                "WARNING: Calculated CRC checksum does not match value stored in file."),
+            std::string::npos)
+      << c.status();
+  EXPECT_NE(c.status().message().find("The results below are untrustworthy."), std::string::npos);
+  // Its own log's warnings too (stderr, merged into the output).
+  c = ParseControlData(std::string("pg_controldata: warning: possible byte ordering mismatch\n") +
+                       kShutDownPrimary);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kDataLoss) << c.status();
+  EXPECT_TRUE(ParseControlData(kShutDownPrimary).ok());
+}
+
+TEST(ParseControlVersionTest, ReadsTheNumber) {
+  EXPECT_EQ(*ParseControlVersion(kShutDownPrimary), 1300u);
+  EXPECT_EQ(ParseControlVersion("Database cluster state: shut down\n").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseControlVersion("pg_control version number: x\n").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ParseBinariesMajorTest, MajorAsPgVersionSpellsIt) {
+  EXPECT_EQ(*ParseBinariesMajor(testdata::kVersion15), "15");
+  EXPECT_EQ(*ParseBinariesMajor("pg_controldata (PostgreSQL) 17devel\n"), "17");
+  EXPECT_EQ(*ParseBinariesMajor("pg_controldata (PostgreSQL) 12.22\n"), "12");
+  EXPECT_EQ(*ParseBinariesMajor("pg_controldata (PostgreSQL) 9.6.24\n"), "9.6");
+  EXPECT_EQ(ParseBinariesMajor("pg_controldata 15\n").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ControlVersionOfMajorTest, KnownMajors) {
+  EXPECT_EQ(ControlVersionOfMajor("12"), 1201u);
+  for (const char* m : {"13", "14", "15", "16"}) EXPECT_EQ(ControlVersionOfMajor(m), 1300u) << m;
+  EXPECT_EQ(ControlVersionOfMajor("17"), 1700u);
+  EXPECT_EQ(ControlVersionOfMajor("9.6"), 0u);
+  EXPECT_EQ(ControlVersionOfMajor("18"), 0u);
 }
 
 TEST(ParseTimelineHistoryTest, ParsesRealFiles) {

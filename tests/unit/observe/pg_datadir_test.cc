@@ -1,13 +1,17 @@
 #include "pkg/observe/pg_datadir.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pkg/util/files.h"
+#include "tests/fakes/fake_command_runner.h"
+#include "tests/unit/observe/pg_controldata_outputs.h"
 
 namespace sy::observe {
 namespace {
@@ -138,6 +142,69 @@ TEST_F(PgDatadirTest, WalTimelinesFromSegmentsAndHistoryFiles) {
   Write("pg_wal/0000000B0000000000000004.partial", "x");  // not a segment name
   Write("pg_wal/ZZZZZZZZ0000000000000004", "x");          // not hex
   EXPECT_EQ(*ReadWalTimelines(dir_), (WalTimelines{10, 10}));
+}
+
+// RunControlData against a scripted pg_controldata (FakeCommandRunner) in a bin directory of
+// its own (the binaries' version is kept per program file).
+class RunControlDataTest : public PgDatadirTest {
+ protected:
+  void SetUp() override {
+    PgDatadirTest::SetUp();
+    Write("bin/pg_controldata", "");
+    ASSERT_EQ(::chmod((dir_ + "/bin/pg_controldata").c_str(), 0755), 0);
+    Write("data/PG_VERSION", "15\n");
+    runner_.OnRun([this](const util::Command& c) -> absl::StatusOr<util::CommandResult> {
+      util::CommandResult r;
+      r.output = c.argv.back() == "--version" ? testdata::kVersion15 : output_;
+      return r;
+    });
+  }
+  absl::StatusOr<ControlData> Run() { return RunControlData(runner_, dir_ + "/bin", Data()); }
+  std::string Data() const { return dir_ + "/data"; }
+  int VersionRuns() {
+    int n = 0;
+    for (const auto& argv : runner_.Commands()) n += argv.back() == "--version";
+    return n;
+  }
+
+  fakes::FakeCommandRunner runner_;
+  std::string output_ = testdata::kShutDownPrimary;
+};
+
+TEST_F(RunControlDataTest, ParsesAndAsksTheBinariesVersionOnce) {
+  absl::StatusOr<ControlData> c = Run();
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->cluster_state, "shut down");
+  EXPECT_TRUE(Run().ok());
+  EXPECT_EQ(VersionRuns(), 1);
+  EXPECT_EQ(runner_.Commands().back(),
+            (std::vector<std::string>{"/usr/bin/env", "LC_ALL=C", dir_ + "/bin/pg_controldata",
+                                      "-D", Data()}));
+}
+
+TEST_F(RunControlDataTest, AnUntrustworthyOutputIsDataLoss) {
+  output_ = testdata::CrcMismatch();
+  absl::StatusOr<ControlData> c = Run();
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kDataLoss) << c.status();
+  EXPECT_THAT(c.status().message(), ::testing::HasSubstr("Calculated CRC checksum"));
+  EXPECT_THAT(c.status().message(), ::testing::HasSubstr(Data()));
+}
+
+TEST_F(RunControlDataTest, ADirectoryOfAnotherMajorIsRefusedNamingBoth) {
+  Write("data/PG_VERSION", "14\n");
+  absl::StatusOr<ControlData> c = Run();
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kFailedPrecondition) << c.status();
+  EXPECT_THAT(c.status().message(), ::testing::HasSubstr("PostgreSQL 14 data directory"));
+  EXPECT_THAT(c.status().message(), ::testing::HasSubstr("PostgreSQL 15 binaries"));
+  EXPECT_EQ(runner_.Commands().size(), 1u) << "pg_controldata -D never ran";
+}
+
+TEST_F(RunControlDataTest, APgControlOfAnotherVersionIsRefusedNamingBoth) {
+  output_.replace(output_.find("1300"), 4, "1201");
+  absl::StatusOr<ControlData> c = Run();
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kFailedPrecondition) << c.status();
+  EXPECT_THAT(c.status().message(), ::testing::HasSubstr("has version 1201"));
+  EXPECT_THAT(c.status().message(), ::testing::HasSubstr("(PostgreSQL 15) reads version 1300"));
 }
 
 }  // namespace
