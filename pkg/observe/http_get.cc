@@ -33,7 +33,10 @@ absl::StatusOr<HttpReply> HttpGet(const std::string& url, std::chrono::milliseco
   client.set_connection_timeout(timeout);
   client.set_read_timeout(timeout);
   client.set_write_timeout(timeout);
-  const httplib::Result res = client.Get(path, {{"Connection", "close"}});
+  // A cache between us and the app (or nginx's proxy_cache) must not answer: a cached `/`
+  // would show the color served before the switch, or after it too early.
+  const httplib::Result res = client.Get(
+      path, {{"Connection", "close"}, {"Cache-Control", "no-cache"}, {"Pragma", "no-cache"}});
   if (!res) {
     const std::string ms = std::to_string(timeout.count()) + " ms";
     switch (res.error()) {
