@@ -77,7 +77,11 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
                              util::FormatRfc3339(clock_.Now()), dc.metadata.generation});
     (void)store_.WriteStatus(key, st, dc.metadata.uid);
     log::Warn("observe", {{"resource", key}, {"error", std::string(world.status().message())}});
-    result.next = PassResult::Next::kBackoff;
+    // A misconfiguration (e.g. a database on another host) cannot clear by retrying: the
+    // condition says why, and the next look is a resync away, not a hot loop.
+    result.terminal = absl::IsInvalidArgument(world.status());
+    result.next = result.terminal ? PassResult::Next::kAfter : PassResult::Next::kBackoff;
+    result.after = options_.resync;
     result.phase = api::Phase::kDegraded;
     result.error = world.status();
     return finish(nullptr, nullptr);

@@ -38,7 +38,9 @@ class UpstreamProber {
   virtual UpstreamState Probe(const std::string& address, std::chrono::milliseconds timeout) = 0;
 };
 
-// Observes everything a resource names, composing the three observers above.
+// Observes everything a resource names, composing the three observers above. Observe()
+// first refuses a database host that is not this machine (CheckLocalHost: kInvalidArgument
+// naming the field), then returns the first error of the observers.
 class WorldObserver {
  public:
   // All three must outlive this object.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+#include "pkg/observe/local_host.h"
 #include "pkg/observe/observer.h"
 #include "pkg/util/status_macros.h"
 
@@ -15,6 +17,14 @@ bool World::UpstreamsHealthy(api::Color c) const {
 }
 
 absl::StatusOr<World> WorldObserver::Observe(const api::DeploymentColorSpec& spec) {
+  // Safety rule: every step acts on data directories here. A server elsewhere would look
+  // "stopped" to them (a fence would report it gone while it runs): refuse it instead.
+  for (api::Color c : api::kColors) {
+    if (absl::Status s = CheckLocalHost(spec.color(c).database.host); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("spec.colors.", std::string(api::ColorName(c)),
+                                                 ".database.host ", s.message()));
+    }
+  }
   World w;
   SY_ASSIGN_OR_RETURN(w.blue, postgres_.Observe(spec, api::Color::kBlue));
   SY_ASSIGN_OR_RETURN(w.green, postgres_.Observe(spec, api::Color::kGreen));
