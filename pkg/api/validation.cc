@@ -128,6 +128,19 @@ std::string NormalizePath(const std::string& path) {
   return out.empty() ? "/" : out;
 }
 
+// Normalized `dir` lies below normalized `parent`.
+bool Inside(const std::string& dir, const std::string& parent) {
+  return dir.size() > parent.size() && dir.compare(0, parent.size(), parent) == 0 &&
+         (parent == "/" || dir[parent.size()] == '/');
+}
+
+// One database server as host:port, "localhost" spelled as 127.0.0.1.
+std::string ServerAddress(const DatabaseRef& db) {
+  std::string host = absl::AsciiStrToLower(db.host);
+  if (host == "localhost") host = "127.0.0.1";
+  return absl::StrCat(host, ":", db.port);
+}
+
 // Collects problems under field paths.
 class Checker {
  public:
@@ -226,14 +239,10 @@ void CheckDatabasesApart(const DeploymentColorSpec& spec, Checker& c) {
   if (PathProblem(b.data_directory) || PathProblem(g.data_directory)) return;  // said already
   const std::string bd = NormalizePath(b.data_directory);
   const std::string gd = NormalizePath(g.data_directory);
-  const auto inside = [](const std::string& dir, const std::string& parent) {
-    return dir.size() > parent.size() && dir.compare(0, parent.size(), parent) == 0 &&
-           (parent == "/" || dir[parent.size()] == '/');
-  };
   const std::string field = "spec.colors.green.database.dataDirectory";
   if (bd == gd) {
     c.Add(field, absl::StrCat("same data directory as blue (", QuoteValue(b.data_directory), ")"));
-  } else if (inside(bd, gd) || inside(gd, bd)) {
+  } else if (Inside(bd, gd) || Inside(gd, bd)) {
     c.Add(field, absl::StrCat("must not be nested with blue's data directory ",
                               QuoteValue(b.data_directory)));
   }
@@ -322,6 +331,41 @@ std::string QuoteValue(std::string_view value) {
   }
   out += '"';
   if (cut < value.size()) out += "...";
+  return out;
+}
+
+std::vector<FieldError> SharedWith(const DeploymentColor& dc, const DeploymentColor& other) {
+  std::vector<FieldError> out;
+  if (dc.Key() == other.Key()) return out;
+  const std::string of = " of " + other.Key();
+  for (Color c : kColors) {
+    const DatabaseRef& mine = dc.spec.color(c).database;
+    const std::string field = absl::StrCat("spec.colors.", std::string(ColorName(c)), ".database");
+    for (Color o : kColors) {
+      const DatabaseRef& theirs = other.spec.color(o).database;
+      const std::string other_field =
+          absl::StrCat("spec.colors.", std::string(ColorName(o)), ".database");
+      if (mine.port >= 1 && mine.port <= kMaxPort && ServerAddress(mine) == ServerAddress(theirs)) {
+        out.push_back({field + ".port", absl::StrCat("database server ", mine.host, ":", mine.port,
+                                                     " is also ", other_field, of)});
+      }
+      if (PathProblem(mine.data_directory) || PathProblem(theirs.data_directory)) continue;
+      const std::string md = NormalizePath(mine.data_directory);
+      const std::string td = NormalizePath(theirs.data_directory);
+      if (md == td || Inside(md, td) || Inside(td, md)) {
+        out.push_back(
+            {field + ".dataDirectory", absl::StrCat(QuoteValue(mine.data_directory),
+                                                    md == td ? " is also " : " is nested with ",
+                                                    other_field, ".dataDirectory", of)});
+      }
+    }
+  }
+  const std::string& file = dc.spec.nginx.upstream_file;
+  if (!PathProblem(file) && !PathProblem(other.spec.nginx.upstream_file) &&
+      NormalizePath(file) == NormalizePath(other.spec.nginx.upstream_file)) {
+    out.push_back({"spec.nginx.upstreamFile",
+                   absl::StrCat(QuoteValue(file), " is also spec.nginx.upstreamFile", of)});
+  }
   return out;
 }
 

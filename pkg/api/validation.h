@@ -33,6 +33,14 @@ void ApplyDefaults(DeploymentColor* dc);
 // user information of spec.nginx.probe.url ("user:password@") is shown as "***@".
 std::vector<FieldError> Validate(const DeploymentColor& dc);
 
+// The fields of `dc` naming a database server (host:port), a data directory (the same, or
+// one nested in the other) or an nginx upstream file that `other`, another resource, names
+// too; each message names `other` and its field: "\"/srv/pg/blue\" is also
+// spec.colors.green.database.dataDirectory of default/shop". Two resources sharing servers
+// would act on them at once and undo each other's steps forever. Empty when they share
+// nothing or are the same resource (same key).
+std::vector<FieldError> SharedWith(const DeploymentColor& dc, const DeploymentColor& other);
+
 // True when `s` is a DNS-1123 label: 1-63 of [a-z0-9-], starting and ending alphanumeric.
 bool IsDns1123Label(const std::string& s);
 

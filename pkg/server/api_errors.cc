@@ -102,6 +102,8 @@ HttpResponse ErrorResponse(const absl::Status& s, const std::string& name) {
       return StatusResponse(403, "Forbidden", msg, name);
     case absl::StatusCode::kInvalidArgument:
       return StatusResponse(400, "BadRequest", msg, name);
+    case absl::StatusCode::kFailedPrecondition:  // e.g. servers another resource names
+      return StatusResponse(422, "Invalid", msg, name);
     case absl::StatusCode::kOutOfRange:
       return StatusResponse(410, "Expired", msg, name);
     case absl::StatusCode::kResourceExhausted:

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "pkg/api/validation.h"
 #include "pkg/codec/codec.h"
 #include "pkg/util/log.h"
 
@@ -183,6 +184,7 @@ absl::Status ManifestSource::Sync() {
   std::vector<std::pair<std::string, FileResult>> results;
   results.reserve(scan->files.size());               // `places` points into it
   std::map<std::string, std::vector<Place>> places;  // key -> every document declaring it
+  std::vector<const Place*> valid;                   // applied once checked as a whole
   for (const ManifestFile& f : scan->files) {
     results.emplace_back(f.path, Read(f));
     FileResult& r = results.back().second;
@@ -206,19 +208,45 @@ absl::Status ManifestSource::Sync() {
     const Place& p = at.front();
     seen[key] = p.file;
     if (p.doc->ok()) {
-      auto applied = store_.Apply(p.doc->object, FileSource(p.file, commit, note));
-      if (!applied.ok()) {
-        // E.g. the state directory is not writable: the stored spec stays in force, and the
-        // resource says why (and --once stops) instead of a log line alone.
-        problems.emplace_back(applied.status().message());
-        if (store_.Get(key)) (void)store_.MarkInvalid(key, p.file, problems.back());
-      }
+      valid.push_back(&p);
       continue;
     }
     std::vector<std::string> lines;
     for (const auto& problem : p.doc->problems) lines.push_back(problem.ToString());
     problems.push_back(absl::StrJoin(lines, "; "));
     if (store_.Get(key)) (void)store_.MarkInvalid(key, p.file, problems.back());
+  }
+  // Safety rule: no two resources name the same servers; both are refused (each names the
+  // other) and a managed one keeps its last valid spec, which shared nothing when applied.
+  const std::vector<api::DeploymentColor> stored = store_.List();
+  for (const Place* p : valid) {
+    const api::DeploymentColor& obj = p->doc->object;
+    const std::string key = obj.Key();
+    std::vector<std::string> shared;
+    for (const Place* other : valid) {
+      for (const api::FieldError& e : api::SharedWith(obj, other->doc->object)) {
+        shared.push_back(absl::StrCat(e.field, ": ", e.message, " (", other->file, ")"));
+      }
+    }
+    for (const api::DeploymentColor& other : stored) {
+      if (!SourceFile(other.status.source).empty()) continue;  // the manifests' own: above
+      for (const api::FieldError& e : api::SharedWith(obj, other)) {
+        shared.push_back(absl::StrCat(e.field, ": ", e.message, " (through the API)"));
+      }
+    }
+    if (!shared.empty()) {
+      problems.push_back(absl::StrCat(p->file, ": ", key, ": ", absl::StrJoin(shared, "; "),
+                                      ": two resources must not act on the same servers"));
+      if (store_.Get(key)) (void)store_.MarkInvalid(key, p->file, problems.back());
+      continue;
+    }
+    auto applied = store_.Apply(obj, FileSource(p->file, commit, note));
+    if (!applied.ok()) {
+      // E.g. the state directory is not writable: the stored spec stays in force, and the
+      // resource says why (and --once stops) instead of a log line alone.
+      problems.emplace_back(applied.status().message());
+      if (store_.Get(key)) (void)store_.MarkInvalid(key, p->file, problems.back());
+    }
   }
   for (const auto& [file, r] : results) {
     if (r.state == FileResult::State::kDeferred) {

@@ -56,7 +56,10 @@ class ManifestSource {
   // Returns kInvalidArgument listing the problems (the valid documents are applied all the
   // same); kNotFound / kPermissionDenied when `path` cannot be reached and no resource came
   // from it before; kUnavailable when it cannot be read or holds nothing at all (a checkout
-  // not populated yet) while resources came from it (they stay, marked).
+  // not populated yet) while resources came from it (they stay, marked). Two documents that
+  // share a database server, data directory or upstream file (api::SharedWith) are both
+  // invalid, each naming the other; so is one sharing with a resource made through the API
+  // (which stays).
   absl::Status Sync();
 
   // Calls Sync() once the watches are set up, whenever a manifest changes (inotify, debounced

@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "pkg/api/validation.h"
 #include "pkg/codec/codec.h"
 #include "pkg/util/files.h"
 #include "pkg/util/status_macros.h"
@@ -48,6 +49,15 @@ std::map<std::string, std::string> Steering(const std::map<std::string, std::str
 
 std::string Quoted(const std::string& key) {
   return absl::StrCat("deploymentcolors.switchyard.dev \"", key.substr(key.find('/') + 1), "\"");
+}
+
+// "field: message; ..." of every problem.
+std::string Joined(const std::vector<api::FieldError>& errors) {
+  std::string out;
+  for (const api::FieldError& e : errors) {
+    absl::StrAppend(&out, out.empty() ? "" : "; ", e.field, ": ", e.message);
+  }
+  return out;
 }
 
 }  // namespace
@@ -216,6 +226,20 @@ absl::StatusOr<api::DeploymentColor> Store::Apply(const api::DeploymentColor& in
     std::lock_guard<std::mutex> l(mu_);
     SY_RETURN_IF_ERROR(CheckWrite(key, options));
     auto it = objects_.find(key);
+    // Safety rule: no two resources name the same servers (they would act on them at once and
+    // undo each other's steps forever). Manifests are checked as a whole by ManifestSource. A
+    // write that shares nothing new goes through (pausing one of two stored before the rule).
+    for (const auto& [other_key, other] : objects_) {
+      if (!options.from_api || other_key == key) continue;
+      const std::vector<api::FieldError> shared = api::SharedWith(in, other);
+      if (shared.empty() ||
+          (it != objects_.end() && api::SharedWith(it->second, other) == shared)) {
+        continue;
+      }
+      return absl::FailedPreconditionError(
+          absl::StrCat(Quoted(key), " is invalid: ", Joined(shared),
+                       " (two resources must not act on the same servers)"));
+    }
     const bool invalid_before = invalid_.count(key) > 0;
     if (it != objects_.end()) {
       out = it->second;

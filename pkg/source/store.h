@@ -86,8 +86,10 @@ class Store {
   // and server-set metadata are kept). `source` says where it came from (status.source).
   // Returns the stored object (with dry_run: the object as it would be stored). Errors:
   // kAlreadyExists, kNotFound (Exists), kAborted (resourceVersion differs), kPermissionDenied
-  // (from_api and a manifest file owns the object; the message names the file), or the
-  // persistence error.
+  // (from_api and a manifest file owns the object; the message names the file),
+  // kFailedPrecondition (from_api and another stored resource names one of its database
+  // servers, data directories or its nginx upstream file: api::SharedWith, naming both), or
+  // the persistence error.
   absl::StatusOr<api::DeploymentColor> Apply(const api::DeploymentColor& obj,
                                              const std::string& source,
                                              const WriteOptions& options = {});

@@ -35,16 +35,17 @@ jqdc() { dc "$1" | jq -e "$2" >/dev/null 2>&1; }
 
 git init -q -b main "$REPO" || fatal "git init $REPO"
 cp "$IT_MANIFEST" "$REPO/shop.yaml"
-# other.yaml: cart and web, paused, pointing at nothing that runs.
+# other.yaml: cart and web, paused, pointing at nothing that runs (each on ports of its own:
+# two resources may not share a server). other NAME DIGIT
 other() {
   sed -e "s/^  name: shop$/  name: $1/" -e 's/^  paused: false/  paused: true/' \
-    -e 's/1543\([34]\)/2543\1/' -e 's/1808\([012]\)/2808\1/' \
+    -e "s/1543\\([34]\\)/${2}543\\1/" -e "s/1808\\([012]\\)/${2}808\\1/" \
     -e "s#$SY_DIR/pg#$IT_WORK/none/$1#" -e "s#$SY_DIR/nginx#$IT_WORK/none/$1#" "$IT_MANIFEST"
 }
 {
-  other cart
+  other cart 2
   echo "---"
-  other web
+  other web 3
 } >"$REPO/other.yaml"
 { gitc add -A && gitc commit -qm "shop on blue; cart and web"; } || fatal "git commit"
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -48,9 +49,19 @@ class YardctlTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
 
-  // Writes a manifest of default/`name` with `color` (and `paused`); returns its path.
+  // Writes a manifest of default/`name` with `color` (and `paused`); returns its path. Each
+  // name has servers of its own (two resources may not share any).
   std::string Manifest(const std::string& name, api::Color color, bool paused = false) {
     api::DeploymentColor dc = fakes::FakeResource(color);
+    if (name != "shop") {
+      const int n = names_.emplace(name, static_cast<int>(names_.size()) + 1).first->second;
+      for (api::Color c : api::kColors) {
+        api::DatabaseRef& db = dc.spec.color(c).database;
+        db.port += 100 * n;
+        db.data_directory += "-" + name;
+      }
+      dc.spec.nginx.upstream_file = "/etc/nginx/switchyard/" + name + ".conf";
+    }
     dc.metadata.name = name;
     dc.metadata.generation = 0;
     dc.spec.paused = paused;
@@ -89,6 +100,7 @@ class YardctlTest : public ::testing::Test {
   std::unique_ptr<server::ApiHandler> api_;
   std::unique_ptr<server::HttpServer> http_;
   CtlOptions opts_;
+  std::map<std::string, int> names_;  // Manifest(): each name's servers
 };
 
 }  // namespace sy::app::testing

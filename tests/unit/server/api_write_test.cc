@@ -33,6 +33,12 @@ TEST_F(ApiTest, CreateStoresAndAnswers201) {
 TEST_F(ApiTest, CreateTakesTheNamespaceOfTheUrlAndYaml) {
   json body = ShopJson();
   body["metadata"].erase("namespace");
+  for (const char* color : {"blue", "green"}) {  // servers of its own: no two resources share
+    json& db = body["spec"]["colors"][color]["database"];
+    db["port"] = db["port"].get<int>() + 10000;
+    db["dataDirectory"] = db["dataDirectory"].get<std::string>() + "-retail";
+  }
+  body["spec"]["nginx"]["upstreamFile"] = "/etc/nginx/switchyard/retail.conf";
   const std::string retail = "/apis/switchyard.dev/v1alpha1/namespaces/retail/deploymentcolors";
   EXPECT_EQ(Do(Req("POST", retail, body.dump(), "application/json")).status, 201);
   EXPECT_TRUE(store_.Get("retail/shop").has_value());

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
@@ -23,11 +24,26 @@ struct TempDir : fakes::TempDir {
   TempDir() : fakes::TempDir("manifest_source_test") {}
 };
 
-// codec::testing::kShop renamed to `name`, with activeColor `color`.
+// `s` with every `from` replaced by `to`.
+inline std::string ReplaceAll(std::string s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
+    s.replace(at, from.size(), to);
+  }
+  return s;
+}
+
+// codec::testing::kShop renamed to `name`, with activeColor `color`; but for shop, on servers
+// of its own (two resources may not share any): ports and paths from its name.
 inline std::string Manifest(const std::string& name, const std::string& color = "blue") {
   std::string m = codec::testing::ShopWith("name: shop", "name: " + name);
   const size_t at = m.find("activeColor: blue");
-  return m.replace(at, 17, "activeColor: " + color);
+  m.replace(at, 17, "activeColor: " + color);
+  if (name == "shop") return m;
+  const int base = 20000 + static_cast<int>(std::hash<std::string>{}(name) % 2000) * 10;
+  m = ReplaceAll(m, "port: 15433", "port: " + std::to_string(base + 3));
+  m = ReplaceAll(m, "port: 15434", "port: " + std::to_string(base + 4));
+  m = ReplaceAll(m, "/tmp/pg/", "/tmp/pg/" + name + "-");
+  return ReplaceAll(m, "/tmp/nginx/shop.conf", "/tmp/nginx/" + name + ".conf");
 }
 
 class ManifestSourceTest : public ::testing::Test {
