@@ -61,7 +61,7 @@ std::string Pids(const std::vector<int>& pids) { return absl::StrJoin(pids, " ")
 }  // namespace
 
 std::string CopyLock::PathFor(const std::string& data_directory) {
-  return data_directory + ".switchyard-copy-lock";
+  return util::LockFile::Beside(data_directory, ".switchyard-copy-lock");
 }
 
 absl::StatusOr<CopyLock> CopyLock::Acquire(const std::string& data_directory,

@@ -7,6 +7,7 @@
 
 #include "pkg/app/wiring.h"
 #include "pkg/controller/controller.h"
+#include "pkg/controller/server_lock.h"
 #include "pkg/metrics/metrics.h"
 #include "pkg/server/http_server.h"
 #include "pkg/server/token.h"
@@ -108,8 +109,10 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
   ro.kill_after_steps = o.kill_after_steps;
   metrics::Metrics metrics(clock);
   metrics.CountQuarantined(static_cast<int64_t>(store.Quarantined().size()));
+  // The servers' own lock: no other resource or daemon acts on them during a pass.
+  controller::FlockServerLock server_lock(clock);
   controller::Reconciler reconciler(wiring.world_observer(), wiring.actuator(), store, clock, ro,
-                                    &metrics);
+                                    &metrics, &server_lock);
   controller::WorkQueue queue;
   controller::Controller ctl(store, reconciler, queue, o.resync);
 

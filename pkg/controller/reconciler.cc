@@ -25,13 +25,14 @@ bool IsSwitchStep(plan::StepKind k) {
 
 Reconciler::Reconciler(observe::WorldObserver& observer, actuate::Actuator& actuator,
                        source::Store& store, const util::Clock& clock, ReconcilerOptions options,
-                       PassListener* listener)
+                       PassListener* listener, ServerLock* server_lock)
     : observer_(observer),
       actuator_(actuator),
       store_(store),
       clock_(clock),
       options_(options),
-      listener_(listener) {}
+      listener_(listener),
+      server_lock_(server_lock) {}
 
 PassResult Reconciler::Reconcile(const std::string& key) {
   std::optional<api::DeploymentColor> dc = store_.Get(key);
@@ -57,6 +58,17 @@ void Reconciler::TrackSwitchover(const api::DeploymentColor& dc, const plan::Pla
   }
 }
 
+void Reconciler::ReportStopped(const api::DeploymentColor& dc, std::string_view event,
+                               const std::string& reason, const absl::Status& error) {
+  api::DeploymentColorStatus st = dc.status;
+  st.phase = std::string(api::PhaseName(api::Phase::kDegraded));
+  plan::SetCondition(
+      &st, {std::string(api::kConditionReady), "False", reason, std::string(error.message()),
+            util::FormatRfc3339(clock_.Now()), dc.metadata.generation});
+  (void)store_.WriteStatus(dc.Key(), st, dc.metadata.uid);
+  log::Warn(event, {{"resource", dc.Key()}, {"error", std::string(error.message())}});
+}
+
 PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
   const auto t0 = clock_.MonotonicNow();
   const std::string key = dc.Key();
@@ -65,18 +77,29 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
     if (listener_) listener_->OnPass(dc, w, p, result, clock_.MonotonicNow() - t0);
     return result;
   };
+  // Safety rule: the pass holds the lock of its servers from before it observes until after
+  // its step (the guard goes after `finish`): two resources naming the same servers, or two
+  // daemons, never act on them at once.
+  std::unique_ptr<ServerLock::Guard> servers;
+  if (server_lock_ != nullptr) {
+    absl::StatusOr<std::unique_ptr<ServerLock::Guard>> locked = server_lock_->TryLock(dc);
+    if (!locked.ok()) {
+      ReportStopped(dc, "server-lock",
+                    absl::IsUnavailable(locked.status()) ? "ServersLocked" : "ServerLockFailed",
+                    locked.status());
+      result.next = PassResult::Next::kBackoff;
+      result.phase = api::Phase::kDegraded;
+      result.error = locked.status();
+      return finish(nullptr, nullptr);
+    }
+    servers = *std::move(locked);
+  }
   const std::optional<std::string> invalid = store_.InvalidReason(key);
 
   absl::StatusOr<observe::World> world = observer_.Observe(dc.spec);
   const auto observed = clock_.MonotonicNow() - t0;
   if (!world.ok()) {
-    api::DeploymentColorStatus st = dc.status;
-    st.phase = std::string(api::PhaseName(api::Phase::kDegraded));
-    plan::SetCondition(&st, {std::string(api::kConditionReady), "False", "ObserveFailed",
-                             std::string(world.status().message()),
-                             util::FormatRfc3339(clock_.Now()), dc.metadata.generation});
-    (void)store_.WriteStatus(key, st, dc.metadata.uid);
-    log::Warn("observe", {{"resource", key}, {"error", std::string(world.status().message())}});
+    ReportStopped(dc, "observe", "ObserveFailed", world.status());
     // A misconfiguration (e.g. a database on another host) cannot clear by retrying: the
     // condition says why, and the next look is a resync away, not a hot loop.
     result.terminal = absl::IsInvalidArgument(world.status());

@@ -6,9 +6,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "pkg/actuate/actuator.h"
+#include "pkg/controller/server_lock.h"
 #include "pkg/observe/observer.h"
 #include "pkg/plan/planner.h"
 #include "pkg/source/store.h"
@@ -49,15 +51,23 @@ struct ReconcilerOptions {
 // Thread-safe for distinct keys (the work queue never hands one key to two workers).
 class Reconciler {
  public:
-  // All references must outlive this object; `listener` may be null.
+  // All references must outlive this object; `listener` may be null. A pass holds
+  // `server_lock` (when not null) from before it observes until after its step; when another
+  // holds it, the pass takes no step, says so in a Ready=False condition (reason
+  // ServersLocked, naming the holder) and backs off.
   Reconciler(observe::WorldObserver& observer, actuate::Actuator& actuator, source::Store& store,
-             const util::Clock& clock, ReconcilerOptions options, PassListener* listener = nullptr);
+             const util::Clock& clock, ReconcilerOptions options, PassListener* listener = nullptr,
+             ServerLock* server_lock = nullptr);
 
   // Idempotent; safe at any time, including after a crash mid-switch.
   PassResult Reconcile(const std::string& key);
 
  private:
   PassResult Pass(const api::DeploymentColor& dc);
+  // A pass that cannot go on: the Ready condition says why (`reason`, `error`), logged as
+  // `event`.
+  void ReportStopped(const api::DeploymentColor& dc, std::string_view event,
+                     const std::string& reason, const absl::Status& error);
   void TrackSwitchover(const api::DeploymentColor& dc, const plan::Plan& plan,
                        api::DeploymentColorStatus* st);
 
@@ -67,6 +77,7 @@ class Reconciler {
   const util::Clock& clock_;
   const ReconcilerOptions options_;
   PassListener* const listener_;
+  ServerLock* const server_lock_;
   std::mutex mu_;
   int steps_done_ = 0;
   // When the fence of a switch stopped writes, per key: the write-unavailability window runs

@@ -54,6 +54,12 @@ LockFile::~LockFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+std::string LockFile::Beside(const std::string& path, std::string_view suffix) {
+  std::string out = path;
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out + std::string(suffix);
+}
+
 bool LockFile::TryLock() {
   int r;
   while ((r = ::flock(fd_, LOCK_EX | LOCK_NB)) != 0 && errno == EINTR) {

@@ -38,6 +38,10 @@ class LockFile {
   int fd() const { return fd_; }
   const std::string& path() const { return path_; }
 
+  // The path of a lock file beside `path` (a directory; trailing slashes ignored): "/a/b" and
+  // ".lock" give "/a/b.lock".
+  static std::string Beside(const std::string& path, std::string_view suffix);
+
  private:
   LockFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
 
