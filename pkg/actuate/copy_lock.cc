@@ -140,8 +140,8 @@ CopyLock& CopyLock::operator=(CopyLock&& other) noexcept {
 CopyLock::~CopyLock() { Release(); }
 
 void CopyLock::Release() {
-  if (file_.fd() < 0) return;  // moved from
-  const std::string path = file_.path();
+  if (file_.Descriptor() < 0) return;  // moved from
+  const std::string path = file_.Path();
   { util::LockFile closing = std::move(file_); }  // closed before another thread may take it
   std::lock_guard<std::mutex> l(HeldMu());
   Held().erase(path);

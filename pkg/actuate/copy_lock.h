@@ -42,9 +42,9 @@ class CopyLock {
   ~CopyLock();
 
   // The descriptor the copy tools inherit.
-  int fd() const { return file_.fd(); }
+  int Descriptor() const { return file_.Descriptor(); }
   // The leftover processes Acquire killed, ascending.
-  const std::vector<int>& killed() const { return killed_; }
+  const std::vector<int>& Killed() const { return killed_; }
 
   // "<data_directory>.switchyard-copy-lock".
   static std::string PathFor(const std::string& data_directory);

@@ -103,7 +103,7 @@ absl::Status PostgresActuator::Rewind(const api::DeploymentColor& dc, api::Color
       RunTool(spec,
               {spec.database.bin_directory + "/pg_rewind", "--target-pgdata=" + dir,
                "--source-server=" + source_ep.Conninfo()},
-              context, {copy_lock->fd()});
+              context, {copy_lock->Descriptor()});
   if (absl::IsDeadlineExceeded(r.status())) {
     return absl::AbortedError(absl::StrCat(r.status().message(), "; re-clone it instead"));
   }
@@ -157,7 +157,7 @@ absl::Status PostgresActuator::Basebackup(const api::DeploymentColor& dc, api::C
       RunTool(spec,
               {spec.database.bin_directory + "/pg_basebackup", "-d",
                ReplicationConninfo(spec, source), "-D", fresh, "-c", "fast", "-X", "stream", "-w"},
-              context, {copy_lock->fd()}));
+              context, {copy_lock->Descriptor()}));
   if (r.exit_code != 0) {
     (void)RemoveTree(fresh);
     return absl::UnavailableError(absl::StrCat(context, ": pg_basebackup exited with ", r.exit_code,

@@ -26,8 +26,9 @@ std::string FlockServerLock::PathFor(const std::string& data_directory) {
 absl::StatusOr<std::unique_ptr<ServerLock::Guard>> FlockServerLock::TryLock(
     const api::DeploymentColor& dc) {
   std::vector<std::string> paths;
-  for (api::Color c : api::kColors)
+  for (api::Color c : api::kColors) {
     paths.push_back(PathFor(dc.spec.color(c).database.data_directory));
+  }
   std::sort(paths.begin(), paths.end());  // one order for every taker
   paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
   auto guard = std::make_unique<FlockGuard>();

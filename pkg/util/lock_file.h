@@ -35,8 +35,8 @@ class LockFile {
   // The file's content without the trailing newline ("" when empty or unreadable).
   std::string Holder() const;
 
-  int fd() const { return fd_; }
-  const std::string& path() const { return path_; }
+  int Descriptor() const { return fd_; }
+  const std::string& Path() const { return path_; }
 
   // The path of a lock file beside `path` (a directory; trailing slashes ignored): "/a/b" and
   // ".lock" give "/a/b.lock".

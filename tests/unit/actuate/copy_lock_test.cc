@@ -77,13 +77,13 @@ TEST_F(CopyLockTest, TakesALockFileBesideTheDirectoryNamingUs) {
   EXPECT_EQ(st.st_mode & 07777, 0600u);
   EXPECT_EQ(st.st_uid, ::geteuid());
   EXPECT_EQ(*util::ReadFile(Lock()), std::to_string(::getpid()) + "\n");
-  EXPECT_TRUE(lock->killed().empty());
+  EXPECT_TRUE(lock->Killed().empty());
 }
 
 TEST_F(CopyLockTest, ASecondCopyWhileOneRunsIsRefused) {
   absl::StatusOr<CopyLock> first = CopyLock::Acquire(Dir(), Clock());
   ASSERT_TRUE(first.ok()) << first.status();
-  const int tool = StartHolder(first->fd());  // the running copy's tool
+  const int tool = StartHolder(first->Descriptor());  // the running copy's tool
   absl::StatusOr<CopyLock> second = CopyLock::Acquire(Dir(), Clock(), milliseconds(300));
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
   EXPECT_THAT(second.status().message(), HasSubstr("another copy into " + Dir()));
@@ -100,12 +100,12 @@ TEST_F(CopyLockTest, TheLeftoversOfACopyWhoseDaemonDiedAreKilled) {
   {
     absl::StatusOr<CopyLock> dead = CopyLock::Acquire(Dir(), Clock());
     ASSERT_TRUE(dead.ok()) << dead.status();
-    leftover = StartHolder(dead->fd());
+    leftover = StartHolder(dead->Descriptor());
   }  // our descriptor is closed, as a SIGKILLed daemon's is; its tool still holds the lock
   ASSERT_TRUE(observe::ProcessAlive(leftover));
   absl::StatusOr<CopyLock> next = CopyLock::Acquire(Dir(), Clock());
   ASSERT_TRUE(next.ok()) << next.status();
-  EXPECT_THAT(next->killed(), ElementsAre(leftover));
+  EXPECT_THAT(next->Killed(), ElementsAre(leftover));
   EXPECT_TRUE(Eventually([&] { return !observe::ProcessAlive(leftover); }));
   EXPECT_EQ(*util::ReadFile(Lock()), std::to_string(::getpid()) + "\n");
 }
