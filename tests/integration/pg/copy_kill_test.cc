@@ -26,6 +26,7 @@
 #include "pkg/actuate/postgres_actuator.h"
 #include "pkg/observe/pg_connections.h"
 #include "pkg/observe/pg_datadir.h"
+#include "pkg/observe/pqxx_postgres_observer.h"
 #include "pkg/observe/process.h"
 #include "pkg/util/clock.h"
 #include "pkg/util/command_runner.h"
@@ -60,6 +61,13 @@ std::vector<int> CopiesInto(const std::string& target) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+api::DeploymentColor Resource(const api::DeploymentColorSpec& spec) {
+  api::DeploymentColor dc;
+  dc.metadata.name = "copy-kill";
+  dc.spec = spec;
+  return dc;
 }
 
 bool AnyAlive(const std::vector<int>& pids) {
@@ -106,7 +114,8 @@ class CopyKillTest : public ::testing::Test {
   api::DeploymentColorSpec throttled_;
   observe::PgConnections connections_;
   util::ExecCommandRunner runner_;
-  actuate::PostgresActuator actuator_{connections_, runner_, util::RealClock::Get()};
+  observe::PqxxPostgresObserver observer_{connections_, runner_};
+  actuate::PostgresActuator actuator_{connections_, observer_, runner_, util::RealClock::Get()};
 };
 
 TEST_F(CopyKillTest, NoCopyOutlivesItsKilledDaemonIntoTheNextCopy) {
@@ -115,8 +124,9 @@ TEST_F(CopyKillTest, NoCopyOutlivesItsKilledDaemonIntoTheNextCopy) {
   if (daemon == 0) {  // a daemon of its own: its connections, runner and actuator
     observe::PgConnections connections;
     util::ExecCommandRunner runner;
-    actuate::PostgresActuator actuator(connections, runner, util::RealClock::Get());
-    ::_exit(actuator.Basebackup(throttled_, kGreen, kBlue).ok() ? 0 : 1);
+    observe::PqxxPostgresObserver observer(connections, runner);
+    actuate::PostgresActuator actuator(connections, observer, runner, util::RealClock::Get());
+    ::_exit(actuator.Basebackup(Resource(throttled_), kGreen, kBlue).ok() ? 0 : 1);
   }
   // Mid-copy: pg_basebackup and its WAL streamer run.
   std::vector<int> first;
@@ -162,7 +172,7 @@ TEST_F(CopyKillTest, NoCopyOutlivesItsKilledDaemonIntoTheNextCopy) {
       std::this_thread::sleep_for(milliseconds(2));
     }
   });
-  const absl::Status second = actuator_.Basebackup(spec_, kGreen, kBlue);
+  const absl::Status second = actuator_.Basebackup(Resource(spec_), kGreen, kBlue);
   done = true;
   monitor.join();
   EXPECT_TRUE(second.ok()) << second;
