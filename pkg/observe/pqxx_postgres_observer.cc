@@ -194,8 +194,11 @@ absl::StatusOr<ServerState> PqxxPostgresObserver::Observe(const api::DeploymentC
     if (!s.directory_error.empty()) s.control.reset();
   }
   if (s.reachable && s.in_recovery && !s.receiver) {
-    // Without a WAL receiver PostgreSQL 15 reports the last restartpoint's timeline.
-    s.timeline = std::max(s.timeline, s.wal_timeline);
+    // Without a WAL receiver PostgreSQL 15 reports the last restartpoint's timeline; what it
+    // received since is in pg_wal's segments. Not its history files: a standby fetches the
+    // primary's history when it connects, also one it then cannot follow (it diverged), and
+    // taking that timeline would hide the divergence.
+    s.timeline = std::max(s.timeline, s.segment_timeline);
   }
 
   // The timeline whose history matters: the running one, else the newest it holds WAL of
