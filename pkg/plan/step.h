@@ -1,5 +1,5 @@
 // The steps the planner can ask for. Each is idempotent and its effect is observable, so
-// the next pass sees it done (design note §3).
+// the next pass sees it done (README "How a switch goes").
 #pragma once
 
 #include <cstdint>

@@ -94,7 +94,7 @@ enum class Lineage {
   kUnknown,   // cannot tell (crashed without a clean shutdown): only a start as standby is safe
 };
 // Compares stopped or running `s` with running primary `primary` via the primary's timeline
-// history (FIELD-NOTES #6): after a clean switch the old primary's WAL ends at its shutdown
+// history: after a clean switch the old primary's WAL ends at its shutdown
 // checkpoint, exactly where the new timeline forks.
 Lineage LineageOf(const observe::ServerState& s, const observe::ServerState& primary);
 std::string_view LineageName(Lineage l);

@@ -366,7 +366,7 @@ class Sim {
     return p;
   }
 
-  // Design §3 on ground truth, before the step runs.
+  // The rules (README "How a switch goes") on ground truth, before the step runs.
   void CheckBefore(const Step& step, const observe::World& w) {
     const FakePostgres t = cluster_.server(step.target);
     const FakePostgres o = cluster_.server(api::Other(step.target));
@@ -390,7 +390,7 @@ class Sim {
       const FakePostgres src = cluster_.server(step.source.value_or(step.target));
       Check(step.source.has_value() && *step.source != step.target && src.RunningPrimary(),
             what + ": the source is not a running primary");
-      // Design §3: data is replaced only once the source is a primary on a newer timeline,
+      // Data is replaced only once the source is a primary on a newer timeline,
       // unless the operator allowed discarding the target's diverged writes (say, of a server
       // promoted behind Switchyard's back, newer than the desired primary, stopped by hand).
       const bool redundant = t.IsPrefixOf(src);
