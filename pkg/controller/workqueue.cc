@@ -55,7 +55,10 @@ std::optional<std::string> WorkQueue::Get() {
       continue;
     }
     if (next->second > Clock::now()) {
-      cv_.wait_until(l, next->second);
+      // A copy: wait_until reads its deadline again after waking up, when another thread may
+      // have erased the entry meanwhile (the lock is released while waiting).
+      const Clock::time_point deadline = next->second;
+      cv_.wait_until(l, deadline);
       continue;
     }
     std::string key = next->first;

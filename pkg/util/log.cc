@@ -11,7 +11,9 @@ namespace {
 
 std::shared_ptr<spdlog::logger> Logger() {
   static std::shared_ptr<spdlog::logger> logger = [] {
-    auto l = spdlog::stderr_logger_mt("switchyard");
+    // Not through spdlog's registry: nothing there can clash or throw.
+    auto l = std::make_shared<spdlog::logger>("switchyard",
+                                              std::make_shared<spdlog::sinks::stderr_sink_mt>());
     l->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l %v", spdlog::pattern_time_type::utc);
     l->set_level(spdlog::level::info);
     l->flush_on(spdlog::level::info);

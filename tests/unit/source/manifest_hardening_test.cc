@@ -36,6 +36,11 @@ void InChild(F body) {
 // EMFILE (reachable by holding connections) makes the walk's opendir() fail: that is not
 // "every manifest is gone".
 TEST_F(ManifestSourceTest, ADirectoryThatCannotBeReadKeepsItsResources) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizers' runtime checks memory through a pipe of its own; with no descriptor left
+  // it reports every virtual call as invalid. The EACCES test below covers this build.
+  GTEST_SKIP() << "needs descriptors the sanitizer runtime uses";
+#endif
   ASSERT_TRUE(source_.Sync().ok());
   const std::string uid = store_.Get("default/cart")->metadata.uid;
   InChild([&] {
@@ -62,6 +67,35 @@ TEST_F(ManifestSourceTest, ADirectoryThatCannotBeReadKeepsItsResources) {
     }
     return store_.Get("default/cart")->metadata.uid == uid ? 0 : 6;
   });
+}
+
+// The same with EACCES: a subdirectory of the tree its reader may not open.
+TEST_F(ManifestSourceTest, ADirectoryWithoutPermissionKeepsItsResources) {
+  ASSERT_TRUE(source_.Sync().ok());
+  const std::string uid = store_.Get("default/cart")->metadata.uid;
+  // Root reads any directory: the child drops to an unprivileged user, who may traverse the
+  // tree but not open team/.
+  fs::permissions(tmp_.path, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec |
+                                 fs::perms::group_read | fs::perms::others_read);
+  fs::permissions(tmp_.path + "/team", fs::perms::owner_all);
+  InChild([&] {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) return 2;
+    for (int i = 0; i < 3; ++i) {
+      clock_.Advance(std::chrono::seconds(5));  // well past removal_settle
+      if (source_.Sync().ok()) return 3;
+    }
+    for (const char* name : {"cart", "web"}) {  // the two defined in team/b.yaml
+      if (!store_.Get(std::string("default/") + name)) return 4;
+      const auto reason = store_.InvalidReason(std::string("default/") + name);
+      if (!reason || reason->find("cannot be read (Permission denied)") == std::string::npos) {
+        return 5;
+      }
+    }
+    return store_.Get("default/cart")->metadata.uid == uid ? 0 : 6;
+  });
+  fs::permissions(tmp_.path + "/team", fs::perms::owner_all | fs::perms::group_exec |
+                                           fs::perms::others_exec | fs::perms::group_read |
+                                           fs::perms::others_read);
 }
 
 TEST_F(ManifestSourceTest, AnEmptyCheckoutKeepsEverything) {
