@@ -20,6 +20,7 @@ namespace sy::server {
 namespace {
 
 constexpr absl::string_view kPrefix = "/apis/switchyard.dev/v1alpha1/";
+constexpr size_t kMaxFieldManager = 128;  // Kubernetes' limit
 
 // Compares in time independent of where the strings differ.
 bool SameSecret(std::string_view a, std::string_view b) {
@@ -183,6 +184,16 @@ HttpResponse ApiHandler::Resources(const HttpRequest& req) const {
     return StatusResponse(404, "NotFound", "the server could not find the requested resource");
   }
   const std::string& m = req.method;
+  // Kubernetes' rule for a field manager's name: at most 128 printable characters. It is kept
+  // in the object's managed fields (served as JSON, which must be valid UTF-8) and logged.
+  if (const std::string manager = req.Param("fieldManager");
+      manager.size() > kMaxFieldManager ||
+      !std::all_of(manager.begin(), manager.end(),
+                   [](char ch) { return ch >= 0x20 && ch < 0x7f; })) {
+    return StatusResponse(400, "BadRequest",
+                          absl::StrCat("fieldManager must be at most ", kMaxFieldManager,
+                                       " printable ASCII characters"));
+  }
   if (c.name.empty()) {
     const std::string watch = req.Param("watch");
     if (m == "GET") {

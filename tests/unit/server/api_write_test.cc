@@ -188,6 +188,24 @@ TEST_F(ApiTest, ServerSideApplyCreatesThenMerges) {
   EXPECT_TRUE(store_.Get("default/shop")->spec.paused);
 }
 
+// A field manager's name is kept in managedFields and served as JSON: one that is not
+// printable ASCII or too long is the client's error (400), never a 500 or a stored object.
+TEST_F(ApiTest, AFieldManagerThatIsNotPrintableOrTooLongIs400) {
+  for (const std::string manager :
+       {std::string("kubectl\x92"), std::string("a\nb"), std::string(129, 'm')}) {
+    ExpectStatus(Do(Req("PATCH", kShop + "?fieldManager=" + manager, ShopJson().dump(), kApply)),
+                 400, "BadRequest");
+    ExpectStatus(
+        Do(Req("POST", kDcs + "?fieldManager=" + manager, ShopJson().dump(), "application/json")),
+        400, "BadRequest");
+  }
+  EXPECT_FALSE(store_.Get("default/shop").has_value());
+  EXPECT_EQ(
+      Do(Req("PATCH", kShop + "?fieldManager=" + std::string(128, 'm'), ShopJson().dump(), kApply))
+          .status,
+      201);
+}
+
 // Apply semantics: what a manager applied before and applies no more is removed (a standing
 // permission in an annotation, a relaxed limit), what others set stays.
 TEST_F(ApiTest, ServerSideApplyRemovesWhatTheManagerNoLongerApplies) {
