@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test from nothing, as root on Debian 12: installs the dependencies, builds,
-# checks formatting, then runs the unit and integration tests (real PostgreSQL 15, real
-# nginx, on 127.0.0.1) while, beside them, clang-tidy, the unit tests under ASan+UBSan and
-# under TSan, and a bounded libFuzzer run of each fuzz target. Exits non-zero when anything
-# fails. About 18 minutes on a quiet 2-core machine (more on a busy one).
+# checks formatting and the packages' layering (hack/verify-layers.sh), then runs the unit
+# and integration tests (real PostgreSQL 15, real nginx, on 127.0.0.1) while, beside them,
+# clang-tidy, the unit tests under ASan+UBSan and under TSan, and a bounded libFuzzer run of
+# each fuzz target. Exits non-zero when anything
+# fails. About 32 minutes on a quiet 2-core machine (more on a busy one).
 #   SWITCHYARD_TEST_FILTER=regex   run only the matching ctest tests (build dir's)
 #   SWITCHYARD_SKIP_LINT=1         skip clang-tidy
 #   SWITCHYARD_SKIP_SANITIZERS=1   skip the ASan+UBSan and TSan runs
@@ -21,6 +22,8 @@ step "build ($build)"
 bash hack/build.sh
 step "format"
 bash hack/verify-format.sh
+step "layers"
+bash hack/verify-layers.sh
 
 # The integration tests mostly wait on servers; the CPU-bound checks run beside them, one
 # after the other, each into its own log, and are reported at the end.

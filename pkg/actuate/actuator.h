@@ -7,7 +7,7 @@
 
 #include "absl/status/status.h"
 #include "pkg/api/types.h"
-#include "pkg/plan/step.h"
+#include "pkg/model/step.h"
 
 namespace sy::actuate {
 
@@ -31,7 +31,7 @@ class Actuator {
  public:
   virtual ~Actuator() = default;
   // `dc` is the resource whose spec the step serves (its key names owned artefacts).
-  virtual absl::Status Run(const api::DeploymentColor& dc, const plan::Step& step,
+  virtual absl::Status Run(const api::DeploymentColor& dc, const model::Step& step,
                            StepOutcome* outcome) = 0;
 };
 

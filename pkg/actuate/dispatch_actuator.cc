@@ -5,18 +5,18 @@
 
 namespace sy::actuate {
 
-absl::Status DispatchActuator::Run(const api::DeploymentColor& dc, const plan::Step& step,
+absl::Status DispatchActuator::Run(const api::DeploymentColor& dc, const model::Step& step,
                                    StepOutcome* outcome) {
-  if (step.kind == plan::StepKind::kSwitchTraffic) {
+  if (step.kind == model::StepKind::kSwitchTraffic) {
     return nginx_.SwitchTraffic(dc.spec, dc.Key(), step.target, outcome);
   }
   absl::Status s = postgres_.Run(dc, step, outcome);
-  if (step.kind == plan::StepKind::kRewind && absl::IsAborted(s) && step.source) {
+  if (step.kind == model::StepKind::kRewind && absl::IsAborted(s) && step.source) {
     log::Warn("rewind-failed", {{"resource", dc.Key()},
                                 {"target", std::string(api::ColorName(step.target))},
                                 {"fallback", "pg_basebackup"},
                                 {"error", std::string(s.message())}});
-    const plan::Step clone{plan::StepKind::kBasebackup, step.target, step.source};
+    const model::Step clone{model::StepKind::kBasebackup, step.target, step.source};
     absl::Status c = postgres_.Run(dc, clone, outcome);
     if (c.ok()) outcome->detail = absl::StrCat("pg_rewind failed; re-cloned: ", outcome->detail);
     return c;

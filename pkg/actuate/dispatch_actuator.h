@@ -16,7 +16,7 @@ class DispatchActuator final : public Actuator {
   DispatchActuator(NginxActuator& nginx, PostgresActuator& postgres)
       : nginx_(nginx), postgres_(postgres) {}
 
-  absl::Status Run(const api::DeploymentColor& dc, const plan::Step& step,
+  absl::Status Run(const api::DeploymentColor& dc, const model::Step& step,
                    StepOutcome* outcome) override;
 
  private:

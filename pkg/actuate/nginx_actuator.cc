@@ -80,7 +80,7 @@ absl::Status NginxActuator::SwitchTraffic(const api::DeploymentColorSpec& spec,
   }
   const bool write = previous != wanted;
   if (!write) {
-    SY_ASSIGN_OR_RETURN(const observe::NginxState now, observer_.Observe(spec));
+    SY_ASSIGN_OR_RETURN(const model::NginxState now, observer_.Observe(spec));
     if (now.served_color == color) {
       out->detail = "nginx already serves " + color_name + " from " + path + ": nothing to do";
       return absl::OkStatus();
@@ -171,7 +171,7 @@ absl::Status NginxActuator::AwaitSwitch(const api::DeploymentColorSpec& spec, ap
   const auto deadline = reloaded + options_.reload_timeout;
   std::optional<std::chrono::nanoseconds> first_served;
   while (true) {
-    SY_ASSIGN_OR_RETURN(const observe::NginxState now, observer_.Observe(spec));
+    SY_ASSIGN_OR_RETURN(const model::NginxState now, observer_.Observe(spec));
     const auto at = clock_.MonotonicNow();
     const bool served = now.served_color == color;
     if (served && !first_served) first_served = at - reloaded;

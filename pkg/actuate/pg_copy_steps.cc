@@ -9,8 +9,8 @@
 #include "pkg/actuate/pg_standby_config.h"
 #include "pkg/actuate/pg_step_util.h"
 #include "pkg/actuate/postgres_actuator.h"
+#include "pkg/model/topology.h"
 #include "pkg/observe/pg_datadir.h"
-#include "pkg/plan/planner.h"
 #include "pkg/util/files.h"
 #include "pkg/util/status_macros.h"
 
@@ -72,7 +72,7 @@ absl::Status PostgresActuator::CheckReplace(const api::DeploymentColor& dc, api:
     return absl::InvalidArgumentError(context + ": the source must be the other color");
   }
   // Rule (replacing a data directory), checked on what is true now, not on the plan.
-  if (const std::string why = plan::WhyNotReplace(dc, pair.first, pair.second); !why.empty()) {
+  if (const std::string why = model::WhyNotReplace(dc, pair.first, pair.second); !why.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(context, ": ", why, "; not replacing it"));
   }
   return absl::OkStatus();
@@ -165,7 +165,7 @@ absl::Status PostgresActuator::Basebackup(const api::DeploymentColor& dc, api::C
   }
   SY_RETURN_IF_ERROR(
       Annotated(ConfigureStandbyDirectory(fresh, StandbyConninfo(spec, target, source),
-                                          plan::SlotName(target)),
+                                          model::SlotName(target)),
                 context, ""));
   const bool replace = util::PathExists(dir);
   if (replace) SY_RETURN_IF_ERROR(Annotated(Rename(dir, old), context, ""));

@@ -9,11 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "pkg/actuate/pg_standby_config.h"
 #include "pkg/actuate/pg_step_util.h"
-#include "pkg/observe/lsn.h"
+#include "pkg/model/lsn.h"
+#include "pkg/model/topology.h"
 #include "pkg/observe/pg_datadir.h"
 #include "pkg/observe/process.h"
-#include "pkg/plan/planner.h"
-#include "pkg/plan/topology.h"
 #include "pkg/util/files.h"
 #include "pkg/util/log.h"
 #include "pkg/util/status_macros.h"
@@ -44,7 +43,7 @@ StepOutcome* Sink(StepOutcome* out, StepOutcome* local) { return out != nullptr 
 
 }  // namespace
 
-absl::Status PostgresActuator::Run(const api::DeploymentColor& dc, const plan::Step& step,
+absl::Status PostgresActuator::Run(const api::DeploymentColor& dc, const model::Step& step,
                                    StepOutcome* outcome) {
   const api::DeploymentColorSpec& spec = dc.spec;
   const auto start = clock_.MonotonicNow();
@@ -54,41 +53,41 @@ absl::Status PostgresActuator::Run(const api::DeploymentColor& dc, const plan::S
   const api::Color source = step.source.value_or(api::Other(step.target));
   absl::Status s;
   switch (step.kind) {
-    case plan::StepKind::kFence:
+    case model::StepKind::kFence:
       s = Fence(spec, dc.Key(), step.target, out);
       break;
-    case plan::StepKind::kPromote:
+    case model::StepKind::kPromote:
       s = Promote(spec, step.target, step.replayed_at_least, out);
       break;
-    case plan::StepKind::kCheckpoint:
+    case model::StepKind::kCheckpoint:
       s = Checkpoint(spec, step.target, out);
       break;
-    case plan::StepKind::kLiftFence:
+    case model::StepKind::kLiftFence:
       s = LiftFence(spec, step.target, out);
       break;
-    case plan::StepKind::kStart:
+    case model::StepKind::kStart:
       s = Start(spec, step.target, out);
       break;
-    case plan::StepKind::kStop:
+    case model::StepKind::kStop:
       s = Stop(spec, step.target, out);
       break;
-    case plan::StepKind::kCreateSlot:
+    case model::StepKind::kCreateSlot:
       s = CreateSlot(spec, step.target, source, out);
       break;
-    case plan::StepKind::kConfigureStandby:
+    case model::StepKind::kConfigureStandby:
       s = ConfigureStandby(spec, step.target, source, out);
       break;
-    case plan::StepKind::kRewind:
+    case model::StepKind::kRewind:
       s = Rewind(dc, step.target, source, out);
       break;
-    case plan::StepKind::kBasebackup:
+    case model::StepKind::kBasebackup:
       s = Basebackup(dc, step.target, source, out);
       break;
-    case plan::StepKind::kSwitchTraffic:
-      return absl::InvalidArgumentError("the PostgreSQL actuator cannot " + plan::Describe(step));
+    case model::StepKind::kSwitchTraffic:
+      return absl::InvalidArgumentError("the PostgreSQL actuator cannot " + model::Describe(step));
   }
   const int64_t ms = MillisSince(clock_, start);
-  out->detail = out->detail.empty() ? absl::StrCat(plan::Describe(step), " in ", ms, " ms")
+  out->detail = out->detail.empty() ? absl::StrCat(model::Describe(step), " in ", ms, " ms")
                                     : absl::StrCat(out->detail, " in ", ms, " ms");
   return s;
 }
@@ -172,7 +171,7 @@ absl::Status PostgresActuator::Stop(const api::DeploymentColorSpec& spec, api::C
   // apart too); one that cannot be told is not stopped.
   if (observe::PostmasterAlive(dir)) {
     auto primary = [&](const std::string& d) -> absl::StatusOr<bool> {
-      SY_ASSIGN_OR_RETURN(const observe::ControlData c,
+      SY_ASSIGN_OR_RETURN(const model::ControlData c,
                           observe::RunControlData(runner_, spec.database.bin_directory, d));
       return c.cluster_state == "in production" || c.cluster_state == "in crash recovery";
     };
@@ -276,16 +275,16 @@ absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api
       return absl::FailedPreconditionError(absl::StrCat(
           context, ": ", Name(old), " is not stopped (postmaster.pid present); not promoting"));
     }
-    absl::StatusOr<observe::StartupConfig> old_startup = observe::ReadStartupConfig(old_dir);
+    absl::StatusOr<model::StartupConfig> old_startup = observe::ReadStartupConfig(old_dir);
     SY_RETURN_IF_ERROR(Annotated(old_startup.status(), context, ""));
     if (!old_startup->fenced || !old_startup->standby_signal) {
       return absl::FailedPreconditionError(
           absl::StrCat(context, ": ", Name(old), "'s data directory is not fenced; not promoting"));
     }
     if (replayed_at_least == 0) {
-      absl::StatusOr<observe::ServerState> o = observer_.Observe(spec, old);
+      absl::StatusOr<model::ServerState> o = observer_.Observe(spec, old);
       SY_RETURN_IF_ERROR(Annotated(o.status(), context, ""));
-      const std::optional<observe::Lsn> threshold = plan::PromotionThreshold(*o);
+      const std::optional<model::Lsn> threshold = model::PromotionThreshold(*o);
       if (!threshold) {
         return absl::FailedPreconditionError(absl::StrCat(
             context, ": ", Name(old), "'s pg_control proves no clean stop; not promoting"));
@@ -293,11 +292,11 @@ absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api
       replayed_at_least = *threshold;
     }
     const std::string replayed = rows->front().size() > 1 ? rows->front()[1].value_or("") : "";
-    const std::optional<observe::Lsn> replay = observe::ParseLsn(replayed);
+    const std::optional<model::Lsn> replay = model::ParseLsn(replayed);
     if (!replay || *replay < replayed_at_least) {
       return absl::FailedPreconditionError(
           absl::StrCat(context, ": it has replayed ", replayed, ", not yet ",
-                       observe::FormatLsn(replayed_at_least), "; not promoting"));
+                       model::FormatLsn(replayed_at_least), "; not promoting"));
     }
     // Recorded in the fence first: a flip back then knows this promotion may be under way.
     SY_RETURN_IF_ERROR(
@@ -376,11 +375,11 @@ absl::Status PostgresActuator::Checkpoint(const api::DeploymentColorSpec& spec, 
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::pair<observe::ServerState, observe::ServerState>> PostgresActuator::ObservePair(
+absl::StatusOr<std::pair<model::ServerState, model::ServerState>> PostgresActuator::ObservePair(
     const api::DeploymentColorSpec& spec, api::Color target, const std::string& context) {
-  absl::StatusOr<observe::ServerState> t = observer_.Observe(spec, target);
+  absl::StatusOr<model::ServerState> t = observer_.Observe(spec, target);
   SY_RETURN_IF_ERROR(Annotated(t.status(), context, ""));
-  absl::StatusOr<observe::ServerState> o = observer_.Observe(spec, api::Other(target));
+  absl::StatusOr<model::ServerState> o = observer_.Observe(spec, api::Other(target));
   SY_RETURN_IF_ERROR(Annotated(o.status(), context, ""));
   return std::make_pair(*std::move(t), *std::move(o));
 }
@@ -403,7 +402,7 @@ absl::Status PostgresActuator::LiftFence(const api::DeploymentColorSpec& spec, a
       return absl::FailedPreconditionError(absl::StrCat(
           context, ": ", Name(other.color), " has a pending promotion request; cancel it first"));
     }
-  } else if (const std::string why = plan::WhyNotLiftFence(target, other); !why.empty()) {
+  } else if (const std::string why = model::WhyNotLiftFence(target, other); !why.empty()) {
     // Rule (lifting a fence), checked on what is true now, not on the plan.
     return absl::FailedPreconditionError(absl::StrCat(context, ": ", why));
   }
@@ -427,7 +426,7 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
   }
   std::optional<int> spawned;
   if (!observe::PostmasterAlive(dir)) {
-    absl::StatusOr<observe::StartupConfig> startup = observe::ReadStartupConfig(dir);
+    absl::StatusOr<model::StartupConfig> startup = observe::ReadStartupConfig(dir);
     SY_RETURN_IF_ERROR(Annotated(startup.status(), context, ""));
     if (startup->fenced && startup->standby_signal) {
       return absl::FailedPreconditionError(
@@ -436,7 +435,7 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
     if (!startup->standby_signal) {
       // Rule (starting a primary), checked on what is true now, not on the plan.
       SY_ASSIGN_OR_RETURN(auto pair, ObservePair(spec, color, context));
-      if (const std::string why = plan::WhyNotStartAsPrimary(pair.first, pair.second);
+      if (const std::string why = model::WhyNotStartAsPrimary(pair.first, pair.second);
           !why.empty()) {
         return absl::FailedPreconditionError(
             absl::StrCat(context, " as a primary: ", why, "; not starting"));
@@ -506,7 +505,7 @@ absl::Status PostgresActuator::CreateSlot(const api::DeploymentColorSpec& spec, 
                                           api::Color source, StepOutcome* out) {
   StepOutcome local;
   out = Sink(out, &local);
-  const std::string slot = plan::SlotName(target);
+  const std::string slot = model::SlotName(target);
   const std::string context =
       absl::StrCat("creating slot ", slot, " on ", Context("", spec, source).substr(1));
   const PgEndpoint ep = observe::EndpointFor(spec, source);
@@ -535,9 +534,9 @@ absl::Status PostgresActuator::ConfigureStandby(const api::DeploymentColorSpec& 
   if (observe::PostmasterAlive(dir)) {
     return absl::FailedPreconditionError(context + ": it is running; stop it first");
   }
-  SY_RETURN_IF_ERROR(Annotated(
-      ConfigureStandbyDirectory(dir, StandbyConninfo(spec, target, source), plan::SlotName(target)),
-      context, ""));
+  SY_RETURN_IF_ERROR(Annotated(ConfigureStandbyDirectory(dir, StandbyConninfo(spec, target, source),
+                                                         model::SlotName(target)),
+                               context, ""));
   out->detail = absl::StrCat("configured ", Name(target), " as a standby of ", Name(source));
   return absl::OkStatus();
 }

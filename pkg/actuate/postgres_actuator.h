@@ -9,9 +9,9 @@
 #include "absl/status/status.h"
 #include "pkg/actuate/actuator.h"
 #include "pkg/api/types.h"
+#include "pkg/model/step.h"
 #include "pkg/observe/observer.h"
 #include "pkg/observe/pg_connections.h"
-#include "pkg/plan/step.h"
 #include "pkg/util/clock.h"
 #include "pkg/util/command_runner.h"
 
@@ -56,7 +56,7 @@ class PostgresActuator final : public Actuator {
         timeouts_(timeouts) {}
 
   // Runs a database step (every StepKind but kSwitchTraffic, which is kInvalidArgument here).
-  absl::Status Run(const api::DeploymentColor& dc, const plan::Step& step,
+  absl::Status Run(const api::DeploymentColor& dc, const model::Step& step,
                    StepOutcome* outcome) override;
 
   // Fences `color`, the old primary, for `key`'s switch. Running: it must be a primary that
@@ -79,13 +79,13 @@ class PostgresActuator final : public Actuator {
   absl::Status Checkpoint(const api::DeploymentColorSpec& spec, api::Color color,
                           StepOutcome* out = nullptr);
   // Lifts `color`'s fence (LiftFenceDirectory). Running: only as the primary. Stopped: after
-  // re-checking plan::WhyNotLiftFence on a fresh observation of both servers.
+  // re-checking model::WhyNotLiftFence on a fresh observation of both servers.
   absl::Status LiftFence(const api::DeploymentColorSpec& spec, api::Color color,
                          StepOutcome* out = nullptr);
   // Starts `color`'s postmaster (detached, log appended to <dataDirectory>.log) with port and
   // listen_addresses on the command line, and polls until it accepts queries (a standby:
   // once consistent). A directory configured to start as a primary is started only after
-  // re-checking plan::WhyNotStartAsPrimary on a fresh observation of both servers; a fenced
+  // re-checking model::WhyNotStartAsPrimary on a fresh observation of both servers; a fenced
   // one is not started (kFailedPrecondition). Running already: waits for it to accept
   // queries. No cluster in the directory: kFailedPrecondition. Another server answering on
   // the port: kFailedPrecondition.
@@ -106,12 +106,12 @@ class PostgresActuator final : public Actuator {
   // kFailedPrecondition.
   absl::Status ConfigureStandby(const api::DeploymentColorSpec& spec, api::Color target,
                                 api::Color source, StepOutcome* out = nullptr);
-  // Re-checks plan::WhyNotReplace(dc, target, source) on a fresh observation, CHECKPOINT on
+  // Re-checks model::WhyNotReplace(dc, target, source) on a fresh observation, CHECKPOINT on
   // `source`, pg_rewind stopped `target` from it, then ConfigureStandby. pg_rewind failing or
   // timing out: kAborted with its output. The re-check failing: kFailedPrecondition.
   absl::Status Rewind(const api::DeploymentColor& dc, api::Color target, api::Color source,
                       StepOutcome* out = nullptr);
-  // Re-checks plan::WhyNotReplace as Rewind does, then pg_basebackup `source` into
+  // Re-checks model::WhyNotReplace as Rewind does, then pg_basebackup `source` into
   // <dir>.new, configures it as a standby of `source`, swaps it in for stopped `target`'s
   // directory (<dir> -> <dir>.old -> removed). After a crash mid-swap it completes the swap
   // (a complete copy) or puts the old directory back and returns kAborted (re-observe first).
@@ -127,7 +127,7 @@ class PostgresActuator final : public Actuator {
   absl::Status CheckStreaming(const api::DeploymentColorSpec& spec, api::Color standby,
                               api::Color primary, const std::string& context);
   // Both servers observed now, for a re-check: {target, other}.
-  absl::StatusOr<std::pair<observe::ServerState, observe::ServerState>> ObservePair(
+  absl::StatusOr<std::pair<model::ServerState, model::ServerState>> ObservePair(
       const api::DeploymentColorSpec& spec, api::Color target, const std::string& context);
   absl::Status CheckReplace(const api::DeploymentColor& dc, api::Color target, api::Color source,
                             const std::string& context);

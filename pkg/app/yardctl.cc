@@ -276,7 +276,7 @@ int CtlPlan(const CtlOptions& o, std::ostream& out, std::ostream& err) {
     }
     const plan::Plan p = plan::Next(dc, *world, util::RealClock::Get().Now());
     out << dc.Key() << ": " << api::PhaseName(p.phase) << " (" << p.reason << ")\n";
-    out << "  next step: " << (p.step ? plan::Describe(*p.step) : "none") << "\n";
+    out << "  next step: " << (p.step ? model::Describe(*p.step) : "none") << "\n";
     out << "  why:       " << p.message << "\n";
   }
   return 0;

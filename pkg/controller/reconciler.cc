@@ -16,9 +16,9 @@ std::string Ms(std::chrono::nanoseconds d) {
   return std::to_string(duration_cast<milliseconds>(d).count());
 }
 
-bool IsSwitchStep(plan::StepKind k) {
-  return k == plan::StepKind::kSwitchTraffic || k == plan::StepKind::kFence ||
-         k == plan::StepKind::kPromote;
+bool IsSwitchStep(model::StepKind k) {
+  return k == model::StepKind::kSwitchTraffic || k == model::StepKind::kFence ||
+         k == model::StepKind::kPromote;
 }
 
 }  // namespace
@@ -73,7 +73,7 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
   const auto t0 = clock_.MonotonicNow();
   const std::string key = dc.Key();
   PassResult result;
-  auto finish = [&](const observe::World* w, const plan::Plan* p) {
+  auto finish = [&](const model::World* w, const plan::Plan* p) {
     if (listener_) listener_->OnPass(dc, w, p, result, clock_.MonotonicNow() - t0);
     return result;
   };
@@ -96,7 +96,7 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
   }
   const std::optional<std::string> invalid = store_.InvalidReason(key);
 
-  absl::StatusOr<observe::World> world = observer_.Observe(dc.spec);
+  absl::StatusOr<model::World> world = observer_.Observe(dc.spec);
   const auto observed = clock_.MonotonicNow() - t0;
   if (!world.ok()) {
     ReportStopped(dc, "observe", "ObserveFailed", world.status());
@@ -146,8 +146,8 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
   }
 
   // Take the one step.
-  const plan::Step step = *plan.step;
-  const std::string what = plan::Describe(step);
+  const model::Step step = *plan.step;
+  const std::string what = model::Describe(step);
   log::Info("step", {{"resource", key},
                      {"step", what},
                      {"outcome", "started"},
@@ -165,11 +165,11 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
                        {"outcome", "ok"},
                        {"ms", Ms(took)},
                        {"detail", outcome.detail}});
-    if (step.kind == plan::StepKind::kFence) {
+    if (step.kind == model::StepKind::kFence) {
       std::lock_guard<std::mutex> l(mu_);
       fence_started_[key] = outcome.writes_stopped_at.value_or(s0);
     }
-    if (step.kind == plan::StepKind::kPromote) {
+    if (step.kind == model::StepKind::kPromote) {
       std::lock_guard<std::mutex> l(mu_);
       auto it = fence_started_.find(key);
       if (it != fence_started_.end()) {

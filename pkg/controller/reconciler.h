@@ -24,19 +24,19 @@ struct PassResult {
   Next next = Next::kAfter;
   std::chrono::nanoseconds after{0};  // for kAfter
   api::Phase phase = api::Phase::kConverged;
-  std::optional<plan::Step> step;  // the step taken, if any
-  absl::Status error;              // the observation or step error, if any
-  bool terminal = false;           // the error cannot clear by retrying (misconfiguration)
+  std::optional<model::Step> step;  // the step taken, if any
+  absl::Status error;               // the observation or step error, if any
+  bool terminal = false;            // the error cannot clear by retrying (misconfiguration)
 };
 
 // Receives what happened, for metrics. Every method is called from the pass's thread.
 class PassListener {
  public:
   virtual ~PassListener() = default;
-  virtual void OnPass(const api::DeploymentColor& dc, const observe::World* world,
+  virtual void OnPass(const api::DeploymentColor& dc, const model::World* world,
                       const plan::Plan* plan, const PassResult& result,
                       std::chrono::nanoseconds duration) = 0;
-  virtual void OnStep(const api::DeploymentColor& dc, const plan::Step& step,
+  virtual void OnStep(const api::DeploymentColor& dc, const model::Step& step,
                       const absl::Status& result, std::chrono::nanoseconds duration) = 0;
 };
 

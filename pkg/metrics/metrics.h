@@ -58,9 +58,9 @@ class Metrics final : public controller::PassListener {
   // `clock` must outlive this object: it dates drift onsets, successes and switchovers.
   explicit Metrics(const util::Clock& clock, MetricsOptions options = {});
 
-  void OnPass(const api::DeploymentColor& dc, const observe::World* world, const plan::Plan* plan,
+  void OnPass(const api::DeploymentColor& dc, const model::World* world, const plan::Plan* plan,
               const controller::PassResult& result, std::chrono::nanoseconds duration) override;
-  void OnStep(const api::DeploymentColor& dc, const plan::Step& step, const absl::Status& result,
+  void OnStep(const api::DeploymentColor& dc, const model::Step& step, const absl::Status& result,
               std::chrono::nanoseconds duration) override;
 
   // Updates what is read at scrape time (work queue, process, removed resources), then
@@ -90,7 +90,7 @@ class Metrics final : public controller::PassListener {
   void Touch(const std::string& resource);
   void SetPhase(const std::string& resource, api::Phase phase);
   void SetReason(const std::string& resource, std::string_view reason);
-  void Observed(const api::DeploymentColor& dc, const observe::World& world,
+  void Observed(const api::DeploymentColor& dc, const model::World& world,
                 std::chrono::system_clock::time_point now);
   void Switchovers(const api::DeploymentColor& dc, const plan::Plan& plan,
                    const controller::PassResult& result, std::chrono::system_clock::time_point now);

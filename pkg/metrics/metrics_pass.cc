@@ -2,8 +2,8 @@
 // families (see metrics.h).
 #include "pkg/metrics/labels.h"
 #include "pkg/metrics/metrics.h"
+#include "pkg/model/topology.h"
 #include "pkg/plan/status.h"
-#include "pkg/plan/topology.h"
 
 namespace sy::metrics {
 namespace {
@@ -66,7 +66,7 @@ void Metrics::SetReason(const std::string& r, std::string_view reason) {
   GaugeOf(reason_, r, {{"reason", std::string(reason)}}).Set(1);
 }
 
-void Metrics::OnPass(const api::DeploymentColor& dc, const observe::World* world,
+void Metrics::OnPass(const api::DeploymentColor& dc, const model::World* world,
                      const plan::Plan* plan, const controller::PassResult& result,
                      std::chrono::nanoseconds duration) {
   const std::string r = dc.Key();
@@ -97,7 +97,7 @@ void Metrics::OnPass(const api::DeploymentColor& dc, const observe::World* world
   }
 }
 
-void Metrics::Observed(const api::DeploymentColor& dc, const observe::World& w,
+void Metrics::Observed(const api::DeploymentColor& dc, const model::World& w,
                        std::chrono::system_clock::time_point now) {
   const std::string r = dc.Key();
   for (Color c : api::kColors) {
@@ -120,10 +120,10 @@ void Metrics::Observed(const api::DeploymentColor& dc, const observe::World& w,
   // The standby's lag behind the primary, while there is exactly that pair.
   for (Color primary : api::kColors) {
     const Color standby = api::Other(primary);
-    const observe::ServerState& p = w.server(primary);
-    const observe::ServerState& s = w.server(standby);
+    const model::ServerState& p = w.server(primary);
+    const model::ServerState& s = w.server(standby);
     if (p.RunningPrimary() && s.RunningStandby()) {
-      GaugeOf(lag_, r, {{"color", Name(standby)}}).Set(static_cast<double>(plan::LagBytes(s, p)));
+      GaugeOf(lag_, r, {{"color", Name(standby)}}).Set(static_cast<double>(model::LagBytes(s, p)));
     } else {
       DropGauge(lag_, r, {{"color", Name(standby)}});
     }
@@ -162,10 +162,10 @@ void Metrics::Switchovers(const api::DeploymentColor& dc, const plan::Plan& plan
   }
 }
 
-void Metrics::OnStep(const api::DeploymentColor& dc, const plan::Step& step,
+void Metrics::OnStep(const api::DeploymentColor& dc, const model::Step& step,
                      const absl::Status& result, std::chrono::nanoseconds duration) {
   const std::string r = dc.Key();
-  const std::string kind(plan::StepKindName(step.kind));
+  const std::string kind(model::StepKindName(step.kind));
   std::lock_guard<std::mutex> l(mu_);
   Touch(r);
   step_duration_.Add({{"step", kind}}, StepBuckets()).Observe(Seconds(duration));

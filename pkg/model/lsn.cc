@@ -1,11 +1,11 @@
-#include "pkg/observe/lsn.h"
+#include "pkg/model/lsn.h"
 
 #include <cstdio>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 
-namespace sy::observe {
+namespace sy::model {
 
 std::optional<Lsn> ParseLsn(std::string_view s) {
   const size_t slash = s.find('/');
@@ -23,4 +23,4 @@ std::string FormatLsn(Lsn lsn) {
   return absl::StrFormat("%X/%X", static_cast<uint32_t>(lsn >> 32), static_cast<uint32_t>(lsn));
 }
 
-}  // namespace sy::observe
+}  // namespace sy::model

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace sy::observe {
+namespace sy::model {
 
 using Lsn = uint64_t;
 
@@ -14,4 +14,4 @@ using Lsn = uint64_t;
 std::optional<Lsn> ParseLsn(std::string_view s);
 std::string FormatLsn(Lsn lsn);
 
-}  // namespace sy::observe
+}  // namespace sy::model

@@ -1,6 +1,6 @@
-#include "pkg/plan/step.h"
+#include "pkg/model/step.h"
 
-namespace sy::plan {
+namespace sy::model {
 
 std::string_view StepKindName(StepKind k) {
   switch (k) {
@@ -45,4 +45,4 @@ std::string SlotName(api::Color standby) {
   return "switchyard_" + std::string(api::ColorName(standby));
 }
 
-}  // namespace sy::plan
+}  // namespace sy::model

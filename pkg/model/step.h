@@ -9,7 +9,7 @@
 
 #include "pkg/api/types.h"
 
-namespace sy::plan {
+namespace sy::model {
 
 enum class StepKind {
   // Render the upstream file for `target`, `nginx -t`, `nginx -s reload`; wait until the
@@ -66,4 +66,4 @@ std::string Describe(const Step& s);
 // Replication naming shared by the planner, the actuators and the local stack.
 std::string SlotName(api::Color standby);  // "switchyard_blue"
 
-}  // namespace sy::plan
+}  // namespace sy::model

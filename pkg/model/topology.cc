@@ -1,14 +1,12 @@
-#include "pkg/plan/topology.h"
+#include "pkg/model/topology.h"
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "pkg/observe/lsn.h"
-#include "pkg/plan/step.h"
+#include "pkg/model/lsn.h"
+#include "pkg/model/step.h"
 
-namespace sy::plan {
-
-using observe::ServerState;
+namespace sy::model {
 
 Role RoleOf(const ServerState& s) {
   if (s.reachable) return s.in_recovery ? Role::kStandby : Role::kPrimary;
@@ -53,11 +51,10 @@ bool StreamsFrom(const ServerState& standby, const ServerState& primary,
                  const api::DeploymentColorSpec& spec) {
   if (standby.RunningStandby() == false || primary.RunningPrimary() == false) return false;
   const std::string app(api::ColorName(standby.color));
-  const bool seen_by_primary =
-      std::any_of(primary.replication.begin(), primary.replication.end(),
-                  [&](const observe::ReplicationPeer& p) {
-                    return p.application_name == app && p.state == "streaming";
-                  });
+  const bool seen_by_primary = std::any_of(
+      primary.replication.begin(), primary.replication.end(), [&](const model::ReplicationPeer& p) {
+        return p.application_name == app && p.state == "streaming";
+      });
   const bool seen_by_standby =
       standby.receiver && standby.receiver->status == "streaming" &&
       standby.receiver->sender_port == spec.color(primary.color).database.port;
@@ -75,9 +72,9 @@ uint32_t TimelineOf(const ServerState& s) {
 
 uint32_t NewestTimeline(const ServerState& s) { return std::max(TimelineOf(s), s.wal_timeline); }
 
-std::optional<observe::Lsn> PromotionThreshold(const ServerState& old) {
+std::optional<model::Lsn> PromotionThreshold(const ServerState& old) {
   if (RoleOf(old) != Role::kStopped || !Fenced(old) || old.postmaster_pid) return std::nullopt;
-  const observe::ControlData& c = *old.control;
+  const model::ControlData& c = *old.control;
   if (c.cluster_state == kShutDown) return c.checkpoint_lsn + 1;
   // A standby stopped in the middle of its crash recovery is "shut down in recovery" too,
   // but with no minimum recovery point: how far its WAL goes is not known then.
@@ -171,11 +168,11 @@ std::string WhyNotStartAsPrimary(const ServerState& s, const ServerState& other)
                          : "";
   }
   if (ConfiguredAsStandby(other)) return "";
-  const observe::Lsn other_end =
+  const model::Lsn other_end =
       r == Role::kStandby ? other.replay_lsn : other.control->checkpoint_lsn;
   if (s.control->checkpoint_lsn < other_end) {
-    return absl::StrCat(o, " holds more WAL on the same timeline (", observe::FormatLsn(other_end),
-                        " > ", observe::FormatLsn(s.control->checkpoint_lsn), ")");
+    return absl::StrCat(o, " holds more WAL on the same timeline (", model::FormatLsn(other_end),
+                        " > ", model::FormatLsn(s.control->checkpoint_lsn), ")");
   }
   return "";
 }
@@ -196,7 +193,7 @@ Lineage LineageOf(const ServerState& s, const ServerState& primary) {
     return Lineage::kDiverged;  // another cluster altogether
   }
   // How far `s`'s WAL reaches, as far as can be known.
-  observe::Lsn end = 0;
+  model::Lsn end = 0;
   bool exact = false;
   if (s.reachable) {
     end = s.in_recovery ? std::max(s.replay_lsn, s.receive_lsn) : s.current_lsn;
@@ -260,4 +257,36 @@ std::string_view LineageName(Lineage l) {
   return "?";
 }
 
-}  // namespace sy::plan
+bool DiscardAllowed(const api::DeploymentColor& dc, api::Color c) {
+  auto it = dc.metadata.annotations.find(std::string(api::kAllowDiscardAnnotation));
+  return it != dc.metadata.annotations.end() && it->second == api::ColorName(c);
+}
+
+std::string WhyNotReplace(const api::DeploymentColor& dc, const ServerState& target,
+                          const ServerState& source) {
+  const std::string t = Name(target.color);
+  if (!source.RunningPrimary()) return Name(source.color) + " is not a running primary";
+  if (target.reachable || target.postmaster_alive) return t + " runs";
+  switch (RoleOf(target)) {
+    case Role::kMissing:
+      return "";
+    case Role::kUnreadable:
+      return t + "'s data directory cannot be read (" + target.directory_error +
+             "): it may hold data nobody else has";
+    default:
+      break;
+  }
+  if (DiscardAllowed(dc, target.color)) return "";
+  const Lineage lineage = LineageOf(target, source);
+  if (lineage == Lineage::kFollows &&
+      dc.spec.database.rejoin_method == api::RejoinMethod::kBasebackup) {
+    return "";
+  }
+  return absl::StrCat(t, "'s WAL ",
+                      lineage == Lineage::kFollows ? "is a prefix of the primary's, and "
+                                                     "rejoinMethod is not basebackup"
+                                                   : "may hold writes the primary lacks",
+                      ", and ", std::string(api::kAllowDiscardAnnotation), " does not name ", t);
+}
+
+}  // namespace sy::model

@@ -7,9 +7,9 @@
 #include <string_view>
 
 #include "pkg/api/types.h"
-#include "pkg/observe/world.h"
+#include "pkg/model/world.h"
 
-namespace sy::plan {
+namespace sy::model {
 
 enum class Role {
   kPrimary,     // running, writable
@@ -19,7 +19,7 @@ enum class Role {
   kUnknown,     // a postmaster lives but does not accept connections (starting, stopping, down)
   kUnreadable,  // no live postmaster, and the directory or its pg_control could not be read
 };
-Role RoleOf(const observe::ServerState& s);
+Role RoleOf(const model::ServerState& s);
 std::string_view RoleName(Role r);
 
 // pg_controldata states.
@@ -27,32 +27,32 @@ inline constexpr std::string_view kShutDown = "shut down";
 inline constexpr std::string_view kShutDownInRecovery = "shut down in recovery";
 
 // A stopped server would come up as a standby (standby.signal present). A fenced one does too.
-bool ConfiguredAsStandby(const observe::ServerState& s);
+bool ConfiguredAsStandby(const model::ServerState& s);
 
 // The server's data directory is fenced: the fence step's marker and standby.signal are both
 // there (the fence writes standby.signal last and the lift removes it first, so a marker
 // alone is an interrupted fence or lift: the directory starts as a primary).
-bool Fenced(const observe::ServerState& s);
+bool Fenced(const model::ServerState& s);
 // ... and follows `primary` with its own slot.
-bool ConfiguredToFollow(const observe::ServerState& s, const api::DeploymentColorSpec& spec,
+bool ConfiguredToFollow(const model::ServerState& s, const api::DeploymentColorSpec& spec,
                         api::Color primary);
 
 // `standby` is running and streams from running primary `primary` (seen on either side).
-bool StreamsFrom(const observe::ServerState& standby, const observe::ServerState& primary,
+bool StreamsFrom(const model::ServerState& standby, const model::ServerState& primary,
                  const api::DeploymentColorSpec& spec);
 
 // Bytes `standby` has still to replay of what `primary` wrote.
-uint64_t LagBytes(const observe::ServerState& standby, const observe::ServerState& primary);
+uint64_t LagBytes(const model::ServerState& standby, const model::ServerState& primary);
 
 // Timeline of a server: the running one's, else the newer of its last checkpoint's and the
 // newest it holds WAL segments of (a server promoted and stopped or crashed before its first
 // checkpoint shows the old timeline in pg_control, but its WAL is on the new one).
-uint32_t TimelineOf(const observe::ServerState& s);
+uint32_t TimelineOf(const model::ServerState& s);
 
 // The newest timeline a server may have written on: TimelineOf, or a newer one its pg_wal
 // holds a history file of (a promotion writes that file before its first record on the new
 // timeline). Conservative: a history file fetched from a primary counts too.
-uint32_t NewestTimeline(const observe::ServerState& s);
+uint32_t NewestTimeline(const model::ServerState& s);
 
 // Rule (promotion proof): a standby may be promoted over stopped old primary `old` only once
 // it has replayed at least the position returned here. nullopt when `old` proves nothing:
@@ -64,7 +64,7 @@ uint32_t NewestTimeline(const observe::ServerState& s);
 // recovery point -- which PostgreSQL sets to the end of its WAL once crash recovery is over,
 // and leaves at 0 when the server was stopped before: then nothing is proven (a fenced
 // primary that crashed may hold commits past its last checkpoint).
-std::optional<observe::Lsn> PromotionThreshold(const observe::ServerState& old);
+std::optional<model::Lsn> PromotionThreshold(const model::ServerState& old);
 
 // Rule (lifting a fence): fenced, stopped `s` may be made primary-configured again only
 // while `other` cannot be, or become, a primary holding writes `s` lacks: `other` holds no
@@ -74,19 +74,19 @@ std::optional<observe::Lsn> PromotionThreshold(const observe::ServerState& old);
 // it runs as a standby that was never asked to promote over this fence (the fence marker
 // would say so) and has no promotion request pending. Returns "" when allowed, else why not,
 // for a person.
-std::string WhyNotLiftFence(const observe::ServerState& s, const observe::ServerState& other);
+std::string WhyNotLiftFence(const model::ServerState& s, const model::ServerState& other);
 
 // Rule (starting a primary): stopped `s`, configured to start as a primary (no standby.signal,
 // no fence), may be started while `other` does not run as a primary, has no promotion
 // pending, can be read, and holds no newer data: a newer timeline, or more WAL on the same
 // one unless it is configured as a standby (then it followed `s`). "" when allowed.
-std::string WhyNotStartAsPrimary(const observe::ServerState& s, const observe::ServerState& other);
+std::string WhyNotStartAsPrimary(const model::ServerState& s, const model::ServerState& other);
 
 // A running standby received by streaming, in its current run, all it replayed
 // (pg_last_wal_receive_lsn() >= pg_last_wal_replay_lsn(); the former is NULL until a walreceiver
 // is started and resets with the postmaster). Switchyard runs two servers, so that WAL came
 // from the other one.
-bool StreamedAll(const observe::ServerState& s);
+bool StreamedAll(const model::ServerState& s);
 
 enum class Lineage {
   kFollows,   // its WAL is a prefix of the primary's history: it can stream, nothing to copy
@@ -96,10 +96,23 @@ enum class Lineage {
 // Compares stopped or running `s` with running primary `primary` via the primary's timeline
 // history: after a clean switch the old primary's WAL ends at its shutdown
 // checkpoint, exactly where the new timeline forks.
-Lineage LineageOf(const observe::ServerState& s, const observe::ServerState& primary);
+Lineage LineageOf(const model::ServerState& s, const model::ServerState& primary);
 std::string_view LineageName(Lineage l);
 
 // The slot `standby` uses exists on running primary `primary`.
-bool HasSlotFor(const observe::ServerState& primary, api::Color standby);
+bool HasSlotFor(const model::ServerState& primary, api::Color standby);
 
-}  // namespace sy::plan
+// The operator's annotation names `c`: its diverged writes may be discarded.
+bool DiscardAllowed(const api::DeploymentColor& dc, api::Color c);
+
+// Rule (replacing a data directory): `target`'s data directory may be replaced by a copy of
+// running primary `source` (pg_rewind or pg_basebackup) only when it holds nothing, when its
+// WAL is a prefix of the source's and spec.database.rejoinMethod is basebackup (redundant),
+// or when the operator's annotation names it (its diverged writes may be discarded). Never
+// while it runs or cannot be read. Returns "" when allowed, else why not. The planner plans
+// copies only where this holds; the actuator checks it again on a fresh observation right
+// before copying.
+std::string WhyNotReplace(const api::DeploymentColor& dc, const ServerState& target,
+                          const ServerState& source);
+
+}  // namespace sy::model

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "pkg/api/types.h"
-#include "pkg/observe/lsn.h"
+#include "pkg/model/lsn.h"
 
-namespace sy::observe {
+namespace sy::model {
 
 // A row of pg_stat_replication on a primary.
 struct ReplicationPeer {
@@ -142,4 +142,4 @@ struct World {
   bool operator==(const World&) const = default;
 };
 
-}  // namespace sy::observe
+}  // namespace sy::model

@@ -4,9 +4,9 @@
 
 namespace sy::observe {
 
-UpstreamState HttpUpstreamProber::Probe(const std::string& address,
-                                        std::chrono::milliseconds timeout) {
-  UpstreamState state;
+model::UpstreamState HttpUpstreamProber::Probe(const std::string& address,
+                                               std::chrono::milliseconds timeout) {
+  model::UpstreamState state;
   state.address = address;
   auto reply = HttpGet("http://" + address + "/", timeout);
   if (!reply.ok()) {

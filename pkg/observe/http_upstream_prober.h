@@ -11,7 +11,8 @@ namespace sy::observe {
 // Thread-safe (no state). A fresh connection per probe.
 class HttpUpstreamProber final : public UpstreamProber {
  public:
-  UpstreamState Probe(const std::string& address, std::chrono::milliseconds timeout) override;
+  model::UpstreamState Probe(const std::string& address,
+                             std::chrono::milliseconds timeout) override;
 };
 
 }  // namespace sy::observe

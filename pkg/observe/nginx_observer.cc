@@ -30,8 +30,8 @@ absl::StatusOr<api::Color> ProbeServedColor(const api::ProbeSpec& probe) {
   return *color;
 }
 
-absl::StatusOr<NginxState> HttpNginxObserver::Observe(const api::DeploymentColorSpec& spec) {
-  NginxState state;
+absl::StatusOr<model::NginxState> HttpNginxObserver::Observe(const api::DeploymentColorSpec& spec) {
+  model::NginxState state;
   auto content = util::ReadFile(spec.nginx.upstream_file);
   if (content.ok()) {
     state.file_exists = true;

@@ -19,7 +19,7 @@ class HttpNginxObserver final : public NginxObserver {
  public:
   // `processes` must outlive this object.
   explicit HttpNginxObserver(ProcessTable& processes) : processes_(processes) {}
-  absl::StatusOr<NginxState> Observe(const api::DeploymentColorSpec& spec) override;
+  absl::StatusOr<model::NginxState> Observe(const api::DeploymentColorSpec& spec) override;
 
  private:
   ProcessTable& processes_;

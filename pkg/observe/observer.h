@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "pkg/api/types.h"
-#include "pkg/observe/world.h"
+#include "pkg/model/world.h"
 
 namespace sy::observe {
 
@@ -19,8 +19,8 @@ namespace sy::observe {
 class PostgresObserver {
  public:
   virtual ~PostgresObserver() = default;
-  virtual absl::StatusOr<ServerState> Observe(const api::DeploymentColorSpec& spec,
-                                              api::Color color) = 0;
+  virtual absl::StatusOr<model::ServerState> Observe(const api::DeploymentColorSpec& spec,
+                                                     api::Color color) = 0;
 };
 
 // Reads nginx: the owned upstream file's color, whether the master runs, and the color the
@@ -28,14 +28,15 @@ class PostgresObserver {
 class NginxObserver {
  public:
   virtual ~NginxObserver() = default;
-  virtual absl::StatusOr<NginxState> Observe(const api::DeploymentColorSpec& spec) = 0;
+  virtual absl::StatusOr<model::NginxState> Observe(const api::DeploymentColorSpec& spec) = 0;
 };
 
 // Sends GET / to one app server directly. Thread-safe.
 class UpstreamProber {
  public:
   virtual ~UpstreamProber() = default;
-  virtual UpstreamState Probe(const std::string& address, std::chrono::milliseconds timeout) = 0;
+  virtual model::UpstreamState Probe(const std::string& address,
+                                     std::chrono::milliseconds timeout) = 0;
 };
 
 // Observes everything a resource names, composing the three observers above. Observe()
@@ -46,7 +47,7 @@ class WorldObserver {
   // All three must outlive this object.
   WorldObserver(PostgresObserver& postgres, NginxObserver& nginx, UpstreamProber& upstreams)
       : postgres_(postgres), nginx_(nginx), upstreams_(upstreams) {}
-  absl::StatusOr<World> Observe(const api::DeploymentColorSpec& spec);
+  absl::StatusOr<model::World> Observe(const api::DeploymentColorSpec& spec);
 
  private:
   PostgresObserver& postgres_;

@@ -10,7 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "pkg/observe/lsn.h"
+#include "pkg/model/lsn.h"
 
 namespace sy::observe {
 namespace {
@@ -48,7 +48,7 @@ std::string Warnings(absl::string_view output) {
 
 }  // namespace
 
-absl::StatusOr<ControlData> ParseControlData(std::string_view output) {
+absl::StatusOr<model::ControlData> ParseControlData(std::string_view output) {
   // Safety rule: values printed after a warning are untrustworthy (e.g. a pg_control of
   // another layout, or corrupt): they must never feed the promotion proof.
   if (const std::string warning = Warnings(absl::string_view(output.data(), output.size()));
@@ -74,7 +74,7 @@ absl::StatusOr<ControlData> ParseControlData(std::string_view output) {
     }
     return it->second;
   };
-  ControlData c;
+  model::ControlData c;
   absl::StatusOr<std::string> v = get(kState);
   if (!v.ok()) return v.status();
   c.cluster_state = *v;
@@ -83,7 +83,7 @@ absl::StatusOr<ControlData> ParseControlData(std::string_view output) {
   if (!absl::SimpleAtoi(*v, &c.system_identifier)) return Malformed(kSystemId, *v);
   v = get(kCheckpoint);
   if (!v.ok()) return v.status();
-  std::optional<Lsn> lsn = ParseLsn(*v);
+  std::optional<model::Lsn> lsn = model::ParseLsn(*v);
   if (!lsn) return Malformed(kCheckpoint, *v);
   c.checkpoint_lsn = *lsn;
   v = get(kTimeline);
@@ -91,7 +91,7 @@ absl::StatusOr<ControlData> ParseControlData(std::string_view output) {
   if (!absl::SimpleAtoi(*v, &c.checkpoint_timeline)) return Malformed(kTimeline, *v);
   v = get(kMinRecovery);
   if (!v.ok()) return v.status();
-  lsn = ParseLsn(*v);
+  lsn = model::ParseLsn(*v);
   if (!lsn) return Malformed(kMinRecovery, *v);
   c.min_recovery_end = *lsn;
   return c;
@@ -148,8 +148,8 @@ uint32_t ControlVersionOfMajor(std::string_view major) {
   return 0;
 }
 
-absl::StatusOr<std::vector<TimelineFork>> ParseTimelineHistory(std::string_view content) {
-  std::vector<TimelineFork> out;
+absl::StatusOr<std::vector<model::TimelineFork>> ParseTimelineHistory(std::string_view content) {
+  std::vector<model::TimelineFork> out;
   int line_no = 0;
   for (absl::string_view line :
        absl::StrSplit(absl::string_view(content.data(), content.size()), '\n')) {
@@ -159,10 +159,10 @@ absl::StatusOr<std::vector<TimelineFork>> ParseTimelineHistory(std::string_view 
     // Like PostgreSQL's readTimeLineHistory: "%u\t%X/%X", the reason is free text.
     std::vector<absl::string_view> parts =
         absl::StrSplit(line, absl::MaxSplits(absl::ByAnyChar(" \t"), 2), absl::SkipEmpty());
-    TimelineFork f;
-    std::optional<Lsn> lsn;
+    model::TimelineFork f;
+    std::optional<model::Lsn> lsn;
     if (parts.size() < 2 || !absl::SimpleAtoi(parts[0], &f.timeline) ||
-        !(lsn = ParseLsn(std::string_view(parts[1].data(), parts[1].size())))) {
+        !(lsn = model::ParseLsn(std::string_view(parts[1].data(), parts[1].size())))) {
       return absl::InvalidArgumentError(
           absl::StrCat("timeline history line ", line_no, ": malformed \"", line, "\""));
     }

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "pkg/observe/world.h"
+#include "pkg/model/world.h"
 
 namespace sy::observe {
 
@@ -19,7 +19,7 @@ namespace sy::observe {
 // when the output holds a warning ("WARNING: Calculated CRC checksum does not match ... The
 // results below are untrustworthy": pg_controldata still exits 0 and prints values,
 // FIELD-NOTES #18).
-absl::StatusOr<ControlData> ParseControlData(std::string_view output);
+absl::StatusOr<model::ControlData> ParseControlData(std::string_view output);
 
 // "pg_control version number" of `pg_controldata` output (1300 for PostgreSQL 13 to 16).
 // kInvalidArgument when missing or malformed.
@@ -37,7 +37,7 @@ uint32_t ControlVersionOfMajor(std::string_view major);
 // Parses a timeline history file (`<TLI>.history`): one `parentTLI<TAB>switchpoint<TAB>reason`
 // line per ancestor, oldest first; blank lines and `#` comments skipped (as PostgreSQL does).
 // Returns kInvalidArgument with the line number when a line is malformed.
-absl::StatusOr<std::vector<TimelineFork>> ParseTimelineHistory(std::string_view content);
+absl::StatusOr<std::vector<model::TimelineFork>> ParseTimelineHistory(std::string_view content);
 
 // "00000002.history": the history file of timeline `tli` inside pg_wal.
 std::string TimelineHistoryFileName(uint32_t tli);

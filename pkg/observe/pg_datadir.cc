@@ -65,8 +65,8 @@ bool PostmasterAlive(const std::string& data_directory) {
          absl::StrContains(*cmdline, "postmaster");
 }
 
-absl::StatusOr<StartupConfig> ReadStartupConfig(const std::string& data_directory) {
-  StartupConfig c;
+absl::StatusOr<model::StartupConfig> ReadStartupConfig(const std::string& data_directory) {
+  model::StartupConfig c;
   SY_ASSIGN_OR_RETURN(c.standby_signal, util::Exists(data_directory + "/standby.signal"));
   absl::StatusOr<std::string> marker = util::ReadFile(data_directory + "/" + kFenceMarkerFile);
   if (!marker.ok() && !absl::IsNotFound(marker.status())) return marker.status();
@@ -116,14 +116,14 @@ std::vector<std::string> ReadLocalSlots(const std::string& data_directory) {
   return out;
 }
 
-absl::StatusOr<std::vector<TimelineFork>> ReadTimelineHistory(const std::string& data_directory,
-                                                              uint32_t tli) {
-  if (tli <= 1) return std::vector<TimelineFork>{};
+absl::StatusOr<std::vector<model::TimelineFork>> ReadTimelineHistory(
+    const std::string& data_directory, uint32_t tli) {
+  if (tli <= 1) return std::vector<model::TimelineFork>{};
   const std::string path = data_directory + "/pg_wal/" + TimelineHistoryFileName(tli);
   absl::StatusOr<std::string> content = util::ReadFile(path);
-  if (absl::IsNotFound(content.status())) return std::vector<TimelineFork>{};
+  if (absl::IsNotFound(content.status())) return std::vector<model::TimelineFork>{};
   if (!content.ok()) return content.status();
-  absl::StatusOr<std::vector<TimelineFork>> history = ParseTimelineHistory(*content);
+  absl::StatusOr<std::vector<model::TimelineFork>> history = ParseTimelineHistory(*content);
   if (!history.ok()) return util::Annotate(history.status(), path);
   return history;
 }
@@ -178,9 +178,9 @@ absl::StatusOr<std::string> BinariesMajor(util::CommandRunner& runner, const std
 
 }  // namespace
 
-absl::StatusOr<ControlData> RunControlData(util::CommandRunner& runner,
-                                           const std::string& bin_directory,
-                                           const std::string& data_directory) {
+absl::StatusOr<model::ControlData> RunControlData(util::CommandRunner& runner,
+                                                  const std::string& bin_directory,
+                                                  const std::string& data_directory) {
   const std::string program = bin_directory + "/pg_controldata";
   SY_RETURN_IF_ERROR(CheckControlDataProgram(bin_directory));
   SY_ASSIGN_OR_RETURN(const std::string major, BinariesMajor(runner, program));
@@ -200,7 +200,7 @@ absl::StatusOr<ControlData> RunControlData(util::CommandRunner& runner,
   }
   absl::StatusOr<std::string> out = RunInC(runner, program, {"-D", data_directory});
   if (!out.ok()) return out.status();
-  absl::StatusOr<ControlData> control = ParseControlData(*out);
+  absl::StatusOr<model::ControlData> control = ParseControlData(*out);
   if (!control.ok()) return util::Annotate(control.status(), program + " -D " + data_directory);
   absl::StatusOr<uint32_t> version = ParseControlVersion(*out);
   if (!version.ok()) return util::Annotate(version.status(), program);

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "pkg/observe/world.h"
+#include "pkg/model/world.h"
 #include "pkg/util/command_runner.h"
 
 namespace sy::observe {
@@ -48,7 +48,7 @@ bool PostmasterAlive(const std::string& data_directory);
 // standby.signal, the fence marker, a pending promotion request, and primary_conninfo /
 // primary_slot_name of postgresql.auto.conf (the only file Switchyard writes them to; the
 // last occurrence wins). A file whose presence cannot be told is an error naming it.
-absl::StatusOr<StartupConfig> ReadStartupConfig(const std::string& data_directory);
+absl::StatusOr<model::StartupConfig> ReadStartupConfig(const std::string& data_directory);
 
 // Names of the slot directories in pg_replslot, sorted (half-created `*.tmp` skipped).
 std::vector<std::string> ReadLocalSlots(const std::string& data_directory);
@@ -70,8 +70,8 @@ absl::StatusOr<WalTimelines> ReadWalTimelines(const std::string& data_directory)
 
 // pg_wal/<tli>.history parsed; empty for timeline 1 or when the file is absent.
 // kInvalidArgument when the file is malformed.
-absl::StatusOr<std::vector<TimelineFork>> ReadTimelineHistory(const std::string& data_directory,
-                                                              uint32_t tli);
+absl::StatusOr<std::vector<model::TimelineFork>> ReadTimelineHistory(
+    const std::string& data_directory, uint32_t tli);
 
 // kFailedPrecondition naming the path unless `<bin_directory>/pg_controldata` is executable.
 absl::Status CheckControlDataProgram(const std::string& bin_directory);
@@ -83,8 +83,8 @@ absl::Status CheckControlDataProgram(const std::string& bin_directory);
 // another major than the binaries' or its pg_control version is not the one they read;
 // kDataLoss when pg_controldata warned that its values are untrustworthy (none is used);
 // kInternal with its output when it fails; kInvalidArgument when its output is unexpected.
-absl::StatusOr<ControlData> RunControlData(util::CommandRunner& runner,
-                                           const std::string& bin_directory,
-                                           const std::string& data_directory);
+absl::StatusOr<model::ControlData> RunControlData(util::CommandRunner& runner,
+                                                  const std::string& bin_directory,
+                                                  const std::string& data_directory);
 
 }  // namespace sy::observe

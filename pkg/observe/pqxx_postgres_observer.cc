@@ -55,16 +55,17 @@ std::string Text(const PgRow& row, size_t i) {
   return i < row.size() && row[i].has_value() ? *row[i] : std::string();
 }
 
-Lsn LsnAt(const PgRow& row, size_t i) { return ParseLsn(Text(row, i)).value_or(0); }
+model::Lsn LsnAt(const PgRow& row, size_t i) { return model::ParseLsn(Text(row, i)).value_or(0); }
 
 // What the node row says of the server's pg_control, and the data directory it runs on ("" when
 // the user may not read it).
 struct ServerControl {
-  std::optional<ControlData> control;
+  std::optional<model::ControlData> control;
   std::string data_directory;
 };
 
-absl::Status FillFromServer(const std::vector<PgRow>& rows, ServerState* s, ServerControl* sc) {
+absl::Status FillFromServer(const std::vector<PgRow>& rows, model::ServerState* s,
+                            ServerControl* sc) {
   bool node = false;
   for (const PgRow& row : rows) {
     const std::string kind = Text(row, 0);
@@ -74,12 +75,12 @@ absl::Status FillFromServer(const std::vector<PgRow>& rows, ServerState* s, Serv
       if (!absl::SimpleAtoi(Text(row, 2), &s->system_identifier)) {
         return absl::InternalError("unexpected system_identifier '" + Text(row, 2) + "'");
       }
-      ControlData c;
+      model::ControlData c;
       // What pg_controldata prints of a running server's cluster state.
       c.cluster_state = s->in_recovery ? "in archive recovery" : "in production";
       c.system_identifier = s->system_identifier;
-      const std::optional<Lsn> checkpoint = ParseLsn(Text(row, 9));
-      const std::optional<Lsn> min_recovery = ParseLsn(Text(row, 11));
+      const std::optional<model::Lsn> checkpoint = model::ParseLsn(Text(row, 9));
+      const std::optional<model::Lsn> min_recovery = model::ParseLsn(Text(row, 11));
       if (checkpoint && min_recovery && absl::SimpleAtoi(Text(row, 10), &c.checkpoint_timeline)) {
         c.checkpoint_lsn = *checkpoint;
         c.min_recovery_end = *min_recovery;
@@ -94,9 +95,9 @@ absl::Status FillFromServer(const std::vector<PgRow>& rows, ServerState* s, Serv
       s->replay_lsn = LsnAt(row, 7);
       s->replay_paused = Text(row, 8) == "true";
     } else if (kind == "peer") {
-      s->replication.push_back(ReplicationPeer{Text(row, 1), Text(row, 2), LsnAt(row, 3)});
+      s->replication.push_back(model::ReplicationPeer{Text(row, 1), Text(row, 2), LsnAt(row, 3)});
     } else if (kind == "receiver") {
-      WalReceiver r{Text(row, 1), Text(row, 2), 0, Text(row, 4)};
+      model::WalReceiver r{Text(row, 1), Text(row, 2), 0, Text(row, 4)};
       (void)absl::SimpleAtoi(Text(row, 3), &r.sender_port);
       s->receiver = r;
     } else if (kind == "slot") {
@@ -116,13 +117,13 @@ bool SameDirectory(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-absl::StatusOr<ServerState> PqxxPostgresObserver::Observe(const api::DeploymentColorSpec& spec,
-                                                          api::Color color) {
+absl::StatusOr<model::ServerState> PqxxPostgresObserver::Observe(
+    const api::DeploymentColorSpec& spec, api::Color color) {
   const std::string& dir = spec.color(color).database.data_directory;
   const PgEndpoint ep = EndpointFor(spec, color);
   const std::string context =
       "observing " + std::string(api::ColorName(color)) + " (" + ep.Address() + ")";
-  ServerState s;
+  model::ServerState s;
   s.color = color;
   absl::StatusOr<DirectoryContent> content = InspectDataDirectory(dir);
   if (!content.ok()) {
@@ -162,7 +163,7 @@ absl::StatusOr<ServerState> PqxxPostgresObserver::Observe(const api::DeploymentC
           util::Annotate(CheckControlDataProgram(spec.database.bin_directory), context));
       s.control = server.control;
     } else {
-      absl::StatusOr<ControlData> control =
+      absl::StatusOr<model::ControlData> control =
           RunControlData(runner_, spec.database.bin_directory, dir);
       if (absl::IsFailedPrecondition(control.status())) {
         return util::Annotate(control.status(), context);
@@ -177,7 +178,7 @@ absl::StatusOr<ServerState> PqxxPostgresObserver::Observe(const api::DeploymentC
                                             {"error", std::string(control.status().message())}});
       }
     }
-    absl::StatusOr<StartupConfig> startup = ReadStartupConfig(dir);
+    absl::StatusOr<model::StartupConfig> startup = ReadStartupConfig(dir);
     if (startup.ok()) {
       s.startup = *startup;
     } else {
@@ -207,7 +208,7 @@ absl::StatusOr<ServerState> PqxxPostgresObserver::Observe(const api::DeploymentC
       s.reachable ? s.timeline
                   : std::max(s.control ? s.control->checkpoint_timeline : 0, s.segment_timeline);
   if (s.data_directory_exists && tli > 1) {
-    absl::StatusOr<std::vector<TimelineFork>> history = ReadTimelineHistory(dir, tli);
+    absl::StatusOr<std::vector<model::TimelineFork>> history = ReadTimelineHistory(dir, tli);
     if (history.ok()) {
       s.history = std::move(*history);
     } else {

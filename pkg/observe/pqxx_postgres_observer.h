@@ -4,9 +4,9 @@
 
 #include "absl/status/statusor.h"
 #include "pkg/api/types.h"
+#include "pkg/model/world.h"
 #include "pkg/observe/observer.h"
 #include "pkg/observe/pg_connections.h"
-#include "pkg/observe/world.h"
 #include "pkg/util/command_runner.h"
 
 namespace sy::observe {
@@ -33,8 +33,8 @@ class PqxxPostgresObserver final : public PostgresObserver {
   PqxxPostgresObserver(PgConnections& connections, util::CommandRunner& runner)
       : connections_(connections), runner_(runner) {}
 
-  absl::StatusOr<ServerState> Observe(const api::DeploymentColorSpec& spec,
-                                      api::Color color) override;
+  absl::StatusOr<model::ServerState> Observe(const api::DeploymentColorSpec& spec,
+                                             api::Color color) override;
 
  private:
   PgConnections& connections_;

@@ -1,7 +1,3 @@
-#include "pkg/observe/world.h"
-
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 #include "pkg/observe/local_host.h"
 #include "pkg/observe/observer.h"
@@ -9,14 +5,7 @@
 
 namespace sy::observe {
 
-bool World::UpstreamsHealthy(api::Color c) const {
-  auto it = upstreams.find(c);
-  if (it == upstreams.end() || it->second.empty()) return false;
-  return std::any_of(it->second.begin(), it->second.end(),
-                     [](const UpstreamState& u) { return u.healthy; });
-}
-
-absl::StatusOr<World> WorldObserver::Observe(const api::DeploymentColorSpec& spec) {
+absl::StatusOr<model::World> WorldObserver::Observe(const api::DeploymentColorSpec& spec) {
   // Safety rule: every step acts on data directories here. A server elsewhere would look
   // "stopped" to them (a fence would report it gone while it runs): refuse it instead.
   for (api::Color c : api::kColors) {
@@ -25,7 +14,7 @@ absl::StatusOr<World> WorldObserver::Observe(const api::DeploymentColorSpec& spe
                                                  ".database.host ", s.message()));
     }
   }
-  World w;
+  model::World w;
   SY_ASSIGN_OR_RETURN(w.blue, postgres_.Observe(spec, api::Color::kBlue));
   SY_ASSIGN_OR_RETURN(w.green, postgres_.Observe(spec, api::Color::kGreen));
   SY_ASSIGN_OR_RETURN(w.nginx, nginx_.Observe(spec));

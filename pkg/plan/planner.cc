@@ -1,16 +1,41 @@
 #include "pkg/plan/planner.h"
 
 #include "absl/strings/str_cat.h"
-#include "pkg/observe/lsn.h"
-#include "pkg/plan/topology.h"
+#include "pkg/model/lsn.h"
+#include "pkg/model/topology.h"
 #include "pkg/util/clock.h"
 
 namespace sy::plan {
+
+using model::ConfiguredAsStandby;
+using model::ConfiguredToFollow;
+using model::DiscardAllowed;
+using model::Fenced;
+using model::FormatLsn;
+using model::HasSlotFor;
+using model::kShutDown;
+using model::LagBytes;
+using model::Lineage;
+using model::LineageOf;
+using model::Lsn;
+using model::NewestTimeline;
+using model::PromotionThreshold;
+using model::Role;
+using model::RoleName;
+using model::RoleOf;
+using model::ServerState;
+using model::Step;
+using model::StepKind;
+using model::StreamedAll;
+using model::StreamsFrom;
+using model::WhyNotLiftFence;
+using model::WhyNotStartAsPrimary;
+using model::World;
+
 namespace {
 
 using api::Color;
 using api::Phase;
-using observe::ServerState;
 
 std::string Name(Color c) { return std::string(api::ColorName(c)); }
 
@@ -31,11 +56,6 @@ Plan Hold(Phase phase, Wait wait, std::string reason, std::string message) {
   p.reason = std::move(reason);
   p.message = std::move(message);
   return p;
-}
-
-bool DiscardAllowed(const api::DeploymentColor& dc, Color c) {
-  auto it = dc.metadata.annotations.find(std::string(api::kAllowDiscardAnnotation));
-  return it != dc.metadata.annotations.end() && it->second == api::ColorName(c);
 }
 
 std::string Where(const api::DeploymentColorSpec& spec, Color c) {
@@ -140,7 +160,7 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
 }
 
 // Traffic to `d`, when it can go there.
-std::optional<Plan> RouteTraffic(const api::DeploymentColor& dc, const observe::World& w, Color d) {
+std::optional<Plan> RouteTraffic(const api::DeploymentColor& dc, const model::World& w, Color d) {
   if (w.nginx.served_color == d && w.nginx.file_color == d) return std::nullopt;
   if (!w.nginx.running) {
     return Hold(Phase::kDegraded, Wait::kRetry, "NginxNotRunning",
@@ -157,7 +177,7 @@ std::optional<Plan> RouteTraffic(const api::DeploymentColor& dc, const observe::
 
 // D runs as the primary: make its pg_control and data directory say so, route traffic to it,
 // make O its streaming standby.
-Plan DesiredIsPrimary(const api::DeploymentColor& dc, const observe::World& w, Color d) {
+Plan DesiredIsPrimary(const api::DeploymentColor& dc, const model::World& w, Color d) {
   const ServerState& ds = w.server(d);
   const ServerState& os = w.server(api::Other(d));
   // Rule: pg_control must show the running timeline. Until a checkpoint after a promotion it
@@ -191,7 +211,7 @@ Plan DesiredIsPrimary(const api::DeploymentColor& dc, const observe::World& w, C
 }
 
 // O is the running primary: make D its streaming standby, check, move traffic, fence O.
-Plan Switch(const api::DeploymentColor& dc, const observe::World& w, Color d) {
+Plan Switch(const api::DeploymentColor& dc, const model::World& w, Color d) {
   const auto& spec = dc.spec;
   const ServerState& ds = w.server(d);
   const ServerState& os = w.server(api::Other(d));
@@ -246,7 +266,7 @@ std::optional<Plan> BringBack(const api::DeploymentColorSpec& spec, const Server
 }
 
 // Nothing runs as a primary.
-Plan NoPrimary(const api::DeploymentColor& dc, const observe::World& w, Color d,
+Plan NoPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
                std::chrono::system_clock::time_point now) {
   const auto& spec = dc.spec;
   const Color o = api::Other(d);
@@ -274,10 +294,10 @@ Plan NoPrimary(const api::DeploymentColor& dc, const observe::World& w, Color d,
                            "so that nothing starts it as a primary while ",
                            Name(d), " is promoted"));
   }
-  const std::optional<observe::Lsn> threshold = PromotionThreshold(os);
+  const std::optional<model::Lsn> threshold = PromotionThreshold(os);
   if (dr == Role::kStandby && threshold) {
-    const observe::Lsn c = os.control->checkpoint_lsn;
-    const std::string cs = observe::FormatLsn(c);
+    const model::Lsn c = os.control->checkpoint_lsn;
+    const std::string cs = model::FormatLsn(c);
     // Once the old primary is gone the standby's WAL receiver is too, and PostgreSQL 15 then
     // reports the standby's timeline only as of its last restartpoint, which may be older:
     // so the standby's timeline must not be newer than the old primary's, not equal to it.
@@ -294,7 +314,7 @@ Plan NoPrimary(const api::DeploymentColor& dc, const observe::World& w, Color d,
     if (ds.system_identifier == os.control->system_identifier && on_o_branch &&
         ds.replay_lsn >= *threshold) {
       Plan p = Do(StepKind::kPromote, d, std::nullopt, "Promoting",
-                  absl::StrCat(Name(d), " replayed ", observe::FormatLsn(ds.replay_lsn), ", past ",
+                  absl::StrCat(Name(d), " replayed ", model::FormatLsn(ds.replay_lsn), ", past ",
                                Name(o), "'s shutdown checkpoint ", cs, ": promoting"));
       p.step->replayed_at_least = *threshold;
       return p;
@@ -311,9 +331,8 @@ Plan NoPrimary(const api::DeploymentColor& dc, const observe::World& w, Color d,
       timed_out = !util::ParseRfc3339(dc.status.fence->fenced_at, &fenced) ||
                   now - fenced > std::chrono::seconds(spec.database.catch_up_timeout_seconds);
     }
-    const std::string msg =
-        absl::StrCat(Name(d), " has replayed ", observe::FormatLsn(ds.replay_lsn), " of ", Name(o),
-                     "'s WAL, which ends after ", cs);
+    const std::string msg = absl::StrCat(Name(d), " has replayed ", model::FormatLsn(ds.replay_lsn),
+                                         " of ", Name(o), "'s WAL, which ends after ", cs);
     if (!timed_out && !ds.replay_paused) {
       return Hold(Phase::kProgressing, Wait::kPoll, "CatchingUp", msg);
     }
@@ -387,34 +406,7 @@ Plan NoPrimary(const api::DeploymentColor& dc, const observe::World& w, Color d,
 
 }  // namespace
 
-std::string WhyNotReplace(const api::DeploymentColor& dc, const ServerState& target,
-                          const ServerState& source) {
-  const std::string t = Name(target.color);
-  if (!source.RunningPrimary()) return Name(source.color) + " is not a running primary";
-  if (target.reachable || target.postmaster_alive) return t + " runs";
-  switch (RoleOf(target)) {
-    case Role::kMissing:
-      return "";
-    case Role::kUnreadable:
-      return t + "'s data directory cannot be read (" + target.directory_error +
-             "): it may hold data nobody else has";
-    default:
-      break;
-  }
-  if (DiscardAllowed(dc, target.color)) return "";
-  const Lineage lineage = LineageOf(target, source);
-  if (lineage == Lineage::kFollows &&
-      dc.spec.database.rejoin_method == api::RejoinMethod::kBasebackup) {
-    return "";
-  }
-  return absl::StrCat(t, "'s WAL ",
-                      lineage == Lineage::kFollows ? "is a prefix of the primary's, and "
-                                                     "rejoinMethod is not basebackup"
-                                                   : "may hold writes the primary lacks",
-                      ", and ", std::string(api::kAllowDiscardAnnotation), " does not name ", t);
-}
-
-Plan Next(const api::DeploymentColor& dc, const observe::World& w,
+Plan Next(const api::DeploymentColor& dc, const model::World& w,
           std::chrono::system_clock::time_point now) {
   const auto& spec = dc.spec;
   const Color d = spec.active_color;

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "pkg/api/types.h"
-#include "pkg/observe/world.h"
-#include "pkg/plan/step.h"
+#include "pkg/model/step.h"
+#include "pkg/model/world.h"
 
 namespace sy::plan {
 
@@ -21,7 +21,7 @@ enum class Wait {
 };
 
 struct Plan {
-  std::optional<Step> step;  // nullopt: nothing to do now
+  std::optional<model::Step> step;  // nullopt: nothing to do now
   api::Phase phase = api::Phase::kConverged;
   std::string reason;   // CamelCase, stable: metrics and alerts key on it
   std::string message;  // one sentence for people: what and why, and what to do
@@ -44,17 +44,7 @@ struct Plan {
 //  - nothing destroyed that is not redundant or given up by the operator (WhyNotReplace); a
 //    server whose data directory cannot be read is unknown, never "missing";
 //  - health gates (upstreams answering) come before the fence, never after it.
-Plan Next(const api::DeploymentColor& dc, const observe::World& world,
+Plan Next(const api::DeploymentColor& dc, const model::World& world,
           std::chrono::system_clock::time_point now);
-
-// Rule (replacing a data directory): `target`'s data directory may be replaced by a copy of
-// running primary `source` (pg_rewind or pg_basebackup) only when it holds nothing, when its
-// WAL is a prefix of the source's and spec.database.rejoinMethod is basebackup (redundant),
-// or when the operator's annotation names it (its diverged writes may be discarded). Never
-// while it runs or cannot be read. Returns "" when allowed, else why not. The planner plans
-// copies only where this holds; the actuator checks it again on a fresh observation right
-// before copying.
-std::string WhyNotReplace(const api::DeploymentColor& dc, const observe::ServerState& target,
-                          const observe::ServerState& source);
 
 }  // namespace sy::plan

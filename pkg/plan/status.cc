@@ -4,11 +4,22 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "pkg/observe/lsn.h"
-#include "pkg/plan/topology.h"
+#include "pkg/model/lsn.h"
+#include "pkg/model/topology.h"
 #include "pkg/util/clock.h"
 
 namespace sy::plan {
+
+using model::Describe;
+using model::FormatLsn;
+using model::PromotionThreshold;
+using model::Role;
+using model::RoleName;
+using model::RoleOf;
+using model::ServerState;
+using model::StreamsFrom;
+using model::World;
+
 namespace {
 
 using api::Color;
@@ -24,7 +35,7 @@ api::Condition Make(std::string_view type, bool ok, std::string reason, std::str
   return c;
 }
 
-std::string PrimaryColor(const observe::World& w) {
+std::string PrimaryColor(const model::World& w) {
   const bool b = w.blue.RunningPrimary();
   const bool g = w.green.RunningPrimary();
   if (b && g) return "blue,green";
@@ -35,7 +46,7 @@ std::string PrimaryColor(const observe::World& w) {
 
 }  // namespace
 
-Drift DriftOf(const api::DeploymentColorSpec& spec, const observe::World& w) {
+Drift DriftOf(const api::DeploymentColorSpec& spec, const model::World& w) {
   const Color d = spec.active_color;
   const auto& ds = w.server(d);
   const auto& os = w.server(api::Other(d));
@@ -57,7 +68,7 @@ void SetCondition(api::DeploymentColorStatus* status, api::Condition c) {
   status->conditions.push_back(std::move(c));
 }
 
-api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const observe::World& w,
+api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model::World& w,
                                      const Plan& plan, std::chrono::system_clock::time_point now) {
   const auto& spec = dc.spec;
   const Color d = spec.active_color;
@@ -123,7 +134,7 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const obser
 
   // The fence record: the old primary's shutdown checkpoint, when first seen.
   if (PromotionThreshold(os) && ds.RunningStandby()) {
-    const std::string lsn = observe::FormatLsn(os.control->checkpoint_lsn);
+    const std::string lsn = model::FormatLsn(os.control->checkpoint_lsn);
     if (!st.fence || st.fence->color != Name(o) || st.fence->checkpoint_lsn != lsn) {
       // Milliseconds: the catch-up timeout may be as short as a second.
       st.fence = api::FenceRecord{Name(o), lsn, os.control->checkpoint_timeline,

@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "pkg/api/types.h"
-#include "pkg/observe/world.h"
+#include "pkg/model/world.h"
 #include "pkg/plan/planner.h"
 
 namespace sy::plan {
@@ -14,7 +14,7 @@ namespace sy::plan {
 // its status stays the same) and the fence record (set when the old primary is first seen
 // stopped and fenced, with what its pg_control proves: PromotionThreshold). lastSwitchover is the
 // controller's business and is kept as is.
-api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const observe::World& w,
+api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model::World& w,
                                      const Plan& plan, std::chrono::system_clock::time_point now);
 
 // Sets (or replaces) condition `c` in `status`, keeping lastTransitionTime when the status
@@ -29,6 +29,6 @@ struct Drift {
   bool standby = false;
   bool any() const { return traffic || primary || standby; }
 };
-Drift DriftOf(const api::DeploymentColorSpec& spec, const observe::World& w);
+Drift DriftOf(const api::DeploymentColorSpec& spec, const model::World& w);
 
 }  // namespace sy::plan

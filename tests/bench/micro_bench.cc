@@ -16,11 +16,11 @@
 
 #include "pkg/api/types.h"
 #include "pkg/codec/codec.h"
-#include "pkg/observe/world.h"
+#include "pkg/model/step.h"
+#include "pkg/model/topology.h"
+#include "pkg/model/world.h"
 #include "pkg/plan/planner.h"
 #include "pkg/plan/status.h"
-#include "pkg/plan/step.h"
-#include "pkg/plan/topology.h"
 #ifdef SY_BENCH_METRICS
 #include "pkg/metrics/metrics.h"
 #include "pkg/util/clock.h"
@@ -33,11 +33,11 @@
 namespace {
 
 using sy::api::Color;
-using sy::observe::ServerState;
-using sy::observe::World;
+using sy::model::ServerState;
+using sy::model::World;
 
 constexpr uint64_t kSysid = 7300000000000000001ULL;
-constexpr sy::observe::Lsn kLsn = 0x3000148;
+constexpr sy::model::Lsn kLsn = 0x3000148;
 
 std::string LocalYaml() {
   std::ifstream in(std::string(SY_SOURCE_DIR) + "/examples/local.yaml");
@@ -61,13 +61,13 @@ ServerState Primary(Color c, uint32_t timeline, Color standby) {
   ServerState s;
   s.color = c;
   s.data_directory_exists = s.postmaster_pid = s.postmaster_alive = true;
-  s.control = sy::observe::ControlData{"in production", kSysid, kLsn - 0x100, timeline, 0};
+  s.control = sy::model::ControlData{"in production", kSysid, kLsn - 0x100, timeline, 0};
   s.reachable = true;
   s.system_identifier = kSysid;
   s.timeline = timeline;
   s.current_lsn = kLsn;
   s.replication.push_back({std::string(sy::api::ColorName(standby)), "streaming", kLsn});
-  s.slots.push_back(sy::plan::SlotName(standby));
+  s.slots.push_back(sy::model::SlotName(standby));
   s.local_slots = s.slots;
   return s;
 }
@@ -77,18 +77,18 @@ ServerState Standby(const sy::api::DeploymentColorSpec& spec, Color c, uint32_t 
   ServerState s;
   s.color = c;
   s.data_directory_exists = s.postmaster_pid = s.postmaster_alive = true;
-  s.control = sy::observe::ControlData{"in archive recovery", kSysid, kLsn - 0x100, timeline, 0};
+  s.control = sy::model::ControlData{"in archive recovery", kSysid, kLsn - 0x100, timeline, 0};
   const int port = spec.color(primary).database.port;
   s.startup = {true,
                "host=127.0.0.1 port=" + std::to_string(port) +
                    " user=replicator application_name=" + std::string(sy::api::ColorName(c)),
-               sy::plan::SlotName(c), port};
+               sy::model::SlotName(c), port};
   s.reachable = true;
   s.in_recovery = true;
   s.system_identifier = kSysid;
   s.timeline = timeline;
   s.receive_lsn = s.replay_lsn = kLsn;
-  s.receiver = sy::observe::WalReceiver{"streaming", "127.0.0.1", port, sy::plan::SlotName(c)};
+  s.receiver = sy::model::WalReceiver{"streaming", "127.0.0.1", port, sy::model::SlotName(c)};
   return s;
 }
 
@@ -113,7 +113,7 @@ sy::api::DeploymentColor WithActive(Color c) {
 
 // Runs plan::Next on (dc, w) and checks, once, that it plans `want` (nullopt: converged).
 void BenchPlan(benchmark::State& state, const sy::api::DeploymentColor& dc, const World& w,
-               std::optional<sy::plan::StepKind> want) {
+               std::optional<sy::model::StepKind> want) {
   const auto now = std::chrono::system_clock::now();
   const sy::plan::Plan first = sy::plan::Next(dc, w, now);
   const bool as_meant = want ? first.step && first.step->kind == *want : first.done();
@@ -135,7 +135,7 @@ BENCHMARK(BM_PlanNext_Converged);
 
 void BM_PlanNext_SwitchTraffic(benchmark::State& state) {
   BenchPlan(state, WithActive(Color::kGreen), BaseWorld(Color::kBlue, Color::kBlue),
-            sy::plan::StepKind::kSwitchTraffic);
+            sy::model::StepKind::kSwitchTraffic);
 }
 BENCHMARK(BM_PlanNext_SwitchTraffic);
 
@@ -143,11 +143,11 @@ void BM_PlanNext_Promote(benchmark::State& state) {
   World w = BaseWorld(Color::kBlue, Color::kGreen);
   ServerState& blue = w.blue;
   blue.reachable = blue.postmaster_pid = blue.postmaster_alive = false;
-  blue.control->cluster_state = std::string(sy::plan::kShutDown);
+  blue.control->cluster_state = std::string(sy::model::kShutDown);
   blue.control->checkpoint_lsn = kLsn - 0x28;
   blue.replication.clear();
   w.green.receiver.reset();
-  BenchPlan(state, WithActive(Color::kGreen), w, sy::plan::StepKind::kPromote);
+  BenchPlan(state, WithActive(Color::kGreen), w, sy::model::StepKind::kPromote);
 }
 BENCHMARK(BM_PlanNext_Promote);
 
@@ -162,10 +162,9 @@ void BM_PlanNext_DivergedRewind(benchmark::State& state) {
   blue = ServerState{};
   blue.color = Color::kBlue;
   blue.data_directory_exists = true;
-  blue.control =
-      sy::observe::ControlData{std::string(sy::plan::kShutDown), kSysid, 0x3000400, 1, 0};
+  blue.control = sy::model::ControlData{std::string(sy::model::kShutDown), kSysid, 0x3000400, 1, 0};
   blue.local_slots = {"switchyard_green"};
-  BenchPlan(state, dc, w, sy::plan::StepKind::kRewind);
+  BenchPlan(state, dc, w, sy::model::StepKind::kRewind);
 }
 BENCHMARK(BM_PlanNext_DivergedRewind);
 

@@ -32,7 +32,7 @@ FakeCluster::FakeCluster(api::DeploymentColorSpec spec, Color primary) : spec_(s
   p.system_id = 7309151702475113211ULL;
   p.Append(RecordKind::kCheckpoint, 1, NextRecordId());
   p.mode = Mode::kPrimary;
-  p.slots.insert(plan::SlotName(s.color));
+  p.slots.insert(model::SlotName(s.color));
   s.CopyFrom(p);
   s.ConfigureStandbyOf(p.port);
   s.StartAsStandby();
@@ -194,9 +194,9 @@ absl::StatusOr<uint64_t> FakeCluster::WriteOn(Color color) {
 
 // --- observers ---
 
-observe::ServerState FakeCluster::ObserveLocked(Color color) {
+model::ServerState FakeCluster::ObserveLocked(Color color) {
   FakePostgres& pg = Pg(color);
-  observe::ServerState s = pg.Observe();
+  model::ServerState s = pg.Observe();
   if (!s.reachable) {
     return s;
   }
@@ -206,13 +206,13 @@ observe::ServerState FakeCluster::ObserveLocked(Color color) {
         {std::string(api::ColorName(other.color)), "streaming", other.ReplayEnd()});
   }
   if (pg.streaming) {
-    s.receiver = observe::WalReceiver{"streaming", "127.0.0.1", pg.primary_port, pg.primary_slot};
+    s.receiver = model::WalReceiver{"streaming", "127.0.0.1", pg.primary_port, pg.primary_slot};
   }
   return s;
 }
 
-observe::NginxState FakeCluster::ObserveNginxLocked() {
-  observe::NginxState n;
+model::NginxState FakeCluster::ObserveNginxLocked() {
+  model::NginxState n;
   n.running = nginx_.running;
   n.file_exists = nginx_.file_color.has_value();
   n.file_color = nginx_.file_color;
@@ -235,8 +235,8 @@ absl::Status FakeCluster::PopObserveFaultLocked() {
   return s;
 }
 
-absl::StatusOr<observe::ServerState> FakeCluster::Observe(const api::DeploymentColorSpec&,
-                                                          Color color) {
+absl::StatusOr<model::ServerState> FakeCluster::Observe(const api::DeploymentColorSpec&,
+                                                        Color color) {
   std::lock_guard<std::mutex> l(mu_);
   if (absl::Status s = PopObserveFaultLocked(); !s.ok()) {
     return s;
@@ -244,7 +244,7 @@ absl::StatusOr<observe::ServerState> FakeCluster::Observe(const api::DeploymentC
   return ObserveLocked(color);
 }
 
-absl::StatusOr<observe::NginxState> FakeCluster::Observe(const api::DeploymentColorSpec&) {
+absl::StatusOr<model::NginxState> FakeCluster::Observe(const api::DeploymentColorSpec&) {
   std::lock_guard<std::mutex> l(mu_);
   if (absl::Status s = PopObserveFaultLocked(); !s.ok()) {
     return s;
@@ -252,9 +252,9 @@ absl::StatusOr<observe::NginxState> FakeCluster::Observe(const api::DeploymentCo
   return ObserveNginxLocked();
 }
 
-observe::UpstreamState FakeCluster::Probe(const std::string& address, std::chrono::milliseconds) {
+model::UpstreamState FakeCluster::Probe(const std::string& address, std::chrono::milliseconds) {
   std::lock_guard<std::mutex> l(mu_);
-  observe::UpstreamState u;
+  model::UpstreamState u;
   u.address = address;
   for (Color c : api::kColors) {
     const auto& ups = spec_.color(c).upstreams;
@@ -267,8 +267,8 @@ observe::UpstreamState FakeCluster::Probe(const std::string& address, std::chron
   return u;
 }
 
-observe::World FakeCluster::ObserveWorld() {
-  observe::World w;
+model::World FakeCluster::ObserveWorld() {
+  model::World w;
   {
     std::lock_guard<std::mutex> l(mu_);
     w.blue = ObserveLocked(Color::kBlue);

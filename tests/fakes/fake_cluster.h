@@ -44,8 +44,8 @@
 #include "absl/status/statusor.h"
 #include "pkg/actuate/actuator.h"
 #include "pkg/api/types.h"
+#include "pkg/model/step.h"
 #include "pkg/observe/observer.h"
-#include "pkg/plan/step.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_postgres.h"
 
@@ -66,7 +66,7 @@ struct AckedWrite {
 
 // One Run() of the actuator.
 struct StepRecord {
-  plan::Step step;
+  model::Step step;
   absl::Status status;
   std::vector<uint64_t> discarded_writes;  // writes its rewind / basebackup destroyed
   std::chrono::system_clock::time_point at;
@@ -84,19 +84,19 @@ class FakeCluster final : public observe::PostgresObserver,
                        api::Color primary = api::Color::kBlue);
 
   // --- observe::PostgresObserver, NginxObserver, UpstreamProber ---
-  absl::StatusOr<observe::ServerState> Observe(const api::DeploymentColorSpec& spec,
-                                               api::Color color) override;
-  absl::StatusOr<observe::NginxState> Observe(const api::DeploymentColorSpec& spec) override;
-  observe::UpstreamState Probe(const std::string& address,
-                               std::chrono::milliseconds timeout) override;
+  absl::StatusOr<model::ServerState> Observe(const api::DeploymentColorSpec& spec,
+                                             api::Color color) override;
+  absl::StatusOr<model::NginxState> Observe(const api::DeploymentColorSpec& spec) override;
+  model::UpstreamState Probe(const std::string& address,
+                             std::chrono::milliseconds timeout) override;
   // Everything at once, as observe::WorldObserver composes it (ignores FailNextObserve).
-  observe::World ObserveWorld();
+  model::World ObserveWorld();
 
   // --- actuate::Actuator: executes `step` like the real actuator would (see the .cc). ---
-  absl::Status Run(const api::DeploymentColor& dc, const plan::Step& step,
+  absl::Status Run(const api::DeploymentColor& dc, const model::Step& step,
                    actuate::StepOutcome* outcome) override;
   // Convenience for tests that hold only a spec.
-  absl::Status Run(const api::DeploymentColorSpec& spec, const plan::Step& step,
+  absl::Status Run(const api::DeploymentColorSpec& spec, const model::Step& step,
                    actuate::StepOutcome* outcome) {
     api::DeploymentColor dc;
     dc.spec = spec;
@@ -115,7 +115,7 @@ class FakeCluster final : public observe::PostgresObserver,
 
   // --- fault injection (behind the controller's back) ---
   // The next Run() of `kind` fails with `status` and changes nothing.
-  void FailNext(plan::StepKind kind, absl::Status status);
+  void FailNext(model::StepKind kind, absl::Status status);
   // The next Observe() (any observer) fails with `status`.
   void FailNextObserve(absl::Status status);
   // The server keeps running (and replicating) but the controller's connections fail.
@@ -190,12 +190,12 @@ class FakeCluster final : public observe::PostgresObserver,
   absl::Status StartLocked(FakePostgres& s);
   void PromoteLocked(FakePostgres& s);
   absl::StatusOr<uint64_t> WriteLocked(FakePostgres& s);
-  absl::Status RunLocked(const api::DeploymentColor& dc, const plan::Step& step,
+  absl::Status RunLocked(const api::DeploymentColor& dc, const model::Step& step,
                          std::vector<uint64_t>* discarded, std::string* detail);
-  absl::Status CloneLocked(const api::DeploymentColor& dc, const plan::Step& step,
+  absl::Status CloneLocked(const api::DeploymentColor& dc, const model::Step& step,
                            std::vector<uint64_t>* discarded);
-  absl::Status FenceLocked(FakePostgres& t, const plan::Step& step, std::string* detail);
-  absl::Status PromoteStepLocked(FakePostgres& t, const plan::Step& step, std::string* detail);
+  absl::Status FenceLocked(FakePostgres& t, const model::Step& step, std::string* detail);
+  absl::Status PromoteStepLocked(FakePostgres& t, const model::Step& step, std::string* detail);
   absl::Status StartStepLocked(FakePostgres& t);
   absl::Status LiftFenceLocked(FakePostgres& t);
   absl::Status StopStepLocked(FakePostgres& t);
@@ -203,8 +203,8 @@ class FakeCluster final : public observe::PostgresObserver,
   // Records a violation when two primaries run and no external failover excuses it.
   void CheckPrimariesLocked();
   absl::Status SwitchTrafficLocked(api::Color target);
-  observe::ServerState ObserveLocked(api::Color color);
-  observe::NginxState ObserveNginxLocked();
+  model::ServerState ObserveLocked(api::Color color);
+  model::NginxState ObserveNginxLocked();
   absl::Status PopObserveFaultLocked();  // the queued FailNextObserve, or OK
   uint64_t NextRecordId() { return ++last_record_id_; }
 
@@ -220,7 +220,7 @@ class FakeCluster final : public observe::PostgresObserver,
     bool test_fails = false;
   } nginx_;
   std::map<api::Color, bool> upstreams_healthy_;
-  std::map<plan::StepKind, std::deque<absl::Status>> fail_next_;
+  std::map<model::StepKind, std::deque<absl::Status>> fail_next_;
   std::deque<absl::Status> fail_next_observe_;
   uint64_t last_record_id_ = 0;
   std::vector<AckedWrite> writes_;

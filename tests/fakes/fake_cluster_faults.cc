@@ -10,7 +10,7 @@ using api::Color;
 
 // --- faults ---
 
-void FakeCluster::FailNext(plan::StepKind kind, absl::Status status) {
+void FakeCluster::FailNext(model::StepKind kind, absl::Status status) {
   std::lock_guard<std::mutex> l(mu_);
   fail_next_[kind].push_back(std::move(status));
 }

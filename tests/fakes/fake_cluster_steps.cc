@@ -4,16 +4,16 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
-#include "pkg/observe/lsn.h"
+#include "pkg/model/lsn.h"
+#include "pkg/model/topology.h"
 #include "pkg/plan/planner.h"
-#include "pkg/plan/topology.h"
 #include "tests/fakes/fake_cluster.h"
 
 namespace sy::fakes {
 namespace {
 
 using api::Color;
-using plan::StepKind;
+using model::StepKind;
 using std::chrono::milliseconds;
 
 // Server-side time of each step (FIELD-NOTES: fast shutdown ~35 ms, promotion ~38 ms, start
@@ -49,7 +49,7 @@ std::string Name(Color c) { return std::string(api::ColorName(c)); }
 
 }  // namespace
 
-absl::Status FakeCluster::Run(const api::DeploymentColor& dc, const plan::Step& step,
+absl::Status FakeCluster::Run(const api::DeploymentColor& dc, const model::Step& step,
                               actuate::StepOutcome* outcome) {
   std::function<void(FakeCluster&)> before;
   {
@@ -63,7 +63,7 @@ absl::Status FakeCluster::Run(const api::DeploymentColor& dc, const plan::Step& 
     before(*this);  // takes the lock itself, like any fault
   }
   std::lock_guard<std::mutex> l(mu_);
-  action_ = plan::Describe(step);
+  action_ = model::Describe(step);
   StepRecord rec;
   rec.step = step;
   rec.at = clock_.Now();
@@ -84,7 +84,7 @@ absl::Status FakeCluster::Run(const api::DeploymentColor& dc, const plan::Step& 
   return rec.status;
 }
 
-absl::Status FakeCluster::FenceLocked(FakePostgres& t, const plan::Step& step,
+absl::Status FakeCluster::FenceLocked(FakePostgres& t, const model::Step& step,
                                       std::string* detail) {
   const std::string who = Name(step.target);
   if (!t.Running()) {
@@ -116,12 +116,12 @@ absl::Status FakeCluster::FenceLocked(FakePostgres& t, const plan::Step& step,
         absl::StrCat("fencing ", who, ": still running after a fast shutdown request"));
   }
   ShutdownLocked(t);
-  *detail = absl::StrCat("shut down at checkpoint ", observe::FormatLsn(t.LastCheckpoint()->start),
+  *detail = absl::StrCat("shut down at checkpoint ", model::FormatLsn(t.LastCheckpoint()->start),
                          " on timeline ", t.Timeline());
   return absl::OkStatus();
 }
 
-absl::Status FakeCluster::PromoteStepLocked(FakePostgres& t, const plan::Step& step,
+absl::Status FakeCluster::PromoteStepLocked(FakePostgres& t, const model::Step& step,
                                             std::string* detail) {
   const std::string who = Name(step.target);
   if (t.Running() && (t.unreachable || (t.frozen && t.connection_dropped))) {
@@ -134,16 +134,16 @@ absl::Status FakeCluster::PromoteStepLocked(FakePostgres& t, const plan::Step& s
     // The real step's re-check right before pg_promote(): the old primary is stopped and
     // fenced, and this standby replayed what its pg_control proves.
     FakePostgres& old = Pg(api::Other(step.target));
-    const observe::ServerState o = old.Observe();
-    std::optional<observe::Lsn> threshold = plan::PromotionThreshold(o);
+    const model::ServerState o = old.Observe();
+    std::optional<model::Lsn> threshold = model::PromotionThreshold(o);
     if (old.Running() || !old.fenced || !old.standby_signal || !threshold) {
       return absl::FailedPreconditionError(
           absl::StrCat("promoting ", who, ": ", Name(old.color), " is not stopped and fenced"));
     }
-    const observe::Lsn need = step.replayed_at_least != 0 ? step.replayed_at_least : *threshold;
+    const model::Lsn need = step.replayed_at_least != 0 ? step.replayed_at_least : *threshold;
     if (t.ReplayEnd() < need) {
       return absl::FailedPreconditionError(
-          absl::StrCat("promoting ", who, ": has not replayed ", observe::FormatLsn(need)));
+          absl::StrCat("promoting ", who, ": has not replayed ", model::FormatLsn(need)));
     }
     old.fence_promotion_requested = true;  // recorded in the fence before pg_promote()
     t.promote_requested = true;
@@ -169,7 +169,7 @@ absl::Status FakeCluster::StartStepLocked(FakePostgres& t) {
     if (!t.standby_signal) {
       // The real step's re-check before starting a primary.
       const std::string why =
-          plan::WhyNotStartAsPrimary(ObserveLocked(t.color), ObserveLocked(api::Other(t.color)));
+          model::WhyNotStartAsPrimary(ObserveLocked(t.color), ObserveLocked(api::Other(t.color)));
       if (!why.empty()) {
         return absl::FailedPreconditionError(
             absl::StrCat("starting ", who, " as a primary: ", why));
@@ -187,7 +187,7 @@ absl::Status FakeCluster::LiftFenceLocked(FakePostgres& t) {
     }
   } else {
     const std::string why =
-        plan::WhyNotLiftFence(ObserveLocked(t.color), ObserveLocked(api::Other(t.color)));
+        model::WhyNotLiftFence(ObserveLocked(t.color), ObserveLocked(api::Other(t.color)));
     if (!why.empty()) {
       return absl::FailedPreconditionError(absl::StrCat("lifting ", who, "'s fence: ", why));
     }
@@ -218,7 +218,7 @@ absl::Status FakeCluster::StopStepLocked(FakePostgres& t) {
   return absl::OkStatus();
 }
 
-absl::Status FakeCluster::RunLocked(const api::DeploymentColor& dc, const plan::Step& step,
+absl::Status FakeCluster::RunLocked(const api::DeploymentColor& dc, const model::Step& step,
                                     std::vector<uint64_t>* discarded, std::string* detail) {
   const api::DeploymentColorSpec& spec = dc.spec;
   FakePostgres& t = Pg(step.target);
@@ -252,7 +252,7 @@ absl::Status FakeCluster::RunLocked(const api::DeploymentColor& dc, const plan::
         return absl::UnavailableError(
             absl::StrCat("creating ", who, "'s slot on ", Name(*step.source), ": cannot connect"));
       }
-      src.slots.insert(plan::SlotName(step.target));
+      src.slots.insert(model::SlotName(step.target));
       SyncLocked();
       return absl::OkStatus();
     }
@@ -274,10 +274,10 @@ absl::Status FakeCluster::RunLocked(const api::DeploymentColor& dc, const plan::
   return absl::InternalError("unknown step");
 }
 
-absl::Status FakeCluster::CloneLocked(const api::DeploymentColor& dc, const plan::Step& step,
+absl::Status FakeCluster::CloneLocked(const api::DeploymentColor& dc, const model::Step& step,
                                       std::vector<uint64_t>* discarded) {
   const api::DeploymentColorSpec& spec = dc.spec;
-  const std::string what = plan::Describe(step);
+  const std::string what = model::Describe(step);
   if (!step.source || *step.source == step.target) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": needs the other color as source"));
   }
@@ -290,7 +290,8 @@ absl::Status FakeCluster::CloneLocked(const api::DeploymentColor& dc, const plan
     return absl::UnavailableError(absl::StrCat(what, ": cannot connect to the source"));
   }
   // The real step's re-check: the target is redundant or given up.
-  const std::string why = plan::WhyNotReplace(dc, ObserveLocked(t.color), ObserveLocked(src.color));
+  const std::string why =
+      model::WhyNotReplace(dc, ObserveLocked(t.color), ObserveLocked(src.color));
   if (!why.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(what, ": ", why));
   }

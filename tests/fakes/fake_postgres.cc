@@ -3,15 +3,15 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "pkg/plan/step.h"
+#include "pkg/model/step.h"
 
 namespace sy::fakes {
 
 uint32_t FakePostgres::Timeline() const { return replayed ? wal[replayed - 1].timeline : 0; }
 
-observe::Lsn FakePostgres::End() const { return wal.empty() ? 0 : wal.back().end; }
+model::Lsn FakePostgres::End() const { return wal.empty() ? 0 : wal.back().end; }
 
-observe::Lsn FakePostgres::ReplayEnd() const { return replayed ? wal[replayed - 1].end : 0; }
+model::Lsn FakePostgres::ReplayEnd() const { return replayed ? wal[replayed - 1].end : 0; }
 
 const WalRecord* FakePostgres::LastCheckpoint() const {
   for (size_t i = replayed; i > 0; --i) {
@@ -23,10 +23,10 @@ const WalRecord* FakePostgres::LastCheckpoint() const {
   return nullptr;
 }
 
-std::vector<observe::TimelineFork> FakePostgres::History() const { return HistoryOf(Timeline()); }
+std::vector<model::TimelineFork> FakePostgres::History() const { return HistoryOf(Timeline()); }
 
-std::vector<observe::TimelineFork> FakePostgres::HistoryOf(uint32_t timeline) const {
-  std::vector<observe::TimelineFork> forks;
+std::vector<model::TimelineFork> FakePostgres::HistoryOf(uint32_t timeline) const {
+  std::vector<model::TimelineFork> forks;
   for (size_t i = 1; i < wal.size(); ++i) {
     if (wal[i].timeline != wal[i - 1].timeline && wal[i - 1].timeline < timeline) {
       forks.push_back({wal[i - 1].timeline, wal[i].start});
@@ -65,13 +65,13 @@ std::set<uint64_t> FakePostgres::Writes() const {
 }
 
 void FakePostgres::Append(RecordKind kind, uint32_t timeline, uint64_t id, uint64_t write) {
-  observe::Lsn size = kWriteBytes;
+  model::Lsn size = kWriteBytes;
   if (kind == RecordKind::kCheckpoint || kind == RecordKind::kShutdownCheckpoint) {
     size = kCheckpointBytes;
   } else if (kind == RecordKind::kEndOfRecovery) {
     size = kEndOfRecoveryBytes;
   }
-  const observe::Lsn start = wal.empty() ? kFirstLsn : wal.back().end;
+  const model::Lsn start = wal.empty() ? kFirstLsn : wal.back().end;
   wal.push_back({start, start + size, timeline, id, kind, write});
   replayed = wal.size();
   newest_timeline = std::max(newest_timeline, timeline);
@@ -92,7 +92,7 @@ void FakePostgres::CopyFrom(const FakePostgres& source) {
 void FakePostgres::ConfigureStandbyOf(int upstream_port) {
   standby_signal = true;
   primary_port = upstream_port;
-  primary_slot = plan::SlotName(color);
+  primary_slot = model::SlotName(color);
   slots.clear();
   fenced = false;
   fence_promotion_requested = false;
@@ -116,8 +116,8 @@ void FakePostgres::StartAsStandby() {
   mode = Mode::kStandby;
 }
 
-observe::ServerState FakePostgres::Observe() const {
-  observe::ServerState s;
+model::ServerState FakePostgres::Observe() const {
+  model::ServerState s;
   s.color = color;
   s.data_directory_exists = has_data;
   s.postmaster_pid = Running() || stale_pid;
@@ -129,7 +129,7 @@ observe::ServerState FakePostgres::Observe() const {
                               "value stored in file; the results are untrustworthy";
   }
   if (has_data && s.directory_error.empty()) {
-    observe::ControlData c;
+    model::ControlData c;
     c.system_identifier = system_id;
     if (mode == Mode::kPrimary) {
       c.cluster_state = "in production";

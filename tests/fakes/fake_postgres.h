@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "pkg/api/types.h"
-#include "pkg/observe/lsn.h"
-#include "pkg/observe/world.h"
+#include "pkg/model/lsn.h"
+#include "pkg/model/world.h"
 
 namespace sy::fakes {
 
@@ -18,17 +18,17 @@ enum class RecordKind { kCheckpoint, kShutdownCheckpoint, kEndOfRecovery, kWrite
 
 // Record sizes in bytes. A checkpoint record is 120 bytes, as measured on PostgreSQL 15: after
 // a clean fence the standby's replay position is the old primary's checkpoint location + 120.
-inline constexpr observe::Lsn kCheckpointBytes = 120;
-inline constexpr observe::Lsn kEndOfRecoveryBytes = 40;
-inline constexpr observe::Lsn kWriteBytes = 200;
+inline constexpr model::Lsn kCheckpointBytes = 120;
+inline constexpr model::Lsn kEndOfRecoveryBytes = 40;
+inline constexpr model::Lsn kWriteBytes = 200;
 // Where the WAL of a fresh initdb begins.
-inline constexpr observe::Lsn kFirstLsn = 0x3000028;
+inline constexpr model::Lsn kFirstLsn = 0x3000028;
 
 // One WAL record. `id` is unique in the simulation and a copy (streamed, cloned, rewound) keeps
 // it, so two servers hold the same history up to a point exactly when their ids agree.
 struct WalRecord {
-  observe::Lsn start = 0;
-  observe::Lsn end = 0;
+  model::Lsn start = 0;
+  model::Lsn end = 0;
   uint32_t timeline = 1;
   uint64_t id = 0;
   RecordKind kind = RecordKind::kWrite;
@@ -50,7 +50,7 @@ struct FakePostgres {
   std::vector<WalRecord> wal;  // pg_wal: what it wrote or received
   size_t replayed = 0;         // records applied; all of them on a primary
   std::string stopped_state;   // pg_control's state while stopped ("shut down", ...)
-  observe::Lsn min_recovery_end = 0;
+  model::Lsn min_recovery_end = 0;
   bool standby_signal = false;  // startup configuration (postgresql.auto.conf, standby.signal)
   int primary_port = 0;
   std::string primary_slot;
@@ -71,11 +71,11 @@ struct FakePostgres {
   bool streaming = false;  // a standby receiving from its primary (computed by FakeCluster)
   // pg_last_wal_receive_lsn(): the end of what this run of a standby received by streaming
   // (0 until its walreceiver first streams; kept when it stops).
-  observe::Lsn received_upto = 0;
+  model::Lsn received_upto = 0;
   // A running standby's pg_control checkpoint: the one it started from. Restartpoints are rare
   // (checkpoint_timeout), so PostgreSQL 15 reports it -- and its timeline, as the standby's
   // own once the walreceiver is gone -- long after replay moved on to a newer timeline.
-  observe::Lsn restart_lsn = 0;
+  model::Lsn restart_lsn = 0;
   uint32_t restart_timeline = 0;
   // --- faults ---
   // SIGSTOP of the postmaster: backends on existing connections still answer (the
@@ -94,14 +94,14 @@ struct FakePostgres {
   bool RunningPrimary() const { return mode == Mode::kPrimary; }
   // The timeline of the last applied record.
   uint32_t Timeline() const;
-  observe::Lsn End() const;        // end of the WAL it holds
-  observe::Lsn ReplayEnd() const;  // end of the WAL it applied
+  model::Lsn End() const;        // end of the WAL it holds
+  model::Lsn ReplayEnd() const;  // end of the WAL it applied
   // The last checkpoint it applied (pg_control's "Latest checkpoint"); nullptr before initdb.
   const WalRecord* LastCheckpoint() const;
   // Forks of the timelines before the current one, from the applied WAL.
-  std::vector<observe::TimelineFork> History() const;
+  std::vector<model::TimelineFork> History() const;
   // ... before `timeline` (the history file <timeline>.history).
-  std::vector<observe::TimelineFork> HistoryOf(uint32_t timeline) const;
+  std::vector<model::TimelineFork> HistoryOf(uint32_t timeline) const;
   // What the observer reports as its timeline: a primary's, a streaming standby's received
   // timeline, else pg_control's checkpoint timeline (see restart_timeline).
   uint32_t ReportedTimeline() const;
@@ -121,7 +121,7 @@ struct FakePostgres {
   // Its postmaster comes up in recovery (standby.signal), from its last checkpoint.
   void StartAsStandby();
 
-  observe::ServerState Observe() const;
+  model::ServerState Observe() const;
 };
 
 }  // namespace sy::fakes

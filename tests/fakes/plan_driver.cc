@@ -45,7 +45,7 @@ plan::Plan Settle(FakeCluster& cluster, api::DeploymentColor* dc, int max_steps)
 }
 
 std::optional<plan::Plan> RunUntil(FakeCluster& cluster, api::DeploymentColor* dc,
-                                   plan::StepKind kind, int max_steps) {
+                                   model::StepKind kind, int max_steps) {
   for (int i = 0; i <= max_steps; ++i) {
     DrivenPass p = Look(cluster, dc);
     if (p.plan.done()) {

@@ -7,7 +7,7 @@
 
 #include "absl/status/status.h"
 #include "pkg/api/types.h"
-#include "pkg/observe/world.h"
+#include "pkg/model/world.h"
 #include "pkg/plan/planner.h"
 #include "tests/fakes/fake_cluster.h"
 
@@ -17,7 +17,7 @@ namespace sy::fakes {
 api::DeploymentColor FakeResource(api::Color active = api::Color::kBlue);
 
 struct DrivenPass {
-  observe::World world;  // what the planner saw
+  model::World world;  // what the planner saw
   plan::Plan plan;
   absl::Status step_status;  // of the step taken, OK when none
 };
@@ -33,6 +33,6 @@ plan::Plan Settle(FakeCluster& cluster, api::DeploymentColor* dc, int max_steps 
 // Passes until the planner proposes a step of `kind`, which is not taken; that plan, or
 // nullopt when the planner settled or `max_steps` steps passed first.
 std::optional<plan::Plan> RunUntil(FakeCluster& cluster, api::DeploymentColor* dc,
-                                   plan::StepKind kind, int max_steps = 30);
+                                   model::StepKind kind, int max_steps = 30);
 
 }  // namespace sy::fakes

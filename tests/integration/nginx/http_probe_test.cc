@@ -74,7 +74,7 @@ TEST(HttpUpstreamProberTest, HealthyOn2xxOnly) {
   ColorServer ok("blue");
   ColorServer failing("blue", 503);
   HttpUpstreamProber prober;
-  UpstreamState s = prober.Probe(ok.address(), kTimeout);
+  model::UpstreamState s = prober.Probe(ok.address(), kTimeout);
   EXPECT_TRUE(s.healthy) << s.error;
   EXPECT_EQ(s.address, ok.address());
   s = prober.Probe(failing.address(), kTimeout);

@@ -10,10 +10,10 @@
 
 #include "gtest/gtest.h"
 #include "pkg/actuate/postgres_actuator.h"
+#include "pkg/model/step.h"
 #include "pkg/observe/pg_connections.h"
 #include "pkg/observe/pg_datadir.h"
 #include "pkg/observe/pqxx_postgres_observer.h"
-#include "pkg/plan/step.h"
 #include "pkg/util/clock.h"
 #include "pkg/util/command_runner.h"
 #include "pkg/util/files.h"
@@ -23,7 +23,7 @@ namespace sy {
 namespace {
 
 using api::Color;
-using observe::ServerState;
+using model::ServerState;
 using std::chrono::milliseconds;
 
 #define ASSERT_OK(expr)                         \
@@ -93,7 +93,7 @@ class PostgresSwitchoverTest : public ::testing::Test {
   }
 
   // Runs a step through Actuator::Run, as the controller does, and shows what it reported.
-  absl::Status RunStep(plan::StepKind kind, Color target) {
+  absl::Status RunStep(model::StepKind kind, Color target) {
     api::DeploymentColor dc;
     dc.metadata.name = "pg-test";
     dc.spec = spec_;
@@ -123,7 +123,7 @@ class PostgresSwitchoverTest : public ::testing::Test {
     EXPECT_EQ(standby.system_identifier, old_primary.system_identifier);
     const uint32_t tli = old_primary.timeline;
 
-    const int64_t fence_ms = TimeMs([&] { ASSERT_OK(RunStep(plan::StepKind::kFence, from)); });
+    const int64_t fence_ms = TimeMs([&] { ASSERT_OK(RunStep(model::StepKind::kFence, from)); });
     const ServerState fenced = Observe(from);
     ASSERT_TRUE(fenced.Stopped());
     EXPECT_FALSE(fenced.postmaster_pid);
@@ -135,7 +135,7 @@ class PostgresSwitchoverTest : public ::testing::Test {
     EXPECT_TRUE(fenced.startup.fenced);
     EXPECT_TRUE(fenced.startup.standby_signal);
     EXPECT_EQ(fenced.startup.primary_port, 0);
-    const observe::Lsn checkpoint = fenced.control->checkpoint_lsn;
+    const model::Lsn checkpoint = fenced.control->checkpoint_lsn;
 
     // FIELD-NOTES #5: the connected standby got the shutdown checkpoint before the old
     // primary exited; replay follows within moments.
@@ -146,10 +146,10 @@ class PostgresSwitchoverTest : public ::testing::Test {
     } while (s.replay_lsn <= checkpoint && std::chrono::steady_clock::now() < deadline &&
              (clock_.SleepFor(milliseconds(2)), true));
     ASSERT_GT(s.replay_lsn, checkpoint)
-        << observe::FormatLsn(s.replay_lsn) << " vs " << observe::FormatLsn(checkpoint);
+        << model::FormatLsn(s.replay_lsn) << " vs " << model::FormatLsn(checkpoint);
     EXPECT_GE(s.receive_lsn, s.replay_lsn);
 
-    const int64_t promote_ms = TimeMs([&] { ASSERT_OK(RunStep(plan::StepKind::kPromote, to)); });
+    const int64_t promote_ms = TimeMs([&] { ASSERT_OK(RunStep(model::StepKind::kPromote, to)); });
     const ServerState promoted = Observe(to);
     ASSERT_TRUE(promoted.RunningPrimary());
     EXPECT_EQ(promoted.timeline, tli + 1);
@@ -168,10 +168,10 @@ class PostgresSwitchoverTest : public ::testing::Test {
     const ServerState configured = Observe(from);
     EXPECT_TRUE(configured.startup.standby_signal);
     EXPECT_EQ(configured.startup.primary_port, spec_.color(to).database.port);
-    EXPECT_EQ(configured.startup.primary_slot_name, plan::SlotName(from));
+    EXPECT_EQ(configured.startup.primary_slot_name, model::SlotName(from));
     EXPECT_TRUE(configured.local_slots.empty());  // the old primary's slot for `to` is gone
     EXPECT_FALSE(configured.startup.fenced);      // a configured standby is no longer fenced
-    const int64_t start_ms = TimeMs([&] { ASSERT_OK(RunStep(plan::StepKind::kStart, from)); });
+    const int64_t start_ms = TimeMs([&] { ASSERT_OK(RunStep(model::StepKind::kStart, from)); });
     ASSERT_NO_FATAL_FAILURE(WaitStreaming(from, to));
     // Streaming starts on the old timeline, up to the fork: wait (bounded) for the new one.
     ServerState rejoined = Observe(from);
@@ -182,11 +182,11 @@ class PostgresSwitchoverTest : public ::testing::Test {
     EXPECT_TRUE(rejoined.RunningStandby());
     ASSERT_TRUE(rejoined.receiver.has_value());
     EXPECT_EQ(rejoined.receiver->sender_port, spec_.color(to).database.port);
-    EXPECT_EQ(rejoined.receiver->slot_name, plan::SlotName(from));
+    EXPECT_EQ(rejoined.receiver->slot_name, model::SlotName(from));
     EXPECT_EQ(rejoined.timeline, tli + 1);
     EXPECT_EQ(rejoined.system_identifier, promoted.system_identifier);
     const ServerState primary = Observe(to);
-    EXPECT_EQ(primary.slots, std::vector<std::string>{plan::SlotName(from)});
+    EXPECT_EQ(primary.slots, std::vector<std::string>{model::SlotName(from)});
 
     std::cout << "switchover " << api::ColorName(from) << " -> " << api::ColorName(to) << ": fence "
               << fence_ms << " ms, promote " << promote_ms << " ms, start " << start_ms << " ms\n";
@@ -249,11 +249,11 @@ TEST_F(PostgresSwitchoverTest, RewindRejoinsADivergedOldPrimary) {
   actuate::StepOutcome outcome;
   // Without the operator's consent nothing is rewound: blue holds writes green lacks.
   const absl::Status refused =
-      actuator_.Run(Resource(), {plan::StepKind::kRewind, kBlue, kGreen}, &outcome);
+      actuator_.Run(Resource(), {model::StepKind::kRewind, kBlue, kGreen}, &outcome);
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
   EXPECT_EQ(Observe(kBlue).control->cluster_state, "shut down");
   const api::DeploymentColor dc = Resource({{std::string(api::kAllowDiscardAnnotation), "blue"}});
-  ASSERT_OK(actuator_.Run(dc, {plan::StepKind::kRewind, kBlue, kGreen}, &outcome));
+  ASSERT_OK(actuator_.Run(dc, {model::StepKind::kRewind, kBlue, kGreen}, &outcome));
   EXPECT_NE(outcome.detail.find("rewound blue from green"), std::string::npos) << outcome.detail;
   ASSERT_OK(actuator_.Start(spec_, kBlue));
   ASSERT_NO_FATAL_FAILURE(WaitStreaming(kBlue, kGreen));
@@ -412,7 +412,7 @@ TEST_F(PostgresSwitchoverTest, RunningServersAreObservedWithoutAProcess) {
     ASSERT_TRUE(s.ok() && before.ok() && after.ok()) << s.status() << before.status();
     ASSERT_TRUE(s->reachable && s->control);
     EXPECT_TRUE(*s->control == *before || *s->control == *after)
-        << api::ColorName(c) << ": " << observe::FormatLsn(s->control->checkpoint_lsn);
+        << api::ColorName(c) << ": " << model::FormatLsn(s->control->checkpoint_lsn);
   }
   EXPECT_EQ(counting.runs, 0);
   ASSERT_OK(actuator_.Stop(spec_, kGreen));

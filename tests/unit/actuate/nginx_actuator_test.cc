@@ -43,9 +43,9 @@ class FakeNginx final : public observe::NginxObserver {
     StartGeneration();
   }
 
-  absl::StatusOr<observe::NginxState> Observe(const api::DeploymentColorSpec& spec) override {
+  absl::StatusOr<model::NginxState> Observe(const api::DeploymentColorSpec& spec) override {
     Advance();
-    observe::NginxState s;
+    model::NginxState s;
     s.running = procs_.Alive(kMaster);
     auto content = util::ReadFile(spec.nginx.upstream_file);
     s.file_exists = content.ok();

@@ -118,7 +118,7 @@ TEST_F(ConfigureStandbyDirectoryTest, FenceRecordPromotionAndLift) {
         0600);
   EXPECT_EQ(RecordPromotionRequest(dir_, "x").code(), absl::StatusCode::kFailedPrecondition);
   ASSERT_TRUE(FenceDirectory(dir_, "fenced for a test\n").ok());
-  observe::StartupConfig c = *observe::ReadStartupConfig(dir_);
+  model::StartupConfig c = *observe::ReadStartupConfig(dir_);
   EXPECT_TRUE(c.standby_signal);
   EXPECT_TRUE(c.fenced);
   EXPECT_FALSE(c.fence_promotion_requested);

@@ -49,7 +49,7 @@ TEST(PostgresActuatorTest, StepsOfTwoResourcesAtOnceKeepTheirOwnOutcome) {
       for (int n = 0; n < 300 && errors[i].empty(); ++n) {
         StepOutcome out;
         const absl::Status s =
-            actuator.Run(resources[i], {plan::StepKind::kStop, color, std::nullopt}, &out);
+            actuator.Run(resources[i], {model::StepKind::kStop, color, std::nullopt}, &out);
         const std::string want = std::string(api::ColorName(color)) + " already stopped";
         if (!s.ok() || out.detail.rfind(want, 0) != 0) {
           errors[i] = s.ToString() + " / " + out.detail;

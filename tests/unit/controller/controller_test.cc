@@ -80,7 +80,7 @@ TEST_F(ControllerTest, RunOnceGivesUpAtTheDeadlineWithAReport) {
 }
 
 TEST_F(ControllerTest, RunOnceReportsATerminalFailure) {
-  cluster_.FailNext(plan::StepKind::kSwitchTraffic, absl::InvalidArgumentError("nginx -t failed"));
+  cluster_.FailNext(model::StepKind::kSwitchTraffic, absl::InvalidArgumentError("nginx -t failed"));
   Desire(Color::kGreen);
   std::string report;
   EXPECT_FALSE(controller_.RunOnce(std::chrono::seconds(10), &report));

@@ -18,7 +18,7 @@ namespace {
 
 using api::Color;
 using fakes::FakeCluster;
-using plan::StepKind;
+using model::StepKind;
 using Next = PassResult::Next;
 
 constexpr auto kResync = std::chrono::seconds(10);
@@ -72,7 +72,7 @@ class ReconcilerTest : public ::testing::Test {
   void ExpectSecondPassIdle() {
     const size_t steps = cluster_->Steps().size();
     const PassResult again = reconciler_->Reconcile(kKey);
-    EXPECT_FALSE(again.step.has_value()) << plan::Describe(*again.step);
+    EXPECT_FALSE(again.step.has_value()) << model::Describe(*again.step);
     EXPECT_EQ(cluster_->Steps().size(), steps);
   }
 

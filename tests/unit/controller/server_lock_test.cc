@@ -163,13 +163,13 @@ class OverlapWatch final : public observe::PostgresObserver,
  public:
   explicit OverlapWatch(fakes::FakeCluster& cluster) : cluster_(cluster) {}
 
-  absl::StatusOr<observe::ServerState> Observe(const api::DeploymentColorSpec& spec,
-                                               Color color) override {
+  absl::StatusOr<model::ServerState> Observe(const api::DeploymentColorSpec& spec,
+                                             Color color) override {
     Enter(color == Color::kBlue);
     std::this_thread::sleep_for(std::chrono::milliseconds(1));  // widen the window
     return cluster_.Observe(spec, color);
   }
-  absl::Status Run(const api::DeploymentColor& dc, const plan::Step& step,
+  absl::Status Run(const api::DeploymentColor& dc, const model::Step& step,
                    actuate::StepOutcome* outcome) override {
     Enter(false);
     {
@@ -179,13 +179,13 @@ class OverlapWatch final : public observe::PostgresObserver,
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return cluster_.Run(dc, step, outcome);
   }
-  void OnPass(const api::DeploymentColor&, const observe::World*, const plan::Plan*,
+  void OnPass(const api::DeploymentColor&, const model::World*, const plan::Plan*,
               const PassResult& result, std::chrono::nanoseconds) override {
     std::lock_guard<std::mutex> l(mu_);
     if (owner_ == std::this_thread::get_id()) owner_.reset();
     if (absl::IsUnavailable(result.error)) ++locked_out_;
   }
-  void OnStep(const api::DeploymentColor&, const plan::Step&, const absl::Status&,
+  void OnStep(const api::DeploymentColor&, const model::Step&, const absl::Status&,
               std::chrono::nanoseconds) override {}
 
   int overlaps() {

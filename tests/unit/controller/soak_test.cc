@@ -84,18 +84,18 @@ class Fleet final : public observe::PostgresObserver,
   }
   FakeCluster& cluster(int i) { return *clusters_[i]; }
 
-  absl::StatusOr<observe::ServerState> Observe(const api::DeploymentColorSpec& spec,
-                                               Color color) override {
+  absl::StatusOr<model::ServerState> Observe(const api::DeploymentColorSpec& spec,
+                                             Color color) override {
     return For(spec).Observe(spec, color);
   }
-  absl::StatusOr<observe::NginxState> Observe(const api::DeploymentColorSpec& spec) override {
+  absl::StatusOr<model::NginxState> Observe(const api::DeploymentColorSpec& spec) override {
     return For(spec).Observe(spec);
   }
-  observe::UpstreamState Probe(const std::string& address,
-                               std::chrono::milliseconds timeout) override {
+  model::UpstreamState Probe(const std::string& address,
+                             std::chrono::milliseconds timeout) override {
     return by_address_.at(address)->Probe(address, timeout);
   }
-  absl::Status Run(const api::DeploymentColor& dc, const plan::Step& step,
+  absl::Status Run(const api::DeploymentColor& dc, const model::Step& step,
                    actuate::StepOutcome* outcome) override {
     return For(dc.spec).Run(dc, step, outcome);
   }

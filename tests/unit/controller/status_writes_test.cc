@@ -23,8 +23,8 @@ class HookedObserver final : public observe::PostgresObserver {
  public:
   HookedObserver(observe::PostgresObserver& real, std::function<void()> before)
       : real_(real), before_(std::move(before)) {}
-  absl::StatusOr<observe::ServerState> Observe(const api::DeploymentColorSpec& spec,
-                                               api::Color color) override {
+  absl::StatusOr<model::ServerState> Observe(const api::DeploymentColorSpec& spec,
+                                             api::Color color) override {
     if (before_) std::exchange(before_, nullptr)();
     return real_.Observe(spec, color);
   }

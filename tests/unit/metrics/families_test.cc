@@ -10,7 +10,7 @@
 #include <set>
 
 #include "pkg/metrics/labels.h"
-#include "pkg/plan/step.h"
+#include "pkg/model/step.h"
 #include "tests/unit/metrics/fixture.h"
 
 namespace sy::metrics {
@@ -73,11 +73,11 @@ std::set<std::string> Allowed(const std::string& label) {
     v.insert({std::string(kOther), std::string(kStatusWriteFailed)});
   }
   if (label == "step") {
-    for (auto k : {plan::StepKind::kSwitchTraffic, plan::StepKind::kFence, plan::StepKind::kPromote,
-                   plan::StepKind::kStart, plan::StepKind::kStop, plan::StepKind::kCreateSlot,
-                   plan::StepKind::kConfigureStandby, plan::StepKind::kRewind,
-                   plan::StepKind::kBasebackup}) {
-      v.emplace(plan::StepKindName(k));
+    for (auto k : {model::StepKind::kSwitchTraffic, model::StepKind::kFence,
+                   model::StepKind::kPromote, model::StepKind::kStart, model::StepKind::kStop,
+                   model::StepKind::kCreateSlot, model::StepKind::kConfigureStandby,
+                   model::StepKind::kRewind, model::StepKind::kBasebackup}) {
+      v.emplace(model::StepKindName(k));
     }
   }
   return v;
@@ -90,7 +90,7 @@ class FamiliesTest : public MetricsTest {
     MetricsTest::SetUp();
     Converge();
     Desire(Color::kGreen);
-    cluster_->FailNext(plan::StepKind::kFence, absl::UnavailableError("timeout"));
+    cluster_->FailNext(model::StepKind::kFence, absl::UnavailableError("timeout"));
     Converge();
     cluster_->clock().Advance(std::chrono::seconds(2));
     Converge();

@@ -10,7 +10,7 @@ namespace sy::metrics {
 namespace {
 
 using api::Color;
-using plan::StepKind;
+using model::StepKind;
 
 double UnixSeconds(const std::string& rfc3339) {
   std::chrono::system_clock::time_point t;

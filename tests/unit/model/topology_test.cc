@@ -1,19 +1,19 @@
 // Tests of the planner's vocabulary: roles, lineage via timeline history, streaming, slots.
-#include "pkg/plan/topology.h"
+#include "pkg/model/topology.h"
 
 #include <gtest/gtest.h>
 
-#include "pkg/plan/step.h"
+#include "pkg/model/step.h"
 #include "tests/fakes/fake_cluster.h"
 
-namespace sy::plan {
+namespace sy::model {
 namespace {
 
 using api::Color;
-using observe::ControlData;
-using observe::Lsn;
-using observe::ServerState;
-using observe::TimelineFork;
+using model::ControlData;
+using model::Lsn;
+using model::ServerState;
+using model::TimelineFork;
 
 constexpr uint64_t kSysid = 7309151702475113211ULL;
 const api::DeploymentColorSpec kSpec = fakes::FakeSpec();
@@ -191,7 +191,7 @@ TEST(LineageOf, AfterACleanSwitchInTheFakeTheOldPrimaryFollows) {
   ASSERT_TRUE(cluster.Write().ok());
   ASSERT_TRUE(cluster.Run(kSpec, {StepKind::kFence, Color::kBlue, std::nullopt}, nullptr).ok());
   ASSERT_TRUE(cluster.Run(kSpec, {StepKind::kPromote, Color::kGreen, std::nullopt}, nullptr).ok());
-  const observe::World w = cluster.ObserveWorld();
+  const model::World w = cluster.ObserveWorld();
   EXPECT_EQ(w.green.timeline, 2u);
   ASSERT_EQ(w.green.history.size(), 1u);
   EXPECT_EQ(w.green.history[0].switchpoint, w.blue.control->checkpoint_lsn + 120);
@@ -203,7 +203,7 @@ TEST(LineageOf, InTheFakeAnOldPrimaryThatWroteOnDiverges) {
   cluster.PromoteBehindBack(Color::kGreen);  // split brain: blue still runs
   ASSERT_TRUE(cluster.WriteOn(Color::kBlue).ok());
   cluster.StopServer(Color::kBlue);
-  const observe::World w = cluster.ObserveWorld();
+  const model::World w = cluster.ObserveWorld();
   EXPECT_EQ(LineageOf(w.blue, w.green), Lineage::kDiverged);
   EXPECT_FALSE(cluster.WalIsPrefixOf(Color::kBlue, Color::kGreen));
 }
@@ -223,7 +223,7 @@ TEST(StreamsFrom, SeenFromEitherSide) {
 
   ServerState by_standby = s;
   by_standby.receiver =
-      observe::WalReceiver{"streaming", "127.0.0.1", 15433, SlotName(Color::kGreen)};
+      model::WalReceiver{"streaming", "127.0.0.1", 15433, SlotName(Color::kGreen)};
   EXPECT_TRUE(StreamsFrom(by_standby, p, kSpec));
   by_standby.receiver->sender_port = 15999;  // from another server
   EXPECT_FALSE(StreamsFrom(by_standby, p, kSpec));
@@ -234,7 +234,7 @@ TEST(StreamsFrom, SeenFromEitherSide) {
 
 TEST(StreamsFrom, BothMustRunInTheirRoles) {
   fakes::FakeCluster cluster;
-  observe::World w = cluster.ObserveWorld();
+  model::World w = cluster.ObserveWorld();
   EXPECT_TRUE(StreamsFrom(w.green, w.blue, kSpec));
   EXPECT_FALSE(StreamsFrom(w.blue, w.green, kSpec));
   cluster.SetDisconnected(Color::kGreen, true);
@@ -284,4 +284,4 @@ TEST(Topology, LagTimelineAndSlots) {
 }
 
 }  // namespace
-}  // namespace sy::plan
+}  // namespace sy::model

@@ -11,7 +11,7 @@ namespace {
 using testdata::kShutDownPrimary;
 
 TEST(ParseControlDataTest, ParsesRealOutputOfAShutDownPrimary) {
-  absl::StatusOr<ControlData> c = ParseControlData(kShutDownPrimary);
+  absl::StatusOr<model::ControlData> c = ParseControlData(kShutDownPrimary);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->cluster_state, "shut down");
   EXPECT_EQ(c->system_identifier, 7712684126675136648ULL);
@@ -28,7 +28,7 @@ TEST(ParseControlDataTest, ParsesAStandbyInRecovery) {
       "Latest checkpoint's TimeLineID:       3\n"
       "Latest checkpoint's oldestCommitTsXid:0\n"
       "Minimum recovery ending location:     1A/B3750000\n";
-  absl::StatusOr<ControlData> c = ParseControlData(out);
+  absl::StatusOr<model::ControlData> c = ParseControlData(out);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->cluster_state, "shut down in recovery");
   EXPECT_EQ(c->checkpoint_lsn, 0x1AB374D848u);
@@ -37,7 +37,7 @@ TEST(ParseControlDataTest, ParsesAStandbyInRecovery) {
 }
 
 TEST(ParseControlDataTest, MissingOrMalformedFieldIsInvalidArgument) {
-  absl::StatusOr<ControlData> c = ParseControlData("Database cluster state: shut down\n");
+  absl::StatusOr<model::ControlData> c = ParseControlData("Database cluster state: shut down\n");
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(c.status().message().find("Database system identifier"), std::string::npos);
 
@@ -50,7 +50,7 @@ TEST(ParseControlDataTest, MissingOrMalformedFieldIsInvalidArgument) {
 }
 
 TEST(ParseControlDataTest, AWarningIsDataLossNeverValues) {
-  absl::StatusOr<ControlData> c = ParseControlData(testdata::CrcMismatch());
+  absl::StatusOr<model::ControlData> c = ParseControlData(testdata::CrcMismatch());
   EXPECT_EQ(c.status().code(), absl::StatusCode::kDataLoss) << c.status();
   EXPECT_NE(c.status().message().find(
                 "WARNING: Calculated CRC checksum does not match value stored in file."),
@@ -91,10 +91,10 @@ TEST(ControlVersionOfMajorTest, KnownMajors) {
 
 TEST(ParseTimelineHistoryTest, ParsesRealFiles) {
   // 00000002.history as PostgreSQL 15 wrote it on promotion.
-  absl::StatusOr<std::vector<TimelineFork>> h =
+  absl::StatusOr<std::vector<model::TimelineFork>> h =
       ParseTimelineHistory("1\t0/3000000\tno recovery target specified\n");
   ASSERT_TRUE(h.ok()) << h.status();
-  EXPECT_EQ(*h, (std::vector<TimelineFork>{{1, 0x3000000}}));
+  EXPECT_EQ(*h, (std::vector<model::TimelineFork>{{1, 0x3000000}}));
 
   h = ParseTimelineHistory(
       "1\t0/3000000\tno recovery target specified\n"
@@ -103,17 +103,18 @@ TEST(ParseTimelineHistoryTest, ParsesRealFiles) {
       "2\t0/50000A0\tno recovery target specified\n"
       "3\t1/0\tbefore 2026-11-27 03:00:00+00\n");
   ASSERT_TRUE(h.ok()) << h.status();
-  EXPECT_EQ(*h, (std::vector<TimelineFork>{{1, 0x3000000}, {2, 0x50000A0}, {3, 0x100000000}}));
+  EXPECT_EQ(*h,
+            (std::vector<model::TimelineFork>{{1, 0x3000000}, {2, 0x50000A0}, {3, 0x100000000}}));
 }
 
 TEST(ParseTimelineHistoryTest, EmptyFileHasNoForks) {
-  absl::StatusOr<std::vector<TimelineFork>> h = ParseTimelineHistory("");
+  absl::StatusOr<std::vector<model::TimelineFork>> h = ParseTimelineHistory("");
   ASSERT_TRUE(h.ok());
   EXPECT_TRUE(h->empty());
 }
 
 TEST(ParseTimelineHistoryTest, MalformedLineIsInvalidArgumentWithLineNumber) {
-  absl::StatusOr<std::vector<TimelineFork>> h =
+  absl::StatusOr<std::vector<model::TimelineFork>> h =
       ParseTimelineHistory("1\t0/3000000\treason\nx\t0/1\n");
   EXPECT_EQ(h.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(h.status().message().find("line 2"), std::string::npos);

@@ -93,14 +93,14 @@ TEST_F(PgDatadirTest, FenceMarkerAndPendingPromotion) {
 }
 
 TEST_F(PgDatadirTest, StartupConfigFromSignalAndAutoConf) {
-  EXPECT_EQ(*ReadStartupConfig(dir_), StartupConfig{});
+  EXPECT_EQ(*ReadStartupConfig(dir_), model::StartupConfig{});
   Write("standby.signal", "");
   Write("postgresql.auto.conf",
         "primary_conninfo = 'host=127.0.0.1 port=15433 user=replicator'\n"
         "primary_slot_name = 'switchyard_green'\n"
         "primary_conninfo = 'host=127.0.0.1 port=15434 user=replicator application_name=blue "
         "passfile=''/etc/pass file'''\n");
-  const StartupConfig c = *ReadStartupConfig(dir_);
+  const model::StartupConfig c = *ReadStartupConfig(dir_);
   EXPECT_TRUE(c.standby_signal);
   EXPECT_EQ(c.primary_conninfo,
             "host=127.0.0.1 port=15434 user=replicator application_name=blue "
@@ -123,8 +123,8 @@ TEST_F(PgDatadirTest, TimelineHistoryOfTheGivenTimeline) {
   EXPECT_TRUE(ReadTimelineHistory(dir_, 2)->empty());  // absent
   Write("pg_wal/00000002.history", "1\t0/3000000\tno recovery target specified\n");
   Write("pg_wal/00000003.history", "bad\n");
-  EXPECT_EQ(*ReadTimelineHistory(dir_, 2), (std::vector<TimelineFork>{{1, 0x3000000}}));
-  absl::StatusOr<std::vector<TimelineFork>> bad = ReadTimelineHistory(dir_, 3);
+  EXPECT_EQ(*ReadTimelineHistory(dir_, 2), (std::vector<model::TimelineFork>{{1, 0x3000000}}));
+  absl::StatusOr<std::vector<model::TimelineFork>> bad = ReadTimelineHistory(dir_, 3);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("00000003.history"), std::string::npos);
 }
@@ -159,7 +159,9 @@ class RunControlDataTest : public PgDatadirTest {
       return r;
     });
   }
-  absl::StatusOr<ControlData> Run() { return RunControlData(runner_, dir_ + "/bin", Data()); }
+  absl::StatusOr<model::ControlData> Run() {
+    return RunControlData(runner_, dir_ + "/bin", Data());
+  }
   std::string Data() const { return dir_ + "/data"; }
   int VersionRuns() {
     int n = 0;
@@ -172,7 +174,7 @@ class RunControlDataTest : public PgDatadirTest {
 };
 
 TEST_F(RunControlDataTest, ParsesAndAsksTheBinariesVersionOnce) {
-  absl::StatusOr<ControlData> c = Run();
+  absl::StatusOr<model::ControlData> c = Run();
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->cluster_state, "shut down");
   EXPECT_TRUE(Run().ok());
@@ -184,7 +186,7 @@ TEST_F(RunControlDataTest, ParsesAndAsksTheBinariesVersionOnce) {
 
 TEST_F(RunControlDataTest, AnUntrustworthyOutputIsDataLoss) {
   output_ = testdata::CrcMismatch();
-  absl::StatusOr<ControlData> c = Run();
+  absl::StatusOr<model::ControlData> c = Run();
   EXPECT_EQ(c.status().code(), absl::StatusCode::kDataLoss) << c.status();
   EXPECT_THAT(c.status().message(), ::testing::HasSubstr("Calculated CRC checksum"));
   EXPECT_THAT(c.status().message(), ::testing::HasSubstr(Data()));
@@ -192,7 +194,7 @@ TEST_F(RunControlDataTest, AnUntrustworthyOutputIsDataLoss) {
 
 TEST_F(RunControlDataTest, ADirectoryOfAnotherMajorIsRefusedNamingBoth) {
   Write("data/PG_VERSION", "14\n");
-  absl::StatusOr<ControlData> c = Run();
+  absl::StatusOr<model::ControlData> c = Run();
   EXPECT_EQ(c.status().code(), absl::StatusCode::kFailedPrecondition) << c.status();
   EXPECT_THAT(c.status().message(), ::testing::HasSubstr("PostgreSQL 14 data directory"));
   EXPECT_THAT(c.status().message(), ::testing::HasSubstr("PostgreSQL 15 binaries"));
@@ -201,7 +203,7 @@ TEST_F(RunControlDataTest, ADirectoryOfAnotherMajorIsRefusedNamingBoth) {
 
 TEST_F(RunControlDataTest, APgControlOfAnotherVersionIsRefusedNamingBoth) {
   output_.replace(output_.find("1300"), 4, "1201");
-  absl::StatusOr<ControlData> c = Run();
+  absl::StatusOr<model::ControlData> c = Run();
   EXPECT_EQ(c.status().code(), absl::StatusCode::kFailedPrecondition) << c.status();
   EXPECT_THAT(c.status().message(), ::testing::HasSubstr("has version 1201"));
   EXPECT_THAT(c.status().message(), ::testing::HasSubstr("(PostgreSQL 15) reads version 1300"));

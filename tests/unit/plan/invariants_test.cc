@@ -17,10 +17,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "pkg/observe/lsn.h"
+#include "pkg/model/lsn.h"
+#include "pkg/model/topology.h"
 #include "pkg/plan/planner.h"
 #include "pkg/plan/status.h"
-#include "pkg/plan/topology.h"
 #include "tests/fakes/fake_cluster.h"
 #include "tests/fakes/plan_driver.h"
 
@@ -116,7 +116,7 @@ class Sim {
       absl::StrAppend(
           &out, "\n  ", Name(c), ": ", mode[static_cast<int>(s.mode)],
           s.has_data ? "" : " (no data)", ", timeline ", s.Timeline(), ", WAL end ",
-          observe::FormatLsn(s.End()), ", replayed to ", observe::FormatLsn(s.ReplayEnd()), ", '",
+          model::FormatLsn(s.End()), ", replayed to ", model::FormatLsn(s.ReplayEnd()), ", '",
           s.stopped_state, "'", s.standby_signal ? ", standby.signal" : "", ", primary_port ",
           s.primary_port, s.streaming ? ", streaming" : "",
           ", prefix of the other: ", cluster_.WalIsPrefixOf(c, api::Other(c)) ? "yes" : "no");
@@ -277,11 +277,11 @@ class Sim {
         Log("fault: pg_ctl start of both servers (a second actor)");
         return;
       case 0: {
-        const auto kind = static_cast<StepKind>(Uniform(11));
+        const auto kind = static_cast<model::StepKind>(Uniform(11));
         const absl::Status st =
             Coin() ? absl::UnavailableError("injected") : absl::FailedPreconditionError("injected");
         cluster_.FailNext(kind, st);
-        Log(absl::StrCat("fault: next ", std::string(StepKindName(kind)), " fails"));
+        Log(absl::StrCat("fault: next ", std::string(model::StepKindName(kind)), " fails"));
         return;
       }
       case 1:
@@ -345,13 +345,13 @@ class Sim {
 
   // One reconciler pass with the invariants checked around the step.
   Plan Pass() {
-    const observe::World w = cluster_.ObserveWorld();
+    const model::World w = cluster_.ObserveWorld();
     const auto now = cluster_.clock().Now();
     const Plan p = Next(dc_, w, now);
     dc_.status = StatusFor(dc_, w, p, now);
     ++reasons_[p.reason];
     if (p.step) {
-      ++reasons_[std::string(StepKindName(p.step->kind))];
+      ++reasons_[std::string(model::StepKindName(p.step->kind))];
     }
     if (!p.step) {
       Log(absl::StrCat("pass: ", p.reason, " (", std::string(PhaseName(p.phase)), ")"));
@@ -360,18 +360,18 @@ class Sim {
     CheckBefore(*p.step, w);
     const size_t before = cluster_.Steps().size();
     const absl::Status st = cluster_.Run(dc_, *p.step, nullptr);
-    Log(absl::StrCat("pass: ", Describe(*p.step), " (", p.reason, ") -> ",
+    Log(absl::StrCat("pass: ", model::Describe(*p.step), " (", p.reason, ") -> ",
                      st.ok() ? "ok" : st.ToString()));
     CheckAfter(*p.step, before);
     return p;
   }
 
   // The rules (README "How a switch goes") on ground truth, before the step runs.
-  void CheckBefore(const Step& step, const observe::World& w) {
+  void CheckBefore(const model::Step& step, const model::World& w) {
     const FakePostgres t = cluster_.server(step.target);
     const FakePostgres o = cluster_.server(api::Other(step.target));
-    const std::string what = Describe(step);
-    if (step.kind == StepKind::kPromote) {
+    const std::string what = model::Describe(step);
+    if (step.kind == model::StepKind::kPromote) {
       Check(!o.RunningPrimary(), what + " while the other runs as a primary");
       if (o.has_data && !o.Running() && o.stopped_state == "shut down" && o.fenced) {
         Check(w.server(step.target).replay_lsn > o.LastCheckpoint()->start,
@@ -386,7 +386,8 @@ class Sim {
         }
       }
     }
-    if ((step.kind == StepKind::kRewind || step.kind == StepKind::kBasebackup) && t.has_data) {
+    if ((step.kind == model::StepKind::kRewind || step.kind == model::StepKind::kBasebackup) &&
+        t.has_data) {
       const FakePostgres src = cluster_.server(step.source.value_or(step.target));
       Check(step.source.has_value() && *step.source != step.target && src.RunningPrimary(),
             what + ": the source is not a running primary");
@@ -403,18 +404,18 @@ class Sim {
     }
   }
 
-  void CheckAfter(const Step& step, size_t before) {
+  void CheckAfter(const model::Step& step, size_t before) {
     CheckPrimaries();
     const std::vector<fakes::StepRecord> steps = cluster_.Steps();
     if (steps.size() > before && !steps.back().discarded_writes.empty()) {
       Blind(Allowed() == Name(step.target),
-            absl::StrCat(Describe(step), " discarded writes without the annotation"));
+            absl::StrCat(model::Describe(step), " discarded writes without the annotation"));
       // Only an external failover's losses may be given up, even with the annotation: a
       // divergence Switchyard made itself would be a lost acknowledged write.
       const std::set<uint64_t> excused = cluster_.ExcusedWrites();
       for (uint64_t id : steps.back().discarded_writes) {
         Blind(excused.count(id) > 0,
-              absl::StrCat(Describe(step), " discarded write ", id,
+              absl::StrCat(model::Describe(step), " discarded write ", id,
                            ", which no external failover of the test put at risk"));
       }
     }

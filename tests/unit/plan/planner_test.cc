@@ -7,7 +7,7 @@
 
 #include <functional>
 
-#include "pkg/plan/topology.h"
+#include "pkg/model/topology.h"
 #include "tests/fakes/fake_cluster.h"
 #include "tests/fakes/plan_driver.h"
 
@@ -24,14 +24,14 @@ constexpr Color kGreen = Color::kGreen;
 const std::string kAllow(api::kAllowDiscardAnnotation);
 
 struct Want {
-  std::optional<StepKind> kind;  // nullopt: no step
+  std::optional<model::StepKind> kind;  // nullopt: no step
   Color target = kBlue;
   std::optional<Color> source;
   Phase phase = Phase::kConverged;
   std::string reason;
 };
 
-Want Step(StepKind k, Color target, std::optional<Color> source, std::string reason) {
+Want Step(model::StepKind k, Color target, std::optional<Color> source, std::string reason) {
   return {k, target, source, Phase::kProgressing, std::move(reason)};
 }
 Want None(Phase phase, std::string reason) {
@@ -45,15 +45,16 @@ struct Case {
   std::function<void(FakeCluster&, api::DeploymentColor&)> setup;
   Want want;
   // Edits the observed snapshot before planning (exact positions the fake does not produce).
-  std::function<void(observe::World&)> tweak = nullptr;
+  std::function<void(model::World&)> tweak = nullptr;
 };
 
 // Flips the resource to `c`.
 void Desire(api::DeploymentColor& dc, Color c) { dc.spec.active_color = c; }
 
 // Runs the planner against the cluster until it proposes `kind` (not taken).
-void Until(FakeCluster& c, api::DeploymentColor& dc, StepKind kind) {
-  ASSERT_TRUE(fakes::RunUntil(c, &dc, kind).has_value()) << "never planned " << StepKindName(kind);
+void Until(FakeCluster& c, api::DeploymentColor& dc, model::StepKind kind) {
+  ASSERT_TRUE(fakes::RunUntil(c, &dc, kind).has_value())
+      << "never planned " << model::StepKindName(kind);
 }
 
 // Converges the cluster to `color` (a clean switch when it is not already there).
@@ -69,9 +70,10 @@ void DivergeBlue(FakeCluster& c, api::DeploymentColor& dc) {
   ASSERT_TRUE(c.WriteOn(kBlue).ok());
   c.StopServer(kBlue);
   Desire(dc, kGreen);
-  Until(c, dc, StepKind::kSwitchTraffic);
-  ASSERT_TRUE(c.Run(dc.spec, {StepKind::kSwitchTraffic, kGreen, std::nullopt}, nullptr).ok());
-  ASSERT_TRUE(c.Run(dc.spec, {StepKind::kCreateSlot, kBlue, kGreen}, nullptr).ok());
+  Until(c, dc, model::StepKind::kSwitchTraffic);
+  ASSERT_TRUE(
+      c.Run(dc.spec, {model::StepKind::kSwitchTraffic, kGreen, std::nullopt}, nullptr).ok());
+  ASSERT_TRUE(c.Run(dc.spec, {model::StepKind::kCreateSlot, kBlue, kGreen}, nullptr).ok());
 }
 
 const Case kCases[] = {
@@ -116,14 +118,14 @@ const Case kCases[] = {
     {"SystemIdentifierMismatch",
      [](FakeCluster&, api::DeploymentColor& dc) { Desire(dc, kGreen); },
      None(Phase::kDegraded, "SystemIdentifierMismatch"),
-     [](observe::World& w) { w.green.system_identifier = 42; }},
+     [](model::World& w) { w.green.system_identifier = 42; }},
     {"ServerUnreachable",
      [](FakeCluster& c, api::DeploymentColor&) { c.SetUnreachable(kGreen, true); },
      None(Phase::kProgressing, "ServerUnreachable")},
     {"ServerUnreachableWithNoPrimary",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kPromote);
+       Until(c, dc, model::StepKind::kPromote);
        c.SetUnreachable(kGreen, true);
      },
      None(Phase::kProgressing, "ServerUnreachable")},
@@ -142,78 +144,78 @@ const Case kCases[] = {
 
     // --- the switchover, step by step ---
     {"TrafficFirst", [](FakeCluster&, api::DeploymentColor& dc) { Desire(dc, kGreen); },
-     Step(StepKind::kSwitchTraffic, kGreen, std::nullopt, "SwitchingTraffic")},
+     Step(model::StepKind::kSwitchTraffic, kGreen, std::nullopt, "SwitchingTraffic")},
     {"ThenFence",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kFence);
+       Until(c, dc, model::StepKind::kFence);
      },
-     Step(StepKind::kFence, kBlue, std::nullopt, "Fencing")},
+     Step(model::StepKind::kFence, kBlue, std::nullopt, "Fencing")},
     {"PromoteOnceReplayIsPastTheShutdownCheckpoint",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        ASSERT_TRUE(c.Write().ok());
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kPromote);
+       Until(c, dc, model::StepKind::kPromote);
      },
-     Step(StepKind::kPromote, kGreen, std::nullopt, "Promoting")},
+     Step(model::StepKind::kPromote, kGreen, std::nullopt, "Promoting")},
     {"ReplayAtTheCheckpointIsNotPast",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kPromote);
+       Until(c, dc, model::StepKind::kPromote);
      },
      None(Phase::kProgressing, "CatchingUp"),
-     [](observe::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn; }},
+     [](model::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn; }},
     {"ReplayBehindTheCheckpointUntilTheTimeout",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kPromote);
+       Until(c, dc, model::StepKind::kPromote);
        // A second short of the timeout: status.fence.fencedAt has second precision, so the
        // timeout can fire up to a second early (reported to the lead, not papered over).
        c.clock().Advance(seconds(dc.spec.database.catch_up_timeout_seconds - 1));
      },
      None(Phase::kProgressing, "CatchingUp"),
-     [](observe::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
+     [](model::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
     {"ReplayBehindTheCheckpointAfterTheTimeout",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kPromote);
+       Until(c, dc, model::StepKind::kPromote);
        c.clock().Advance(seconds(dc.spec.database.catch_up_timeout_seconds + 1));
      },
      None(Phase::kFailed, "StandbyBehind"),
-     [](observe::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
+     [](model::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
     // Regression: with no fence record yet (StatusFor writes it after the first pass plans)
     // the timeout was taken as expired: Failed on the first pass after every fence.
     {"ReplayBehindOnTheFirstPassAfterTheFence",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kPromote);
+       Until(c, dc, model::StepKind::kPromote);
        dc.status.fence.reset();
      },
      None(Phase::kProgressing, "CatchingUp"),
-     [](observe::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
+     [](model::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
     {"ReplayBehindWithAnEarlierFenceOnRecord",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kPromote);
+       Until(c, dc, model::StepKind::kPromote);
        dc.status.fence->checkpoint_lsn = "0/3000028";  // a fence before a flip back
        dc.status.fence->fenced_at = "2026-01-01T00:00:00Z";
      },
      None(Phase::kProgressing, "CatchingUp"),
-     [](observe::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
+     [](model::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
     {"UnreadableFenceRecordCountsAsExpired",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kPromote);
+       Until(c, dc, model::StepKind::kPromote);
        dc.status.fence->fenced_at = "yesterday";
      },
      None(Phase::kFailed, "StandbyBehind"),
-     [](observe::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
+     [](model::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
     {"LaggingStandbyMissesTheShutdownCheckpoint",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        c.SetLagging(kGreen, true);  // within maxLagBytes, but not sent the last WAL
        ASSERT_TRUE(c.Write().ok());
        Desire(dc, kGreen);
-       ASSERT_FALSE(fakes::RunUntil(c, &dc, StepKind::kPromote).has_value());
+       ASSERT_FALSE(fakes::RunUntil(c, &dc, model::StepKind::kPromote).has_value());
      },
      None(Phase::kProgressing, "CatchingUp")},
     {"LaggingStandbyTimesOut",
@@ -221,7 +223,7 @@ const Case kCases[] = {
        c.SetLagging(kGreen, true);
        ASSERT_TRUE(c.Write().ok());
        Desire(dc, kGreen);
-       ASSERT_FALSE(fakes::RunUntil(c, &dc, StepKind::kPromote).has_value());
+       ASSERT_FALSE(fakes::RunUntil(c, &dc, model::StepKind::kPromote).has_value());
        c.clock().Advance(seconds(31));
      },
      None(Phase::kFailed, "StandbyBehind")},
@@ -230,7 +232,7 @@ const Case kCases[] = {
        c.SetLagging(kGreen, true);
        ASSERT_TRUE(c.Write().ok());
        Desire(dc, kGreen);
-       ASSERT_FALSE(fakes::RunUntil(c, &dc, StepKind::kPromote).has_value());
+       ASSERT_FALSE(fakes::RunUntil(c, &dc, model::StepKind::kPromote).has_value());
        c.SetReplayPaused(kGreen, true);
      },
      None(Phase::kFailed, "StandbyBehind")},
@@ -252,7 +254,7 @@ const Case kCases[] = {
        ASSERT_EQ(c.server(kBlue).mode, fakes::Mode::kStandby);
        ASSERT_TRUE(c.WriteOn(kGreen).ok());
        c.StopServer(kGreen);
-       ASSERT_TRUE(c.Run(dc, {StepKind::kFence, kGreen, std::nullopt}, nullptr).ok());
+       ASSERT_TRUE(c.Run(dc, {model::StepKind::kFence, kGreen, std::nullopt}, nullptr).ok());
        ASSERT_GT(c.server(kBlue).ReplayEnd(), c.server(kGreen).LastCheckpoint()->start);
      },
      None(Phase::kProgressing, "CatchingUp")},
@@ -263,7 +265,7 @@ const Case kCases[] = {
        c.StopServer(kBlue);
        Desire(dc, kGreen);
      },
-     Step(StepKind::kFence, kBlue, std::nullopt, "Fencing")},
+     Step(model::StepKind::kFence, kBlue, std::nullopt, "Fencing")},
     // Health gates come before the fence, never after it: once blue is fenced, green is
     // promoted whatever its app says (an app that needs a writable database would wait for
     // the promotion, which would wait for the app).
@@ -271,32 +273,32 @@ const Case kCases[] = {
      [](FakeCluster& c, api::DeploymentColor& dc) {
        ASSERT_TRUE(c.Write().ok());
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kPromote);
+       Until(c, dc, model::StepKind::kPromote);
        c.SetUpstreamsHealthy(kGreen, false);
        c.SetNginxRunning(false);
      },
-     Step(StepKind::kPromote, kGreen, std::nullopt, "Promoting")},
+     Step(model::StepKind::kPromote, kGreen, std::nullopt, "Promoting")},
     {"UnhealthyAppHoldsTheSwitchBeforeTheFence",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kFence);  // traffic is on green already
+       Until(c, dc, model::StepKind::kFence);  // traffic is on green already
        c.SetUpstreamsHealthy(kGreen, false);
      },
      None(Phase::kDegraded, "UpstreamsUnhealthy")},
     {"APromotionWhoseCheckpointNeverRanIsCheckpointed",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kPromote);
+       Until(c, dc, model::StepKind::kPromote);
        c.PromoteBehindBack(kGreen);  // what the step does, but the checkpoint after it
      },
-     Step(StepKind::kCheckpoint, kGreen, std::nullopt, "Checkpointing")},
+     Step(model::StepKind::kCheckpoint, kGreen, std::nullopt, "Checkpointing")},
     // A new primary that crashed before its first checkpoint still shows the old timeline in
     // pg_control; its pg_wal shows the new one. It holds the newest data: it is started, not
     // the fenced old primary (whose fence stays).
     {"ANewPrimaryCrashedBeforeItsFirstCheckpointIsStarted",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kPromote);
+       Until(c, dc, model::StepKind::kPromote);
        c.PromoteBehindBack(kGreen);
        for (int i = 0; i < 3; ++i) {
          ASSERT_TRUE(c.WriteOn(kGreen).ok());
@@ -304,7 +306,7 @@ const Case kCases[] = {
        c.CrashServer(kGreen);
        Desire(dc, kBlue);  // even a flip back must not restart blue over green's writes
      },
-     Step(StepKind::kStart, kGreen, std::nullopt, "StartingPrimary")},
+     Step(model::StepKind::kStart, kGreen, std::nullopt, "StartingPrimary")},
     // pg_controldata failing on a stopped server makes it unknown, never "missing": nothing
     // is copied over a crashed old primary that may hold writes nobody else has.
     {"UnreadablePgControlIsNotMissing",
@@ -313,8 +315,8 @@ const Case kCases[] = {
        ASSERT_TRUE(c.Write().ok());  // on blue only
        c.CrashServer(kBlue);
        c.PromoteBehindBack(kGreen);  // an operator's failover
-       ASSERT_TRUE(c.Run(dc, {StepKind::kCheckpoint, kGreen, std::nullopt}, nullptr).ok());
-       ASSERT_TRUE(c.Run(dc, {StepKind::kSwitchTraffic, kGreen, std::nullopt}, nullptr).ok());
+       ASSERT_TRUE(c.Run(dc, {model::StepKind::kCheckpoint, kGreen, std::nullopt}, nullptr).ok());
+       ASSERT_TRUE(c.Run(dc, {model::StepKind::kSwitchTraffic, kGreen, std::nullopt}, nullptr).ok());
        c.SetControlDataFault(kBlue, fakes::ControlFault::kFails);
        Desire(dc, kGreen);
      },
@@ -331,37 +333,37 @@ const Case kCases[] = {
     {"AFencedOldPrimaryStartedBySomeoneElseIsStoppedAgain",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kPromote);
+       Until(c, dc, model::StepKind::kPromote);
        c.StartServer(kBlue);
        ASSERT_EQ(c.server(kBlue).mode, fakes::Mode::kStandby);
      },
-     Step(StepKind::kStop, kBlue, std::nullopt, "StoppingFencedServer")},
+     Step(model::StepKind::kStop, kBlue, std::nullopt, "StoppingFencedServer")},
 
     // A running primary whose directory would start it as a standby (a standby.signal nobody
     // accounts for: an interrupted fence, a hand) is repaired before it restarts read-only.
     {"ARunningPrimaryConfiguredAsAStandbyIsLifted", [](FakeCluster&, api::DeploymentColor&) {},
-     Step(StepKind::kLiftFence, kBlue, std::nullopt, "LiftingFence"),
-     [](observe::World& w) { w.blue.startup.standby_signal = true; }},
+     Step(model::StepKind::kLiftFence, kBlue, std::nullopt, "LiftingFence"),
+     [](model::World& w) { w.blue.startup.standby_signal = true; }},
 
     // --- rejoin of the old primary ---
     {"RejoinCreatesTheSlotFirst",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kCreateSlot);
+       Until(c, dc, model::StepKind::kCreateSlot);
      },
-     Step(StepKind::kCreateSlot, kBlue, kGreen, "CreatingSlot")},
+     Step(model::StepKind::kCreateSlot, kBlue, kGreen, "CreatingSlot")},
     {"RejoinAfterACleanSwitchCopiesNothing",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kConfigureStandby);
+       Until(c, dc, model::StepKind::kConfigureStandby);
      },
-     Step(StepKind::kConfigureStandby, kBlue, kGreen, "Rejoining")},
+     Step(model::StepKind::kConfigureStandby, kBlue, kGreen, "Rejoining")},
     {"RejoinStartsTheConfiguredStandby",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kStart);
+       Until(c, dc, model::StepKind::kStart);
      },
-     Step(StepKind::kStart, kBlue, std::nullopt, "StartingStandby")},
+     Step(model::StepKind::kStart, kBlue, std::nullopt, "StartingStandby")},
     {"ConvergedOnGreenAfterTheSwitch",
      [](FakeCluster& c, api::DeploymentColor& dc) { SwitchTo(c, dc, kGreen); },
      None(Phase::kConverged, "Converged")},
@@ -369,9 +371,9 @@ const Case kCases[] = {
      [](FakeCluster& c, api::DeploymentColor& dc) {
        dc.spec.database.rejoin_method = api::RejoinMethod::kBasebackup;
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kBasebackup);
+       Until(c, dc, model::StepKind::kBasebackup);
      },
-     Step(StepKind::kBasebackup, kBlue, kGreen, "Rejoining")},
+     Step(model::StepKind::kBasebackup, kBlue, kGreen, "Rejoining")},
     // Regression: rejoinMethod basebackup re-cloned an old primary that had crashed (its WAL
     // end unknown) although it held writes the primary (promoted behind the controller's
     // back) lacked. It must rejoin without copying first, which shows how far it goes.
@@ -384,9 +386,9 @@ const Case kCases[] = {
        c.PromoteBehindBack(kGreen);
        c.SetLagging(kGreen, false);
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kConfigureStandby);
+       Until(c, dc, model::StepKind::kConfigureStandby);
      },
-     Step(StepKind::kConfigureStandby, kBlue, kGreen, "Rejoining")},
+     Step(model::StepKind::kConfigureStandby, kBlue, kGreen, "Rejoining")},
     {"RejoinMethodBasebackupCrashedServerThenShowsItDiverged",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        dc.spec.database.rejoin_method = api::RejoinMethod::kBasebackup;
@@ -398,7 +400,7 @@ const Case kCases[] = {
        Desire(dc, kGreen);
        EXPECT_EQ(fakes::Settle(c, &dc).reason, "SplitBrain");
        for (const auto& s : c.Steps()) {
-         EXPECT_NE(s.step.kind, StepKind::kBasebackup) << Describe(s.step);
+         EXPECT_NE(s.step.kind, model::StepKind::kBasebackup) << model::Describe(s.step);
        }
      },
      None(Phase::kDegraded, "SplitBrain")},
@@ -415,23 +417,23 @@ const Case kCases[] = {
        DivergeBlue(c, dc);
        dc.metadata.annotations[kAllow] = "blue";
      },
-     Step(StepKind::kRewind, kBlue, kGreen, "Rejoining")},
+     Step(model::StepKind::kRewind, kBlue, kGreen, "Rejoining")},
     {"DivergedWithTheAnnotationAndRejoinMethodBasebackup",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        DivergeBlue(c, dc);
        dc.metadata.annotations[kAllow] = "blue";
        dc.spec.database.rejoin_method = api::RejoinMethod::kBasebackup;
      },
-     Step(StepKind::kBasebackup, kBlue, kGreen, "Rejoining")},
+     Step(model::StepKind::kBasebackup, kBlue, kGreen, "Rejoining")},
     {"MissingDataDirectoryIsBootstrapped",
      [](FakeCluster& c, api::DeploymentColor&) { c.WipeDataDirectory(kGreen); },
-     Step(StepKind::kBasebackup, kGreen, kBlue, "Bootstrapping")},
+     Step(model::StepKind::kBasebackup, kGreen, kBlue, "Bootstrapping")},
     {"MissingDataDirectoryOfTheDesiredColor",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        c.WipeDataDirectory(kGreen);
        Desire(dc, kGreen);
      },
-     Step(StepKind::kBasebackup, kGreen, kBlue, "Bootstrapping")},
+     Step(model::StepKind::kBasebackup, kGreen, kBlue, "Bootstrapping")},
 
     // --- split brain ---
     // Regression (design §3): the planner stopped the older timeline's primary even when it
@@ -444,10 +446,10 @@ const Case kCases[] = {
        c.PromoteBehindBack(kGreen);
        Desire(dc, kGreen);
      },
-     {StepKind::kStop, kBlue, std::nullopt, Phase::kDegraded, "SplitBrain"}},
+     {model::StepKind::kStop, kBlue, std::nullopt, Phase::kDegraded, "SplitBrain"}},
     {"SplitBrainOnTheSameTimelineOnlyReports", [](FakeCluster&, api::DeploymentColor&) {},
      None(Phase::kDegraded, "SplitBrain"),
-     [](observe::World& w) {
+     [](model::World& w) {
        w.green.in_recovery = false;  // started without standby.signal: same timeline
        w.green.current_lsn = w.green.replay_lsn;
      }},
@@ -458,48 +460,48 @@ const Case kCases[] = {
     {"FlipBackAfterTheFenceLiftsTheFence",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kPromote);
+       Until(c, dc, model::StepKind::kPromote);
        Desire(dc, kBlue);
      },
-     Step(StepKind::kLiftFence, kBlue, std::nullopt, "LiftingFence")},
+     Step(model::StepKind::kLiftFence, kBlue, std::nullopt, "LiftingFence")},
     {"FlipBackAfterStandbyBehindLiftsTheFence",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        c.SetLagging(kGreen, true);
        ASSERT_TRUE(c.Write().ok());
        Desire(dc, kGreen);
-       ASSERT_FALSE(fakes::RunUntil(c, &dc, StepKind::kPromote).has_value());
+       ASSERT_FALSE(fakes::RunUntil(c, &dc, model::StepKind::kPromote).has_value());
        Desire(dc, kBlue);
      },
-     Step(StepKind::kLiftFence, kBlue, std::nullopt, "LiftingFence")},
+     Step(model::StepKind::kLiftFence, kBlue, std::nullopt, "LiftingFence")},
     // Once green was asked to promote over blue's fence (the marker says so), the promotion
     // may be under way even with no request file left: green is stopped before the lift.
     {"FlipBackAfterARequestedPromotionStopsTheStandbyFirst",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kPromote);
+       Until(c, dc, model::StepKind::kPromote);
        Desire(dc, kBlue);
      },
-     Step(StepKind::kStop, kGreen, std::nullopt, "ReleasingFence"),
-     [](observe::World& w) { w.blue.startup.fence_promotion_requested = true; }},
+     Step(model::StepKind::kStop, kGreen, std::nullopt, "ReleasingFence"),
+     [](model::World& w) { w.blue.startup.fence_promotion_requested = true; }},
     // A promotion that timed out (green's postmaster frozen) stays pending: a flip back
     // cancels it (stopping green, its request removed) before blue can become the primary.
     {"FlipBackDuringAStalledPromotionCancelsItFirst",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kPromote);
+       Until(c, dc, model::StepKind::kPromote);
        c.SetFrozen(kGreen, true);
        ASSERT_TRUE(absl::IsUnavailable(fakes::Pass(c, &dc).step_status));
        ASSERT_TRUE(c.server(kGreen).promote_requested);
        Desire(dc, kBlue);
      },
-     Step(StepKind::kStop, kGreen, std::nullopt, "CancellingPromotion")},
+     Step(model::StepKind::kStop, kGreen, std::nullopt, "CancellingPromotion")},
     {"FlipBackAfterThePromotionRejoinsFirst",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kCreateSlot);
+       Until(c, dc, model::StepKind::kCreateSlot);
        Desire(dc, kBlue);
      },
-     Step(StepKind::kCreateSlot, kBlue, kGreen, "CreatingSlot")},
+     Step(model::StepKind::kCreateSlot, kBlue, kGreen, "CreatingSlot")},
     // After a switch and a rejoin, the standby's walreceiver goes with the fenced primary and
     // PostgreSQL 15 reports the standby's restartpoint timeline, older than the fenced
     // primary's: the switch back must still promote it.
@@ -507,19 +509,19 @@ const Case kCases[] = {
      [](FakeCluster& c, api::DeploymentColor& dc) {
        SwitchTo(c, dc, kGreen);
        Desire(dc, kBlue);
-       Until(c, dc, StepKind::kPromote);
-       const observe::World w = c.ObserveWorld();
+       Until(c, dc, model::StepKind::kPromote);
+       const model::World w = c.ObserveWorld();
        ASSERT_LT(w.blue.timeline, w.green.control->checkpoint_timeline);
      },
-     Step(StepKind::kPromote, kBlue, std::nullopt, "Promoting")},
+     Step(model::StepKind::kPromote, kBlue, std::nullopt, "Promoting")},
     {"FlipBackAfterThePromotionThenSwitchesBack",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, StepKind::kCreateSlot);
+       Until(c, dc, model::StepKind::kCreateSlot);
        Desire(dc, kBlue);
-       Until(c, dc, StepKind::kFence);
+       Until(c, dc, model::StepKind::kFence);
      },
-     Step(StepKind::kFence, kGreen, std::nullopt, "Fencing")},
+     Step(model::StepKind::kFence, kGreen, std::nullopt, "Fencing")},
 };
 
 class PlannerTest : public testing::TestWithParam<Case> {};
@@ -532,12 +534,12 @@ TEST_P(PlannerTest, NextStep) {
   if (HasFatalFailure()) {
     return;
   }
-  observe::World w = cluster.ObserveWorld();
+  model::World w = cluster.ObserveWorld();
   if (c.tweak) {
     c.tweak(w);
   }
   const Plan p = Next(dc, w, cluster.clock().Now());
-  const std::string got = p.step ? Describe(*p.step) : "no step";
+  const std::string got = p.step ? model::Describe(*p.step) : "no step";
   if (c.want.kind) {
     ASSERT_TRUE(p.step.has_value()) << p.reason << ": " << p.message;
     EXPECT_EQ(p.step->kind, *c.want.kind) << got;
@@ -568,7 +570,7 @@ TEST(Planner, GreenToBlueIsTheMirrorImage) {
   EXPECT_EQ(last.reason, "Converged");
   std::vector<std::string> steps;
   for (const auto& s : cluster.Steps()) {
-    steps.push_back(Describe(s.step));
+    steps.push_back(model::Describe(s.step));
   }
   EXPECT_EQ(steps, (std::vector<std::string>{"switch-traffic blue", "fence green", "promote blue",
                                              "create-slot green on blue",
@@ -600,8 +602,8 @@ TEST(Planner, SwitchAndBackLosesNoWrite) {
     EXPECT_TRUE(cluster.CheckNoAcknowledgedWriteLost().ok());
   }
   for (const auto& s : cluster.Steps()) {
-    EXPECT_NE(s.step.kind, StepKind::kRewind);
-    EXPECT_NE(s.step.kind, StepKind::kBasebackup);
+    EXPECT_NE(s.step.kind, model::StepKind::kRewind);
+    EXPECT_NE(s.step.kind, model::StepKind::kBasebackup);
   }
   EXPECT_EQ(cluster.server(kGreen).Timeline(), 4u);
 }

@@ -5,8 +5,8 @@
 // between the observation and the step. Each checks the ground truth after every pass.
 #include <gtest/gtest.h>
 
+#include "pkg/model/topology.h"
 #include "pkg/plan/planner.h"
-#include "pkg/plan/topology.h"
 #include "tests/fakes/fake_cluster.h"
 #include "tests/fakes/plan_driver.h"
 
@@ -31,7 +31,7 @@ class SafetyTest : public ::testing::Test {
       last = p.plan;
       EXPECT_TRUE(cluster_.Violations().empty()) << cluster_.Violations().front();
       if (p.plan.step) {
-        steps_.push_back(Describe(*p.plan.step) +
+        steps_.push_back(model::Describe(*p.plan.step) +
                          (p.step_status.ok() ? "" : " (" + p.step_status.ToString() + ")"));
       }
       if (p.plan.done() && p.plan.wait != Wait::kPoll) {
@@ -46,7 +46,7 @@ class SafetyTest : public ::testing::Test {
     dc_.spec.active_color = c;
     ++dc_.metadata.generation;
   }
-  int CountSteps(StepKind kind) {
+  int CountSteps(model::StepKind kind) {
     int n = 0;
     for (const auto& s : cluster_.Steps()) {
       n += s.step.kind == kind ? 1 : 0;
@@ -75,10 +75,10 @@ TEST_F(SafetyTest, FlipBackDuringAStalledPromotion) {
   ASSERT_TRUE(cluster_.Write().ok());
   cluster_.SetFrozen(kGreen, true);
   Desire(kGreen);
-  for (int i = 0; i < 10 && CountSteps(StepKind::kPromote) == 0; ++i) {
+  for (int i = 0; i < 10 && CountSteps(model::StepKind::kPromote) == 0; ++i) {
     (void)fakes::Pass(cluster_, &dc_);
   }
-  ASSERT_EQ(CountSteps(StepKind::kPromote), 1);
+  ASSERT_EQ(CountSteps(model::StepKind::kPromote), 1);
   ASSERT_TRUE(cluster_.server(kGreen).promote_requested);
   ASSERT_FALSE(cluster_.server(kBlue).Running());
 
@@ -86,13 +86,13 @@ TEST_F(SafetyTest, FlipBackDuringAStalledPromotion) {
   const Plan held = SettleChecked();
   EXPECT_EQ(held.reason, "ServerUnreachable") << held.message;  // green does not respond
   EXPECT_FALSE(cluster_.server(kBlue).Running());
-  EXPECT_EQ(CountSteps(StepKind::kLiftFence), 0);
+  EXPECT_EQ(CountSteps(model::StepKind::kLiftFence), 0);
 
   cluster_.SetFrozen(kGreen, false);
   EXPECT_EQ(cluster_.RunningPrimaries(), 0);  // green stopped instead of promoting
   ExpectConvergedOn(kBlue);
   EXPECT_EQ(cluster_.server(kGreen).mode, fakes::Mode::kStandby);
-  EXPECT_EQ(CountSteps(StepKind::kRewind) + CountSteps(StepKind::kBasebackup), 0);
+  EXPECT_EQ(CountSteps(model::StepKind::kRewind) + CountSteps(model::StepKind::kBasebackup), 0);
 }
 
 // The same, but green is thawed (and promotes) before any pass sees the flip back: blue
@@ -101,14 +101,14 @@ TEST_F(SafetyTest, APendingPromotionThatCompletesBeforeTheFlipBackIsFollowed) {
   ASSERT_TRUE(cluster_.Write().ok());
   cluster_.SetFrozen(kGreen, true);
   Desire(kGreen);
-  for (int i = 0; i < 10 && CountSteps(StepKind::kPromote) == 0; ++i) {
+  for (int i = 0; i < 10 && CountSteps(model::StepKind::kPromote) == 0; ++i) {
     (void)fakes::Pass(cluster_, &dc_);
   }
   Desire(kBlue);
   cluster_.SetFrozen(kGreen, false);
   ASSERT_TRUE(cluster_.RunningPrimary(kGreen));
   ExpectConvergedOn(kBlue);
-  EXPECT_EQ(CountSteps(StepKind::kRewind) + CountSteps(StepKind::kBasebackup), 0);
+  EXPECT_EQ(CountSteps(model::StepKind::kRewind) + CountSteps(model::StepKind::kBasebackup), 0);
 }
 
 // Issue scenario 2: the daemon stops right after the promotion; someone (systemd, an
@@ -117,7 +117,7 @@ TEST_F(SafetyTest, APendingPromotionThatCompletesBeforeTheFlipBackIsFollowed) {
 TEST_F(SafetyTest, AFencedOldPrimaryRestartedBySomeoneElseIsNoSecondPrimary) {
   ASSERT_TRUE(cluster_.Write().ok());
   Desire(kGreen);
-  ASSERT_TRUE(fakes::RunUntil(cluster_, &dc_, StepKind::kCreateSlot).has_value());
+  ASSERT_TRUE(fakes::RunUntil(cluster_, &dc_, model::StepKind::kCreateSlot).has_value());
   ASSERT_TRUE(cluster_.RunningPrimary(kGreen));
   cluster_.StartServer(kBlue);
   EXPECT_EQ(cluster_.server(kBlue).mode, fakes::Mode::kStandby);
@@ -129,7 +129,7 @@ TEST_F(SafetyTest, AFencedOldPrimaryRestartedBySomeoneElseIsNoSecondPrimary) {
 // ... and started between the fence and the promotion: stopped again, then the promotion.
 TEST_F(SafetyTest, AFencedOldPrimaryRestartedBeforeThePromotion) {
   Desire(kGreen);
-  ASSERT_TRUE(fakes::RunUntil(cluster_, &dc_, StepKind::kPromote).has_value());
+  ASSERT_TRUE(fakes::RunUntil(cluster_, &dc_, model::StepKind::kPromote).has_value());
   cluster_.StartServer(kBlue);
   EXPECT_EQ(cluster_.RunningPrimaries(), 0);
   ExpectConvergedOn(kGreen);
@@ -139,10 +139,10 @@ TEST_F(SafetyTest, AFencedOldPrimaryRestartedBeforeThePromotion) {
 // step re-checks and refuses; the next pass stops blue again.
 TEST_F(SafetyTest, AStartBetweenObservationAndPromotionIsCaughtByTheStep) {
   Desire(kGreen);
-  ASSERT_TRUE(fakes::RunUntil(cluster_, &dc_, StepKind::kPromote).has_value());
+  ASSERT_TRUE(fakes::RunUntil(cluster_, &dc_, model::StepKind::kPromote).has_value());
   cluster_.BeforeNextStep([](FakeCluster& c) { c.StartServer(kBlue); });
   const fakes::DrivenPass p = fakes::Pass(cluster_, &dc_);
-  ASSERT_TRUE(p.plan.step && p.plan.step->kind == StepKind::kPromote);
+  ASSERT_TRUE(p.plan.step && p.plan.step->kind == model::StepKind::kPromote);
   EXPECT_TRUE(absl::IsFailedPrecondition(p.step_status)) << p.step_status;
   EXPECT_EQ(cluster_.RunningPrimaries(), 0);
   ExpectConvergedOn(kGreen);
@@ -156,7 +156,7 @@ TEST_F(SafetyTest, APromotionBetweenObservationAndStartIsCaughtByTheStep) {
     cluster_.BeforeNextStep([](FakeCluster& c) { c.PromoteBehindBack(kGreen); });
     return fakes::Pass(cluster_, &dc_);
   }();
-  ASSERT_TRUE(planned.plan.step && planned.plan.step->kind == StepKind::kStart &&
+  ASSERT_TRUE(planned.plan.step && planned.plan.step->kind == model::StepKind::kStart &&
               planned.plan.step->target == kBlue);
   EXPECT_TRUE(absl::IsFailedPrecondition(planned.step_status)) << planned.step_status;
   EXPECT_EQ(cluster_.RunningPrimaries(), 1);
@@ -181,10 +181,10 @@ TEST_F(SafetyTest, AFailingPgControldataNeverReplacesData) {
   }
   cluster_.SetControlDataFault(kBlue, fakes::ControlFault::kUntrustworthy);
   EXPECT_EQ(SettleChecked().reason, "ServerUnreadable");
-  EXPECT_EQ(CountSteps(StepKind::kBasebackup) + CountSteps(StepKind::kRewind), 0);
+  EXPECT_EQ(CountSteps(model::StepKind::kBasebackup) + CountSteps(model::StepKind::kRewind), 0);
   cluster_.SetControlDataFault(kBlue, fakes::ControlFault::kNone);
   EXPECT_EQ(SettleChecked().reason, "SplitBrain");
-  EXPECT_EQ(CountSteps(StepKind::kBasebackup) + CountSteps(StepKind::kRewind), 0);
+  EXPECT_EQ(CountSteps(model::StepKind::kBasebackup) + CountSteps(model::StepKind::kRewind), 0);
   EXPECT_EQ(cluster_.WritesOn(kBlue).count(1), 1u);
 }
 
@@ -193,7 +193,7 @@ TEST_F(SafetyTest, AFailingPgControldataNeverReplacesData) {
 // newer timeline), not the old primary over it; then a switch back loses nothing.
 TEST_F(SafetyTest, ANewPrimaryCrashingBeforeItsFirstCheckpointKeepsItsWrites) {
   Desire(kGreen);
-  ASSERT_TRUE(fakes::RunUntil(cluster_, &dc_, StepKind::kPromote).has_value());
+  ASSERT_TRUE(fakes::RunUntil(cluster_, &dc_, model::StepKind::kPromote).has_value());
   cluster_.PromoteBehindBack(kGreen);  // the promotion, without the checkpoint after it
   for (int i = 0; i < 3; ++i) {
     ASSERT_TRUE(cluster_.WriteOn(kGreen).ok());
@@ -202,20 +202,20 @@ TEST_F(SafetyTest, ANewPrimaryCrashingBeforeItsFirstCheckpointKeepsItsWrites) {
   ExpectConvergedOn(kGreen);
   Desire(kBlue);
   ExpectConvergedOn(kBlue);
-  EXPECT_EQ(CountSteps(StepKind::kBasebackup) + CountSteps(StepKind::kRewind), 0);
+  EXPECT_EQ(CountSteps(model::StepKind::kBasebackup) + CountSteps(model::StepKind::kRewind), 0);
 }
 
 // The same crash after a flip back was declared: green still wins (newest data); blue's
 // fence stays until it rejoins green; then the normal protocol brings blue back.
 TEST_F(SafetyTest, AFlipBackAfterANewPrimaryCrashedKeepsItsWrites) {
   Desire(kGreen);
-  ASSERT_TRUE(fakes::RunUntil(cluster_, &dc_, StepKind::kPromote).has_value());
+  ASSERT_TRUE(fakes::RunUntil(cluster_, &dc_, model::StepKind::kPromote).has_value());
   cluster_.PromoteBehindBack(kGreen);
   ASSERT_TRUE(cluster_.WriteOn(kGreen).ok());
   cluster_.CrashServer(kGreen);
   Desire(kBlue);
   ExpectConvergedOn(kBlue);
-  EXPECT_EQ(CountSteps(StepKind::kLiftFence), 0);
+  EXPECT_EQ(CountSteps(model::StepKind::kLiftFence), 0);
 }
 
 // An old primary that crashed while being fenced (its shutdown not clean: it may hold
@@ -224,7 +224,7 @@ TEST_F(SafetyTest, AFlipBackAfterANewPrimaryCrashedKeepsItsWrites) {
 TEST_F(SafetyTest, AnOldPrimaryCrashedDuringItsFenceComesBack) {
   cluster_.SetLagging(kGreen, true);
   Desire(kGreen);
-  ASSERT_TRUE(fakes::RunUntil(cluster_, &dc_, StepKind::kFence).has_value());
+  ASSERT_TRUE(fakes::RunUntil(cluster_, &dc_, model::StepKind::kFence).has_value());
   cluster_.BeforeNextStep([](FakeCluster& c) {
     (void)c.WriteOn(kBlue);  // acknowledged, never shipped to lagging green
     c.CrashServer(kBlue);
@@ -233,7 +233,7 @@ TEST_F(SafetyTest, AnOldPrimaryCrashedDuringItsFenceComesBack) {
   ASSERT_TRUE(cluster_.server(kBlue).fenced);
   cluster_.SetLagging(kGreen, false);
   ExpectConvergedOn(kGreen);
-  EXPECT_EQ(CountSteps(StepKind::kLiftFence), 1);
+  EXPECT_EQ(CountSteps(model::StepKind::kLiftFence), 1);
 }
 
 // Review finding: a fenced old primary that crashed before its clean shutdown, started by
@@ -245,7 +245,7 @@ TEST_F(SafetyTest, ACrashedFencedPrimaryStoppedInCrashRecoveryProvesNothing) {
   dc_.spec.database.rejoin_method = api::RejoinMethod::kBasebackup;
   cluster_.SetLagging(kGreen, true);  // blue's next commits never reach green
   Desire(kGreen);
-  ASSERT_TRUE(fakes::RunUntil(cluster_, &dc_, StepKind::kFence).has_value());
+  ASSERT_TRUE(fakes::RunUntil(cluster_, &dc_, model::StepKind::kFence).has_value());
   ASSERT_TRUE(cluster_.WriteOn(kBlue).ok());
   cluster_.SetFrozen(kBlue, true);  // the fence is written, the shutdown never happens
   ASSERT_TRUE(absl::IsUnavailable(fakes::Pass(cluster_, &dc_).step_status));
@@ -254,7 +254,7 @@ TEST_F(SafetyTest, ACrashedFencedPrimaryStoppedInCrashRecoveryProvesNothing) {
   ASSERT_EQ(cluster_.server(kBlue).stopped_state, "shut down in recovery");
   cluster_.SetLagging(kGreen, false);
   ExpectConvergedOn(kGreen);  // blue's write survived: blue was the primary again first
-  EXPECT_EQ(CountSteps(StepKind::kLiftFence), 1);
+  EXPECT_EQ(CountSteps(model::StepKind::kLiftFence), 1);
 }
 
 // Review finding: green's stalled promotion completes between the observation that planned
@@ -263,7 +263,7 @@ TEST_F(SafetyTest, ACrashedFencedPrimaryStoppedInCrashRecoveryProvesNothing) {
 TEST_F(SafetyTest, APromotionCompletingBeforeItsCancellationIsFollowed) {
   cluster_.SetFrozen(kGreen, true);
   Desire(kGreen);
-  for (int i = 0; i < 10 && CountSteps(StepKind::kPromote) == 0; ++i) {
+  for (int i = 0; i < 10 && CountSteps(model::StepKind::kPromote) == 0; ++i) {
     (void)fakes::Pass(cluster_, &dc_);
   }
   Desire(kBlue);
@@ -272,7 +272,7 @@ TEST_F(SafetyTest, APromotionCompletingBeforeItsCancellationIsFollowed) {
     ASSERT_TRUE(c.WriteOn(kGreen).ok());
   });
   const fakes::DrivenPass p = fakes::Pass(cluster_, &dc_);
-  ASSERT_TRUE(p.plan.step && p.plan.step->kind == StepKind::kStop);
+  ASSERT_TRUE(p.plan.step && p.plan.step->kind == model::StepKind::kStop);
   EXPECT_TRUE(absl::IsFailedPrecondition(p.step_status)) << p.step_status;
   EXPECT_TRUE(cluster_.RunningPrimary(kGreen));
   ExpectConvergedOn(kBlue);

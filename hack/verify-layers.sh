@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Checks the layering of pkg/: a package includes headers only of the packages it may depend
+# on. Dependencies point downward; nothing below knows what is above it. Each rule names the
+# packages a package may include besides itself:
+#
+#   util        (nothing: logging, clock, status macros, command runner, files)
+#   api         util                    the resource and its validation
+#   codec       api util                YAML/JSON to and from the resource
+#   model       api util                the shared vocabulary: world snapshot, LSN, step,
+#                                       topology and the safety predicates over them
+#   observe     model api util          reads the world (PostgreSQL, nginx, upstreams)
+#   plan        model api util          the pure planner and status: no I/O
+#   actuate     observe model api util  takes one step; never includes plan (the rules it
+#                                       re-checks live in model)
+#   source      codec api util          the store and the GitOps manifest source
+#   controller  plan actuate observe source model api util   the reconcile loop
+#   metrics     controller plan model api util                 Prometheus exposition
+#   server      source codec api util   the Kubernetes-shaped HTTP API
+#   app         every package           the composition root (flags, wiring, yardctl)
+#
+# The same rules are in the README's "Layout" section. Run by hack/test.sh; exit 1 with each
+# offending file:line and include when a rule is broken.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+declare -A allowed=(
+  [util]=""
+  [api]="util"
+  [codec]="api util"
+  [model]="api util"
+  [observe]="model api util"
+  [plan]="model api util"
+  [actuate]="observe model api util"
+  [source]="codec api util"
+  [controller]="plan actuate observe source model api util"
+  [metrics]="controller plan model api util"
+  [server]="source codec api util"
+  [app]="*"
+)
+
+bad=0
+for dir in pkg/*/; do
+  pkg=$(basename "$dir")
+  if [[ -z ${allowed[$pkg]+set} ]]; then
+    echo "verify-layers: pkg/$pkg has no rule: add one to hack/verify-layers.sh and the README" >&2
+    bad=1
+    continue
+  fi
+  rule=${allowed[$pkg]}
+  [[ $rule == "*" ]] && continue
+  while IFS=: read -r file line text; do
+    dep=${text#*\"pkg/}
+    dep=${dep%%/*}
+    [[ $dep == "$pkg" ]] && continue
+    if [[ " $rule " != *" $dep "* ]]; then
+      echo "verify-layers: $file:$line: pkg/$pkg may not include pkg/$dep: $text" >&2
+      bad=1
+    fi
+  done < <(grep -rn --include='*.h' --include='*.cc' '^[[:space:]]*#[[:space:]]*include[[:space:]]*"pkg/' "$dir" || true)
+done
+if ((bad)); then
+  echo "verify-layers: FAILED (rules at the top of hack/verify-layers.sh)" >&2
+  exit 1
+fi
+echo "verify-layers: pkg/ follows its layering"
