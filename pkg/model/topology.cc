@@ -73,7 +73,11 @@ uint32_t TimelineOf(const ServerState& s) {
 uint32_t NewestTimeline(const ServerState& s) { return std::max(TimelineOf(s), s.wal_timeline); }
 
 std::optional<model::Lsn> PromotionThreshold(const ServerState& old) {
-  if (RoleOf(old) != Role::kStopped || !Fenced(old) || old.postmaster_pid) return std::nullopt;
+  // A stale postmaster.pid proves nothing either way: pg_control does. A postmaster killed
+  // after its shutdown checkpoint leaves one behind with "shut down"; one killed while
+  // running leaves "in production" or "in archive recovery" (a server updates pg_control
+  // before it accepts a write, and writes nothing as a standby).
+  if (RoleOf(old) != Role::kStopped || !Fenced(old)) return std::nullopt;
   const model::ControlData& c = *old.control;
   if (c.cluster_state == kShutDown) return c.checkpoint_lsn + 1;
   // A standby stopped in the middle of its crash recovery is "shut down in recovery" too,

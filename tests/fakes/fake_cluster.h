@@ -145,6 +145,10 @@ class FakeCluster final : public observe::PostgresObserver,
   // before its crash recovery reached the end of its WAL: pg_control then says "shut down in
   // recovery" with no minimum recovery point, whatever WAL the directory holds.
   void StopDuringCrashRecovery(api::Color color);
+  // A running server shuts down cleanly, but its postmaster is killed after the shutdown
+  // checkpoint and before it removed postmaster.pid: pg_control says "shut down", and a
+  // stale postmaster.pid stays behind.
+  void KillAfterShutdownCheckpoint(api::Color color);
   // pg_controldata on `color`'s stopped directory fails / warns that it is untrustworthy.
   void SetControlDataFault(api::Color color, ControlFault fault);
   // `action` runs right before the next step takes effect (after it was planned on what was

@@ -90,6 +90,15 @@ void FakeCluster::StopDuringCrashRecovery(Color color) {
   s.stale_pid = false;
 }
 
+void FakeCluster::KillAfterShutdownCheckpoint(Color color) {
+  std::lock_guard<std::mutex> l(mu_);
+  FakePostgres& s = Pg(color);
+  if (!s.Running()) return;
+  action_ = "SIGKILL of " + std::string(api::ColorName(color)) + " after its shutdown checkpoint";
+  ShutdownLocked(s);
+  s.stale_pid = true;
+}
+
 void FakeCluster::SetControlDataFault(Color color, ControlFault fault) {
   std::lock_guard<std::mutex> l(mu_);
   Pg(color).control_fault = fault;

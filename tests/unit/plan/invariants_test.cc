@@ -237,7 +237,11 @@ class Sim {
     const Color c = RandomColor();
     const std::string who = Name(c);
     const FakePostgres s = cluster_.server(c);
-    switch (Uniform(18)) {
+    switch (Uniform(19)) {
+      case 18:
+        cluster_.KillAfterShutdownCheckpoint(c);
+        Log("fault: SIGKILL of " + who + "'s postmaster after its shutdown checkpoint");
+        return;
       case 17:
         cluster_.StopDuringCrashRecovery(c);
         Log("fault: pg_ctl start + stop of " + who + " during its crash recovery");

@@ -95,6 +95,21 @@ TEST_F(SafetyTest, FlipBackDuringAStalledPromotion) {
   EXPECT_EQ(CountSteps(model::StepKind::kRewind) + CountSteps(model::StepKind::kBasebackup), 0);
 }
 
+// Found by the 500-flip nemesis: the old primary's postmaster is killed after its shutdown
+// checkpoint, before it removed postmaster.pid ("shut down" with a stale postmaster.pid).
+// It is fenced, its checkpoint is the promotion threshold, and green is promoted; before the
+// fix the stale file made it "not cleanly shut down": fence and lift-fence alternated.
+TEST_F(SafetyTest, AStalePostmasterPidAfterACleanShutdownIsNoCrash) {
+  ASSERT_TRUE(cluster_.Write().ok());
+  cluster_.KillAfterShutdownCheckpoint(kBlue);
+  ASSERT_TRUE(cluster_.server(kBlue).stale_pid);
+  Desire(kGreen);
+  ExpectConvergedOn(kGreen);
+  EXPECT_EQ(CountSteps(model::StepKind::kLiftFence), 0);
+  EXPECT_EQ(CountSteps(model::StepKind::kFence), 1);
+  EXPECT_EQ(CountSteps(model::StepKind::kRewind) + CountSteps(model::StepKind::kBasebackup), 0);
+}
+
 // The same, but green is thawed (and promotes) before any pass sees the flip back: blue
 // stays fenced and rejoins green; then the switch back to blue runs the normal protocol.
 TEST_F(SafetyTest, APendingPromotionThatCompletesBeforeTheFlipBackIsFollowed) {
