@@ -25,7 +25,8 @@ struct StepOutcome {
 // timeout passes, and never runs a shell. Thread-compatible.
 // Status codes: kUnavailable (a server or command was unreachable / timed out: retry with
 // backoff), kFailedPrecondition (the world is not as the step requires: re-observe after a
-// backoff), kAborted (pg_rewind failed: a re-clone may follow), kInvalidArgument
+// backoff), kAborted (this way cannot work: pg_rewind failed, and the planner re-clones
+// instead, plan::RecordStepFailure; or an interrupted copy was undone), kInvalidArgument
 // (misconfiguration: terminal for this generation), kInternal.
 class Actuator {
  public:

@@ -1,6 +1,6 @@
-// The real Actuator: routes each step to the nginx or PostgreSQL actuator, and falls back
-// from a failed pg_rewind to a re-clone (the planner asked for a rewind only where
-// discarding the target's diverged data is allowed, so a re-clone is allowed too).
+// The real Actuator: routes each step to the nginx or PostgreSQL actuator. It decides
+// nothing: a pg_rewind that fails answers Aborted, and the planner re-clones instead on the
+// next pass (status.rewindFailure).
 #pragma once
 
 #include "pkg/actuate/actuator.h"

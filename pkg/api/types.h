@@ -140,6 +140,15 @@ struct FenceRecord {
   bool operator==(const FenceRecord&) const = default;
 };
 
+// A pg_rewind that cannot be done (the tool failed, timed out, or the clusters differ): the
+// planner re-clones that color with pg_basebackup instead. Kept until the color streams.
+struct RewindFailure {
+  std::string color;
+  std::string message;  // why pg_rewind failed, for a person
+  std::string failed_at;
+  bool operator==(const RewindFailure&) const = default;
+};
+
 struct DeploymentColorStatus {
   int64_t observed_generation = 0;
   std::string phase;          // PhaseName(); empty before the first pass
@@ -149,6 +158,7 @@ struct DeploymentColorStatus {
   std::vector<Condition> conditions;
   std::optional<Switchover> last_switchover;
   std::optional<FenceRecord> fence;
+  std::optional<RewindFailure> rewind_failure;
   std::string source;  // where the spec came from (file path, git commit)
   bool operator==(const DeploymentColorStatus&) const = default;
 };

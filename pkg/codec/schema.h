@@ -119,6 +119,12 @@ void Describe(auto& v, Is<api::FenceRecord> auto& f) {
   v.Field("fencedAt", f.fenced_at, kOmitEmpty);
 }
 
+void Describe(auto& v, Is<api::RewindFailure> auto& f) {
+  v.Field("color", f.color, kOmitEmpty);
+  v.Field("message", f.message, kOmitEmpty);
+  v.Field("failedAt", f.failed_at, kOmitEmpty);
+}
+
 void Describe(auto& v, Is<api::DeploymentColorStatus> auto& s) {
   v.Field("observedGeneration", s.observed_generation, kOmitEmpty);
   v.Field("phase", s.phase, kOmitEmpty);
@@ -128,6 +134,7 @@ void Describe(auto& v, Is<api::DeploymentColorStatus> auto& s) {
   v.Field("conditions", s.conditions, kOmitEmpty);
   v.Field("lastSwitchover", s.last_switchover, kOmitEmpty);
   v.Field("fence", s.fence, kOmitEmpty);
+  v.Field("rewindFailure", s.rewind_failure, kOmitEmpty);
   v.Field("source", s.source, kOmitEmpty);
 }
 

@@ -207,8 +207,11 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
   st.phase = std::string(api::PhaseName(result.phase));
   plan::SetCondition(&st, {std::string(api::kConditionReady), "False", "StepFailed", msg,
                            util::FormatRfc3339(clock_.Now()), dc.metadata.generation});
+  const bool way_forward = plan::RecordStepFailure(step, s, clock_.Now(), &st);
   (void)store_.WriteStatus(key, st, dc.metadata.uid);
-  result.next = result.terminal ? PassResult::Next::kAfter : PassResult::Next::kBackoff;
+  result.next = result.terminal ? PassResult::Next::kAfter
+                : way_forward   ? PassResult::Next::kNow
+                                : PassResult::Next::kBackoff;
   result.after = options_.resync;
   return finish(&*world, &plan);
 }

@@ -125,6 +125,18 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
       return Do(StepKind::kStop, sc, std::nullopt, "Rejoining",
                 absl::StrCat("stopping diverged ", Name(sc), " to rewind it"));
     }
+    // A rewind of this color that failed (status.rewindFailure) is not tried again: the copy
+    // falls back to a re-clone, allowed for the same reason (discarding is allowed).
+    const api::RewindFailure* failed =
+        dc.status.rewind_failure && dc.status.rewind_failure->color == Name(sc)
+            ? &*dc.status.rewind_failure
+            : nullptr;
+    if (failed) {
+      return Do(StepKind::kBasebackup, sc, pc, "Rejoining",
+                absl::StrCat(Name(sc), " diverged from ", Name(pc),
+                             ", discarding is allowed and pg_rewind failed (", failed->message,
+                             "): re-cloning it"));
+    }
     const bool rewind = spec.database.rejoin_method == api::RejoinMethod::kAuto;
     return Do(rewind ? StepKind::kRewind : StepKind::kBasebackup, sc, pc, "Rejoining",
               absl::StrCat(Name(sc), " diverged from ", Name(pc), " and discarding is allowed"));

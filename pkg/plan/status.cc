@@ -132,6 +132,15 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
                        : "the world matches the declaration"));
   // Drifted=True is the bad state; keep the Kubernetes convention of status strings.
 
+  // A failed rewind is remembered until its color streams again (re-cloned, or rejoined).
+  if (st.rewind_failure) {
+    const auto c = api::ParseColor(st.rewind_failure->color);
+    if (!c || (w.server(*c).RunningStandby() && w.server(api::Other(*c)).RunningPrimary() &&
+               StreamsFrom(w.server(*c), w.server(api::Other(*c)), spec))) {
+      st.rewind_failure.reset();
+    }
+  }
+
   // The fence record: the old primary's shutdown checkpoint, when first seen.
   if (PromotionThreshold(os) && ds.RunningStandby()) {
     const std::string lsn = model::FormatLsn(os.control->checkpoint_lsn);
@@ -142,6 +151,15 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
     }
   }
   return st;
+}
+
+bool RecordStepFailure(const model::Step& step, const absl::Status& error,
+                       std::chrono::system_clock::time_point now,
+                       api::DeploymentColorStatus* status) {
+  if (step.kind != model::StepKind::kRewind || !absl::IsAborted(error)) return false;
+  status->rewind_failure =
+      api::RewindFailure{Name(step.target), std::string(error.message()), util::FormatRfc3339(now)};
+  return true;
 }
 
 }  // namespace sy::plan

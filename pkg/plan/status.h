@@ -3,7 +3,9 @@
 
 #include <chrono>
 
+#include "absl/status/status.h"
 #include "pkg/api/types.h"
+#include "pkg/model/step.h"
 #include "pkg/model/world.h"
 #include "pkg/plan/planner.h"
 
@@ -16,6 +18,14 @@ namespace sy::plan {
 // controller's business and is kept as is.
 api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model::World& w,
                                      const Plan& plan, std::chrono::system_clock::time_point now);
+
+// Records in `status` what a failed step teaches the planner: a pg_rewind that answered
+// Aborted cannot be done, and the planner re-clones that color instead
+// (status.rewindFailure, cleared by StatusFor once the color streams). Returns true when the
+// next pass has a new way forward (then it need not wait for a backoff).
+bool RecordStepFailure(const model::Step& step, const absl::Status& error,
+                       std::chrono::system_clock::time_point now,
+                       api::DeploymentColorStatus* status);
 
 // Sets (or replaces) condition `c` in `status`, keeping lastTransitionTime when the status
 // value did not change.

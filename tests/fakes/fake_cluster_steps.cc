@@ -295,16 +295,19 @@ absl::Status FakeCluster::CloneLocked(const api::DeploymentColor& dc, const mode
   if (!why.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(what, ": ", why));
   }
-  bool rewind = step.kind == StepKind::kRewind;
+  const bool rewind = step.kind == StepKind::kRewind;
   if (rewind && !t.has_data) {
     return absl::FailedPreconditionError(
         absl::StrCat(what, ": the data directory holds no cluster; a basebackup creates one"));
   }
   // PG 15's pg_rewind finishes an unclean target's crash recovery itself (single-user mode)
-  // before rewinding. When it fails outright (another system here), the real actuator
-  // (DispatchActuator) falls back to a basebackup; so does this one.
+  // before rewinding. When it fails outright (another system here), the real step answers
+  // Aborted and the planner re-clones on the next pass (status.rewindFailure); so does this.
   if (rewind && t.system_id != src.system_id) {
-    rewind = false;
+    return absl::AbortedError(
+        absl::StrCat(what,
+                     ": pg_rewind exited with 1; re-clone it with a basebackup instead. Output:\n"
+                     "pg_rewind: fatal: source and target clusters are from different systems"));
   }
   if (!rewind && src.RunningPrimary()) {
     src.Append(RecordKind::kCheckpoint, src.Timeline(), NextRecordId());  // -c fast

@@ -24,12 +24,19 @@ DrivenPass Look(FakeCluster& cluster, api::DeploymentColor* dc) {
   return p;
 }
 
+// Takes `step`, recording a failure in the status as the reconciler does.
+absl::Status RunStep(FakeCluster& cluster, api::DeploymentColor* dc, const model::Step& step) {
+  absl::Status s = cluster.Run(*dc, step, nullptr);
+  if (!s.ok()) plan::RecordStepFailure(step, s, cluster.clock().Now(), &dc->status);
+  return s;
+}
+
 }  // namespace
 
 DrivenPass Pass(FakeCluster& cluster, api::DeploymentColor* dc) {
   DrivenPass p = Look(cluster, dc);
   if (p.plan.step) {
-    p.step_status = cluster.Run(*dc, *p.plan.step, nullptr);
+    p.step_status = RunStep(cluster, dc, *p.plan.step);
   }
   return p;
 }
@@ -40,7 +47,7 @@ plan::Plan Settle(FakeCluster& cluster, api::DeploymentColor* dc, int max_steps)
     if (p.plan.done() || i == max_steps) {
       return p.plan;
     }
-    (void)cluster.Run(*dc, *p.plan.step, nullptr);
+    (void)RunStep(cluster, dc, *p.plan.step);
   }
 }
 
@@ -54,7 +61,7 @@ std::optional<plan::Plan> RunUntil(FakeCluster& cluster, api::DeploymentColor* d
     if (p.plan.step->kind == kind) {
       return p.plan;
     }
-    (void)cluster.Run(*dc, *p.plan.step, nullptr);
+    (void)RunStep(cluster, dc, *p.plan.step);
   }
   return std::nullopt;
 }

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "pkg/model/topology.h"
+#include "pkg/plan/status.h"
 #include "tests/fakes/fake_cluster.h"
 #include "tests/fakes/plan_driver.h"
 
@@ -418,6 +419,20 @@ const Case kCases[] = {
        dc.metadata.annotations[kAllow] = "blue";
      },
      Step(model::StepKind::kRewind, kBlue, kGreen, "Rejoining")},
+    {"AFailedRewindIsFollowedByAReclone",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       DivergeBlue(c, dc);
+       dc.metadata.annotations[kAllow] = "blue";
+       dc.status.rewind_failure = api::RewindFailure{"blue", "pg_rewind exited with 1", ""};
+     },
+     Step(model::StepKind::kBasebackup, kBlue, kGreen, "Rejoining")},
+    {"AFailedRewindOfTheOtherColorChangesNothing",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       DivergeBlue(c, dc);
+       dc.metadata.annotations[kAllow] = "blue";
+       dc.status.rewind_failure = api::RewindFailure{"green", "pg_rewind exited with 1", ""};
+     },
+     Step(model::StepKind::kRewind, kBlue, kGreen, "Rejoining")},
     {"DivergedWithTheAnnotationAndRejoinMethodBasebackup",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        DivergeBlue(c, dc);
@@ -587,6 +602,39 @@ TEST(Planner, TheSecondPassAfterConvergenceTakesNoAction) {
   EXPECT_TRUE(again.plan.done());
   EXPECT_EQ(cluster.Steps().size(), steps);
   EXPECT_TRUE(cluster.CheckNoAcknowledgedWriteLost().ok());
+}
+
+// The rewind -> re-clone fallback is planned: a pg_rewind that answers Aborted is recorded in
+// the status, the next pass re-clones, and the record goes once the color streams.
+TEST(Planner, AFailedRewindIsRecordedAndReclonedThenForgotten) {
+  FakeCluster cluster;
+  api::DeploymentColor dc = fakes::FakeResource(kBlue);
+  DivergeBlue(cluster, dc);
+  dc.metadata.annotations[kAllow] = "blue";
+  cluster.FailNext(model::StepKind::kRewind,
+                   absl::AbortedError("pg_rewind exited with 1; re-clone it instead"));
+  const fakes::DrivenPass rewind = fakes::Pass(cluster, &dc);
+  ASSERT_TRUE(rewind.plan.step.has_value());
+  EXPECT_EQ(rewind.plan.step->kind, model::StepKind::kRewind);
+  EXPECT_TRUE(absl::IsAborted(rewind.step_status));
+  ASSERT_TRUE(dc.status.rewind_failure.has_value());
+  EXPECT_EQ(dc.status.rewind_failure->color, "blue");
+  const fakes::DrivenPass reclone = fakes::Pass(cluster, &dc);
+  ASSERT_TRUE(reclone.plan.step.has_value());
+  EXPECT_EQ(reclone.plan.step->kind, model::StepKind::kBasebackup);
+  EXPECT_NE(reclone.plan.message.find("pg_rewind failed (pg_rewind exited with 1"),
+            std::string::npos)
+      << reclone.plan.message;
+  EXPECT_TRUE(reclone.step_status.ok()) << reclone.step_status;
+  EXPECT_EQ(fakes::Settle(cluster, &dc).phase, Phase::kConverged);
+  EXPECT_FALSE(dc.status.rewind_failure.has_value());
+  // Any other failure of a rewind (here: unreachable) is retried as a rewind.
+  api::DeploymentColor other = fakes::FakeResource(kBlue);
+  EXPECT_FALSE(plan::RecordStepFailure({model::StepKind::kRewind, kBlue, kGreen},
+                                       absl::UnavailableError("x"), {}, &other.status));
+  EXPECT_FALSE(plan::RecordStepFailure({model::StepKind::kBasebackup, kBlue, kGreen},
+                                       absl::AbortedError("x"), {}, &other.status));
+  EXPECT_FALSE(other.status.rewind_failure.has_value());
 }
 
 // A clean switch and back, with writes in between: nothing copied, nothing lost.
