@@ -271,9 +271,11 @@ absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api
     // replayed all of it.
     const api::Color old = api::Other(color);
     const std::string& old_dir = DataDir(spec, old);
-    if (observe::PostmasterAlive(old_dir) || util::PathExists(old_dir + "/postmaster.pid")) {
+    // A live postmaster (its postmaster.pid names a process that runs in that directory),
+    // not the file alone: a postmaster killed after its shutdown checkpoint leaves the file.
+    if (observe::PostmasterAlive(old_dir)) {
       return absl::FailedPreconditionError(absl::StrCat(
-          context, ": ", Name(old), " is not stopped (postmaster.pid present); not promoting"));
+          context, ": ", Name(old), " is not stopped (its postmaster runs); not promoting"));
     }
     absl::StatusOr<model::StartupConfig> old_startup = observe::ReadStartupConfig(old_dir);
     SY_RETURN_IF_ERROR(Annotated(old_startup.status(), context, ""));
