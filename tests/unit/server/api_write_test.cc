@@ -191,7 +191,7 @@ TEST_F(ApiTest, ServerSideApplyCreatesThenMerges) {
 // A field manager's name is kept in managedFields and served as JSON: one that is not
 // printable ASCII or too long is the client's error (400), never a 500 or a stored object.
 TEST_F(ApiTest, AFieldManagerThatIsNotPrintableOrTooLongIs400) {
-  for (const std::string manager :
+  for (const std::string& manager :
        {std::string("kubectl\x92"), std::string("a\nb"), std::string(129, 'm')}) {
     ExpectStatus(Do(Req("PATCH", kShop + "?fieldManager=" + manager, ShopJson().dump(), kApply)),
                  400, "BadRequest");
