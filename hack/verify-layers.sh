@@ -1,41 +1,24 @@
 #!/usr/bin/env bash
 # Checks the layering of pkg/: a package includes headers only of the packages it may depend
-# on. Dependencies point downward; nothing below knows what is above it. Each rule names the
-# packages a package may include besides itself:
-#
-#   util        (nothing: logging, clock, status macros, command runner, files)
-#   api         util                    the resource and its validation
-#   codec       api util                YAML/JSON to and from the resource
-#   model       api util                the shared vocabulary: world snapshot, LSN, step,
-#                                       topology and the safety predicates over them
-#   observe     model api util          reads the world (PostgreSQL, nginx, upstreams)
-#   plan        model api util          the pure planner and status: no I/O
-#   actuate     observe model api util  takes one step; never includes plan (the rules it
-#                                       re-checks live in model)
-#   source      codec api util          the store and the GitOps manifest source
-#   controller  plan actuate observe source model api util   the reconcile loop
-#   metrics     controller plan model api util                 Prometheus exposition
-#   server      source codec api util   the Kubernetes-shaped HTTP API
-#   app         every package           the composition root (flags, wiring, yardctl)
-#
-# The same rules are in the README's "Layout" section. Run by hack/test.sh; exit 1 with each
-# offending file:line and include when a rule is broken.
+# on. Dependencies point downward; nothing below knows what is above it. The rules (the
+# packages each may include besides itself; the same rules are in the README's "Layout"):
+# Run by hack/test.sh; exit 1 with each offending file:line and include when a rule breaks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 declare -A allowed=(
-  [util]=""
-  [api]="util"
-  [codec]="api util"
-  [model]="api util"
-  [observe]="model api util"
-  [plan]="model api util"
-  [actuate]="observe model api util"
-  [source]="codec api util"
-  [controller]="plan actuate observe source model api util"
-  [metrics]="controller plan model api util"
-  [server]="source codec api util"
-  [app]="*"
+  [util]=""                        # logging, clock, status macros, command runner, files
+  [api]="util"                     # the resource and its validation
+  [codec]="api util"               # YAML/JSON to and from the resource
+  [model]="api util"               # world snapshot, LSN, step, topology, safety predicates
+  [observe]="model api util"       # reads the world (PostgreSQL, nginx, upstreams)
+  [plan]="model api util"          # the pure planner and status: no I/O
+  [actuate]="observe model api util"  # takes one step; never plan (its re-checks are in model)
+  [source]="codec api util"        # the store and the GitOps manifest source
+  [controller]="plan actuate observe source model api util"  # the reconcile loop
+  [metrics]="controller plan model api util"                 # Prometheus exposition
+  [server]="source codec api util" # the Kubernetes-shaped HTTP API
+  [app]="*"                        # the composition root: flags, wiring, yardctl
 )
 
 bad=0

@@ -127,11 +127,7 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
     }
     // A rewind of this color that failed (status.rewindFailure) is not tried again: the copy
     // falls back to a re-clone, allowed for the same reason (discarding is allowed).
-    const api::RewindFailure* failed =
-        dc.status.rewind_failure && dc.status.rewind_failure->color == Name(sc)
-            ? &*dc.status.rewind_failure
-            : nullptr;
-    if (failed) {
+    if (const auto& failed = dc.status.rewind_failure; failed && failed->color == Name(sc)) {
       return Do(StepKind::kBasebackup, sc, pc, "Rejoining",
                 absl::StrCat(Name(sc), " diverged from ", Name(pc),
                              ", discarding is allowed and pg_rewind failed (", failed->message,

@@ -134,9 +134,8 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
 
   // A failed rewind is remembered until its color streams again (re-cloned, or rejoined).
   if (st.rewind_failure) {
-    const auto c = api::ParseColor(st.rewind_failure->color);
-    if (!c || (w.server(*c).RunningStandby() && w.server(api::Other(*c)).RunningPrimary() &&
-               StreamsFrom(w.server(*c), w.server(api::Other(*c)), spec))) {
+    const std::optional<Color> c = api::ParseColor(st.rewind_failure->color);
+    if (!c || StreamsFrom(w.server(*c), w.server(api::Other(*c)), spec)) {
       st.rewind_failure.reset();
     }
   }
