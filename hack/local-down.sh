@@ -83,7 +83,7 @@ stop_pg() {
   sy_as_postgres "$SY_PG_BIN/pg_ctl" -D "$datadir" -m fast -w -t 60 stop >/dev/null ||
     sy_die "PostgreSQL $color: pg_ctl stop failed (see $(sy_pg_logfile "$color"))"
   # pg_ctl waits for postmaster.pid to go; the exited postmaster can linger as a zombie
-  # (FIELD-NOTES #9), which no longer listens: the port check below is what matters.
+  # (pkg/observe/README.md #8), which no longer listens: the port check below is what matters.
   stopped=$((stopped + 1))
 }
 

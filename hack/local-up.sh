@@ -90,7 +90,7 @@ init_blue() {
     --auth-local=trust --auth-host=trust >>"$logfile" 2>&1 ||
     sy_fail "PostgreSQL blue" "$logfile" "initdb failed"
   # listen_addresses and port are per node: they go on the command line, never in a file
-  # that pg_basebackup or pg_rewind copy to the other node (FIELD-NOTES #2).
+  # that pg_basebackup or pg_rewind copy to the other node (pkg/observe/README.md #2).
   cat >>"$datadir/postgresql.conf" <<'EOF'
 
 # --- Switchyard local stack (hack/local-up.sh) ---
@@ -184,7 +184,7 @@ EOF
 
 # Points COLOR's data dir at the primary OTHER as Switchyard does: exactly one
 # primary_conninfo and primary_slot_name in postgresql.auto.conf (-R only appends, and a
-# clone carries the source's lines, FIELD-NOTES #3), plus standby.signal.
+# clone carries the source's lines, pkg/observe/README.md #3), plus standby.signal.
 configure_standby() {
   local color=$1 upstream=$2 datadir auto tmp
   datadir=$(sy_pg_datadir "$color")
@@ -205,7 +205,7 @@ clone_green() {
   local datadir logfile
   datadir=$(sy_pg_datadir green)
   logfile=$(sy_pg_logfile green)
-  # pg_basebackup needs an empty target (FIELD-NOTES #8); a dir without PG_VERSION is a
+  # pg_basebackup needs an empty target (pkg/observe/README.md #19); a dir without PG_VERSION is a
   # clone that did not finish.
   rm -rf "$datadir"
   sy_log "PostgreSQL green: pg_basebackup from blue into $datadir"

@@ -3,7 +3,7 @@
 // Why a subclass: Debian's cpp-httplib is a compiled library, so the compile-time knobs
 // CPPHTTPLIB_TCP_NODELAY and CPPHTTPLIB_LISTEN_BACKLOG in the header do not reach the code
 // that creates sockets (it was built with Nagle on and a backlog of 5, which costs a proxied
-// request ~40 ms, FIELD-NOTES #15). Here TCP_NODELAY is set at run time on the listening
+// request ~40 ms, pkg/observe/README.md #26). Here TCP_NODELAY is set at run time on the listening
 // socket (Linux copies it to every accepted socket), and listen() is re-issued on the bound
 // socket with a real backlog (Linux updates the backlog of a listening socket in place).
 #pragma once

@@ -61,8 +61,8 @@ sy_fail() {
   exit 1
 }
 
-# Runs a PostgreSQL tool as the postgres OS user (they refuse root, FIELD-NOTES #1), from a
-# directory that user can read.
+# Runs a PostgreSQL tool as the postgres OS user (they refuse root: pkg/observe/README.md #1),
+# from a directory that user can read.
 sy_as_postgres() {
   (cd / && runuser -u "$SY_OS_USER" -- "$@")
 }
@@ -154,7 +154,7 @@ sy_nginx_pid() {
   fi
 }
 
-# The flags nginx needs to find its own files (FIELD-NOTES #14).
+# The flags nginx needs to find its own files (pkg/observe/README.md #25).
 sy_nginx() {
   "$SY_NGINX" -p "$SY_NGINX_DIR" -e "$SY_NGINX_ERROR_LOG" -c "$SY_NGINX_CONF" "$@"
 }

@@ -1,4 +1,4 @@
-// Switching web traffic to a color (design note §3, step 1): render the owned upstream file,
+// Switching web traffic to a color (pkg/plan/README.md §3, step 1): render the owned upstream file,
 // `nginx -t`, `nginx -s reload`, then wait until no new connection can reach the old color.
 #pragma once
 
@@ -21,7 +21,7 @@ struct NginxActuatorOptions {
   // How long after the reload the new color must be served and the old workers retired.
   std::chrono::milliseconds reload_timeout{10000};
   // How often to look while waiting (nginx answers the new color ≈ 16 ms after a reload and
-  // retires the old workers after ≈ 100 ms: FIELD-NOTES #12).
+  // retires the old workers after ≈ 100 ms: pkg/observe/README.md #23).
   std::chrono::milliseconds poll_interval{5};
   // Bound on each of `nginx -t` and `nginx -s reload`.
   std::chrono::milliseconds command_timeout{30000};

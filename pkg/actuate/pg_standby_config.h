@@ -21,8 +21,8 @@ std::string ReplicationConninfo(const api::DeploymentColorSpec& spec, api::Color
 
 // Makes the (stopped) cluster in `data_directory` start as a standby following
 // `primary_conninfo` through slot `slot_name`: deletes every slot directory in pg_replslot
-// (slots are not replicated: any found there belong to the directory's primary past and
-// would pin WAL for good: PostgreSQL does not replicate slots), crash-safely and first; rewrites
+// (slots are not copied: any found there belong to the directory's primary past and would
+// pin WAL for good, pkg/observe/README.md #4), crash-safely and first; rewrites
 // postgresql.auto.conf atomically with exactly one primary_conninfo and one primary_slot_name
 // line (every other line kept, the file's mode kept); creates standby.signal. Files end up
 // owned by the directory's owner (we may run as root). Idempotent: a directory already so

@@ -1,6 +1,7 @@
-// The DeploymentColor resource (switchyard.dev/v1alpha1): spec, status and conditions, as in
-// the design note §1. Plain data: no I/O, no clock. Defaults live in defaults.h, validation
-// in validation.h, (de)serialization in pkg/codec.
+// The DeploymentColor resource (switchyard.dev/v1alpha1): spec, status and conditions
+// (examples/production.yaml shows every field, commented). Plain data: no I/O, no clock.
+// Defaults are the member initializers below, plus what ApplyDefaults (validation.h) derives
+// from other fields; validation is in validation.h, (de)serialization in pkg/codec.
 #pragma once
 
 #include <cstdint>

@@ -54,7 +54,7 @@ absl::StatusOr<std::vector<api::DeploymentColor>> DecodeManifests(std::string_vi
 absl::StatusOr<std::vector<api::DeploymentColor>> ReadManifestFile(const std::string& path);
 
 // YAML of the whole object (apiVersion, kind, metadata, spec, and status when it has any
-// field set), in the field order of the design note; round-trips through DecodeYamlStream.
+// field set), in the field order of schema.h; round-trips through DecodeYamlStream.
 std::string EncodeYaml(const api::DeploymentColor& dc);
 
 // JSON of the whole object, same shape as EncodeYaml. indent < 0: compact one line.

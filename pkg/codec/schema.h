@@ -1,5 +1,6 @@
-// Internal to pkg/codec: the one description of the manifest's shape (design note §1), read
-// by the decoder and the encoder alike, so the two cannot disagree on a field name or order.
+// Internal to pkg/codec: the one description of the manifest's shape (the types of
+// pkg/api/types.h: field names, flags and order), read by the decoder and the encoder alike,
+// so the two cannot disagree on a field name or order.
 //
 // A visitor V provides
 //   v.Field(key, member, flags)   a scalar, list, string map, optional or nested struct;

@@ -93,7 +93,7 @@ ParsedDocument ParseJson(std::string_view content, std::string_view file);
 // Decodes, defaults and validates one parsed document.
 DecodedDocument DecodeDocument(const ParsedDocument& parsed, std::string_view file);
 
-// The tree of a resource, in the field order of the design note.
+// The tree of a resource, in the field order of schema.h.
 NodePtr EncodeTree(const api::DeploymentColor& dc);
 
 }  // namespace sy::codec::internal

@@ -1,9 +1,9 @@
-// Switchyard's Prometheus metrics (design note §6): every family in one prometheus-cpp
-// Registry, kept up to date from the reconciler's passes (controller::PassListener) and
-// serialized by prometheus-cpp's TextSerializer for GET /metrics. The families, their labels
-// and what each value means are listed in the README ("Metrics and alerts"); the alert rules
-// in manifests/prometheus-rules.yaml and the dashboard in manifests/grafana-dashboard.json
-// are written against them.
+// Switchyard's Prometheus metrics: every family in one prometheus-cpp Registry, kept up to
+// date from the reconciler's passes (controller::PassListener) and serialized by
+// prometheus-cpp's TextSerializer for GET /metrics. The families, their labels and what each
+// value means are listed in the README ("Metrics and alerts"); the alert rules in
+// manifests/prometheus-rules.yaml and the dashboard in manifests/grafana-dashboard.json are
+// written against them.
 #pragma once
 
 #include <chrono>

@@ -1,5 +1,5 @@
 // The steps the planner can ask for. Each is idempotent and its effect is observable, so
-// the next pass sees it done (README "How a switch goes").
+// the next pass sees it done (pkg/plan/README.md §2, §3 and §4).
 #pragma once
 
 #include <cstdint>

@@ -94,8 +94,8 @@ enum class Lineage {
   kUnknown,   // cannot tell (crashed without a clean shutdown): only a start as standby is safe
 };
 // Compares stopped or running `s` with running primary `primary` via the primary's timeline
-// history: after a clean switch the old primary's WAL ends at its shutdown
-// checkpoint, exactly where the new timeline forks.
+// history: after a clean switch the old primary's WAL ends at its shutdown checkpoint,
+// exactly where the new timeline forks (pkg/observe/README.md #6).
 Lineage LineageOf(const model::ServerState& s, const model::ServerState& primary);
 std::string_view LineageName(Lineage l);
 

@@ -1,6 +1,6 @@
 // One HTTP GET for probes: a fresh connection per request (`Connection: close`) that no cache
 // may answer (`Cache-Control: no-cache`, `Pragma: no-cache`), so what it sees is what a new
-// client would see right now (FIELD-NOTES #12, #13).
+// client would see right now (pkg/observe/README.md #23, #24).
 #pragma once
 
 #include <chrono>

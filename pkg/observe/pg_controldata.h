@@ -18,7 +18,7 @@ namespace sy::observe {
 // naming the field when one is missing or malformed, and kDataLoss with the warning's text
 // when the output holds a warning ("WARNING: Calculated CRC checksum does not match ... The
 // results below are untrustworthy": pg_controldata still exits 0 and prints values,
-// FIELD-NOTES #18).
+// pkg/observe/README.md #18).
 absl::StatusOr<model::ControlData> ParseControlData(std::string_view output);
 
 // "pg_control version number" of `pg_controldata` output (1300 for PostgreSQL 13 to 16).

@@ -40,7 +40,7 @@ absl::StatusOr<DirectoryContent> InspectDataDirectory(const std::string& data_di
 // The pid on postmaster.pid's first line; nullopt when the file is absent or malformed.
 std::optional<int> ReadPostmasterPid(const std::string& data_directory);
 
-// postmaster.pid names a live (not zombie, FIELD-NOTES #9) process working in
+// postmaster.pid names a live (not zombie, pkg/observe/README.md #8) process working in
 // `data_directory` (where /proc/<pid>/cwd is unreadable: one whose command line is
 // PostgreSQL's): a stale file whose pid was reused by another program does not count.
 bool PostmasterAlive(const std::string& data_directory);

@@ -10,8 +10,8 @@
 namespace sy::observe {
 
 // True when `pid` (> 0) names a process that has not exited. A zombie counts as exited: an
-// exited daemon re-parented to an init that does not reap lingers as one (FIELD-NOTES #9).
-// Thread-safe.
+// exited daemon re-parented to an init that does not reap lingers as one
+// (pkg/observe/README.md #8). Thread-safe.
 bool ProcessAlive(int pid);
 
 // The pids of the live processes whose parent is `pid`, ascending (scans /proc; the kernel

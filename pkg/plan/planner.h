@@ -1,6 +1,6 @@
 // The pure planner: from a resource (spec, annotations, status) and one observed snapshot of
-// the world, the next step to take and why (the protocol and its rules: README "How a switch
-// goes"). No I/O, no clock: `now` is an argument.
+// the world, the next step to take and why (the protocol and its rules: pkg/plan/README.md).
+// No I/O, no clock: `now` is an argument.
 #pragma once
 
 #include <chrono>

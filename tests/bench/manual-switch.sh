@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# The manual blue-green switch of the design note, as an operator's script would do it with
-# the stock tools (FIELD-NOTES "The manual procedure's figures"), on the local stack of
+# The manual blue-green switch, as an operator's script would do it with the stock tools
+# (its figures beside Switchyard's: README "Performance"), on the local stack of
 # hack/local-up.sh:
 #
 #   1. rewrite the nginx upstream file for TO and `nginx -s reload`;
 #   2. `pg_ctl stop -m fast -w` the old primary FROM;
-#   3. check that TO replayed FROM's shutdown checkpoint (pg_controldata, FIELD-NOTES #5);
+#   3. check that TO replayed FROM's shutdown checkpoint (pg_controldata, pkg/observe/README.md #5);
 #   4. `SELECT pg_promote()` on TO (wait => true);
 #   5. create FROM's replication slot on TO;
 #   6. re-clone FROM from TO with `pg_basebackup -c fast -X stream`, then point it at TO
-#      (primary_conninfo, primary_slot_name, standby.signal: FIELD-NOTES #3);
+#      (primary_conninfo, primary_slot_name, standby.signal: pkg/observe/README.md #3);
 #   7. `pg_ctl start -w` FROM as a standby;
 #   8. wait until TO's pg_stat_replication shows FROM streaming (what "converged" means).
 #
@@ -81,7 +81,7 @@ step_begin
 [[ $(psql_at "$to" 'SELECT pg_promote()') == t ]] || sy_die "pg_promote() on $to failed"
 step_end promote
 
-# 5. The slot the old primary will stream from (slots are not copied: FIELD-NOTES #4).
+# 5. The slot the old primary will stream from (slots are not copied: pkg/observe/README.md #4).
 step_begin
 psql_at "$to" "SELECT pg_create_physical_replication_slot('switchyard_$from', true)
   WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = 'switchyard_$from')" \

@@ -16,8 +16,8 @@ using api::Color;
 using model::StepKind;
 using std::chrono::milliseconds;
 
-// Server-side time of each step (FIELD-NOTES: fast shutdown ~35 ms, promotion ~38 ms, start
-// ~10 ms, a basebackup ~0.55 s), so durations measured with clock() look like the real ones.
+// Server-side time of each step (pkg/observe/README.md #28: fast shutdown ~35 ms, promotion ~38 ms,
+// start ~10 ms, a basebackup ~0.55 s), so durations measured with clock() look like the real ones.
 milliseconds Duration(StepKind k) {
   switch (k) {
     case StepKind::kSwitchTraffic:

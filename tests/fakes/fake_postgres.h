@@ -16,7 +16,7 @@ namespace sy::fakes {
 
 enum class RecordKind { kCheckpoint, kShutdownCheckpoint, kEndOfRecovery, kWrite };
 
-// Record sizes in bytes. A checkpoint record is 120 bytes, as measured on PostgreSQL 15: after
+// Record sizes in bytes. A checkpoint record is 120 bytes (pkg/observe/README.md #5): after
 // a clean fence the standby's replay position is the old primary's checkpoint location + 120.
 inline constexpr model::Lsn kCheckpointBytes = 120;
 inline constexpr model::Lsn kEndOfRecoveryBytes = 40;

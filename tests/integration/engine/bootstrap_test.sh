@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # some functions are only called through check and wait_until
-# Bootstrap is reconciling too (design §3): with green's server stopped and its data
+# Bootstrap is reconciling too (pkg/plan/README.md §4): with green's server stopped and its data
 # directory deleted, `switchyard --once` (activeColor blue) re-clones green from blue with
 # pg_basebackup, configures and starts it; green then streams from blue and replicates a new
 # row. A second --once finds nothing to do.

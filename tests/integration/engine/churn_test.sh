@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # some functions are only called through check and wait_until
-# Crash safety under churn (issue 7 §2), on the real stack. The switchyard daemon flips the
-# live color back and forth SY_CHURN_FLIPS times (default 20) while a writer POSTs orders
-# through nginx back to back; during each flip the daemon is killed with SIGKILL at a random
-# moment (before its first step; a random delay after the flip's first step started; or just
-# after a step of a randomly chosen kind started, so that kills land in every step),
+# Crash safety under churn (README "Reliability"), on the real stack. The switchyard daemon
+# flips the live color back and forth SY_CHURN_FLIPS times (default 20) while a writer POSTs
+# orders through nginx back to back; during each flip the daemon is killed with SIGKILL at a
+# random moment (before its first step; a random delay after the flip's first step started; or
+# just after a step of a randomly chosen kind started, so that kills land in every step),
 # restarted, sometimes killed and restarted once more, and must converge. A monitor samples
 # both PostgreSQL servers every few ms (one psql session per server running \watch);
 # afterwards no two primary periods may overlap. Then SIGTERM in the middle of a step, for

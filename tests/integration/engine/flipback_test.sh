@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# A flip back during a switch is just a new desired state (design §3). For N = 1..5, from a
-# converged blue: set green and let `switchyard --once --fault-kill-after-steps N` die after
-# N steps (1 traffic switched, 2 old primary fenced, 3 promoted, 4 slot created, 5 old primary
-# configured as standby); then set blue again and run `switchyard --once`: it must converge on
-# blue (blue primary, green streaming, nginx on blue) with no acknowledged write lost and
-# never two primaries (a writer runs throughout; a monitor watches for two primaries).
+# A flip back during a switch is just a new desired state (pkg/plan/README.md §2).
+# For N = 1..5, from a converged blue: set green and let
+# `switchyard --once --fault-kill-after-steps N` die after N steps (1 traffic switched, 2 old
+# primary fenced, 3 promoted, 4 slot created, 5 old primary configured as standby); then set
+# blue again and run `switchyard --once`: it must converge on blue (blue primary, green
+# streaming, nginx on blue) with no acknowledged write lost and never two primaries (a writer
+# runs throughout; a monitor watches for two primaries).
 set -uo pipefail
 # shellcheck source=tests/integration/engine/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -19,7 +19,7 @@
 #                         the ports are shared with anyone else's local stack on the machine
 #   SY_IT_KEEP=1          leave the stack up at the end (for debugging; nothing is purged)
 #   SY_IT_ISOLATE         auto (default): if another stack holds the fixed ports (another
-#                         engineer's hack/local-up.sh on this machine), run the test in its own
+#                         user's hack/local-up.sh on this machine), run the test in its own
 #                         network and mount namespaces (unshare): a private loopback where the
 #                         ports are free and a private /var/run/postgresql for the servers'
 #                         sockets. 1: always do so. 0: never; wait for the ports instead.

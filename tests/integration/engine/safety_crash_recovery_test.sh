@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # some functions are only called through check and wait_until
 # A fenced old primary that crashed before its clean shutdown, then was started by someone
-# else and stopped again in the middle of its crash recovery, on the real stack (found by
-# the adversarial review). Blue holds acknowledged commits green never received (blue's
-# walsender frozen); the fence is written but its CHECKPOINT never finishes (checkpointer
-# frozen); blue crashes; a second actor starts it (it enters crash recovery as a standby, its
-# startup process is frozen to hold it there) and stops it (pg_ctl stop -m fast). pg_control
-# then reads "shut down in recovery" with minimum recovery point 0/0. Rule: that proves
-# nothing about how far blue's WAL goes, so green must not be promoted over it: blue comes
-# back as the primary (crash recovery to its end), then the switch runs again and green gets
-# every acknowledged commit. Before the fix green was promoted at once and blue re-cloned or
-# rejoined over its last commits (57 of 69 lost in the review's run).
+# else and stopped again in the middle of its crash recovery, on the real stack. Blue holds
+# acknowledged commits green never received (blue's walsender frozen); the fence is written
+# but its CHECKPOINT never finishes (checkpointer frozen); blue crashes; a second actor
+# starts it (it enters crash recovery as a standby, its startup process is frozen to hold it
+# there) and stops it (pg_ctl stop -m fast). pg_control then reads "shut down in recovery"
+# with minimum recovery point 0/0. Rule: that proves nothing about how far blue's WAL goes,
+# so green must not be promoted over it: blue comes back as the primary (crash recovery to
+# its end), then the switch runs again and green gets every acknowledged commit. Before the
+# fix green was promoted at once and blue re-cloned or rejoined over its last commits (57 of
+# 69 lost in one run).
 set -uo pipefail
 # shellcheck source=tests/integration/engine/faults_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/faults_lib.sh"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # some functions are only called through check and wait_until
-# Two daemons on the same servers (issue #10, item 9): two switchyard daemons, each with its
-# own state directory and API port, watch the same manifest. The servers' lock
-# (<dataDirectory>.switchyard-lock, held for a whole pass) lets only one act at a time:
+# Two daemons on the same servers (README "How a switch goes": one actor per pair): two
+# switchyard daemons, each with its own state directory and API port, watch the same
+# manifest. The servers' lock (<dataDirectory>.switchyard-lock, held for a whole pass) lets
+# only one act at a time:
 #  (a) while daemon A re-clones green (pg_basebackup throttled to take seconds), daemon B takes
 #      no step and its status says Ready=False ServersLocked, naming A's pid;
 #  (b) two flips with both daemons running: never two primaries, every flip converges, no step

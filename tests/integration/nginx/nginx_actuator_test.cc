@@ -85,7 +85,7 @@ class NginxIntegrationTest : public ::testing::Test {
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
-  // Explicit paths for everything nginx writes (FIELD-NOTES #14).
+  // Explicit paths for everything nginx writes (pkg/observe/README.md #25).
   std::string NginxConf() const {
     return "worker_processes 2;\n"
            "pid " +

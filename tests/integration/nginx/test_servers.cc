@@ -10,7 +10,7 @@ namespace sy::testing {
 
 ColorServer::ColorServer(std::string color, int status)
     : server_(std::make_unique<httplib::Server>()) {
-  server_->set_tcp_nodelay(true);  // FIELD-NOTES #15
+  server_->set_tcp_nodelay(true);  // pkg/observe/README.md #26
   server_->Get(".*", [color, status](const httplib::Request&, httplib::Response& res) {
     res.status = status;
     if (!color.empty()) res.set_header("X-Switchyard-Color", color);

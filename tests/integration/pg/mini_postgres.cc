@@ -109,7 +109,7 @@ absl::StatusOr<std::unique_ptr<MiniPostgres>> MiniPostgres::Create() {
   absl::StatusOr<util::CommandResult> r = runner.Run(initdb);
   if (!r.ok()) return r.status();
   if (r->exit_code != 0) return absl::InternalError("initdb failed: " + r->output);
-  // Per-node settings (port, listen_addresses) go on the command line (FIELD-NOTES #2).
+  // Per-node settings (port, listen_addresses) go on the command line (pkg/observe/README.md #2).
   std::ofstream conf(blue + "/postgresql.conf", std::ios::app);
   conf << "\n# sy::testing::MiniPostgres\n"
        << "wal_log_hints = on\n"

@@ -1,5 +1,5 @@
 // The PostgreSQL actuator and observer against real PostgreSQL 15 servers: the clean
-// switchover of design note §3 in both directions with its invariants, the pg_rewind and
+// switchover of pkg/plan/README.md §3 in both directions with its invariants, the pg_rewind and
 // pg_basebackup rejoins, and idempotence of every step.
 #include <chrono>
 #include <filesystem>
@@ -111,7 +111,7 @@ class PostgresSwitchoverTest : public ::testing::Test {
         .count();
   }
 
-  // The clean switchover of design note §3 from `from` to `to`, asserting each invariant on
+  // The clean switchover of pkg/plan/README.md §3 from `from` to `to`, asserting each invariant on
   // the real servers; the rows inserted before it must all be on the new primary.
   void Switchover(Color from, Color to, int64_t rows_before) {
     const ServerState old_primary = Observe(from);
@@ -137,7 +137,7 @@ class PostgresSwitchoverTest : public ::testing::Test {
     EXPECT_EQ(fenced.startup.primary_port, 0);
     const model::Lsn checkpoint = fenced.control->checkpoint_lsn;
 
-    // FIELD-NOTES #5: the connected standby got the shutdown checkpoint before the old
+    // pkg/observe/README.md #5: the connected standby got the shutdown checkpoint before the old
     // primary exited; replay follows within moments.
     ServerState s;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

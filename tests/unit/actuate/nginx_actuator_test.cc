@@ -32,7 +32,7 @@ constexpr char kWorkerTitle[] = "nginx: worker process";
 
 // nginx as the actuator sees it: a master with a generation of workers, the color its
 // current generation serves (read from the upstream file at the last reload), and the
-// reload's timing from FIELD-NOTES #12 on the fake clock: new workers answer after 16 ms,
+// reload's timing of pkg/observe/README.md #23 on the fake clock: new workers answer after 16 ms,
 // old ones begin to shut down after 100 ms and exit 20 ms later. Observe() advances the
 // world to the fake clock's time.
 class FakeNginx final : public observe::NginxObserver {

@@ -1,5 +1,5 @@
 // A database on another host is a misconfiguration the reconciler reports and does not retry
-// in a loop: every step acts on local data directories (issue #10, item 11).
+// in a loop: every step acts on local data directories (pkg/plan/README.md §15).
 #include <gtest/gtest.h>
 
 #include <chrono>

@@ -1,6 +1,7 @@
-// The servers' lock (issue #10, item 9): a pass holds it from before it observes until after
-// its step; a pass that finds it held takes no step and says who holds it. FlockServerLock on
-// real files; two resources naming the same servers under two workers never act at once.
+// The servers' lock (README "How a switch goes": one actor per pair): a pass holds it from before
+// it observes until after its step; a pass that finds it held takes no step and says who holds it.
+// FlockServerLock on real files; two resources naming the same servers under two workers never act
+// at once.
 #include "pkg/controller/server_lock.h"
 
 #include <gtest/gtest.h>

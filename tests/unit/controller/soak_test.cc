@@ -1,5 +1,5 @@
-// Soak test of the reconcile loop (issue 7 §6): 10,000 passes over 10 resources on in-memory
-// fakes, each resource flipped blue <-> green now and then, must not grow the process's
+// Soak test of the reconcile loop (README "Reliability", Soak): 10,000 passes over 10 resources on
+// in-memory fakes, each resource flipped blue <-> green now and then, must not grow the process's
 // resident memory by 1 MB or more nor leak a file descriptor. A memory and descriptor
 // assertion, never a timing one.
 #include <dirent.h>

@@ -370,7 +370,7 @@ class Sim {
     return p;
   }
 
-  // The rules (README "How a switch goes") on ground truth, before the step runs.
+  // The rules (pkg/plan/README.md §5 to §10) on ground truth, before the step runs.
   void CheckBefore(const model::Step& step, const model::World& w) {
     const FakePostgres t = cluster_.server(step.target);
     const FakePostgres o = cluster_.server(api::Other(step.target));

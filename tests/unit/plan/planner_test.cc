@@ -451,7 +451,7 @@ const Case kCases[] = {
      Step(model::StepKind::kBasebackup, kGreen, kBlue, "Bootstrapping")},
 
     // --- split brain ---
-    // Regression (design §3): the planner stopped the older timeline's primary even when it
+    // Regression (pkg/plan/README.md §14): the planner stopped the older timeline's primary even when it
     // was the desired one; with D older it must only report.
     {"SplitBrainWithTheDesiredOnTheOlderTimelineOnlyReports",
      [](FakeCluster& c, api::DeploymentColor&) { c.PromoteBehindBack(kGreen); },

@@ -251,7 +251,7 @@ TEST_F(SafetyTest, AnOldPrimaryCrashedDuringItsFenceComesBack) {
   EXPECT_EQ(CountSteps(model::StepKind::kLiftFence), 1);
 }
 
-// Review finding: a fenced old primary that crashed before its clean shutdown, started by
+// Regression: a fenced old primary that crashed before its clean shutdown, started by
 // someone else and stopped again during its crash recovery, reads "shut down in recovery"
 // with no minimum recovery point. That proves nothing about how far its WAL goes: green,
 // which missed blue's last commits, must not be promoted over it (and rejoinMethod
@@ -272,7 +272,7 @@ TEST_F(SafetyTest, ACrashedFencedPrimaryStoppedInCrashRecoveryProvesNothing) {
   EXPECT_EQ(CountSteps(model::StepKind::kLiftFence), 1);
 }
 
-// Review finding: green's stalled promotion completes between the observation that planned
+// Regression: green's stalled promotion completes between the observation that planned
 // its cancellation (a flip back) and the stop. The stop must not shut down (and fence) the
 // only primary; the pair then converges on blue by the normal protocol, losing nothing.
 TEST_F(SafetyTest, APromotionCompletingBeforeItsCancellationIsFollowed) {

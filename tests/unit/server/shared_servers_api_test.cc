@@ -1,5 +1,6 @@
 // The API refuses a resource on servers another resource names with 422 Invalid, naming the
-// other resource and the field (issue #10, item 9); server-side apply does not retry it.
+// other resource and the field (README "How a switch goes": one actor per pair); server-side apply
+// does not retry it.
 #include <gtest/gtest.h>
 
 #include "tests/unit/server/api_fixture.h"

@@ -1,6 +1,6 @@
 // No two resources act on the same servers: the store refuses an API write that would share a
 // database server, data directory or upstream file with another resource, and ManifestSource
-// refuses both documents that share one (issue #10, item 9).
+// refuses both documents that share one (README "How a switch goes": one actor per pair).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -93,8 +93,8 @@ TEST_F(SharedServersTest, ManifestsSharingServersAreBothInvalidNamingEachOther) 
   WriteManifest("a.yaml", {Resource("shop", false)});
   ManifestSource source(tmp_.path, store_);
   ASSERT_TRUE(source.Sync().ok());
-  // A copy of shop renamed, with the other color, in the same directory (the issue's
-  // reproduction: the pair ping-ponged forever).
+  // A copy of shop renamed, with the other color, in the same directory (before the fix the
+  // pair ping-ponged forever).
   WriteManifest("b.yaml", {Resource("shop2", false, Color::kGreen)});
   const absl::Status s = source.Sync();
   EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
