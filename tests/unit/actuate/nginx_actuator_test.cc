@@ -16,6 +16,7 @@
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_command_runner.h"
 #include "tests/fakes/fake_process_table.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace sy::actuate {
 namespace {
@@ -106,9 +107,7 @@ class FakeNginx final : public observe::NginxObserver {
 class NginxActuatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "sy-nginx-actuator-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_FALSE(dir_.empty());
     spec_.nginx.upstream_name = "shop";
     spec_.nginx.upstream_file = dir_ + "/switchyard/shop.conf";
     spec_.nginx.config_file = dir_ + "/nginx.conf";
@@ -124,8 +123,6 @@ class NginxActuatorTest : public ::testing::Test {
       return util::CommandResult{};
     });
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   absl::Status Switch(Color c) {
     outcome_ = {};
     return actuator_.SwitchTraffic(spec_, "default/shop", c, &outcome_);
@@ -139,7 +136,8 @@ class NginxActuatorTest : public ::testing::Test {
   Argv TestArgv() { return {"/usr/sbin/nginx", "-t", "-c", spec_.nginx.config_file}; }
   Argv ReloadArgv() { return {"/usr/sbin/nginx", "-s", "reload", "-c", spec_.nginx.config_file}; }
 
-  std::string dir_;
+  fakes::TempDir tmp_{"sy-nginx-actuator"};
+  const std::string dir_ = tmp_.path;
   api::DeploymentColorSpec spec_;
   fakes::FakeClock clock_;
   fakes::FakeProcessTable procs_;

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "pkg/observe/pg_datadir.h"
 #include "pkg/util/files.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace sy::actuate {
 namespace {
@@ -35,19 +36,17 @@ TEST(StandbyConninfoTest, NamesTheSourceTheReplicationUserAndTheTargetColor) {
 class ConfigureStandbyDirectoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/pg_standby_config_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
+    ASSERT_FALSE(dir_.empty());
     Write("PG_VERSION", "15\n", 0600);
     Write("global/pg_control", "x", 0600);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   void Write(const std::string& rel, const std::string& content, mode_t mode) {
     std::filesystem::create_directories(std::filesystem::path(dir_ + "/" + rel).parent_path());
     ASSERT_TRUE(util::WriteFileAtomically(dir_ + "/" + rel, content, mode).ok());
   }
   std::string Read(const std::string& rel) { return util::ReadFile(dir_ + "/" + rel).value(); }
-  std::string dir_;
+  fakes::TempDir tmp_{"pg_standby_config_test"};
+  const std::string dir_ = tmp_.path;
 };
 
 TEST_F(ConfigureStandbyDirectoryTest, RewritesAutoConfCreatesSignalAndDropsSlots) {

@@ -16,6 +16,7 @@
 #include "pkg/util/clock.h"
 #include "pkg/util/files.h"
 #include "tests/fakes/plan_driver.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace sy::app::testing {
 
@@ -28,8 +29,6 @@ struct Result {
 class YardctlTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char t[] = "/tmp/yardctl_test.XXXXXX";
-    dir_ = ::mkdtemp(t) ? t : "";
     ASSERT_FALSE(dir_.empty());
     ASSERT_TRUE(util::WriteFileAtomically(dir_ + "/token", "t0ken\n", 0600).ok());
     server::ApiOptions o;
@@ -43,11 +42,7 @@ class YardctlTest : public ::testing::Test {
     opts_.server = "http://127.0.0.1:" + std::to_string(http_->port());
     opts_.state_dir = dir_;  // the token file
   }
-  void TearDown() override {
-    http_->Stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void TearDown() override { http_->Stop(); }
 
   // Writes a manifest of default/`name` with `color` (and `paused`); returns its path. Each
   // name has servers of its own (two resources may not share any).
@@ -95,7 +90,8 @@ class YardctlTest : public ::testing::Test {
     return dc ? dc->spec.active_color : api::Color::kBlue;
   }
 
-  std::string dir_;
+  fakes::TempDir tmp_{"yardctl_test"};
+  const std::string dir_ = tmp_.path;
   source::Store store_{"", util::RealClock::Get()};
   std::unique_ptr<server::ApiHandler> api_;
   std::unique_ptr<server::HttpServer> http_;

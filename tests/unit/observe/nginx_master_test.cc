@@ -12,6 +12,7 @@
 #include "pkg/observe/process.h"
 #include "pkg/util/files.h"
 #include "tests/fakes/fake_process_table.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace sy::observe {
 namespace {
@@ -23,17 +24,15 @@ using ::testing::Not;
 class NginxMasterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "sy-nginx-master-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_FALSE(dir_.empty());
     nginx_.config_file = dir_ + "/nginx.conf";
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   void WriteConfig(const std::string& content) {
     ASSERT_TRUE(util::WriteFileAtomically(nginx_.config_file, content).ok());
   }
 
-  std::string dir_;
+  fakes::TempDir tmp_{"sy-nginx-master"};
+  const std::string dir_ = tmp_.path;
   api::NginxSpec nginx_;
   fakes::FakeProcessTable procs_;
 };

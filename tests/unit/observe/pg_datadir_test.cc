@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "pkg/util/files.h"
 #include "tests/fakes/fake_command_runner.h"
+#include "tests/fakes/temp_dir.h"
 #include "tests/unit/observe/pg_controldata_outputs.h"
 
 namespace sy::observe {
@@ -18,17 +19,13 @@ namespace {
 
 class PgDatadirTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/pg_datadir_test.XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void SetUp() override { ASSERT_FALSE(dir_.empty()); }
   void Write(const std::string& rel, const std::string& content) {
     std::filesystem::create_directories(std::filesystem::path(dir_ + "/" + rel).parent_path());
     ASSERT_TRUE(util::WriteFileAtomically(dir_ + "/" + rel, content).ok());
   }
-  std::string dir_;
+  fakes::TempDir tmp_{"pg_datadir_test"};
+  const std::string dir_ = tmp_.path;
 };
 
 TEST_F(PgDatadirTest, HoldsClusterNeedsVersionAndControlFile) {

@@ -14,6 +14,7 @@
 #include "pkg/server/http_server.h"
 #include "pkg/server/token.h"
 #include "pkg/util/files.h"
+#include "tests/fakes/temp_dir.h"
 #include "tests/unit/server/api_fixture.h"
 
 namespace sy::server::testing {
@@ -21,15 +22,9 @@ namespace {
 
 class TransportTest : public ApiTest {
  protected:
-  void SetUp() override {
-    char t[] = "/tmp/http_transport_test.XXXXXX";
-    dir_ = ::mkdtemp(t) ? t : "";
-    ASSERT_FALSE(dir_.empty());
-  }
+  void SetUp() override { ASSERT_FALSE(dir_.empty()); }
   void TearDown() override {
     if (server_) server_->Stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
   // Starts the handler on a free port; with `tls`, on a fresh self-signed certificate.
   void Start(bool tls) {
@@ -56,7 +51,8 @@ class TransportTest : public ApiTest {
     return c;
   }
 
-  std::string dir_;
+  fakes::TempDir tmp_{"http_transport_test"};
+  const std::string dir_ = tmp_.path;
   std::string url_;
   std::unique_ptr<HttpServer> server_;
 };
@@ -169,8 +165,9 @@ TEST_F(TransportTest, StopEndsOpenWatches) {
 }
 
 TEST(TokenTest, CreatedOncePrivateAndKept) {
-  char t[] = "/tmp/token_test.XXXXXX";
-  const std::string dir = ::mkdtemp(t);
+  const fakes::TempDir tmp("token_test");
+  ASSERT_FALSE(tmp.path.empty());
+  const std::string& dir = tmp.path;
   const std::string path = dir + "/token";
   auto first = LoadOrCreateToken(path);
   ASSERT_TRUE(first.ok()) << first.status();
@@ -186,7 +183,6 @@ TEST(TokenTest, CreatedOncePrivateAndKept) {
   ASSERT_TRUE(util::WriteFileAtomically(path, "\n", 0600).ok());
   EXPECT_TRUE(absl::IsFailedPrecondition(LoadOrCreateToken(path).status()));
   EXPECT_TRUE(absl::IsNotFound(ReadToken(dir + "/none").status()));
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "pkg/util/files.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/plan_driver.h"
+#include "tests/fakes/temp_dir.h"
 #include "tests/unit/codec/manifests.h"
 
 namespace sy::source {
@@ -19,15 +20,9 @@ namespace {
 class GitOpsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char t[] = "/tmp/gitops_test.XXXXXX";
-    dir_ = ::mkdtemp(t) ? t : "";
     ASSERT_FALSE(dir_.empty());
     if (std::system("git --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "no git";
     Git("init -q -b main");
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
   void Git(const std::string& args) {
     const std::string cmd =
@@ -51,7 +46,8 @@ class GitOpsTest : public ::testing::Test {
   }
 
   fakes::FakeClock clock_;
-  std::string dir_;
+  fakes::TempDir tmp_{"gitops_test"};
+  const std::string dir_ = tmp_.path;
 };
 
 TEST_F(GitOpsTest, StatusSourceNamesFileAndCommit) {

@@ -8,6 +8,7 @@
 #include "pkg/source/store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/plan_driver.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace sy::source {
 namespace {
@@ -20,16 +21,10 @@ const std::string kKey = "default/shop";
 class StoreWritesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char t[] = "/tmp/store_writes_test.XXXXXX";
-    dir_ = ::mkdtemp(t) ? t : "";
     ASSERT_FALSE(dir_.empty());
     store_ = std::make_unique<Store>(dir_, clock_);
     ASSERT_TRUE(store_->Load().ok());
     store_->OnChange([this](const std::string& key) { changes_.push_back(key); });
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
   api::DeploymentColor Put(Color c, const std::string& source = std::string(kApiSource),
                            const WriteOptions& o = {}) {
@@ -40,7 +35,8 @@ class StoreWritesTest : public ::testing::Test {
   bool Persisted() const { return std::filesystem::exists(dir_ + "/objects/default_shop.json"); }
 
   fakes::FakeClock clock_;
-  std::string dir_;
+  fakes::TempDir tmp_{"store_writes_test"};
+  const std::string dir_ = tmp_.path;
   std::unique_ptr<Store> store_;
   std::vector<std::string> changes_;
 };
