@@ -87,26 +87,16 @@ stop_pg() {
   stopped=$((stopped + 1))
 }
 
-# Lists the stack's ports something listens on, with the listener, or nothing.
-busy_ports() {
-  local port
-  for port in "${SY_PORTS[@]}"; do
-    if sy_port_listening "$port"; then
-      printf '%s ' "$port ($(sy_port_owner "$port"))"
-    fi
-  done
-}
-
 # After stopping something: its ports must come free. Before, with nothing of ours running,
 # a listener belongs to someone else (another work dir's stack): only say so.
 check_ports() {
   local busy
   if ((stopped > 0)); then
     sy_wait_for 15 "the stack's ports to be free" sy_ports_free || true
-    busy=$(busy_ports)
-    [[ -z $busy ]] || sy_die "still listening after stop: ${busy}(not started from $SY_DIR?)"
+    busy=$(sy_busy_ports)
+    [[ -z $busy ]] || sy_die "still listening after stop: $busy (not started from $SY_DIR?)"
   else
-    busy=$(busy_ports)
+    busy=$(sy_busy_ports)
     [[ -z $busy ]] || sy_warn "in use by processes not started from $SY_DIR: $busy"
   fi
 }

@@ -1,7 +1,9 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034  # the variables are used by the scripts that source this file
-# Shared by hack/local-up.sh, hack/local-down.sh and tests/integration/local_stack_test.sh:
-# the names, ports and paths of the local blue/green stack, and small helpers.
+# Shared by hack/local-up.sh, hack/local-down.sh, the integration tests (through
+# tests/integration/engine/lib.sh, and tests/integration/local_stack_test.sh) and the
+# benchmark's manual switch: the names, ports and paths of the local blue/green stack, and
+# small helpers.
 # Source it; it defines variables and functions only.
 #
 # Ports and colors are fixed: examples/local.yaml and the integration tests use them.
@@ -118,6 +120,18 @@ sy_pid_alive() {
   stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
   stat=${stat##*) }  # the state letter follows the command name in parentheses
   [[ -n $stat && ${stat:0:1} != Z ]]
+}
+
+# The stack's ports something listens on, each with its listener ("15433 (...) 18080 (...)"),
+# or nothing.
+sy_busy_ports() {
+  local port busy=()
+  for port in "${SY_PORTS[@]}"; do
+    if sy_port_listening "$port"; then
+      busy+=("$port ($(sy_port_owner "$port"))")
+    fi
+  done
+  printf '%s' "${busy[*]}"
 }
 
 # True if nothing listens on any of the stack's ports.

@@ -138,9 +138,9 @@ it_begin() {
   "$IT_ROOT/hack/local-down.sh" --purge >/dev/null 2>&1 || true
   local waited=${SY_IT_PORT_WAIT:-90}
   if ! sy_ports_free; then
-    it_log "the stack's ports are busy ($(it_busy_ports)); waiting up to ${waited}s"
+    it_log "the stack's ports are busy ($(sy_busy_ports)); waiting up to ${waited}s"
     wait_until "$waited" "ports ${SY_PORTS[*]} to be free" sy_ports_free ||
-      fatal "ports still in use by another stack: $(it_busy_ports)"
+      fatal "ports still in use by another stack: $(sy_busy_ports)"
   fi
   local out t0
   t0=$(it_ts)
@@ -153,15 +153,6 @@ it_begin() {
   sed "s#/tmp/switchyard-local#$SY_DIR#g" "$IT_ROOT/examples/local.yaml" >"$IT_MANIFEST"
   set_active blue
   "$IT_YARDCTL" validate -f "$IT_MANIFEST" >/dev/null || fatal "yardctl validate $IT_MANIFEST"
-}
-
-it_busy_ports() {
-  local port
-  for port in "${SY_PORTS[@]}"; do
-    if sy_port_listening "$port"; then
-      printf '%s ' "$port($(sy_port_owner "$port"))"
-    fi
-  done
 }
 
 # stop_pid PID [SECONDS]: SIGTERM, then SIGKILL after SECONDS (default 10); waits for it.
