@@ -97,21 +97,16 @@ write_manifest() {
 # --- the daemon ----------------------------------------------------------------------------
 
 # daemon_start LABEL MANIFESTS STATE_DIR [FLAGS...]: switchyard in the background, logging to
-# $IT_ART/LABEL.log, API on $B_API_PORT; waits for /readyz. Sets b_daemon_pid, b_daemon_log,
-# b_state_dir.
+# $IT_ART/LABEL.log, API on $B_API_PORT; waits for /readyz (spawn_daemon). Sets b_daemon_pid,
+# b_daemon_log, b_state_dir.
 daemon_start() {
   local label=$1 manifests=$2 state=$3
   shift 3
   b_daemon_log="$IT_ART/$label.log"
   b_state_dir=$state
-  "$IT_SWITCHYARD" --manifests "$manifests" --state-dir "$state" --listen "$SY_HOST:$B_API_PORT" \
-    "$@" >"$b_daemon_log" 2>&1 </dev/null &
-  b_daemon_pid=$!
-  it_pids+=("$b_daemon_pid")
-  if ! wait_until 20 "the daemon to answer $B_API/readyz" curl -fsS -m 1 "$B_API/readyz"; then
-    tail -n 20 "$b_daemon_log" | sed 's/^/    | /'
-    fatal "switchyard ($label) did not become ready"
-  fi
+  spawn_daemon "$b_daemon_log" "$B_API" --manifests "$manifests" --state-dir "$state" \
+    --listen "$SY_HOST:$B_API_PORT" "$@"
+  b_daemon_pid=$spawned_pid
 }
 
 # daemon_stop: SIGTERM; once the daemon has logged "stopped" it gets 2 s to exit, then SIGKILL

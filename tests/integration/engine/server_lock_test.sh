@@ -30,12 +30,9 @@ copying() { grep -Eq 'step="basebackup green from blue" outcome=started' "$IT_AR
 
 # start_named LABEL PORT: a daemon with state directory $IT_WORK/state-LABEL; sets named_pid.
 start_named() {
-  "$IT_SWITCHYARD" --manifests "$IT_MANIFEST" --state-dir "$IT_WORK/state-$1" \
-    --listen "$SY_HOST:$2" --resync-ms 500 >"$IT_ART/$1.log" 2>&1 </dev/null &
-  named_pid=$!
-  it_pids+=("$named_pid")
-  wait_until 15 "daemon $1 to answer on :$2" curl -fsS -m 1 "http://$SY_HOST:$2/readyz" ||
-    fatal "daemon $1 did not become ready"
+  spawn_daemon "$IT_ART/$1.log" "http://$SY_HOST:$2" --manifests "$IT_MANIFEST" \
+    --state-dir "$IT_WORK/state-$1" --listen "$SY_HOST:$2" --resync-ms 500
+  named_pid=$spawned_pid
 }
 
 # step_intervals LOG: "start_ms end_ms step" for each finished step of a daemon's log (the

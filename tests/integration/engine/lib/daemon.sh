@@ -1,8 +1,8 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2034  # once_rc and daemon_pid are read by the tests
+# shellcheck disable=SC2034  # once_rc, daemon_pid and spawned_pid are read by the tests
 # Part of tests/integration/engine/lib.sh, which sources it: the manifest and the controller.
-# set_active edits the manifest; run_once runs `switchyard --once`; start_daemon and
-# stop_daemon run the daemon in the background; the rest reads what it did
+# set_active edits the manifest; run_once runs `switchyard --once`; spawn_daemon,
+# start_daemon and stop_daemon run the daemon in the background; the rest reads what it did
 # (its step lines, the stored status, the API).
 
 set_active() {
@@ -69,19 +69,29 @@ status_json() { cat "$IT_STATUS_FILE"; }
 # api_json: the resource from the running daemon's API.
 api_json() { curl -fsS -m 2 "$IT_API$IT_DC_PATH"; }
 
-# start_daemon LABEL [FLAGS...]: starts switchyard in the background with the API on
-# $IT_API_PORT, logging to $IT_ART/LABEL.log; waits until /readyz answers. Sets daemon_pid.
+# spawn_daemon LOG API [FLAGS...]: starts switchyard with FLAGS in the background, its output
+# in LOG, and waits until API/readyz answers (API: "http://host:port"); a daemon that does not
+# within 20 s is fatal, with the end of LOG. Sets spawned_pid (killed at the end of the test).
+spawn_daemon() {
+  local log=$1 api=$2
+  shift 2
+  "$IT_SWITCHYARD" "$@" >"$log" 2>&1 </dev/null &
+  spawned_pid=$!
+  it_pids+=("$spawned_pid")
+  if ! wait_until 20 "the daemon to answer $api/readyz" curl -fsS -m 1 "$api/readyz"; then
+    tail -n 20 "$log" | sed 's/^/    | /'
+    fatal "switchyard ($(basename "$log")) did not become ready"
+  fi
+}
+
+# start_daemon LABEL [FLAGS...]: spawn_daemon on the manifest and state dir, with the API on
+# $IT_API_PORT, logging to $IT_ART/LABEL.log. Sets daemon_pid.
 start_daemon() {
   local label=$1
   shift
-  "$IT_SWITCHYARD" --manifests "$IT_MANIFEST" --state-dir "$IT_STATE" \
-    --listen "$SY_HOST:$IT_API_PORT" "$@" >"$IT_ART/$label.log" 2>&1 </dev/null &
-  daemon_pid=$!
-  it_pids+=("$daemon_pid")
-  if ! wait_until 15 "the daemon to answer $IT_API/readyz" curl -fsS -m 1 "$IT_API/readyz"; then
-    tail -n 20 "$IT_ART/$label.log" | sed 's/^/    | /'
-    fatal "switchyard daemon ($label) did not become ready"
-  fi
+  spawn_daemon "$IT_ART/$label.log" "$IT_API" --manifests "$IT_MANIFEST" --state-dir "$IT_STATE" \
+    --listen "$SY_HOST:$IT_API_PORT" "$@"
+  daemon_pid=$spawned_pid
 }
 
 # stop_daemon: SIGTERM, wait (bounded), then it must have exited 0.
