@@ -5,7 +5,9 @@
 //                              only the first CUT bytes (a partial write)
 //   link PATH TARGET           a symbolic link (TARGET may be relative, "..", "../outside/token")
 //   rename FROM TO | rm PATH | mkdir PATH | sync
-// PATH is relative to the tree, without "..". Every "sync" (and the end) runs Sync().
+// PATH is relative to the tree, without "..", and never through a link that leaves the tree
+// (the script edits the tree as a commit would; it does not move files in from outside).
+// A script that names the secret itself is skipped. Every "sync" (and the end) runs Sync().
 // Invariants: never crashes or hangs; nothing outside the tree is ever applied and the
 // secret appears in no message, mark or object; no sync moves a generation by more than one
 // (a resource defined twice is not applied twice); a resource stops being managed only when
@@ -57,10 +59,21 @@ std::string Content(const std::string& id) {
   return "{not: [yaml\n";
 }
 
-// A path inside the tree, or "" when `p` would leave it.
+// Whether `path` resolves (through any links that exist) to the tree or below it.
+bool ResolvesInside(const std::string& root, const fs::path& path) {
+  std::error_code ec;
+  const std::string real = fs::weakly_canonical(path, ec).string();
+  const std::string real_root = fs::canonical(root, ec).string();
+  return !ec && (real == real_root || real.rfind(real_root + "/", 0) == 0);
+}
+
+// A path inside the tree, or "" when `p` would leave it. The script edits the tree only, as
+// a commit does: an operation whose directory is a link leading out of the tree (e.g. a
+// rename of "d/token" after "link d ../outside") would carry the secret into the tree.
 std::string Inside(const std::string& root, const std::string& p) {
   if (p.empty() || p[0] == '/' || p.find("..") != std::string::npos || p.size() > 40) return "";
-  return root + "/" + p;
+  const std::string path = root + "/" + p;
+  return ResolvesInside(root, fs::path(path).parent_path()) ? path : "";
 }
 
 // Whether `file` (as a store source names it) still declares `key` in a way Sync() must
@@ -140,6 +153,9 @@ void SyncAndCheck(const std::string& root, sy::source::ManifestSource& source,
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string script(reinterpret_cast<const char*>(data), std::min<size_t>(size, 4096));
+  // The secret may reach the tree only from the outside file; a script naming it (a path
+  // "s3cr3t-...yaml") would put it into messages by itself.
+  if (script.find(kSecret) != std::string::npos) return 0;
   Tree t;
   if (t.dir.empty()) return 0;
   const sy::util::Clock& clock = sy::util::RealClock::Get();
@@ -156,7 +172,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::error_code ec;
     if (op == "sync") {
       SyncAndCheck(t.root, source, store);
-    } else if (op == "write" && !Inside(t.root, a).empty()) {
+    } else if (op == "write" && !Inside(t.root, a).empty() &&
+               ResolvesInside(t.root, Inside(t.root, a))) {  // not through a link either
       std::string content = Content(b);
       if (!c.empty())
         content.resize(std::min<size_t>(content.size(), std::strtoul(c.c_str(), nullptr, 10)));
