@@ -194,7 +194,7 @@ Lineage LineageOf(const ServerState& s, const ServerState& primary) {
   if (!s.control) return Lineage::kUnknown;
   const uint64_t sysid = primary.system_identifier;
   if (sysid != 0 && s.control->system_identifier != 0 && s.control->system_identifier != sysid) {
-    return Lineage::kDiverged;  // another cluster altogether
+    return Lineage::kForeign;
   }
   // How far `s`'s WAL reaches, as far as can be known.
   model::Lsn end = 0;
@@ -232,6 +232,13 @@ Lineage LineageOf(const ServerState& s, const ServerState& primary) {
   }
   if (tli == primary_tli) {
     if (!exact) return Lineage::kUnknown;
+    // Rule: a server shut down cleanly as a primary ("shut down", not "in recovery") on the
+    // very timeline another server now runs as a primary did not follow it. Every promotion
+    // starts a new timeline, so the running one became a primary without one: a standby or
+    // a copy started without standby.signal, a split brain in which both acknowledged
+    // writes. Positions on the shared timeline then say nothing about whose writes are
+    // whose: an earlier end does not make `s`'s WAL a prefix of the primary's.
+    if (!s.reachable && s.control->cluster_state == kShutDown) return Lineage::kDiverged;
     return end <= primary.current_lsn ? Lineage::kFollows : Lineage::kDiverged;
   }
   if (tli > primary_tli) return Lineage::kDiverged;
@@ -255,6 +262,8 @@ std::string_view LineageName(Lineage l) {
       return "follows";
     case Lineage::kDiverged:
       return "diverged";
+    case Lineage::kForeign:
+      return "foreign";
     case Lineage::kUnknown:
       return "unknown";
   }
@@ -280,8 +289,13 @@ std::string WhyNotReplace(const api::DeploymentColor& dc, const ServerState& tar
     default:
       break;
   }
-  if (DiscardAllowed(dc, target.color)) return "";
   const Lineage lineage = LineageOf(target, source);
+  // Consent covers writes of this cluster that the primary lacks, not another database.
+  if (lineage == Lineage::kForeign) {
+    return absl::StrCat(t, "'s data directory holds another cluster (system identifier ",
+                        target.control->system_identifier, ", not ", source.system_identifier, ")");
+  }
+  if (DiscardAllowed(dc, target.color)) return "";
   if (lineage == Lineage::kFollows &&
       dc.spec.database.rejoin_method == api::RejoinMethod::kBasebackup) {
     return "";

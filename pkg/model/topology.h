@@ -91,6 +91,7 @@ bool StreamedAll(const model::ServerState& s);
 enum class Lineage {
   kFollows,   // its WAL is a prefix of the primary's history: it can stream, nothing to copy
   kDiverged,  // it holds WAL the primary does not have: rejoining discards it
+  kForeign,   // another cluster altogether (another system identifier): never replaced
   kUnknown,   // cannot tell (crashed without a clean shutdown): only a start as standby is safe
 };
 // Compares stopped or running `s` with running primary `primary` via the primary's timeline

@@ -112,6 +112,15 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
   }
 
   const Lineage lineage = LineageOf(s, p);
+  if (lineage == Lineage::kForeign) {
+    return Hold(
+        Phase::kDegraded, Wait::kRetry, "SystemIdentifierMismatch",
+        absl::StrCat(Name(sc), "'s data directory (", spec.color(sc).database.data_directory,
+                     ") holds another cluster than ", Name(pc),
+                     "'s; it is left untouched, whatever the annotations say. Move it "
+                     "aside to have ",
+                     Name(sc), " cloned from ", Name(pc)));
+  }
   if (lineage == Lineage::kDiverged) {
     if (!DiscardAllowed(dc, sc)) {
       return Hold(Phase::kDegraded, Wait::kRetry, "SplitBrain",
@@ -133,7 +142,10 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
                              ", discarding is allowed and pg_rewind failed (", failed->message,
                              "): re-cloning it"));
     }
-    const bool rewind = spec.database.rejoin_method == api::RejoinMethod::kAuto;
+    // pg_rewind looks for the fork between two timelines; on one shared timeline (a split
+    // brain without a promotion) it finds none and changes nothing, so only a copy helps.
+    const bool rewind = spec.database.rejoin_method == api::RejoinMethod::kAuto &&
+                        model::TimelineOf(s) != model::TimelineOf(p);
     return Do(rewind ? StepKind::kRewind : StepKind::kBasebackup, sc, pc, "Rejoining",
               absl::StrCat(Name(sc), " diverged from ", Name(pc), " and discarding is allowed"));
   }
@@ -214,8 +226,19 @@ Plan DesiredIsPrimary(const api::DeploymentColor& dc, const model::World& w, Col
   if (route) return *route;
   if (repair) return *repair;
   // No byte count: it changes with every write, and so would the status.
+  // Consent to discard is not tied to one incident: while it stays, the next divergence of
+  // that color is discarded too. Say so where an operator looks once the pair is whole.
+  std::string consent;
+  for (Color c : api::kColors) {
+    if (DiscardAllowed(dc, c)) {
+      consent = absl::StrCat("; ", std::string(api::kAllowDiscardAnnotation), " still names ",
+                             Name(c), ": remove it, or a later divergence of ", Name(c),
+                             " is discarded without asking");
+    }
+  }
   return Hold(Phase::kConverged, Wait::kResync, "Converged",
-              absl::StrCat("traffic and primary on ", Name(d), "; ", Name(os.color), " streaming"));
+              absl::StrCat("traffic and primary on ", Name(d), "; ", Name(os.color), " streaming",
+                           consent));
 }
 
 // O is the running primary: make D its streaming standby, check, move traffic, fence O.

@@ -135,6 +135,10 @@ class FakeCluster final : public observe::PostgresObserver,
   // pg_promote() on a running standby by someone else: with the old primary still running,
   // a split brain.
   void PromoteBehindBack(api::Color color);
+  // Someone removes a standby's standby.signal and restarts it: it comes up as a second
+  // primary on the same timeline (no promotion, so no new timeline), a split brain that
+  // positions on that timeline cannot reveal.
+  void StartWithoutStandbySignal(api::Color color);
   // The data directory is emptied (crashing the server first if it runs).
   void WipeDataDirectory(api::Color color);
   // SIGSTOP (true) / SIGCONT (false) of the postmaster. Thawed, it acts on what waited: a

@@ -152,6 +152,19 @@ void FakeCluster::PromoteBehindBack(Color color) {
   PromoteLocked(s);
 }
 
+void FakeCluster::StartWithoutStandbySignal(Color color) {
+  std::lock_guard<std::mutex> l(mu_);
+  FakePostgres& s = Pg(color);
+  action_ = "restart " + std::string(api::ColorName(color)) + " without standby.signal";
+  if (s.frozen || s.mode == Mode::kPrimary) {
+    return;
+  }
+  ShutdownLocked(s);
+  s.standby_signal = false;
+  s.external_promotion = true;  // the two primaries are this fault's, not Switchyard's
+  (void)StartLocked(s);
+}
+
 void FakeCluster::WipeDataDirectory(Color color) {
   std::lock_guard<std::mutex> l(mu_);
   FakePostgres& s = Pg(color);

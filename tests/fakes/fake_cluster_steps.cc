@@ -301,19 +301,21 @@ absl::Status FakeCluster::CloneLocked(const api::DeploymentColor& dc, const mode
         absl::StrCat(what, ": the data directory holds no cluster; a basebackup creates one"));
   }
   // PG 15's pg_rewind finishes an unclean target's crash recovery itself (single-user mode)
-  // before rewinding. When it fails outright (another system here), the real step answers
-  // Aborted and the planner re-clones on the next pass (status.rewindFailure); so does this.
+  // before rewinding. Its refusal of another system is FailedPrecondition in the real step
+  // (nothing falls back to a copy); WhyNotReplace above refuses first.
   if (rewind && t.system_id != src.system_id) {
-    return absl::AbortedError(
+    return absl::FailedPreconditionError(
         absl::StrCat(what,
-                     ": pg_rewind exited with 1; re-clone it with a basebackup instead. Output:\n"
+                     ": pg_rewind refused (are from different systems). Output:\n"
                      "pg_rewind: fatal: source and target clusters are from different systems"));
   }
   if (!rewind && src.RunningPrimary()) {
     src.Append(RecordKind::kCheckpoint, src.Timeline(), NextRecordId());  // -c fast
   }
   const std::set<uint64_t> before = t.has_data ? t.Writes() : std::set<uint64_t>{};
-  if (!(rewind && t.IsPrefixOf(src))) {  // else pg_rewind: "no rewind required"
+  // pg_rewind copies nothing when the target's WAL is a prefix ("no rewind required"), nor
+  // when both are on one timeline: it looks for a fork between timelines and finds none.
+  if (!(rewind && (t.IsPrefixOf(src) || t.Timeline() == src.Timeline()))) {
     t.CopyFrom(src);
   }
   t.ConfigureStandbyOf(spec.color(*step.source).database.port);

@@ -77,6 +77,15 @@ void DivergeBlue(FakeCluster& c, api::DeploymentColor& dc) {
   ASSERT_TRUE(c.Run(dc.spec, {model::StepKind::kCreateSlot, kBlue, kGreen}, nullptr).ok());
 }
 
+// Green restarted without standby.signal (a second primary on blue's timeline) takes a
+// write, blue takes more (ahead of green), then green is stopped by hand.
+void SplitBrainGreenStoppedByHand(FakeCluster& c, api::DeploymentColor&) {
+  c.StartWithoutStandbySignal(kGreen);
+  ASSERT_TRUE(c.WriteOn(kGreen).ok());
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(c.WriteOn(kBlue).ok());
+  c.StopServer(kGreen);
+}
+
 const Case kCases[] = {
     // --- steady state and holds ---
     {"ConvergedOnBlue", [](FakeCluster&, api::DeploymentColor&) {},
@@ -462,6 +471,35 @@ const Case kCases[] = {
        Desire(dc, kGreen);
      },
      {model::StepKind::kStop, kBlue, std::nullopt, Phase::kDegraded, "SplitBrain"}},
+    // A standby restarted without standby.signal runs as a second primary on the primary's
+    // timeline and takes writes; stopped by hand (as SplitBrain asks), its clean shutdown
+    // checkpoint lies behind the primary's position. That must not read as "follows": a
+    // re-clone or a rejoin would destroy the writes only it holds (pkg/plan/README.md §15).
+    {"ASameTimelineSplitBrainStoppedByHandIsLeftAlone", SplitBrainGreenStoppedByHand,
+     None(Phase::kDegraded, "SplitBrain")},
+    {"ASameTimelineSplitBrainStoppedByHandIsLeftAloneByBasebackupToo",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       dc.spec.database.rejoin_method = api::RejoinMethod::kBasebackup;
+       SplitBrainGreenStoppedByHand(c, dc);
+     },
+     None(Phase::kDegraded, "SplitBrain")},
+    // With consent it is re-cloned even under rejoinMethod auto: on one shared timeline
+    // pg_rewind finds no fork and changes nothing.
+    {"ASameTimelineSplitBrainWithConsentIsReclonedNotRewound",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       SplitBrainGreenStoppedByHand(c, dc);
+       dc.metadata.annotations[kAllow] = "green";
+     },
+     Step(model::StepKind::kBasebackup, kGreen, kBlue, "Rejoining")},
+    // Another cluster in the standby's directory is not this cluster's diverged copy: no
+    // annotation lets Switchyard replace it.
+    {"AnotherClusterIsNeverReplacedEvenWithConsent",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.StopServer(kGreen);
+       dc.metadata.annotations[kAllow] = "green";
+     },
+     None(Phase::kDegraded, "SystemIdentifierMismatch"),
+     [](model::World& w) { w.green.control->system_identifier = 42; }},
     {"SplitBrainOnTheSameTimelineOnlyReports", [](FakeCluster&, api::DeploymentColor&) {},
      None(Phase::kDegraded, "SplitBrain"),
      [](model::World& w) {
