@@ -16,7 +16,7 @@ declare -A allowed=(
   [actuate]="observe model api util"  # takes one step; never plan (its re-checks are in model)
   [source]="codec api util"        # the store and the GitOps manifest source
   [controller]="plan actuate observe source model api util"  # the reconcile loop
-  [metrics]="controller plan model api util"                 # Prometheus exposition
+  [metrics]="model api util"       # Prometheus exposition of model::PassReport
   [server]="source codec api util" # the Kubernetes-shaped HTTP API
   [app]="*"                        # the composition root: flags, wiring, yardctl
 )

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "pkg/actuate/actuator.h"
 #include "pkg/controller/server_lock.h"
+#include "pkg/model/pass_report.h"
 #include "pkg/observe/observer.h"
 #include "pkg/plan/planner.h"
 #include "pkg/source/store.h"
@@ -18,7 +19,7 @@
 
 namespace sy::controller {
 
-// What a pass did, and when to look again.
+// What a pass did, and when to look again (the pass's model::PassReport says it in full).
 struct PassResult {
   enum class Next { kNow, kAfter, kBackoff, kForget };
   Next next = Next::kAfter;
@@ -27,17 +28,6 @@ struct PassResult {
   std::optional<model::Step> step;  // the step taken, if any
   absl::Status error;               // the observation or step error, if any
   bool terminal = false;            // the error cannot clear by retrying (misconfiguration)
-};
-
-// Receives what happened, for metrics. Every method is called from the pass's thread.
-class PassListener {
- public:
-  virtual ~PassListener() = default;
-  virtual void OnPass(const api::DeploymentColor& dc, const model::World* world,
-                      const plan::Plan* plan, const PassResult& result,
-                      std::chrono::nanoseconds duration) = 0;
-  virtual void OnStep(const api::DeploymentColor& dc, const model::Step& step,
-                      const absl::Status& result, std::chrono::nanoseconds duration) = 0;
 };
 
 struct ReconcilerOptions {
@@ -51,15 +41,20 @@ struct ReconcilerOptions {
 // Thread-safe for distinct keys (the work queue never hands one key to two workers).
 class Reconciler {
  public:
-  // All references must outlive this object; `listener` may be null. A pass holds
+  // All references must outlive this object; `listener` (may be null) receives the report of
+  // every pass. A pass holds
   // `server_lock` (when not null) from before it observes until after its step; when another
   // holds it, the pass takes no step, says so in a Ready=False condition (reason
   // ServersLocked, naming the holder) and backs off.
   Reconciler(observe::WorldObserver& observer, actuate::Actuator& actuator, source::Store& store,
-             const util::Clock& clock, ReconcilerOptions options, PassListener* listener = nullptr,
-             ServerLock* server_lock = nullptr);
+             const util::Clock& clock, ReconcilerOptions options,
+             model::PassListener* listener = nullptr, ServerLock* server_lock = nullptr);
 
-  // Idempotent; safe at any time, including after a crash mid-switch.
+  // Idempotent; safe at any time, including after a crash mid-switch. A step that failed
+  // terminally (kInvalidArgument: a misconfiguration) is not taken again for the same
+  // resource generation: the pass observes and reports, and says the step waits for a new
+  // generation (a change of the spec or of a switchyard.dev/ annotation, such as the consent
+  // to discard diverged writes or a `switchyard.dev/retry` set after a fix on the host).
   PassResult Reconcile(const std::string& key);
 
  private:
@@ -68,15 +63,18 @@ class Reconciler {
   // `event`.
   void ReportStopped(const api::DeploymentColor& dc, std::string_view event,
                      const std::string& reason, const absl::Status& error);
-  void TrackSwitchover(const api::DeploymentColor& dc, const plan::Plan& plan,
-                       api::DeploymentColorStatus* st);
+  // Starts or finishes st->last_switchover for this pass, saying so in `report`.
+  void TrackSwitchover(const api::DeploymentColor& dc, api::DeploymentColorStatus* st,
+                       model::PassReport* report);
+  // The terminal failure of `step` that blocks it for dc's generation, if any.
+  std::optional<absl::Status> Blocked(const api::DeploymentColor& dc, const model::Step& step);
 
   observe::WorldObserver& observer_;
   actuate::Actuator& actuator_;
   source::Store& store_;
   const util::Clock& clock_;
   const ReconcilerOptions options_;
-  PassListener* const listener_;
+  model::PassListener* const listener_;
   ServerLock* const server_lock_;
   std::mutex mu_;
   int steps_done_ = 0;
@@ -84,6 +82,15 @@ class Reconciler {
   // from there to the moment the promoted standby is writable (kept in memory: when the
   // daemon restarts between the two, the window of that switch is not recorded).
   std::map<std::string, std::chrono::steady_clock::time_point> fence_started_;
+  // A step that failed terminally, per key, with the resource (uid, generation) it failed
+  // for (kept in memory: a restarted daemon tries it once more).
+  struct TerminalFailure {
+    std::string uid;
+    int64_t generation = 0;
+    model::Step step;
+    absl::Status error;
+  };
+  std::map<std::string, TerminalFailure> terminal_;
 };
 
 }  // namespace sy::controller

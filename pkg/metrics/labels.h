@@ -11,7 +11,7 @@ namespace sy::metrics {
 // The label value of anything outside a fixed list.
 inline constexpr std::string_view kOther = "other";
 
-// switchyard_drift{component}: what differs from the declaration (plan::Drift).
+// switchyard_drift{component}: what differs from the declaration (model::Component).
 inline constexpr std::string_view kTraffic = "traffic";
 inline constexpr std::string_view kPrimary = "primary";
 inline constexpr std::string_view kStandby = "standby";

@@ -1,9 +1,9 @@
-// Switchyard's Prometheus metrics: every family in one prometheus-cpp Registry, kept up to
-// date from the reconciler's passes (controller::PassListener) and serialized by
-// prometheus-cpp's TextSerializer for GET /metrics. The families, their labels and what each
-// value means are listed in the README ("Metrics and alerts"); the alert rules in
-// manifests/prometheus-rules.yaml and the dashboard in manifests/grafana-dashboard.json are
-// written against them.
+// Switchyard's Prometheus metrics: every family in one prometheus-cpp
+// Registry, kept up to date from the reconciler's pass reports (model::PassListener) and
+// serialized by prometheus-cpp's TextSerializer for GET /metrics. The families, their labels
+// and what each value means are listed in the README ("Metrics and alerts"); the alert rules
+// in manifests/prometheus-rules.yaml and the dashboard in manifests/grafana-dashboard.json
+// are written against them.
 #pragma once
 
 #include <chrono>
@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "pkg/controller/reconciler.h"
+#include "pkg/model/pass_report.h"
 #include "pkg/util/clock.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -52,16 +52,13 @@ struct MetricsOptions {
   std::string proc_dir = "/proc";  // for the process_* metrics; empty: none are exported
 };
 
-// Thread-safe: passes call OnPass/OnStep from the worker threads, HTTP threads call Scrape.
-class Metrics final : public controller::PassListener {
+// Thread-safe: passes call OnPass from the worker threads, HTTP threads call Scrape.
+class Metrics final : public model::PassListener {
  public:
   // `clock` must outlive this object: it dates drift onsets, successes and switchovers.
   explicit Metrics(const util::Clock& clock, MetricsOptions options = {});
 
-  void OnPass(const api::DeploymentColor& dc, const model::World* world, const plan::Plan* plan,
-              const controller::PassResult& result, std::chrono::nanoseconds duration) override;
-  void OnStep(const api::DeploymentColor& dc, const model::Step& step, const absl::Status& result,
-              std::chrono::nanoseconds duration) override;
+  void OnPass(const model::PassReport& report) override;
 
   // Updates what is read at scrape time (work queue, process, removed resources), then
   // returns every family in the text exposition format (kContentType).
@@ -90,10 +87,10 @@ class Metrics final : public controller::PassListener {
   void Touch(const std::string& resource);
   void SetPhase(const std::string& resource, api::Phase phase);
   void SetReason(const std::string& resource, std::string_view reason);
-  void Observed(const api::DeploymentColor& dc, const model::World& world,
-                std::chrono::system_clock::time_point now);
-  void Switchovers(const api::DeploymentColor& dc, const plan::Plan& plan,
-                   const controller::PassResult& result, std::chrono::system_clock::time_point now);
+  // What a pass observed, its switchover record and its step. Callers hold mu_.
+  void Observed(const std::string& resource, const model::Observation& observed);
+  void Switchover(const std::string& resource, const model::SwitchoverReport& switchover);
+  void Step(const std::string& resource, const model::StepReport& step);
   void UpdateProcess();
 
   const util::Clock& clock_;

@@ -88,6 +88,12 @@ std::optional<model::Lsn> PromotionThreshold(const ServerState& old) {
   return std::nullopt;
 }
 
+std::optional<model::Lsn> CleanlyFencedBehind(const ServerState& old,
+                                              const ServerState& successor) {
+  if (RoleOf(successor) != Role::kStandby) return std::nullopt;
+  return PromotionThreshold(old);
+}
+
 namespace {
 
 // pg_control states of a server that was in recovery (a standby) when it stopped or crashed.

@@ -66,6 +66,14 @@ uint32_t NewestTimeline(const model::ServerState& s);
 // primary that crashed may hold commits past its last checkpoint).
 std::optional<model::Lsn> PromotionThreshold(const model::ServerState& old);
 
+// The old primary cleanly fenced: stopped `old` proves how far its WAL goes
+// (PromotionThreshold) and `successor` runs as a standby. This is when a switch waits for the
+// successor to replay past the returned threshold and then promotes it; the status dates the
+// fence record then (the catch-up timeout runs from it), the planner waits, promotes or gives
+// up (StandbyBehind) then. nullopt otherwise.
+std::optional<model::Lsn> CleanlyFencedBehind(const model::ServerState& old,
+                                              const model::ServerState& successor);
+
 // Rule (lifting a fence): fenced, stopped `s` may be made primary-configured again only
 // while `other` cannot be, or become, a primary holding writes `s` lacks: `other` holds no
 // cluster; or it is stopped, and its pg_control and pg_wal show it never left recovery past

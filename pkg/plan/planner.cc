@@ -325,8 +325,7 @@ Plan NoPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
                            "so that nothing starts it as a primary while ",
                            Name(d), " is promoted"));
   }
-  const std::optional<model::Lsn> threshold = PromotionThreshold(os);
-  if (dr == Role::kStandby && threshold) {
+  if (const std::optional<model::Lsn> threshold = model::CleanlyFencedBehind(os, ds)) {
     const model::Lsn c = os.control->checkpoint_lsn;
     const std::string cs = model::FormatLsn(c);
     // Once the old primary is gone the standby's WAL receiver is too, and PostgreSQL 15 then

@@ -12,7 +12,6 @@ namespace sy::plan {
 
 using model::Describe;
 using model::FormatLsn;
-using model::PromotionThreshold;
 using model::Role;
 using model::RoleName;
 using model::RoleOf;
@@ -23,6 +22,7 @@ using model::World;
 namespace {
 
 using api::Color;
+using model::Component;
 
 std::string Name(Color c) { return std::string(api::ColorName(c)); }
 
@@ -33,6 +33,19 @@ api::Condition Make(std::string_view type, bool ok, std::string reason, std::str
   c.reason = std::move(reason);
   c.message = std::move(message);
   return c;
+}
+
+// The condition that is False exactly while component `c` drifts.
+std::string_view ConditionOf(Component c) {
+  switch (c) {
+    case Component::kTraffic:
+      return api::kConditionTrafficSwitched;
+    case Component::kPrimary:
+      return api::kConditionPrimaryPromoted;
+    case Component::kStandby:
+      return api::kConditionStandbyStreaming;
+  }
+  return "";
 }
 
 std::string PrimaryColor(const model::World& w) {
@@ -46,17 +59,6 @@ std::string PrimaryColor(const model::World& w) {
 
 }  // namespace
 
-Drift DriftOf(const api::DeploymentColorSpec& spec, const model::World& w) {
-  const Color d = spec.active_color;
-  const auto& ds = w.server(d);
-  const auto& os = w.server(api::Other(d));
-  Drift drift;
-  drift.traffic = w.nginx.served_color != d || w.nginx.file_color != d;
-  drift.primary = !ds.RunningPrimary() || os.RunningPrimary();
-  drift.standby = !StreamsFrom(os, ds, spec);
-  return drift;
-}
-
 void SetCondition(api::DeploymentColorStatus* status, api::Condition c) {
   for (auto& existing : status->conditions) {
     if (existing.type == c.type) {
@@ -68,8 +70,39 @@ void SetCondition(api::DeploymentColorStatus* status, api::Condition c) {
   status->conditions.push_back(std::move(c));
 }
 
+model::PassReport PlannedReport(const api::DeploymentColor& dc, const model::World& w,
+                                const Plan& plan, std::chrono::system_clock::time_point now) {
+  model::PassReport r;
+  r.resource = dc.Key();
+  r.generation = dc.metadata.generation;
+  r.desired = dc.spec.active_color;
+  r.max_lag_bytes = dc.spec.database.max_lag_bytes;
+  r.phase = plan.phase;
+  r.reason = plan.reason;
+  r.message = plan.message;
+  r.observed = model::ObservationOf(dc.spec, w);
+  DateDrift(dc.status, now, &r.observed->drift);
+  if (plan.step) r.step = model::StepReport{*plan.step};
+  return r;
+}
+
+void DateDrift(const api::DeploymentColorStatus& before, std::chrono::system_clock::time_point now,
+               model::Drift* drift) {
+  for (model::Component c : model::kComponents) {
+    model::ComponentDrift& d = drift->of(c);
+    d.since = {};
+    if (!d.drifted) continue;
+    const api::Condition* cond = api::FindCondition(before, ConditionOf(c));
+    if (cond == nullptr || cond->status != "False" ||
+        !util::ParseRfc3339(cond->last_transition_time, &d.since)) {
+      d.since = std::chrono::floor<std::chrono::seconds>(now);
+    }
+  }
+}
+
 api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model::World& w,
-                                     const Plan& plan, std::chrono::system_clock::time_point now) {
+                                     const model::PassReport& report,
+                                     std::chrono::system_clock::time_point now) {
   const auto& spec = dc.spec;
   const Color d = spec.active_color;
   const Color o = api::Other(d);
@@ -77,10 +110,10 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
   const auto& os = w.server(o);
   api::DeploymentColorStatus st = dc.status;
   st.observed_generation = dc.metadata.generation;
-  st.phase = std::string(api::PhaseName(plan.phase));
+  st.phase = std::string(api::PhaseName(report.phase));
   st.serving_color = w.nginx.served_color ? Name(*w.nginx.served_color) : "";
   st.primary_color = PrimaryColor(w);
-  st.step = plan.step ? Describe(*plan.step) : "";
+  st.step = report.step ? Describe(report.step->step) : "";
 
   const std::string ts = util::FormatRfc3339(now);
   auto set = [&](api::Condition c) {
@@ -88,11 +121,11 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
     c.observed_generation = dc.metadata.generation;
     SetCondition(&st, std::move(c));
   };
-  const bool ready = plan.phase == api::Phase::kConverged;
-  set(Make(api::kConditionReady, ready, plan.reason, plan.message));
+  const bool ready = report.phase == api::Phase::kConverged;
+  set(Make(api::kConditionReady, ready, report.reason, report.message));
 
-  const Drift drift = DriftOf(spec, w);
-  if (!drift.traffic) {
+  const model::Drift drift = report.observed ? report.observed->drift : model::DriftOf(spec, w);
+  if (!drift.of(Component::kTraffic).drifted) {
     set(Make(api::kConditionTrafficSwitched, true, "Serving", "nginx serves " + Name(d)));
   } else if (w.nginx.served_color) {
     set(Make(api::kConditionTrafficSwitched, false, "ServingOther",
@@ -103,7 +136,7 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
              "the probe saw no color: " + w.nginx.probe_error));
   }
 
-  if (!drift.primary) {
+  if (!drift.of(Component::kPrimary).drifted) {
     set(Make(api::kConditionPrimaryPromoted, true, "Primary",
              absl::StrCat(Name(d), " is the primary on timeline ", ds.timeline)));
   } else {
@@ -113,7 +146,7 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
                           std::string(RoleName(RoleOf(os))))));
   }
 
-  if (!drift.standby) {
+  if (!drift.of(Component::kStandby).drifted) {
     set(Make(api::kConditionStandbyStreaming, true, "Streaming",
              // No byte count: it changes with every write, and so would the status.
              absl::StrCat(Name(o), " streams from ", Name(d))));
@@ -124,9 +157,9 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
   }
 
   std::vector<std::string> parts;
-  if (drift.traffic) parts.push_back("traffic");
-  if (drift.primary) parts.push_back("primary");
-  if (drift.standby) parts.push_back("standby");
+  for (Component c : model::kComponents) {
+    if (drift.of(c).drifted) parts.emplace_back(model::ComponentName(c));
+  }
   set(Make(api::kConditionDrifted, drift.any(), drift.any() ? "Drifted" : "InSync",
            drift.any() ? "differs from the declaration: " + absl::StrJoin(parts, ", ")
                        : "the world matches the declaration"));
@@ -140,8 +173,9 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
     }
   }
 
-  // The fence record: the old primary's shutdown checkpoint, when first seen.
-  if (PromotionThreshold(os) && ds.RunningStandby()) {
+  // The fence record: the old primary's shutdown checkpoint, when first seen. The planner
+  // waits for the standby (the catch-up timeout runs from fencedAt) under the same predicate.
+  if (model::CleanlyFencedBehind(os, ds)) {
     const std::string lsn = model::FormatLsn(os.control->checkpoint_lsn);
     if (!st.fence || st.fence->color != Name(o) || st.fence->checkpoint_lsn != lsn) {
       // Milliseconds: the catch-up timeout may be as short as a second.

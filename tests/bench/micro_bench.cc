@@ -174,7 +174,9 @@ void BM_StatusFor_Converged(benchmark::State& state) {
   const auto now = std::chrono::system_clock::now();
   const sy::plan::Plan p = sy::plan::Next(dc, w, now);
   for (auto _ : state) {
-    sy::api::DeploymentColorStatus st = sy::plan::StatusFor(dc, w, p, now);
+    // The report is built once per pass and the status from it: both are the status's cost.
+    sy::api::DeploymentColorStatus st =
+        sy::plan::StatusFor(dc, w, sy::plan::PlannedReport(dc, w, p, now), now);
     benchmark::DoNotOptimize(st);
   }
 }
@@ -224,10 +226,11 @@ void BM_Metrics_OnPass_Converged(benchmark::State& state) {
   sy::metrics::Metrics m(sy::util::RealClock::Get(), {"bench", ""});
   const sy::api::DeploymentColor dc = WithActive(Color::kBlue);
   const World w = BaseWorld(Color::kBlue, Color::kBlue);
-  const sy::plan::Plan p = sy::plan::Next(dc, w, std::chrono::system_clock::now());
-  sy::controller::PassResult r;
+  const auto now = std::chrono::system_clock::now();
+  sy::model::PassReport r = sy::plan::PlannedReport(dc, w, sy::plan::Next(dc, w, now), now);
+  r.duration = std::chrono::milliseconds(8);
   for (auto _ : state) {
-    m.OnPass(dc, &w, &p, r, std::chrono::milliseconds(8));
+    m.OnPass(r);
   }
 }
 BENCHMARK(BM_Metrics_OnPass_Converged);
@@ -236,12 +239,13 @@ BENCHMARK(BM_Metrics_OnPass_Converged);
 void BM_Metrics_Scrape(benchmark::State& state) {
   sy::metrics::Metrics m(sy::util::RealClock::Get(), {"bench", ""});
   const World w = BaseWorld(Color::kBlue, Color::kBlue);
-  sy::controller::PassResult r;
   for (int64_t i = 0; i < state.range(0); ++i) {
     sy::api::DeploymentColor dc = WithActive(Color::kBlue);
     dc.metadata.name = "shop-" + std::to_string(i);
-    const sy::plan::Plan p = sy::plan::Next(dc, w, std::chrono::system_clock::now());
-    m.OnPass(dc, &w, &p, r, std::chrono::milliseconds(8));
+    const auto now = std::chrono::system_clock::now();
+    sy::model::PassReport r = sy::plan::PlannedReport(dc, w, sy::plan::Next(dc, w, now), now);
+    r.duration = std::chrono::milliseconds(8);
+    m.OnPass(r);
   }
   size_t bytes = 0;
   for (auto _ : state) {

@@ -20,7 +20,7 @@ DrivenPass Look(FakeCluster& cluster, api::DeploymentColor* dc) {
   p.world = cluster.ObserveWorld();
   const auto now = cluster.clock().Now();
   p.plan = plan::Next(*dc, p.world, now);
-  dc->status = plan::StatusFor(*dc, p.world, p.plan, now);
+  dc->status = plan::StatusFor(*dc, p.world, plan::PlannedReport(*dc, p.world, p.plan, now), now);
   return p;
 }
 

@@ -222,6 +222,63 @@ TEST_F(ReconcilerTest, TerminalStepFailureIsFailedWithoutHotLoop) {
   EXPECT_NE(Cond(api::kConditionReady).message.find("bad data directory"), std::string::npos);
 }
 
+// A terminal failure waits for a new input: resyncs do not try the step again (not even once
+// the host is fixed); a new generation does, whether from a spec change or from a
+// switchyard.dev/ annotation (the operator's consent, or a retry set after a fix on the host).
+TEST_F(ReconcilerTest, TerminalStepFailureWaitsForANewGeneration) {
+  auto tries = [&] {
+    size_t n = 0;
+    for (const auto& s : cluster_->Steps()) n += s.step.kind == StepKind::kSwitchTraffic ? 1 : 0;
+    return n;
+  };
+  auto resyncs_take_no_step = [&] {
+    const size_t before = cluster_->Steps().size();
+    for (int i = 0; i < 3; ++i) {
+      cluster_->clock().Advance(kResync);
+      const PassResult r = reconciler_->Reconcile(kKey);
+      EXPECT_TRUE(r.terminal);
+      EXPECT_EQ(r.phase, api::Phase::kFailed);
+      EXPECT_EQ(r.next, Next::kAfter);
+      EXPECT_EQ(r.after, kResync);
+      EXPECT_FALSE(r.step.has_value());
+      EXPECT_NE(r.error.message().find("nginx -t failed"), std::string::npos) << r.error;
+    }
+    EXPECT_EQ(cluster_->Steps().size(), before);
+    EXPECT_EQ(Status().phase, "Failed");
+    EXPECT_EQ(Cond(api::kConditionReady).reason, "StepFailed");
+    EXPECT_NE(Cond(api::kConditionReady).message.find("not tried again until the spec"),
+              std::string::npos)
+        << Cond(api::kConditionReady).message;
+  };
+
+  cluster_->SetNginxTestFails(true);  // nginx -t rejects the new upstream file: terminal
+  Desire(Color::kGreen);
+  ASSERT_TRUE(Converge().terminal);
+  EXPECT_EQ(tries(), 1u);
+  resyncs_take_no_step();
+
+  // A spec change is a new generation: tried again (and, nginx still broken, blocked again).
+  api::DeploymentColor dc = *store_->Get(kKey);
+  const int64_t generation = dc.metadata.generation;
+  dc.spec.database.max_lag_bytes += 1;
+  ASSERT_TRUE(store_->Apply(dc, "test").ok());
+  ASSERT_GT(store_->Get(kKey)->metadata.generation, generation);
+  ASSERT_TRUE(Converge().terminal);
+  EXPECT_EQ(tries(), 2u);
+  resyncs_take_no_step();
+
+  // Fixed on the host; the operator says so with an annotation: the flip goes through.
+  cluster_->SetNginxTestFails(false);
+  resyncs_take_no_step();
+  dc = *store_->Get(kKey);
+  dc.metadata.annotations["switchyard.dev/retry"] = "1";
+  ASSERT_TRUE(store_->Apply(dc, "test").ok());
+  EXPECT_EQ(Converge().phase, api::Phase::kConverged);
+  EXPECT_EQ(tries(), 3u);
+  ExpectWorldOn(Color::kGreen);
+  ExpectSecondPassIdle();
+}
+
 TEST_F(ReconcilerTest, InvalidManifestKeepsActingOnTheLastValidSpec) {
   Desire(Color::kGreen);
   ASSERT_TRUE(store_

@@ -160,7 +160,7 @@ TEST_F(FlockServerLockTest, NoDirectoryToLockBesideIsAnError) {
 // in OnPass; in between no other thread may observe or act. Wraps FakeCluster.
 class OverlapWatch final : public observe::PostgresObserver,
                            public actuate::Actuator,
-                           public PassListener {
+                           public model::PassListener {
  public:
   explicit OverlapWatch(fakes::FakeCluster& cluster) : cluster_(cluster) {}
 
@@ -180,14 +180,11 @@ class OverlapWatch final : public observe::PostgresObserver,
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return cluster_.Run(dc, step, outcome);
   }
-  void OnPass(const api::DeploymentColor&, const model::World*, const plan::Plan*,
-              const PassResult& result, std::chrono::nanoseconds) override {
+  void OnPass(const model::PassReport& report) override {
     std::lock_guard<std::mutex> l(mu_);
     if (owner_ == std::this_thread::get_id()) owner_.reset();
-    if (absl::IsUnavailable(result.error)) ++locked_out_;
+    if (absl::IsUnavailable(report.error)) ++locked_out_;
   }
-  void OnStep(const api::DeploymentColor&, const model::Step&, const absl::Status&,
-              std::chrono::nanoseconds) override {}
 
   int overlaps() {
     std::lock_guard<std::mutex> l(mu_);

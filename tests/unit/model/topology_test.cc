@@ -49,6 +49,45 @@ ServerState Stopped(Color c, std::string state, Lsn checkpoint, uint32_t tli,
   return s;
 }
 
+ServerState WithFence(ServerState s) {
+  s.startup.fenced = s.startup.standby_signal = true;
+  return s;
+}
+
+TEST(CleanlyFencedBehind, OnlyAStoppedFencedServerThatProvesItsEndBehindARunningStandby) {
+  const ServerState standby = Standby(Color::kGreen, 1, 0x3000000);
+  const ServerState clean = WithFence(Stopped(Color::kBlue, "shut down", 0x3000100, 1));
+  EXPECT_EQ(CleanlyFencedBehind(clean, standby), Lsn{0x3000101});
+  // Restarted by someone (as a standby, by the fence) and stopped again after its recovery:
+  // its minimum recovery point is where its WAL ends.
+  const ServerState in_recovery =
+      WithFence(Stopped(Color::kBlue, "shut down in recovery", 0x3000100, 1, 0x3000200));
+  EXPECT_EQ(CleanlyFencedBehind(in_recovery, standby), Lsn{0x3000200});
+
+  // Stopped cleanly but not fenced: anyone could start it as a primary again.
+  EXPECT_FALSE(CleanlyFencedBehind(Stopped(Color::kBlue, "shut down", 0x3000100, 1), standby));
+  // Stopped before its recovery ended, or crashed: nothing is proven.
+  EXPECT_FALSE(CleanlyFencedBehind(
+      WithFence(Stopped(Color::kBlue, "shut down in recovery", 0x3000100, 1)), standby));
+  EXPECT_FALSE(CleanlyFencedBehind(WithFence(Stopped(Color::kBlue, "in production", 0x3000100, 1)),
+                                   standby));
+  // A stale postmaster.pid beside a clean "shut down" proves nothing either way: pg_control
+  // does (a postmaster killed past its shutdown checkpoint).
+  ServerState pid = clean;
+  pid.postmaster_pid = true;
+  EXPECT_EQ(CleanlyFencedBehind(pid, standby), Lsn{0x3000101});
+  // Still running.
+  EXPECT_FALSE(CleanlyFencedBehind(WithFence(Standby(Color::kBlue, 1, 0x3000100)), standby));
+
+  // The successor must run as a standby: not stopped, not a primary, not unreachable.
+  EXPECT_FALSE(CleanlyFencedBehind(
+      clean, Stopped(Color::kGreen, "shut down in recovery", 0x3000000, 1, 0x3000000)));
+  EXPECT_FALSE(CleanlyFencedBehind(clean, Primary(Color::kGreen, 2, 0x3000200)));
+  ServerState unreachable = standby;
+  unreachable.reachable = false;
+  EXPECT_FALSE(CleanlyFencedBehind(clean, unreachable));
+}
+
 TEST(RoleOf, EachRole) {
   EXPECT_EQ(RoleOf(Primary(Color::kBlue, 1, 0x3000000)), Role::kPrimary);
   EXPECT_EQ(RoleOf(Standby(Color::kBlue, 1, 0x3000000)), Role::kStandby);

@@ -352,7 +352,7 @@ class Sim {
     const model::World w = cluster_.ObserveWorld();
     const auto now = cluster_.clock().Now();
     const Plan p = Next(dc_, w, now);
-    dc_.status = StatusFor(dc_, w, p, now);
+    dc_.status = StatusFor(dc_, w, PlannedReport(dc_, w, p, now), now);
     ++reasons_[p.reason];
     if (p.step) {
       ++reasons_[std::string(model::StepKindName(p.step->kind))];
