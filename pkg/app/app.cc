@@ -56,7 +56,8 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
     std::cerr << "switchyard: --state-dir must be an absolute path\n";
     return 2;
   }
-  auto lock = controller::StateLock::Acquire(o.state_dir);
+  const util::Clock& clock = util::RealClock::Get();
+  auto lock = controller::StateLock::Acquire(o.state_dir, clock);
   if (!lock.ok()) {
     std::cerr << "switchyard: " << lock.status().message() << "\n";
     return 2;
@@ -65,7 +66,6 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
   if (auto nofile = util::RaiseOpenFileLimit(); !nofile.ok()) {
     log::Warn("limits", {{"error", std::string(nofile.status().message())}});
   }
-  const util::Clock& clock = util::RealClock::Get();
   source::Store store(o.state_dir, clock);
   if (absl::Status s = store.Load(); !s.ok()) {
     std::cerr << "switchyard: " << s.message() << "\n";
@@ -80,6 +80,7 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
   if (!o.manifests.empty()) {
     source::ManifestSourceOptions mo;
     mo.history = &history;
+    mo.clock = &clock;
     manifests = std::make_unique<source::ManifestSource>(o.manifests, store, mo);
     if (absl::Status s = manifests->Sync(); !s.ok()) {
       if (absl::IsNotFound(s) || absl::IsPermissionDenied(s)) {
@@ -113,8 +114,8 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
   controller::FlockServerLock server_lock(clock);
   controller::Reconciler reconciler(wiring.world_observer(), wiring.actuator(), store, clock, ro,
                                     &metrics, &server_lock);
-  controller::WorkQueue queue;
-  controller::Controller ctl(store, reconciler, queue, o.resync);
+  controller::WorkQueue queue(clock);
+  controller::Controller ctl(store, reconciler, queue, o.resync, clock);
 
   std::unique_ptr<server::HttpServer> http;
   server::ApiOptions api_options;

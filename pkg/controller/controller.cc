@@ -30,8 +30,8 @@ std::string LastSeen(const source::Store& store, const std::string& key) {
 }  // namespace
 
 Controller::Controller(source::Store& store, Reconciler& reconciler, WorkQueue& queue,
-                       std::chrono::nanoseconds resync)
-    : store_(store), reconciler_(reconciler), queue_(queue), resync_(resync) {
+                       std::chrono::nanoseconds resync, const util::Clock& clock)
+    : store_(store), reconciler_(reconciler), queue_(queue), resync_(resync), clock_(clock) {
   store_.OnChange([this](const std::string& key) { queue_.Add(key); });
 }
 
@@ -79,7 +79,7 @@ void Controller::Worker() {
 }
 
 bool Controller::RunOnce(std::chrono::nanoseconds timeout, std::string* report) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = clock_.MonotonicNow() + timeout;
   std::set<std::string> open;
   for (const auto& dc : store_.List()) {
     open.insert(dc.Key());
@@ -91,7 +91,15 @@ bool Controller::RunOnce(std::chrono::nanoseconds timeout, std::string* report) 
   bool finished = false;
   std::thread watchdog([&] {
     std::unique_lock<std::mutex> l(mu);
-    if (!cv.wait_until(l, deadline, [&] { return finished; })) queue_.Shutdown();
+    // The clock says when the deadline is; the wait for it is the condition variable's.
+    while (!finished) {
+      const auto left = deadline - clock_.MonotonicNow();
+      if (left <= std::chrono::nanoseconds::zero()) {
+        queue_.Shutdown();
+        return;
+      }
+      cv.wait_for(l, left);
+    }
   });
   while (!open.empty()) {
     auto key = queue_.Get();
@@ -129,6 +137,7 @@ bool Controller::RunOnce(std::chrono::nanoseconds timeout, std::string* report) 
 }
 
 absl::StatusOr<std::unique_ptr<StateLock>> StateLock::Acquire(const std::string& state_dir,
+                                                              const util::Clock& clock,
                                                               std::chrono::milliseconds wait) {
   if (::mkdir(state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return util::ErrnoStatus(errno, "creating state directory " + state_dir);
@@ -148,10 +157,10 @@ absl::StatusOr<std::unique_ptr<StateLock>> StateLock::Acquire(const std::string&
   const std::string path = state_dir + "/lock";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return util::ErrnoStatus(errno, "opening " + path);
-  const auto deadline = std::chrono::steady_clock::now() + wait;
+  const auto deadline = clock.MonotonicNow() + wait;
   bool locked = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
-  while (!locked && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the holder may be going
+  while (!locked && clock.MonotonicNow() < deadline) {
+    clock.SleepFor(std::chrono::milliseconds(20));  // the holder may be going
     locked = ::flock(fd, LOCK_EX | LOCK_NB) == 0;
   }
   if (!locked) {

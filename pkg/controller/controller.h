@@ -12,14 +12,15 @@
 #include "pkg/controller/reconciler.h"
 #include "pkg/controller/workqueue.h"
 #include "pkg/source/store.h"
+#include "pkg/util/clock.h"
 
 namespace sy::controller {
 
 class Controller {
  public:
-  // Both must outlive this object. Subscribes to the store's changes.
+  // All must outlive this object. Subscribes to the store's changes.
   Controller(source::Store& store, Reconciler& reconciler, WorkQueue& queue,
-             std::chrono::nanoseconds resync);
+             std::chrono::nanoseconds resync, const util::Clock& clock);
 
   // Serves the queue with `workers` threads until Stop(). Every stored resource is queued.
   void Start(int workers);
@@ -27,7 +28,7 @@ class Controller {
   void Stop();
 
   // Reconciles every resource until each is Converged or Paused (true) or one is Failed,
-  // Invalid or the deadline passes (false). Single-threaded; does not need Start().
+  // Invalid or `timeout` passes by the clock (false). Single-threaded; does not need Start().
   bool RunOnce(std::chrono::nanoseconds timeout, std::string* report);
 
   bool Ready() const { return started_.load(); }
@@ -40,6 +41,7 @@ class Controller {
   Reconciler& reconciler_;
   WorkQueue& queue_;
   const std::chrono::nanoseconds resync_;
+  const util::Clock& clock_;
   std::vector<std::thread> workers_;
   std::atomic<bool> started_{false};
 };
@@ -53,8 +55,10 @@ class StateLock {
   // predecessor was killed can find the lock still held for a moment by a child of the dead
   // one, forked but not yet exec'ed (the descriptor is close-on-exec: it goes with the exec).
   static constexpr std::chrono::milliseconds kDefaultWait{3000};
+  // `clock` times the wait (and sleeps between tries).
   static absl::StatusOr<std::unique_ptr<StateLock>> Acquire(
-      const std::string& state_dir, std::chrono::milliseconds wait = kDefaultWait);
+      const std::string& state_dir, const util::Clock& clock,
+      std::chrono::milliseconds wait = kDefaultWait);
   ~StateLock();
   StateLock(const StateLock&) = delete;
   StateLock& operator=(const StateLock&) = delete;

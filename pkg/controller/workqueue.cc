@@ -4,11 +4,12 @@
 
 namespace sy::controller {
 
-WorkQueue::WorkQueue(std::chrono::milliseconds base_backoff, std::chrono::milliseconds max_backoff)
-    : base_backoff_(base_backoff), max_backoff_(max_backoff) {}
+WorkQueue::WorkQueue(const util::Clock& clock, std::chrono::milliseconds base_backoff,
+                     std::chrono::milliseconds max_backoff)
+    : clock_(clock), base_backoff_(base_backoff), max_backoff_(max_backoff) {}
 
 void WorkQueue::AddAfter(const std::string& key, std::chrono::nanoseconds delay) {
-  const auto due = Clock::now() + std::chrono::duration_cast<Clock::duration>(delay);
+  const auto due = clock_.MonotonicNow() + std::chrono::duration_cast<TimePoint::duration>(delay);
   {
     std::lock_guard<std::mutex> l(mu_);
     if (shutdown_) return;
@@ -54,11 +55,11 @@ std::optional<std::string> WorkQueue::Get() {
       cv_.wait(l);
       continue;
     }
-    if (next->second > Clock::now()) {
-      // A copy: wait_until reads its deadline again after waking up, when another thread may
-      // have erased the entry meanwhile (the lock is released while waiting).
-      const Clock::time_point deadline = next->second;
-      cv_.wait_until(l, deadline);
+    const TimePoint now = clock_.MonotonicNow();
+    if (next->second > now) {
+      // What is left by the injected clock, computed before waiting: another thread may erase
+      // the entry meanwhile (the lock is released while waiting).
+      cv_.wait_for(l, next->second - now);
       continue;
     }
     std::string key = next->first;

@@ -11,14 +11,19 @@
 #include <set>
 #include <string>
 
+#include "pkg/util/clock.h"
+
 namespace sy::controller {
 
-// Thread-safe.
+// Thread-safe. Due times are read from the injected clock; Get() blocks on a condition
+// variable for what is left of the wait (util/clock.h says why that wait is on the real clock).
 class WorkQueue {
  public:
-  using Clock = std::chrono::steady_clock;
+  using TimePoint = std::chrono::steady_clock::time_point;
 
-  explicit WorkQueue(std::chrono::milliseconds base_backoff = std::chrono::seconds(1),
+  // `clock` must outlive this object.
+  explicit WorkQueue(const util::Clock& clock,
+                     std::chrono::milliseconds base_backoff = std::chrono::seconds(1),
                      std::chrono::milliseconds max_backoff = std::chrono::minutes(5));
 
   // Queues `key` to run no later than `delay` from now (an earlier schedule wins).
@@ -40,13 +45,14 @@ class WorkQueue {
   int64_t TotalRetries() const;
 
  private:
+  const util::Clock& clock_;
   const std::chrono::milliseconds base_backoff_;
   const std::chrono::milliseconds max_backoff_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::string, Clock::time_point> pending_;  // key -> due time
+  std::map<std::string, TimePoint> pending_;  // key -> due time
   std::set<std::string> processing_;
-  std::map<std::string, Clock::time_point> deferred_;  // added while processing
+  std::map<std::string, TimePoint> deferred_;  // added while processing
   std::map<std::string, int> failures_;
   int64_t total_retries_ = 0;
   bool shutdown_ = false;

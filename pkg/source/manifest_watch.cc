@@ -88,7 +88,7 @@ void ManifestSource::Watch(const std::atomic<bool>& stop, std::chrono::milliseco
   // Catch up with edits made before the watches existed (e.g. since the caller's own Sync()):
   // inotify reports none of them, and the backstop poll may be far away.
   (void)Sync();
-  auto last_sync = std::chrono::steady_clock::now();
+  auto last_sync = Now();
   // Reads what inotify has; true when something changed (not only a write in progress).
   auto drain = [&] {
     alignas(inotify_event) char buf[8192];
@@ -128,11 +128,11 @@ void ManifestSource::Watch(const std::atomic<bool>& stop, std::chrono::milliseco
     }
     const bool moved = ResolvePath(path_) != root;  // e.g. git-sync swapped the root link
     if (moved) reset();
-    const auto now = std::chrono::steady_clock::now();
-    const bool due = (due_ && Now() >= *due_) || now - last_sync >= poll;
+    const auto now = Now();
+    const bool due = (due_ && now >= *due_) || now - last_sync >= poll;
     if (changed || moved || due) {
       (void)Sync();
-      last_sync = std::chrono::steady_clock::now();
+      last_sync = Now();
       if (changed) add_watches();  // new subdirectories
     }
   }

@@ -1,4 +1,16 @@
 // The clock, injected everywhere time matters so tests can drive it (never read directly).
+//
+// Exempt, and the only places that read std::chrono::steady_clock themselves: deadlines
+// handed to the kernel or to a condition variable for one blocking call, where the wait
+// itself is on the real clock and a fake time could only make it spin or hang:
+//  - pkg/server (acceptor, connection, http_server): socket read/write and head deadlines
+//    for poll();
+//  - pkg/util/command_runner.cc, socket_watchdog: a child's timeout, a socket's deadline;
+//  - pkg/app/yardctl_get.cc: the CLI's --timeout of a watch over HTTP.
+// Classes that schedule by time take a Clock and turn what is left into such a wait:
+// controller::WorkQueue::Get() and Controller::RunOnce's watchdog wait on a condition
+// variable for the remaining duration (as the Clock measures it); source::ManifestSource
+// polls inotify in 100 ms slices and reads the Clock for its backstop and settle times.
 #pragma once
 
 #include <chrono>

@@ -49,8 +49,10 @@ class ControllerTest : public ::testing::Test {
   observe::WorldObserver observer_{cluster_, cluster_, cluster_};
   source::Store store_{"", cluster_.clock()};
   Reconciler reconciler_{observer_, cluster_, store_, cluster_.clock(), ReconcilerOptions{}};
-  WorkQueue queue_{std::chrono::milliseconds(5), std::chrono::milliseconds(50)};
-  Controller controller_{store_, reconciler_, queue_, std::chrono::seconds(10)};
+  WorkQueue queue_{util::RealClock::Get(), std::chrono::milliseconds(5),
+                   std::chrono::milliseconds(50)};
+  Controller controller_{store_, reconciler_, queue_, std::chrono::seconds(10),
+                         util::RealClock::Get()};
 };
 
 TEST_F(ControllerTest, RunOnceConvergesAFlip) {
@@ -114,9 +116,9 @@ TEST(StateLockTest, SecondHolderIsRefusedUntilTheFirstLetsGo) {
   ASSERT_FALSE(tmp.path.empty());
   const std::string dir = tmp.path;
   {
-    auto first = StateLock::Acquire(dir);
+    auto first = StateLock::Acquire(dir, util::RealClock::Get());
     ASSERT_TRUE(first.ok()) << first.status();
-    auto second = StateLock::Acquire(dir, std::chrono::milliseconds(100));
+    auto second = StateLock::Acquire(dir, util::RealClock::Get(), std::chrono::milliseconds(100));
     ASSERT_FALSE(second.ok());
     EXPECT_TRUE(absl::IsFailedPrecondition(second.status())) << second.status();
     EXPECT_NE(second.status().message().find("pid " + std::to_string(::getpid())),
@@ -124,7 +126,7 @@ TEST(StateLockTest, SecondHolderIsRefusedUntilTheFirstLetsGo) {
         << second.status();
     EXPECT_NE(second.status().message().find(dir), std::string::npos);
   }
-  EXPECT_TRUE(StateLock::Acquire(dir).ok());
+  EXPECT_TRUE(StateLock::Acquire(dir, util::RealClock::Get()).ok());
 }
 
 TEST(StateLockTest, RefusesADirectoryOthersMayWrite) {
@@ -132,14 +134,14 @@ TEST(StateLockTest, RefusesADirectoryOthersMayWrite) {
   ASSERT_FALSE(tmp.path.empty());
   for (const mode_t mode : {0777, 0775, 0757}) {
     ASSERT_EQ(::chmod(tmp.path.c_str(), mode), 0);
-    auto lock = StateLock::Acquire(tmp.path, std::chrono::milliseconds(0));
+    auto lock = StateLock::Acquire(tmp.path, util::RealClock::Get(), std::chrono::milliseconds(0));
     ASSERT_FALSE(lock.ok()) << std::oct << mode;
     EXPECT_TRUE(absl::IsFailedPrecondition(lock.status())) << lock.status();
     EXPECT_NE(lock.status().message().find("chmod go-w " + tmp.path), std::string::npos)
         << lock.status();
   }
   ASSERT_EQ(::chmod(tmp.path.c_str(), 0755), 0);  // readable is fine: the files are 0600
-  EXPECT_TRUE(StateLock::Acquire(tmp.path).ok());
+  EXPECT_TRUE(StateLock::Acquire(tmp.path, util::RealClock::Get()).ok());
 }
 
 // A daemon killed while a child it forked had not exec'ed yet: the child holds the lock's
@@ -148,7 +150,7 @@ TEST(StateLockTest, RefusesADirectoryOthersMayWrite) {
 TEST(StateLockTest, WaitsForAChildOfADeadHolderToLetGo) {
   const TempDir tmp;
   ASSERT_FALSE(tmp.path.empty());
-  auto dead = StateLock::Acquire(tmp.path);
+  auto dead = StateLock::Acquire(tmp.path, util::RealClock::Get());
   ASSERT_TRUE(dead.ok()) << dead.status();
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
@@ -157,8 +159,9 @@ TEST(StateLockTest, WaitsForAChildOfADeadHolderToLetGo) {
     ::_exit(0);
   }
   dead->reset();  // the parent is gone; its child still holds the lock
-  EXPECT_FALSE(StateLock::Acquire(tmp.path, std::chrono::milliseconds(0)).ok());
-  auto restarted = StateLock::Acquire(tmp.path, std::chrono::seconds(10));
+  EXPECT_FALSE(
+      StateLock::Acquire(tmp.path, util::RealClock::Get(), std::chrono::milliseconds(0)).ok());
+  auto restarted = StateLock::Acquire(tmp.path, util::RealClock::Get(), std::chrono::seconds(10));
   EXPECT_TRUE(restarted.ok()) << restarted.status();
   int wstatus = 0;
   ::waitpid(child, &wstatus, 0);
@@ -168,7 +171,7 @@ TEST(StateLockTest, CreatesTheStateDirectory) {
   const TempDir tmp;
   ASSERT_FALSE(tmp.path.empty());
   const std::string dir = tmp.path + "/state";
-  EXPECT_TRUE(StateLock::Acquire(dir).ok());
+  EXPECT_TRUE(StateLock::Acquire(dir, util::RealClock::Get()).ok());
   EXPECT_TRUE(std::filesystem::is_directory(dir));
 }
 

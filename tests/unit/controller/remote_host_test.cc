@@ -55,8 +55,9 @@ TEST_F(RemoteHostTest, IsATerminalConditionAndNoStep) {
 }
 
 TEST_F(RemoteHostTest, OnceGivesUpAtOnce) {
-  WorkQueue queue(std::chrono::milliseconds(5), std::chrono::milliseconds(50));
-  Controller controller(store_, reconciler_, queue, kResync);
+  WorkQueue queue(util::RealClock::Get(), std::chrono::milliseconds(5),
+                  std::chrono::milliseconds(50));
+  Controller controller(store_, reconciler_, queue, kResync, util::RealClock::Get());
   std::string report;
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_FALSE(controller.RunOnce(std::chrono::seconds(3), &report));

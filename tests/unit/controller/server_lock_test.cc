@@ -232,8 +232,9 @@ TEST_F(FlockServerLockTest, TwoResourcesOnTheSameServersUnderTwoWorkersNeverActA
   shop2.spec.active_color = Color::kGreen;
   ASSERT_TRUE(store.Apply(shop2, "test").ok());
 
-  WorkQueue queue(std::chrono::milliseconds(1), std::chrono::milliseconds(5));
-  Controller controller(store, reconciler, queue, resync);
+  WorkQueue queue(util::RealClock::Get(), std::chrono::milliseconds(1),
+                  std::chrono::milliseconds(5));
+  Controller controller(store, reconciler, queue, resync, util::RealClock::Get());
   controller.Start(2);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   controller.Stop();

@@ -182,7 +182,8 @@ class SoakTest : public ::testing::Test {
   observe::WorldObserver observer_{fleet_, fleet_, fleet_};
   source::Store store_{"", clock_};
   Reconciler reconciler_{observer_, fleet_, store_, clock_, ReconcilerOptions{}};
-  WorkQueue queue_{std::chrono::milliseconds(5), std::chrono::milliseconds(50)};
+  WorkQueue queue_{util::RealClock::Get(), std::chrono::milliseconds(5),
+                   std::chrono::milliseconds(50)};
   std::map<int, Color> desired_;
   int round_ = 0;
   int passes_ = 0;

@@ -28,7 +28,7 @@ std::optional<std::string> GetBounded(WorkQueue& q) {
 }
 
 TEST(WorkQueueTest, AddTwiceIsHandedOutOnce) {
-  WorkQueue q;
+  WorkQueue q(util::RealClock::Get());
   q.Add("a");
   q.Add("a");
   EXPECT_EQ(q.Depth(), 1u);
@@ -39,7 +39,7 @@ TEST(WorkQueueTest, AddTwiceIsHandedOutOnce) {
 }
 
 TEST(WorkQueueTest, KeyInProcessingIsDeferredUntilDone) {
-  WorkQueue q;
+  WorkQueue q(util::RealClock::Get());
   q.Add("a");
   ASSERT_EQ(GetBounded(q), "a");
   q.Add("a");  // while a worker holds it
@@ -55,7 +55,7 @@ TEST(WorkQueueTest, KeyInProcessingIsDeferredUntilDone) {
 }
 
 TEST(WorkQueueTest, DelayedKeysComeOutInDueOrder) {
-  WorkQueue q;
+  WorkQueue q(util::RealClock::Get());
   q.AddAfter("late", milliseconds(60));
   q.AddAfter("early", milliseconds(20));
   q.Add("now");
@@ -65,7 +65,7 @@ TEST(WorkQueueTest, DelayedKeysComeOutInDueOrder) {
 }
 
 TEST(WorkQueueTest, EarlierScheduleWins) {
-  WorkQueue q;
+  WorkQueue q(util::RealClock::Get());
   q.AddAfter("a", std::chrono::hours(1));
   q.AddAfter("a", milliseconds(0));
   EXPECT_EQ(q.Depth(), 1u);
@@ -77,7 +77,7 @@ TEST(WorkQueueTest, EarlierScheduleWins) {
 }
 
 TEST(WorkQueueTest, BackoffDoublesUpToTheCapAndForgetResets) {
-  WorkQueue q(milliseconds(1), milliseconds(8));
+  WorkQueue q(util::RealClock::Get(), milliseconds(1), milliseconds(8));
   std::vector<milliseconds> delays;
   for (int i = 0; i < 6; ++i) {
     delays.push_back(q.AddRateLimited("a"));
@@ -96,7 +96,7 @@ TEST(WorkQueueTest, BackoffDoublesUpToTheCapAndForgetResets) {
 }
 
 TEST(WorkQueueTest, DefaultBackoffIsOneSecondDoublingToFiveMinutes) {
-  WorkQueue q;
+  WorkQueue q(util::RealClock::Get());
   std::vector<milliseconds> delays;
   for (int i = 0; i < 12; ++i) {
     delays.push_back(q.AddRateLimited("a"));
@@ -109,7 +109,7 @@ TEST(WorkQueueTest, DefaultBackoffIsOneSecondDoublingToFiveMinutes) {
 }
 
 TEST(WorkQueueTest, ShutdownUnblocksAWaitingGet) {
-  auto q = std::make_unique<WorkQueue>();
+  auto q = std::make_unique<WorkQueue>(util::RealClock::Get());
   std::promise<std::optional<std::string>> result;
   auto got = result.get_future();
   std::thread waiter([&q, &result] { result.set_value(q->Get()); });
