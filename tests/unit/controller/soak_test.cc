@@ -19,6 +19,7 @@
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_cluster.h"
 #include "tests/fakes/plan_driver.h"
+#include "tests/unit/controller/fleet.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SY_SOAK_SANITIZED 1
@@ -39,75 +40,10 @@ constexpr int kResources = 10;
 constexpr int kPasses = 10000;   // measured, over all resources
 constexpr int kFlipEvery = 100;  // rounds (one pass per resource each) between two flips
 constexpr int kWarmUpFlipEvery = 20;
-constexpr int kBasePort = 25433;  // resource i: PostgreSQL on kBasePort + 2i and + 2i + 1
 constexpr long kMaxRssGrowth = 1 << 20;
 
-// Resource i's spec: its own ports, data directories and upstreams, so one Fleet can route.
-api::DeploymentColorSpec SpecFor(int i, Color active) {
-  api::DeploymentColorSpec spec = fakes::FakeSpec(active);
-  const std::string name = absl::StrCat("shop", i);
-  for (Color c : api::kColors) {
-    const int k = c == Color::kBlue ? 0 : 1;
-    spec.color(c).upstreams = {absl::StrCat("127.0.0.1:", 28081 + 2 * i + k)};
-    spec.color(c).database.port = kBasePort + 2 * i + k;
-    spec.color(c).database.data_directory =
-        absl::StrCat("/var/lib/switchyard/", name, "/", std::string(api::ColorName(c)));
-  }
-  spec.nginx.upstream_name = name;
-  return spec;
-}
-
-api::DeploymentColor ResourceFor(int i, Color active) {
-  api::DeploymentColor dc = fakes::FakeResource(active);
-  dc.metadata.name = absl::StrCat("shop", i);
-  dc.spec = SpecFor(i, active);
-  return dc;
-}
-
-// One FakeCluster per resource behind the observer and actuator interfaces, routed by the
-// spec's blue port (observers, actuator) or the upstream address (prober).
-class Fleet final : public observe::PostgresObserver,
-                    public observe::NginxObserver,
-                    public observe::UpstreamProber,
-                    public actuate::Actuator {
- public:
-  Fleet() {
-    for (int i = 0; i < kResources; ++i) {
-      const api::DeploymentColorSpec spec = SpecFor(i, Color::kBlue);
-      clusters_.push_back(std::make_unique<FakeCluster>(spec));
-      for (Color c : api::kColors) {
-        for (const auto& a : spec.color(c).upstreams) {
-          by_address_[a] = clusters_.back().get();
-        }
-      }
-    }
-  }
-  FakeCluster& cluster(int i) { return *clusters_[i]; }
-
-  absl::StatusOr<model::ServerState> Observe(const api::DeploymentColorSpec& spec,
-                                             Color color) override {
-    return For(spec).Observe(spec, color);
-  }
-  absl::StatusOr<model::NginxState> Observe(const api::DeploymentColorSpec& spec) override {
-    return For(spec).Observe(spec);
-  }
-  model::UpstreamState Probe(const std::string& address,
-                             std::chrono::milliseconds timeout) override {
-    return by_address_.at(address)->Probe(address, timeout);
-  }
-  absl::Status Run(const api::DeploymentColor& dc, const model::Step& step,
-                   actuate::StepOutcome* outcome) override {
-    return For(dc.spec).Run(dc, step, outcome);
-  }
-
- private:
-  FakeCluster& For(const api::DeploymentColorSpec& spec) {
-    return *clusters_.at((spec.blue.database.port - kBasePort) / 2);
-  }
-  std::vector<std::unique_ptr<FakeCluster>> clusters_;
-  std::map<std::string, FakeCluster*> by_address_;
-};
-
+using fakes::Fleet;
+using fakes::ResourceFor;
 // Resident set size in bytes (/proc/self/statm, second field).
 long RssBytes() {
   std::ifstream statm("/proc/self/statm");
@@ -178,7 +114,7 @@ class SoakTest : public ::testing::Test {
   }
 
   fakes::FakeClock clock_;
-  Fleet fleet_;
+  Fleet fleet_{kResources};
   observe::WorldObserver observer_{fleet_, fleet_, fleet_};
   source::Store store_{"", clock_};
   Reconciler reconciler_{observer_, fleet_, store_, clock_, ReconcilerOptions{}};
