@@ -24,7 +24,7 @@ using pg_internal::OutputTail;
 
 namespace {
 
-using observe::PgEndpoint;
+using host::PgEndpoint;
 
 // Removes a directory tree; OK when it does not exist.
 absl::Status RemoveTree(const std::string& path) {
@@ -97,8 +97,8 @@ absl::Status PostgresActuator::Rewind(const api::DeploymentColor& dc, api::Color
   SY_RETURN_IF_ERROR(CheckReplace(dc, target, source, context));
   // pg_rewind reads the source's timeline from its pg_control, which shows a promotion only
   // after a checkpoint.
-  const PgEndpoint source_ep = observe::EndpointFor(spec, source);
-  SY_RETURN_IF_ERROR(Annotated(connections_.Query(source_ep, "CHECKPOINT").status(), context, ""));
+  const PgEndpoint source_ep = host::EndpointFor(spec, source);
+  SY_RETURN_IF_ERROR(Annotated(pg_.Query(source_ep, "CHECKPOINT").status(), context, ""));
   absl::StatusOr<util::CommandResult> r =
       RunTool(spec,
               {spec.database.bin_directory + "/pg_rewind", "--target-pgdata=" + dir,

@@ -9,7 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "pkg/observe/pg_auto_conf.h"
+#include "pkg/host/pg_auto_conf.h"
 #include "pkg/observe/pg_datadir.h"
 #include "pkg/util/files.h"
 #include "pkg/util/status_macros.h"
@@ -33,14 +33,13 @@ absl::Status WriteOwnedFileAtomically(const std::string& path, const std::string
 std::string Conninfo(const api::DeploymentColorSpec& spec, api::Color source,
                      std::string_view application_name) {
   const api::DatabaseRef& db = spec.color(source).database;
-  std::string s =
-      absl::StrCat("host=", observe::QuoteConninfoValue(db.host), " port=", db.port,
-                   " user=", observe::QuoteConninfoValue(spec.database.replication_user));
+  std::string s = absl::StrCat("host=", host::QuoteConninfoValue(db.host), " port=", db.port,
+                               " user=", host::QuoteConninfoValue(spec.database.replication_user));
   if (!application_name.empty()) {
-    absl::StrAppend(&s, " application_name=", observe::QuoteConninfoValue(application_name));
+    absl::StrAppend(&s, " application_name=", host::QuoteConninfoValue(application_name));
   }
   if (!spec.database.password_file.empty()) {
-    absl::StrAppend(&s, " passfile=", observe::QuoteConninfoValue(spec.database.password_file));
+    absl::StrAppend(&s, " passfile=", host::QuoteConninfoValue(spec.database.password_file));
   }
   return s;
 }
@@ -118,7 +117,7 @@ absl::Status SetReplicationSettings(const std::string& data_directory, const str
   } else if (!absl::IsNotFound(read.status())) {
     return read.status();
   }
-  const std::string rewritten = observe::RewriteConfig(
+  const std::string rewritten = host::RewriteConfig(
       conf, {{"primary_conninfo", primary_conninfo}, {"primary_slot_name", slot_name}});
   if (rewritten == conf) return absl::OkStatus();
   return WriteOwnedFileAtomically(conf_path, rewritten, mode, owner.st_uid, owner.st_gid);

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "pkg/observe/pg_connections.h"
+#include "pkg/host/pqxx_pg_client.h"
 #include "pkg/util/files.h"
 
 namespace sy::actuate::pg_internal {
@@ -18,7 +18,7 @@ const std::string& DataDir(const api::DeploymentColorSpec& spec, api::Color c) {
 
 std::string Context(std::string_view verb, const api::DeploymentColorSpec& spec, api::Color c) {
   return absl::StrCat(absl::string_view(verb.data(), verb.size()), " ", Name(c), " (",
-                      observe::EndpointFor(spec, c).Address(), ")");
+                      host::EndpointFor(spec, c).Address(), ")");
 }
 
 std::string Context(std::string_view verb, const api::DeploymentColorSpec& spec, api::Color c,

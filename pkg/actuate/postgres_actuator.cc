@@ -29,8 +29,8 @@ using pg_internal::PollUntil;
 
 namespace {
 
-using observe::PgEndpoint;
-using observe::PgRow;
+using host::PgEndpoint;
+using host::PgRow;
 
 // The single text value of a one-row, one-column result ("" when NULL or absent).
 std::string Scalar(const std::vector<PgRow>& rows) {
@@ -95,11 +95,11 @@ absl::Status PostgresActuator::Run(const api::DeploymentColor& dc, const model::
 absl::Status PostgresActuator::CheckStreaming(const api::DeploymentColorSpec& spec,
                                               api::Color standby, api::Color primary,
                                               const std::string& context) {
-  absl::StatusOr<std::vector<PgRow>> rows = connections_.Query(
-      observe::EndpointFor(spec, primary),
-      "SELECT state FROM pg_stat_replication WHERE application_name = $1 AND state = "
-      "'streaming'",
-      {Name(standby)});
+  absl::StatusOr<std::vector<PgRow>> rows =
+      pg_.Query(host::EndpointFor(spec, primary),
+                "SELECT state FROM pg_stat_replication WHERE application_name = $1 AND state = "
+                "'streaming'",
+                {Name(standby)});
   SY_RETURN_IF_ERROR(Annotated(rows.status(), context, ""));
   if (rows->empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -114,19 +114,19 @@ absl::Status PostgresActuator::Fence(const api::DeploymentColorSpec& spec, const
   out = Sink(out, &local);
   const std::string context = Context("fencing", spec, color);
   const std::string& dir = DataDir(spec, color);
-  const PgEndpoint ep = observe::EndpointFor(spec, color);
+  const PgEndpoint ep = host::EndpointFor(spec, color);
   const std::string note = absl::StrCat(
       "Fenced by Switchyard for ", key, " at ", util::FormatRfc3339(clock_.Now()), ": ", dir,
       " was the primary (", Name(color),
       ").\nstandby.signal keeps it from starting as a primary. Switchyard removes both files "
       "when it lifts the fence or rejoins this server as a standby.\n");
   if (!observe::PostmasterAlive(dir)) {
-    connections_.Drop(ep);
+    pg_.Drop(ep);
     SY_RETURN_IF_ERROR(Annotated(FenceDirectory(dir, note), context, ""));
     out->detail = absl::StrCat(Name(color), " already stopped; fenced its data directory");
     return absl::OkStatus();
   }
-  absl::StatusOr<std::vector<PgRow>> rows = connections_.Query(ep, "SELECT pg_is_in_recovery()");
+  absl::StatusOr<std::vector<PgRow>> rows = pg_.Query(ep, "SELECT pg_is_in_recovery()");
   if (absl::IsUnavailable(rows.status())) {
     return Annotated(rows.status(), context,
                      "; its postmaster runs but takes no connections: retry once it does, or "
@@ -146,7 +146,7 @@ absl::Status PostgresActuator::Fence(const api::DeploymentColorSpec& spec, const
   SY_RETURN_IF_ERROR(Annotated(FenceDirectory(dir, note), context, ""));
   const auto start = clock_.MonotonicNow();
   SY_RETURN_IF_ERROR(
-      Annotated(connections_.Query(ep, "CHECKPOINT", {}, timeouts_.stop).status(), context, ""));
+      Annotated(pg_.Query(ep, "CHECKPOINT", {}, timeouts_.stop).status(), context, ""));
   const int64_t checkpoint_ms = MillisSince(clock_, start);
   SY_RETURN_IF_ERROR(CheckStreaming(spec, standby, color, context));
   out->writes_stopped_at = clock_.MonotonicNow();
@@ -204,11 +204,11 @@ absl::Status PostgresActuator::Stop(const api::DeploymentColorSpec& spec, api::C
 absl::Status PostgresActuator::Shutdown(const api::DeploymentColorSpec& spec, api::Color color,
                                         const std::string& context, StepOutcome* out) {
   const std::string& dir = DataDir(spec, color);
-  const PgEndpoint ep = observe::EndpointFor(spec, color);
+  const PgEndpoint ep = host::EndpointFor(spec, color);
   const std::string pid_file = dir + "/postmaster.pid";
   const std::optional<int> pid = observe::ReadPostmasterPid(dir);
   if (!pid || !observe::PostmasterAlive(dir)) {
-    connections_.Drop(ep);
+    pg_.Drop(ep);
     out->detail = absl::StrCat(Name(color), " already stopped");
     return absl::OkStatus();
   }
@@ -235,7 +235,7 @@ absl::Status PostgresActuator::Shutdown(const api::DeploymentColorSpec& spec, ap
     crashed = !observe::ProcessAlive(*pid) && util::PathExists(pid_file);
     return crashed;
   });
-  connections_.Drop(ep);
+  pg_.Drop(ep);
   out->detail = absl::StrCat("stopped ", Name(color));
   if (crashed) {
     return absl::AbortedError(context + ": the postmaster exited without a clean shutdown; " +
@@ -256,10 +256,10 @@ absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api
   StepOutcome local;
   out = Sink(out, &local);
   const std::string context = Context("promoting", spec, color);
-  const PgEndpoint ep = observe::EndpointFor(spec, color);
+  const PgEndpoint ep = host::EndpointFor(spec, color);
   const char kInRecovery[] = "SELECT pg_is_in_recovery()";
   absl::StatusOr<std::vector<PgRow>> rows =
-      connections_.Query(ep, "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text");
+      pg_.Query(ep, "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text");
   if (absl::IsUnavailable(rows.status())) {
     return absl::FailedPreconditionError(
         absl::StrCat(context, ": not reachable (", rows.status().message(), "); start it first"));
@@ -306,7 +306,7 @@ absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api
                       old_dir, absl::StrCat(observe::kFencePromotionLine, ": ", Name(color), " at ",
                                             util::FormatRfc3339(clock_.Now()))),
                   context, ""));
-    rows = connections_.Query(ep, "SELECT pg_promote(wait => false)");
+    rows = pg_.Query(ep, "SELECT pg_promote(wait => false)");
     // 55000: promoted in between (another pass, or by hand): the poll below sees it.
     if (!rows.ok() && !absl::IsFailedPrecondition(rows.status())) {
       return Annotated(rows.status(), context, "");
@@ -317,7 +317,7 @@ absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api
     const auto start = clock_.MonotonicNow();
     absl::Status poll_error;
     const bool writable = PollUntil(clock_, timeouts_.promote, timeouts_.poll, [&] {
-      absl::StatusOr<std::vector<PgRow>> r = connections_.Query(ep, kInRecovery);
+      absl::StatusOr<std::vector<PgRow>> r = pg_.Query(ep, kInRecovery);
       if (!r.ok()) poll_error = r.status();
       return !r.ok() || Scalar(*r) == "f";
     });
@@ -349,13 +349,13 @@ absl::Status PostgresActuator::Checkpoint(const api::DeploymentColorSpec& spec, 
   StepOutcome local;
   out = Sink(out, &local);
   const std::string context = Context("checkpointing", spec, color);
-  const PgEndpoint ep = observe::EndpointFor(spec, color);
+  const PgEndpoint ep = host::EndpointFor(spec, color);
   absl::StatusOr<std::vector<PgRow>> rows =
-      connections_.Query(ep,
-                         "SELECT pg_is_in_recovery()::text, (SELECT timeline_id FROM "
-                         "pg_control_checkpoint())::text, "
-                         "CASE WHEN pg_is_in_recovery() THEN NULL ELSE "
-                         "substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END");
+      pg_.Query(ep,
+                "SELECT pg_is_in_recovery()::text, (SELECT timeline_id FROM "
+                "pg_control_checkpoint())::text, "
+                "CASE WHEN pg_is_in_recovery() THEN NULL ELSE "
+                "substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END");
   SY_RETURN_IF_ERROR(Annotated(rows.status(), context, ""));
   if (rows->empty() || rows->front().size() != 3) {
     return absl::InternalError(context + ": unexpected timeline query result");
@@ -372,7 +372,7 @@ absl::Status PostgresActuator::Checkpoint(const api::DeploymentColorSpec& spec, 
   if (checkpoint_tli == current_tli) return absl::OkStatus();
   const auto start = clock_.MonotonicNow();
   SY_RETURN_IF_ERROR(
-      Annotated(connections_.Query(ep, "CHECKPOINT", {}, timeouts_.stop).status(), context, ""));
+      Annotated(pg_.Query(ep, "CHECKPOINT", {}, timeouts_.stop).status(), context, ""));
   out->detail = absl::StrCat("checkpoint ", MillisSince(clock_, start), " ms");
   return absl::OkStatus();
 }
@@ -420,7 +420,7 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
   const std::string context = Context("starting", spec, color);
   const std::string& dir = DataDir(spec, color);
   const api::DatabaseRef& db = spec.color(color).database;
-  const PgEndpoint ep = observe::EndpointFor(spec, color);
+  const PgEndpoint ep = host::EndpointFor(spec, color);
   const std::string log_file = dir + ".log";
   if (!observe::HoldsCluster(dir)) {
     return absl::FailedPreconditionError(context + ": " + dir +
@@ -472,7 +472,7 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
   absl::Status verdict;
   const bool up = PollUntil(clock_, timeouts_.start, timeouts_.poll, [&] {
     absl::StatusOr<std::vector<PgRow>> r =
-        connections_.Query(ep, "SELECT current_setting('data_directory')");
+        pg_.Query(ep, "SELECT current_setting('data_directory')");
     if (r.ok()) {
       std::error_code ec;
       const std::string served = Scalar(*r);
@@ -510,16 +510,16 @@ absl::Status PostgresActuator::CreateSlot(const api::DeploymentColorSpec& spec, 
   const std::string slot = model::SlotName(target);
   const std::string context =
       absl::StrCat("creating slot ", slot, " on ", Context("", spec, source).substr(1));
-  const PgEndpoint ep = observe::EndpointFor(spec, source);
-  absl::StatusOr<std::vector<PgRow>> rows = connections_.Query(ep, "SELECT pg_is_in_recovery()");
+  const PgEndpoint ep = host::EndpointFor(spec, source);
+  absl::StatusOr<std::vector<PgRow>> rows = pg_.Query(ep, "SELECT pg_is_in_recovery()");
   SY_RETURN_IF_ERROR(Annotated(rows.status(), context, ""));
   if (Scalar(*rows) != "f") {
     return absl::FailedPreconditionError(context + ": it is not a primary (re-observe)");
   }
-  rows = connections_.Query(ep,
-                            "SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS "
-                            "(SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)",
-                            {slot});
+  rows = pg_.Query(ep,
+                   "SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS "
+                   "(SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)",
+                   {slot});
   if (absl::IsAlreadyExists(rows.status())) return absl::OkStatus();  // created in between
   SY_RETURN_IF_ERROR(Annotated(rows.status(), context, ""));
   out->detail = rows->empty() ? "slot " + slot + " exists" : "created slot " + slot;

@@ -9,9 +9,9 @@
 #include "absl/status/status.h"
 #include "pkg/actuate/actuator.h"
 #include "pkg/api/types.h"
+#include "pkg/host/pg_client.h"
 #include "pkg/model/step.h"
 #include "pkg/observe/observer.h"
-#include "pkg/observe/pg_connections.h"
 #include "pkg/util/clock.h"
 #include "pkg/util/command_runner.h"
 
@@ -48,14 +48,10 @@ class PostgresActuator final : public Actuator {
  public:
   // All four must outlive this object. `observer` is used for the re-checks before starting
   // a primary, lifting a fence and replacing a data directory.
-  PostgresActuator(observe::PgConnections& connections, observe::PostgresObserver& observer,
+  PostgresActuator(host::PgClient& pg, observe::PostgresObserver& observer,
                    util::CommandRunner& runner, const util::Clock& clock,
                    PostgresTimeouts timeouts = {})
-      : connections_(connections),
-        observer_(observer),
-        runner_(runner),
-        clock_(clock),
-        timeouts_(timeouts) {}
+      : pg_(pg), observer_(observer), runner_(runner), clock_(clock), timeouts_(timeouts) {}
 
   // Runs a database step (every StepKind but kSwitchTraffic, which is kInvalidArgument here).
   absl::Status Run(const api::DeploymentColor& dc, const model::Step& step,
@@ -141,7 +137,7 @@ class PostgresActuator final : public Actuator {
                                               const std::string& context,
                                               std::vector<int> inherit_fds = {});
 
-  observe::PgConnections& connections_;
+  host::PgClient& pg_;
   observe::PostgresObserver& observer_;
   util::CommandRunner& runner_;
   const util::Clock& clock_;

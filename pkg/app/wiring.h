@@ -5,10 +5,10 @@
 #include "pkg/actuate/dispatch_actuator.h"
 #include "pkg/actuate/nginx_actuator.h"
 #include "pkg/actuate/postgres_actuator.h"
+#include "pkg/host/pqxx_pg_client.h"
 #include "pkg/observe/http_upstream_prober.h"
 #include "pkg/observe/nginx_observer.h"
 #include "pkg/observe/observer.h"
-#include "pkg/observe/pg_connections.h"
 #include "pkg/observe/pqxx_postgres_observer.h"
 #include "pkg/observe/process.h"
 #include "pkg/util/clock.h"
@@ -30,14 +30,13 @@ class Wiring {
   const util::Clock& clock_ = util::RealClock::Get();
   util::ExecCommandRunner runner_;
   observe::ProcProcessTable processes_;
-  observe::PgConnections connections_;
-  observe::PqxxPostgresObserver postgres_observer_{connections_, runner_};
+  host::PqxxPgClient pg_;
+  observe::PqxxPostgresObserver postgres_observer_{pg_, runner_};
   observe::HttpNginxObserver nginx_observer_{processes_};
   observe::HttpUpstreamProber upstream_prober_;
   observe::WorldObserver world_{postgres_observer_, nginx_observer_, upstream_prober_};
   actuate::NginxActuator nginx_actuator_{runner_, clock_, nginx_observer_, processes_};
-  actuate::PostgresActuator postgres_actuator_{connections_, postgres_observer_, runner_, clock_,
-                                               timeouts_};
+  actuate::PostgresActuator postgres_actuator_{pg_, postgres_observer_, runner_, clock_, timeouts_};
   actuate::DispatchActuator actuator_{nginx_actuator_, postgres_actuator_};
 };
 

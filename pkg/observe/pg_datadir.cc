@@ -13,7 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "pkg/observe/pg_auto_conf.h"
+#include "pkg/host/pg_auto_conf.h"
 #include "pkg/observe/pg_controldata.h"
 #include "pkg/observe/process.h"
 #include "pkg/util/files.h"
@@ -76,9 +76,9 @@ absl::StatusOr<model::StartupConfig> ReadStartupConfig(const std::string& data_d
   absl::StatusOr<std::string> conf = util::ReadFile(data_directory + "/postgresql.auto.conf");
   if (absl::IsNotFound(conf.status())) return c;
   if (!conf.ok()) return conf.status();
-  c.primary_conninfo = ConfigValue(*conf, "primary_conninfo").value_or("");
-  c.primary_slot_name = ConfigValue(*conf, "primary_slot_name").value_or("");
-  c.primary_port = ConninfoPort(c.primary_conninfo);
+  c.primary_conninfo = host::ConfigValue(*conf, "primary_conninfo").value_or("");
+  c.primary_slot_name = host::ConfigValue(*conf, "primary_slot_name").value_or("");
+  c.primary_port = host::ConninfoPort(c.primary_conninfo);
   return c;
 }
 

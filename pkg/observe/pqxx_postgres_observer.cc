@@ -15,6 +15,10 @@
 namespace sy::observe {
 namespace {
 
+using host::EndpointFor;
+using host::PgEndpoint;
+using host::PgRow;
+
 // One round trip: a 'node' row, then one row per replication peer, WAL receiver and
 // physical slot. Functions that fail in recovery (or outside it) sit behind CASE, which
 // evaluates only the branch it takes. The node row also carries what pg_controldata would
@@ -138,7 +142,7 @@ absl::StatusOr<model::ServerState> PqxxPostgresObserver::Observe(
   s.postmaster_pid = util::PathExists(dir + "/postmaster.pid");
   s.postmaster_alive = s.postmaster_pid && PostmasterAlive(dir);
   ServerControl server;
-  absl::StatusOr<std::vector<PgRow>> rows = connections_.Query(ep, kObserveSql);
+  absl::StatusOr<std::vector<PgRow>> rows = pg_.Query(ep, kObserveSql);
   if (rows.ok()) {
     s.reachable = true;
     SY_RETURN_IF_ERROR(util::Annotate(FillFromServer(*rows, &s, &server), context));

@@ -4,9 +4,9 @@
 
 #include "absl/status/statusor.h"
 #include "pkg/api/types.h"
+#include "pkg/host/pg_client.h"
 #include "pkg/model/world.h"
 #include "pkg/observe/observer.h"
-#include "pkg/observe/pg_connections.h"
 #include "pkg/util/command_runner.h"
 
 namespace sy::observe {
@@ -29,15 +29,15 @@ namespace sy::observe {
 // role lacks privileges), each prefixed with the color and server.
 class PqxxPostgresObserver final : public PostgresObserver {
  public:
-  // `connections` and `runner` must outlive this object.
-  PqxxPostgresObserver(PgConnections& connections, util::CommandRunner& runner)
-      : connections_(connections), runner_(runner) {}
+  // `pg` and `runner` must outlive this object.
+  PqxxPostgresObserver(host::PgClient& pg, util::CommandRunner& runner)
+      : pg_(pg), runner_(runner) {}
 
   absl::StatusOr<model::ServerState> Observe(const api::DeploymentColorSpec& spec,
                                              api::Color color) override;
 
  private:
-  PgConnections& connections_;
+  host::PgClient& pg_;
   util::CommandRunner& runner_;
 };
 

@@ -24,7 +24,7 @@
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "pkg/actuate/postgres_actuator.h"
-#include "pkg/observe/pg_connections.h"
+#include "pkg/host/pqxx_pg_client.h"
 #include "pkg/observe/pg_datadir.h"
 #include "pkg/observe/pqxx_postgres_observer.h"
 #include "pkg/observe/process.h"
@@ -93,8 +93,7 @@ class CopyKillTest : public ::testing::Test {
     spec_ = pg_->spec();
     absl::Status s = actuator_.Start(spec_, kBlue);
     ASSERT_TRUE(s.ok()) << s;
-    s = connections_
-            .Query(observe::EndpointFor(spec_, kBlue), testing::MiniPostgres::kCreateRolesSql)
+    s = connections_.Query(host::EndpointFor(spec_, kBlue), testing::MiniPostgres::kCreateRolesSql)
             .status();
     ASSERT_TRUE(s.ok()) << s;
     // The same server programs, but pg_basebackup throttled so the copy is still running when
@@ -117,7 +116,7 @@ class CopyKillTest : public ::testing::Test {
   std::unique_ptr<testing::MiniPostgres> pg_;
   api::DeploymentColorSpec spec_;
   api::DeploymentColorSpec throttled_;
-  observe::PgConnections connections_;
+  host::PqxxPgClient connections_;
   util::ExecCommandRunner runner_;
   observe::PqxxPostgresObserver observer_{connections_, runner_};
   actuate::PostgresActuator actuator_{connections_, observer_, runner_, util::RealClock::Get()};
@@ -127,7 +126,7 @@ TEST_F(CopyKillTest, NoCopyOutlivesItsKilledDaemonIntoTheNextCopy) {
   const std::string target = spec_.green.database.data_directory + ".new";
   const pid_t daemon = ::fork();
   if (daemon == 0) {  // a daemon of its own: its connections, runner and actuator
-    observe::PgConnections connections;
+    host::PqxxPgClient connections;
     util::ExecCommandRunner runner;
     observe::PqxxPostgresObserver observer(connections, runner);
     actuate::PostgresActuator actuator(connections, observer, runner, util::RealClock::Get());

@@ -10,8 +10,8 @@
 
 #include "gtest/gtest.h"
 #include "pkg/actuate/postgres_actuator.h"
+#include "pkg/host/pqxx_pg_client.h"
 #include "pkg/model/step.h"
-#include "pkg/observe/pg_connections.h"
 #include "pkg/observe/pg_datadir.h"
 #include "pkg/observe/pqxx_postgres_observer.h"
 #include "pkg/util/clock.h"
@@ -53,12 +53,12 @@ class PostgresSwitchoverTest : public ::testing::Test {
   }
 
   absl::Status Exec(Color c, const std::string& sql) {
-    return connections_.Query(observe::EndpointFor(spec_, c), sql).status();
+    return connections_.Query(host::EndpointFor(spec_, c), sql).status();
   }
 
   int64_t Count(Color c) {
-    absl::StatusOr<std::vector<observe::PgRow>> rows =
-        connections_.Query(observe::EndpointFor(spec_, c), "SELECT count(*) FROM orders");
+    absl::StatusOr<std::vector<host::PgRow>> rows =
+        connections_.Query(host::EndpointFor(spec_, c), "SELECT count(*) FROM orders");
     EXPECT_TRUE(rows.ok()) << rows.status();
     return rows.ok() ? std::stoll(rows->at(0).at(0).value()) : -1;
   }
@@ -199,7 +199,7 @@ class PostgresSwitchoverTest : public ::testing::Test {
   api::DeploymentColorSpec spec_;
   util::RealClock clock_;
   util::ExecCommandRunner runner_;
-  observe::PgConnections connections_;
+  host::PqxxPgClient connections_;
   observe::PqxxPostgresObserver observer_{connections_, runner_};
   actuate::PostgresActuator actuator_{connections_, observer_, runner_, clock_};
 
@@ -356,7 +356,7 @@ TEST_F(PostgresSwitchoverTest, EveryStepIsIdempotentAndChecksItsPrecondition) {
 
 TEST_F(PostgresSwitchoverTest, AKeptConnectionSurvivesARestartBehindItsBack) {
   ASSERT_TRUE(Observe(kGreen).reachable);  // connections_ now holds one to green
-  observe::PgConnections others;
+  host::PqxxPgClient others;
   observe::PqxxPostgresObserver other_observer(others, runner_);
   actuate::PostgresActuator someone_else(others, other_observer, runner_, clock_);
   ASSERT_OK(someone_else.Stop(spec_, kGreen));
@@ -368,7 +368,7 @@ TEST_F(PostgresSwitchoverTest, AKeptConnectionSurvivesARestartBehindItsBack) {
   EXPECT_TRUE(Observe(kGreen).RunningStandby());  // no pass lost to the dead connection
   ASSERT_OK(someone_else.Stop(spec_, kGreen));
   ASSERT_OK(someone_else.Start(spec_, kGreen));
-  EXPECT_TRUE(connections_.Query(observe::EndpointFor(spec_, kGreen), "SELECT 1").ok());
+  EXPECT_TRUE(connections_.Query(host::EndpointFor(spec_, kGreen), "SELECT 1").ok());
 }
 
 TEST_F(PostgresSwitchoverTest, MisconfigurationIsReportedNotMistakenForDowntime) {

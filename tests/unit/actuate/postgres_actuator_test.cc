@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "pkg/observe/pg_connections.h"
+#include "pkg/host/pqxx_pg_client.h"
 #include "pkg/util/clock.h"
 #include "pkg/util/command_runner.h"
 #include "tests/fakes/fake_cluster.h"
@@ -23,7 +23,7 @@ namespace {
 TEST(PostgresActuatorTest, StepsOfTwoResourcesAtOnceKeepTheirOwnOutcome) {
   fakes::TempDir tmp;
   fakes::FakeCluster observer;  // not consulted by a stop
-  observe::PgConnections connections;
+  host::PqxxPgClient connections;
   util::ExecCommandRunner runner;
   PostgresActuator actuator(connections, observer, runner, util::RealClock::Get());
 

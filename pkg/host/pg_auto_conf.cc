@@ -1,10 +1,10 @@
-#include "pkg/observe/pg_auto_conf.h"
+#include "pkg/host/pg_auto_conf.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 
-namespace sy::observe {
+namespace sy::host {
 namespace {
 
 struct Setting {
@@ -225,4 +225,4 @@ int ConninfoPort(std::string_view conninfo) {
   return p;
 }
 
-}  // namespace sy::observe
+}  // namespace sy::host

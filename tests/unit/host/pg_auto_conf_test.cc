@@ -1,10 +1,10 @@
-#include "pkg/observe/pg_auto_conf.h"
+#include "pkg/host/pg_auto_conf.h"
 
 #include <string>
 
 #include "gtest/gtest.h"
 
-namespace sy::observe {
+namespace sy::host {
 namespace {
 
 // postgresql.auto.conf as `pg_basebackup -R` (PostgreSQL 15) wrote it: '' escapes inside.
@@ -102,4 +102,4 @@ TEST(ConninfoTest, QuotedValuesRoundTrip) {
 }
 
 }  // namespace
-}  // namespace sy::observe
+}  // namespace sy::host

@@ -1,15 +1,14 @@
-#include "pkg/observe/pg_connections.h"
+#include "pkg/host/pqxx_pg_client.h"
 
 #include <exception>
 #include <pqxx/pqxx>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "pkg/observe/pg_auto_conf.h"
 
-namespace sy::observe {
+namespace sy::host {
 
-struct PgConnections::Slot {
+struct PqxxPgClient::Slot {
   std::mutex mu;
   std::unique_ptr<pqxx::connection> conn;  // guarded by mu
   std::string conninfo;                    // what `conn` was opened with; guarded by mu
@@ -60,41 +59,25 @@ std::vector<PgRow> ToRows(const pqxx::result& r) {
 
 }  // namespace
 
-std::string PgEndpoint::Address() const { return absl::StrCat(host, ":", port); }
+PqxxPgClient::PqxxPgClient() = default;
+PqxxPgClient::~PqxxPgClient() = default;
 
-std::string PgEndpoint::Conninfo() const {
-  std::string s = absl::StrCat("host=", QuoteConninfoValue(host), " port=", port,
-                               " user=", QuoteConninfoValue(user),
-                               " dbname=postgres connect_timeout=2 application_name=switchyard");
-  if (!password_file.empty()) absl::StrAppend(&s, " passfile=", QuoteConninfoValue(password_file));
-  return s;
-}
-
-PgEndpoint EndpointFor(const api::DeploymentColorSpec& spec, api::Color color) {
-  const api::DatabaseRef& db = spec.color(color).database;
-  return PgEndpoint{db.host, db.port, spec.database.user, spec.database.password_file};
-}
-
-PgConnections::PgConnections() = default;
-PgConnections::~PgConnections() = default;
-
-std::shared_ptr<PgConnections::Slot> PgConnections::SlotFor(const std::string& address) {
+std::shared_ptr<PqxxPgClient::Slot> PqxxPgClient::SlotFor(const std::string& address) {
   std::lock_guard<std::mutex> lock(mu_);
   std::shared_ptr<Slot>& slot = slots_[address];
   if (!slot) slot = std::make_shared<Slot>();
   return slot;
 }
 
-void PgConnections::Drop(const PgEndpoint& ep) {
+void PqxxPgClient::Drop(const PgEndpoint& ep) {
   std::shared_ptr<Slot> slot = SlotFor(ep.Address());
   std::lock_guard<std::mutex> lock(slot->mu);
   slot->conn.reset();
 }
 
-absl::StatusOr<std::vector<PgRow>> PgConnections::Query(const PgEndpoint& ep,
-                                                        const std::string& sql,
-                                                        const std::vector<std::string>& params,
-                                                        std::chrono::milliseconds timeout) {
+absl::StatusOr<std::vector<PgRow>> PqxxPgClient::RunStatement(
+    const PgEndpoint& ep, const std::string& sql, const std::vector<std::string>& params,
+    std::chrono::milliseconds timeout) {
   std::shared_ptr<Slot> slot = SlotFor(ep.Address());
   std::lock_guard<std::mutex> lock(slot->mu);
   const std::string conninfo = ep.Conninfo();
@@ -148,4 +131,4 @@ absl::StatusOr<std::vector<PgRow>> PgConnections::Query(const PgEndpoint& ep,
   }
 }
 
-}  // namespace sy::observe
+}  // namespace sy::host

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace sy::observe {
+namespace sy::host {
 
 // The value of setting `name` in PostgreSQL configuration file text: the last `name = value`
 // line wins, as in the server. Names compare case-insensitively; quoted values are unquoted
@@ -36,4 +36,4 @@ std::optional<std::string> ConninfoValue(std::string_view conninfo, std::string_
 // The first port of a conninfo's `port` ("5432" or "5432,5433"); 0 when absent or malformed.
 int ConninfoPort(std::string_view conninfo);
 
-}  // namespace sy::observe
+}  // namespace sy::host
