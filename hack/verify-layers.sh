@@ -10,12 +10,14 @@ declare -A allowed=(
   [util]=""                        # logging, clock, status macros, command runner, files
   [api]="util"                     # the resource and its validation
   [codec]="api util"               # YAML/JSON to and from the resource
-  [model]="api util"               # world snapshot, LSN, step, topology, safety predicates
+  [model]="api util"               # world snapshot, LSN, step, topology, safety predicates,
+                                   # the observer interfaces
   [host]="model api util"          # the servers' machines: PostgreSQL client, data
                                    # directories, processes (interfaces, local implementations)
   [observe]="host model api util"  # reads the world (PostgreSQL, nginx, upstreams)
   [plan]="model api util"          # the pure planner and status: no I/O
-  [actuate]="host observe model api util"  # one step; never plan (its re-checks are in model)
+  [actuate]="host model api util"  # one step; never plan or observe (the rules it re-checks
+                                   # and the observers it re-checks through are in model)
   [source]="codec api util"        # the store and the GitOps manifest source
   [controller]="plan actuate observe source model api util"  # the reconcile loop
   [metrics]="model api util"       # Prometheus exposition of model::PassReport

@@ -8,8 +8,8 @@
 #include <optional>
 #include <vector>
 
-#include "pkg/observe/nginx_master.h"
-#include "pkg/observe/nginx_upstream_file.h"
+#include "pkg/host/nginx_master.h"
+#include "pkg/host/nginx_upstream_file.h"
 #include "pkg/util/files.h"
 #include "pkg/util/log.h"
 #include "pkg/util/status_macros.h"
@@ -51,7 +51,7 @@ std::string OneLine(std::string s) {
 // An old worker can no longer take a new connection once it has exited, or once it has
 // begun its graceful exit: nginx retitles it and closes its listening sockets before it
 // next polls for events, then lingers only for the requests it still serves.
-bool Retired(observe::ProcessTable& processes, int pid) {
+bool Retired(host::ProcessTable& processes, int pid) {
   if (!processes.Alive(pid)) return true;
   const auto cmdline = processes.CommandLine(pid);
   return !cmdline || cmdline->find("shutting down") != std::string::npos;
@@ -66,9 +66,9 @@ absl::Status NginxActuator::SwitchTraffic(const api::DeploymentColorSpec& spec,
   const std::string& path = spec.nginx.upstream_file;
   const std::string color_name(api::ColorName(color));
   // Before anything is written: a stopped nginx would load a file nobody tested.
-  SY_ASSIGN_OR_RETURN(const int master, observe::FindNginxMaster(spec.nginx, processes_));
+  SY_ASSIGN_OR_RETURN(const int master, host::FindNginxMaster(spec.nginx, processes_));
 
-  const std::string wanted = observe::RenderUpstreamFile(spec, key, color);
+  const std::string wanted = host::RenderUpstreamFile(spec, key, color);
   std::optional<std::string> previous;
   mode_t previous_mode = 0644;
   if (auto read = util::ReadFile(path); read.ok()) {

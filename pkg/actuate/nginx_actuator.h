@@ -10,8 +10,8 @@
 #include "absl/status/statusor.h"
 #include "pkg/actuate/actuator.h"
 #include "pkg/api/types.h"
-#include "pkg/observe/observer.h"
-#include "pkg/observe/process.h"
+#include "pkg/host/process.h"
+#include "pkg/model/observers.h"
 #include "pkg/util/clock.h"
 #include "pkg/util/command_runner.h"
 
@@ -33,7 +33,7 @@ class NginxActuator {
   // All four must outlive this object. `observer` supplies the probe (served color);
   // `processes` the master's workers.
   NginxActuator(util::CommandRunner& runner, const util::Clock& clock,
-                observe::NginxObserver& observer, observe::ProcessTable& processes,
+                model::NginxObserver& observer, host::ProcessTable& processes,
                 NginxActuatorOptions options = {})
       : runner_(runner),
         clock_(clock),
@@ -73,8 +73,8 @@ class NginxActuator {
 
   util::CommandRunner& runner_;
   const util::Clock& clock_;
-  observe::NginxObserver& observer_;
-  observe::ProcessTable& processes_;
+  model::NginxObserver& observer_;
+  host::ProcessTable& processes_;
   const NginxActuatorOptions options_;
 };
 

@@ -1,17 +1,10 @@
 // The re-copying steps of PostgresActuator: pg_rewind and pg_basebackup with the swap of
 // data directories.
-#include <cerrno>
-#include <cstdio>
-#include <filesystem>
-
 #include "absl/strings/str_cat.h"
-#include "pkg/actuate/copy_lock.h"
-#include "pkg/actuate/pg_standby_config.h"
 #include "pkg/actuate/pg_step_util.h"
 #include "pkg/actuate/postgres_actuator.h"
+#include "pkg/host/pg_standby_config.h"
 #include "pkg/model/topology.h"
-#include "pkg/observe/pg_datadir.h"
-#include "pkg/util/files.h"
 #include "pkg/util/status_macros.h"
 
 namespace sy::actuate {
@@ -22,29 +15,7 @@ using pg_internal::DataDir;
 using pg_internal::Name;
 using pg_internal::OutputTail;
 
-namespace {
-
 using host::PgEndpoint;
-
-// Removes a directory tree; OK when it does not exist.
-absl::Status RemoveTree(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-  return ec ? util::ErrnoStatus(ec.value(), "removing " + path) : absl::OkStatus();
-}
-
-absl::Status Rename(const std::string& from, const std::string& to) {
-  if (::rename(from.c_str(), to.c_str()) != 0) {
-    return util::ErrnoStatus(errno, "renaming " + from + " to " + to);
-  }
-  return absl::OkStatus();
-}
-
-absl::Status SyncParent(const std::string& path) {
-  return SyncDirectory(std::filesystem::path(path).parent_path().string());
-}
-
-}  // namespace
 
 absl::StatusOr<util::CommandResult> PostgresActuator::RunTool(const api::DeploymentColorSpec& spec,
                                                               std::vector<std::string> argv,
@@ -85,12 +56,12 @@ absl::Status PostgresActuator::Rewind(const api::DeploymentColor& dc, api::Color
   const api::DeploymentColorSpec& spec = dc.spec;
   const std::string context = Context("rewinding", spec, target, "from", source);
   const std::string& dir = DataDir(spec, target);
-  absl::StatusOr<CopyLock> copy_lock = CopyLock::Acquire(dir, clock_);
+  absl::StatusOr<std::unique_ptr<host::CopyGuard>> copy_lock = host_.LockForCopy(dir);
   SY_RETURN_IF_ERROR(Annotated(copy_lock.status(), context, ""));
-  if (observe::PostmasterAlive(dir)) {
+  if (host_.PostmasterAlive(dir)) {
     return absl::FailedPreconditionError(context + ": it is running; stop it first");
   }
-  if (!observe::HoldsCluster(dir)) {
+  if (!host_.HoldsCluster(dir)) {
     return absl::FailedPreconditionError(context + ": " + dir +
                                          " holds no cluster; a basebackup creates one");
   }
@@ -103,7 +74,7 @@ absl::Status PostgresActuator::Rewind(const api::DeploymentColor& dc, api::Color
       RunTool(spec,
               {spec.database.bin_directory + "/pg_rewind", "--target-pgdata=" + dir,
                "--source-server=" + source_ep.Conninfo()},
-              context, {copy_lock->Descriptor()});
+              context, (*copy_lock)->InheritedDescriptors());
   if (absl::IsDeadlineExceeded(r.status())) {
     return absl::AbortedError(absl::StrCat(r.status().message(), "; re-clone it instead"));
   }
@@ -136,51 +107,43 @@ absl::Status PostgresActuator::Basebackup(const api::DeploymentColor& dc, api::C
   const api::DeploymentColorSpec& spec = dc.spec;
   const std::string context = Context("re-cloning", spec, target, "from", source);
   const std::string& dir = DataDir(spec, target);
-  absl::StatusOr<CopyLock> copy_lock = CopyLock::Acquire(dir, clock_);
+  absl::StatusOr<std::unique_ptr<host::CopyGuard>> copy_lock = host_.LockForCopy(dir);
   SY_RETURN_IF_ERROR(Annotated(copy_lock.status(), context, ""));
-  const std::string fresh = dir + ".new";
-  const std::string old = dir + ".old";
-  if (observe::PostmasterAlive(dir)) {
+  const std::string fresh = host::CopyDirectory(dir);
+  if (host_.PostmasterAlive(dir)) {
     return absl::FailedPreconditionError(context + ": it is running; stop it first");
   }
   // A crash between the two renames of the swap left <dir>.old and maybe a complete <dir>.new.
-  if (!util::PathExists(dir) && util::PathExists(old)) {
-    const bool complete = observe::HoldsCluster(fresh);
-    SY_RETURN_IF_ERROR(Annotated(Rename(complete ? fresh : old, dir), context, ""));
-    SY_RETURN_IF_ERROR(Annotated(SyncParent(dir), context, ""));
-    if (complete) {
-      SY_RETURN_IF_ERROR(Annotated(RemoveTree(old), context, ""));
-      out->detail = absl::StrCat("finished swapping in the copy of ", Name(target));
-      return absl::OkStatus();
-    }
+  absl::StatusOr<host::SwapRecovery> recovered = host_.RecoverInterruptedSwap(dir);
+  SY_RETURN_IF_ERROR(Annotated(recovered.status(), context, ""));
+  if (*recovered == host::SwapRecovery::kCompleted) {
+    out->detail = absl::StrCat("finished swapping in the copy of ", Name(target));
+    return absl::OkStatus();
+  }
+  if (*recovered == host::SwapRecovery::kRolledBack) {
     // The old directory is back: whether it may still be replaced is decided anew.
-    return absl::AbortedError(context + ": an interrupted copy was undone (" + old +
-                              " put back); re-observing before copying");
+    return absl::AbortedError(context + ": an interrupted copy was undone (" + dir +
+                              ".old put back); re-observing before copying");
   }
   SY_RETURN_IF_ERROR(CheckReplace(dc, target, source, context));
-  SY_RETURN_IF_ERROR(Annotated(RemoveTree(old), context, ""));    // swapped out already
-  SY_RETURN_IF_ERROR(Annotated(RemoveTree(fresh), context, ""));  // never swapped in
+  SY_RETURN_IF_ERROR(Annotated(host_.ClearCopyLeftovers(dir), context, ""));
 
-  SY_ASSIGN_OR_RETURN(
-      const util::CommandResult r,
-      RunTool(spec,
-              {spec.database.bin_directory + "/pg_basebackup", "-d",
-               ReplicationConninfo(spec, source), "-D", fresh, "-c", "fast", "-X", "stream", "-w"},
-              context, {copy_lock->Descriptor()}));
+  SY_ASSIGN_OR_RETURN(const util::CommandResult r,
+                      RunTool(spec,
+                              {spec.database.bin_directory + "/pg_basebackup", "-d",
+                               host::ReplicationConninfo(spec, source), "-D", fresh, "-c", "fast",
+                               "-X", "stream", "-w"},
+                              context, (*copy_lock)->InheritedDescriptors()));
   if (r.exit_code != 0) {
-    (void)RemoveTree(fresh);
+    (void)host_.ClearCopyLeftovers(dir);
     return absl::UnavailableError(absl::StrCat(context, ": pg_basebackup exited with ", r.exit_code,
                                                "; output:\n", OutputTail(r.output)));
   }
   SY_RETURN_IF_ERROR(
-      Annotated(ConfigureStandbyDirectory(fresh, StandbyConninfo(spec, target, source),
-                                          model::SlotName(target)),
+      Annotated(host_.ConfigureStandbyDirectory(fresh, host::StandbyConninfo(spec, target, source),
+                                                model::SlotName(target)),
                 context, ""));
-  const bool replace = util::PathExists(dir);
-  if (replace) SY_RETURN_IF_ERROR(Annotated(Rename(dir, old), context, ""));
-  SY_RETURN_IF_ERROR(Annotated(Rename(fresh, dir), context, ""));
-  SY_RETURN_IF_ERROR(Annotated(SyncParent(dir), context, ""));
-  if (replace) SY_RETURN_IF_ERROR(Annotated(RemoveTree(old), context, ""));
+  SY_RETURN_IF_ERROR(Annotated(host_.SwapInCopy(dir), context, ""));
   out->detail = absl::StrCat("re-cloned ", Name(target), " from ", Name(source));
   return absl::OkStatus();
 }

@@ -1,10 +1,7 @@
 #include "pkg/actuate/pg_step_util.h"
 
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
-#include "pkg/host/pqxx_pg_client.h"
-#include "pkg/util/files.h"
+#include "pkg/host/pg_client.h"
 
 namespace sy::actuate::pg_internal {
 
@@ -40,14 +37,6 @@ bool PollUntil(const util::Clock& clock, milliseconds timeout, milliseconds ever
 
 int64_t MillisSince(const util::Clock& clock, std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<milliseconds>(clock.MonotonicNow() - start).count();
-}
-
-std::string LogTail(const std::string& path) {
-  absl::StatusOr<std::string> content = util::ReadFile(path);
-  if (!content.ok()) return "(no log at " + path + ")";
-  std::string tail = content->size() > 1500 ? content->substr(content->size() - 1500) : *content;
-  if (content->size() > 1500) tail = tail.substr(std::min(tail.size(), tail.find('\n') + 1));
-  return path + ":\n" + tail;
 }
 
 std::string OutputTail(const std::string& output) {

@@ -1,4 +1,4 @@
-// Helpers shared by the PostgreSQL actuator's source files: error context, polling, tails.
+// Helpers shared by the PostgreSQL actuator's source files: error context, polling, output.
 // Internal to pkg/actuate (postgres_actuator.cc, pg_copy_steps.cc).
 #pragma once
 
@@ -33,9 +33,6 @@ bool PollUntil(const util::Clock& clock, std::chrono::milliseconds timeout,
                std::chrono::milliseconds every, const std::function<bool()>& done);
 
 int64_t MillisSince(const util::Clock& clock, std::chrono::steady_clock::time_point start);
-
-// The last lines of a server log (at most ~1.5 KiB), prefixed with its path, for errors.
-std::string LogTail(const std::string& path);
 
 // The end of a tool's output (at most 2000 bytes), for errors.
 std::string OutputTail(const std::string& output);

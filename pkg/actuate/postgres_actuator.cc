@@ -2,17 +2,13 @@
 
 #include <signal.h>
 
-#include <cerrno>
-#include <filesystem>
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "pkg/actuate/pg_standby_config.h"
 #include "pkg/actuate/pg_step_util.h"
+#include "pkg/host/pg_datadir.h"
+#include "pkg/host/pg_standby_config.h"
 #include "pkg/model/lsn.h"
 #include "pkg/model/topology.h"
-#include "pkg/observe/pg_datadir.h"
-#include "pkg/observe/process.h"
 #include "pkg/util/files.h"
 #include "pkg/util/log.h"
 #include "pkg/util/status_macros.h"
@@ -22,7 +18,6 @@ namespace sy::actuate {
 using pg_internal::Annotated;
 using pg_internal::Context;
 using pg_internal::DataDir;
-using pg_internal::LogTail;
 using pg_internal::MillisSince;
 using pg_internal::Name;
 using pg_internal::PollUntil;
@@ -120,9 +115,9 @@ absl::Status PostgresActuator::Fence(const api::DeploymentColorSpec& spec, const
       " was the primary (", Name(color),
       ").\nstandby.signal keeps it from starting as a primary. Switchyard removes both files "
       "when it lifts the fence or rejoins this server as a standby.\n");
-  if (!observe::PostmasterAlive(dir)) {
+  if (!host_.PostmasterAlive(dir)) {
     pg_.Drop(ep);
-    SY_RETURN_IF_ERROR(Annotated(FenceDirectory(dir, note), context, ""));
+    SY_RETURN_IF_ERROR(Annotated(host_.FenceDirectory(dir, note), context, ""));
     out->detail = absl::StrCat(Name(color), " already stopped; fenced its data directory");
     return absl::OkStatus();
   }
@@ -143,7 +138,7 @@ absl::Status PostgresActuator::Fence(const api::DeploymentColorSpec& spec, const
   SY_RETURN_IF_ERROR(CheckStreaming(spec, standby, color, context));
   // Rule (durable fence): before anything stops, the directory is made unable to start as a
   // primary, so whoever restarts it meanwhile gets a read-only standby.
-  SY_RETURN_IF_ERROR(Annotated(FenceDirectory(dir, note), context, ""));
+  SY_RETURN_IF_ERROR(Annotated(host_.FenceDirectory(dir, note), context, ""));
   const auto start = clock_.MonotonicNow();
   SY_RETURN_IF_ERROR(
       Annotated(pg_.Query(ep, "CHECKPOINT", {}, timeouts_.stop).status(), context, ""));
@@ -164,15 +159,15 @@ absl::Status PostgresActuator::Stop(const api::DeploymentColorSpec& spec, api::C
   const std::string context = Context("stopping", spec, color);
   const std::string& dir = DataDir(spec, color);
   // A pending promotion must not complete: the request goes before the shutdown request.
-  SY_RETURN_IF_ERROR(Annotated(RemovePromoteRequest(dir), context, ""));
+  SY_RETURN_IF_ERROR(Annotated(host_.RemovePromoteRequest(dir), context, ""));
   // Rule: Switchyard stops a primary only beside another primary (a split brain), and fences
   // it first, so that nobody can start it as a primary again. Whether it runs as a primary
   // comes from its pg_control, which needs no connection (a server that takes none is told
   // apart too); one that cannot be told is not stopped.
-  if (observe::PostmasterAlive(dir)) {
+  if (host_.PostmasterAlive(dir)) {
     auto primary = [&](const std::string& d) -> absl::StatusOr<bool> {
       SY_ASSIGN_OR_RETURN(const model::ControlData c,
-                          observe::RunControlData(runner_, spec.database.bin_directory, d));
+                          host_.ReadControlData(spec.database.bin_directory, d));
       return c.cluster_state == "in production" || c.cluster_state == "in crash recovery";
     };
     absl::StatusOr<bool> is_primary = primary(dir);
@@ -184,7 +179,7 @@ absl::Status PostgresActuator::Stop(const api::DeploymentColorSpec& spec, api::C
     if (*is_primary) {
       const std::string& other = DataDir(spec, api::Other(color));
       absl::StatusOr<bool> other_primary =
-          observe::PostmasterAlive(other) ? primary(other) : absl::StatusOr<bool>(false);
+          host_.PostmasterAlive(other) ? primary(other) : absl::StatusOr<bool>(false);
       if (!other_primary.ok() || !*other_primary) {
         return absl::FailedPreconditionError(
             context +
@@ -192,7 +187,7 @@ absl::Status PostgresActuator::Stop(const api::DeploymentColorSpec& spec, api::C
             "(re-observe)");
       }
       SY_RETURN_IF_ERROR(Annotated(
-          FenceDirectory(
+          host_.FenceDirectory(
               dir, absl::StrCat("Fenced by Switchyard at ", util::FormatRfc3339(clock_.Now()), ": ",
                                 dir, " ran as a second primary and was stopped.\n")),
           context, ""));
@@ -205,18 +200,16 @@ absl::Status PostgresActuator::Shutdown(const api::DeploymentColorSpec& spec, ap
                                         const std::string& context, StepOutcome* out) {
   const std::string& dir = DataDir(spec, color);
   const PgEndpoint ep = host::EndpointFor(spec, color);
-  const std::string pid_file = dir + "/postmaster.pid";
-  const std::optional<int> pid = observe::ReadPostmasterPid(dir);
-  if (!pid || !observe::PostmasterAlive(dir)) {
+  const std::optional<int> pid = host_.ReadPostmasterPid(dir);
+  if (!pid || !host_.PostmasterAlive(dir)) {
     pg_.Drop(ep);
     out->detail = absl::StrCat(Name(color), " already stopped");
     return absl::OkStatus();
   }
   // SIGINT is the fast shutdown (pg_ctl stop -m fast sends just that).
-  if (::kill(*pid, SIGINT) != 0 && errno != ESRCH) {
-    if (errno != EPERM) {
-      return util::ErrnoStatus(errno, context + ": signalling pid " + std::to_string(*pid));
-    }
+  if (const absl::Status sent = host_.SignalProcess(*pid, SIGINT);
+      !sent.ok() && !absl::IsNotFound(sent)) {
+    if (!absl::IsPermissionDenied(sent)) return Annotated(sent, context, "");
     // Not root and not its user: let osUser's pg_ctl send it (it does not wait, -W).
     SY_ASSIGN_OR_RETURN(
         const util::CommandResult r,
@@ -230,23 +223,23 @@ absl::Status PostgresActuator::Shutdown(const api::DeploymentColorSpec& spec, ap
   }
   bool crashed = false;
   const bool gone = PollUntil(clock_, timeouts_.stop, timeouts_.poll, [&] {
-    if (!util::PathExists(pid_file)) return true;
+    if (!host_.PostmasterPidExists(dir)) return true;
     // The postmaster removes its pid file before it exits: a dead one that left it crashed.
-    crashed = !observe::ProcessAlive(*pid) && util::PathExists(pid_file);
+    crashed = !host_.ProcessAlive(*pid) && host_.PostmasterPidExists(dir);
     return crashed;
   });
   pg_.Drop(ep);
   out->detail = absl::StrCat("stopped ", Name(color));
   if (crashed) {
     return absl::AbortedError(context + ": the postmaster exited without a clean shutdown; " +
-                              LogTail(dir + ".log"));
+                              host_.ServerLogTail(dir));
   }
   if (!gone) {
     return absl::UnavailableError(absl::StrCat(
         context, ": still running ", timeouts_.stop.count(),
         " ms after a fast shutdown request: its postmaster acts on no signal (stopped with "
         "SIGSTOP?) or a backend or the checkpointer does not finish. ",
-        LogTail(dir + ".log")));
+        host_.ServerLogTail(dir)));
   }
   return absl::OkStatus();
 }
@@ -273,11 +266,11 @@ absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api
     const std::string& old_dir = DataDir(spec, old);
     // A live postmaster (its postmaster.pid names a process that runs in that directory),
     // not the file alone: a postmaster killed after its shutdown checkpoint leaves the file.
-    if (observe::PostmasterAlive(old_dir)) {
+    if (host_.PostmasterAlive(old_dir)) {
       return absl::FailedPreconditionError(absl::StrCat(
           context, ": ", Name(old), " is not stopped (its postmaster runs); not promoting"));
     }
-    absl::StatusOr<model::StartupConfig> old_startup = observe::ReadStartupConfig(old_dir);
+    absl::StatusOr<model::StartupConfig> old_startup = host_.ReadStartupConfig(old_dir);
     SY_RETURN_IF_ERROR(Annotated(old_startup.status(), context, ""));
     if (!old_startup->fenced || !old_startup->standby_signal) {
       return absl::FailedPreconditionError(
@@ -302,8 +295,8 @@ absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api
     }
     // Recorded in the fence first: a flip back then knows this promotion may be under way.
     SY_RETURN_IF_ERROR(
-        Annotated(RecordPromotionRequest(
-                      old_dir, absl::StrCat(observe::kFencePromotionLine, ": ", Name(color), " at ",
+        Annotated(host_.RecordPromotionRequest(
+                      old_dir, absl::StrCat(host::kFencePromotionLine, ": ", Name(color), " at ",
                                             util::FormatRfc3339(clock_.Now()))),
                   context, ""));
     rows = pg_.Query(ep, "SELECT pg_promote(wait => false)");
@@ -327,7 +320,7 @@ absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api
           absl::StrCat(context, ": still in recovery ", timeouts_.promote.count(),
                        " ms after pg_promote(); the request stays pending until it is acted on or "
                        "cancelled. ",
-                       LogTail(DataDir(spec, color) + ".log")));
+                       host_.ServerLogTail(DataDir(spec, color))));
     }
     out->writes_resumed_at = clock_.MonotonicNow();
     out->detail = absl::StrCat("promoted ", Name(color), " (writable after ",
@@ -408,7 +401,7 @@ absl::Status PostgresActuator::LiftFence(const api::DeploymentColorSpec& spec, a
     // Rule (lifting a fence), checked on what is true now, not on the plan.
     return absl::FailedPreconditionError(absl::StrCat(context, ": ", why));
   }
-  SY_RETURN_IF_ERROR(Annotated(LiftFenceDirectory(dir), context, ""));
+  SY_RETURN_IF_ERROR(Annotated(host_.LiftFenceDirectory(dir), context, ""));
   out->detail = absl::StrCat("lifted ", Name(color), "'s fence");
   return absl::OkStatus();
 }
@@ -422,13 +415,13 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
   const api::DatabaseRef& db = spec.color(color).database;
   const PgEndpoint ep = host::EndpointFor(spec, color);
   const std::string log_file = dir + ".log";
-  if (!observe::HoldsCluster(dir)) {
+  if (!host_.HoldsCluster(dir)) {
     return absl::FailedPreconditionError(context + ": " + dir +
                                          " holds no PostgreSQL cluster; a basebackup creates one");
   }
   std::optional<int> spawned;
-  if (!observe::PostmasterAlive(dir)) {
-    absl::StatusOr<model::StartupConfig> startup = observe::ReadStartupConfig(dir);
+  if (!host_.PostmasterAlive(dir)) {
+    absl::StatusOr<model::StartupConfig> startup = host_.ReadStartupConfig(dir);
     SY_RETURN_IF_ERROR(Annotated(startup.status(), context, ""));
     if (startup->fenced && startup->standby_signal) {
       return absl::FailedPreconditionError(
@@ -445,9 +438,9 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
     }
     // A postmaster killed a moment ago can linger as a zombie until it is reaped; a new one
     // refuses to start while the pid in postmaster.pid still exists.
-    if (const std::optional<int> stale = observe::ReadPostmasterPid(dir)) {
+    if (const std::optional<int> stale = host_.ReadPostmasterPid(dir)) {
       PollUntil(clock_, timeouts_.start, timeouts_.poll,
-                [&] { return ::kill(*stale, 0) != 0 || observe::ProcessAlive(*stale); });
+                [&] { return !host_.SignalProcess(*stale, 0).ok() || host_.ProcessAlive(*stale); });
     }
     util::Command cmd;
     cmd.argv = {spec.database.bin_directory + "/postgres",
@@ -474,9 +467,8 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
     absl::StatusOr<std::vector<PgRow>> r =
         pg_.Query(ep, "SELECT current_setting('data_directory')");
     if (r.ok()) {
-      std::error_code ec;
       const std::string served = Scalar(*r);
-      if (served != dir && !std::filesystem::equivalent(served, dir, ec)) {
+      if (served != dir && !host_.SameDirectory(served, dir)) {
         verdict = absl::FailedPreconditionError(absl::StrCat(
             context, ": port ", db.port, " is served by another server (data directory ", served,
             "); stop it or change the port"));
@@ -487,9 +479,9 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
       verdict = Annotated(r.status(), context, "");
       return true;
     }
-    if (spawned && !observe::ProcessAlive(*spawned) && !observe::PostmasterAlive(dir)) {
+    if (spawned && !host_.ProcessAlive(*spawned) && !host_.PostmasterAlive(dir)) {
       verdict = absl::UnavailableError(context + ": postgres exited during start-up; " +
-                                       LogTail(log_file));
+                                       host_.ServerLogTail(dir));
       return true;
     }
     return false;
@@ -498,7 +490,7 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
   if (!up) {
     return absl::UnavailableError(absl::StrCat(context, ": not accepting connections ",
                                                timeouts_.start.count(), " ms after start; ",
-                                               LogTail(log_file)));
+                                               host_.ServerLogTail(dir)));
   }
   return absl::OkStatus();
 }
@@ -533,12 +525,13 @@ absl::Status PostgresActuator::ConfigureStandby(const api::DeploymentColorSpec& 
   out = Sink(out, &local);
   const std::string context = Context("configuring", spec, target, "as a standby of", source);
   const std::string& dir = DataDir(spec, target);
-  if (observe::PostmasterAlive(dir)) {
+  if (host_.PostmasterAlive(dir)) {
     return absl::FailedPreconditionError(context + ": it is running; stop it first");
   }
-  SY_RETURN_IF_ERROR(Annotated(ConfigureStandbyDirectory(dir, StandbyConninfo(spec, target, source),
-                                                         model::SlotName(target)),
-                               context, ""));
+  SY_RETURN_IF_ERROR(
+      Annotated(host_.ConfigureStandbyDirectory(dir, host::StandbyConninfo(spec, target, source),
+                                                model::SlotName(target)),
+                context, ""));
   out->detail = absl::StrCat("configured ", Name(target), " as a standby of ", Name(source));
   return absl::OkStatus();
 }

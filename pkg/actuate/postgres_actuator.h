@@ -10,8 +10,9 @@
 #include "pkg/actuate/actuator.h"
 #include "pkg/api/types.h"
 #include "pkg/host/pg_client.h"
+#include "pkg/host/postgres_host.h"
+#include "pkg/model/observers.h"
 #include "pkg/model/step.h"
-#include "pkg/observe/observer.h"
 #include "pkg/util/clock.h"
 #include "pkg/util/command_runner.h"
 
@@ -46,12 +47,18 @@ struct PostgresTimeouts {
 // one at a time.
 class PostgresActuator final : public Actuator {
  public:
-  // All four must outlive this object. `observer` is used for the re-checks before starting
-  // a primary, lifting a fence and replacing a data directory.
-  PostgresActuator(host::PgClient& pg, observe::PostgresObserver& observer,
+  // All five must outlive this object. `pg` sends the statements, `host` acts on the data
+  // directories and postmasters, `runner` runs the server programs; `observer` is used for
+  // the re-checks before starting a primary, lifting a fence and replacing a data directory.
+  PostgresActuator(host::PgClient& pg, host::PostgresHost& host, model::PostgresObserver& observer,
                    util::CommandRunner& runner, const util::Clock& clock,
                    PostgresTimeouts timeouts = {})
-      : pg_(pg), observer_(observer), runner_(runner), clock_(clock), timeouts_(timeouts) {}
+      : pg_(pg),
+        host_(host),
+        observer_(observer),
+        runner_(runner),
+        clock_(clock),
+        timeouts_(timeouts) {}
 
   // Runs a database step (every StepKind but kSwitchTraffic, which is kInvalidArgument here).
   absl::Status Run(const api::DeploymentColor& dc, const model::Step& step,
@@ -138,7 +145,8 @@ class PostgresActuator final : public Actuator {
                                               std::vector<int> inherit_fds = {});
 
   host::PgClient& pg_;
-  observe::PostgresObserver& observer_;
+  host::PostgresHost& host_;
+  model::PostgresObserver& observer_;
   util::CommandRunner& runner_;
   const util::Clock& clock_;
   const PostgresTimeouts timeouts_;

@@ -5,12 +5,13 @@
 #include "pkg/actuate/dispatch_actuator.h"
 #include "pkg/actuate/nginx_actuator.h"
 #include "pkg/actuate/postgres_actuator.h"
+#include "pkg/host/local_postgres_host.h"
 #include "pkg/host/pqxx_pg_client.h"
+#include "pkg/host/process.h"
 #include "pkg/observe/http_upstream_prober.h"
 #include "pkg/observe/nginx_observer.h"
 #include "pkg/observe/observer.h"
 #include "pkg/observe/pqxx_postgres_observer.h"
-#include "pkg/observe/process.h"
 #include "pkg/util/clock.h"
 #include "pkg/util/command_runner.h"
 
@@ -29,14 +30,16 @@ class Wiring {
   const actuate::PostgresTimeouts timeouts_;
   const util::Clock& clock_ = util::RealClock::Get();
   util::ExecCommandRunner runner_;
-  observe::ProcProcessTable processes_;
+  host::ProcProcessTable processes_;
   host::PqxxPgClient pg_;
-  observe::PqxxPostgresObserver postgres_observer_{pg_, runner_};
+  host::LocalPostgresHost postgres_host_{runner_, clock_};
+  observe::PqxxPostgresObserver postgres_observer_{pg_, postgres_host_};
   observe::HttpNginxObserver nginx_observer_{processes_};
   observe::HttpUpstreamProber upstream_prober_;
   observe::WorldObserver world_{postgres_observer_, nginx_observer_, upstream_prober_};
   actuate::NginxActuator nginx_actuator_{runner_, clock_, nginx_observer_, processes_};
-  actuate::PostgresActuator postgres_actuator_{pg_, postgres_observer_, runner_, clock_, timeouts_};
+  actuate::PostgresActuator postgres_actuator_{pg_,     postgres_host_, postgres_observer_,
+                                               runner_, clock_,         timeouts_};
   actuate::DispatchActuator actuator_{nginx_actuator_, postgres_actuator_};
 };
 

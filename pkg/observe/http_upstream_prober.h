@@ -9,7 +9,7 @@
 namespace sy::observe {
 
 // Thread-safe (no state). A fresh connection per probe.
-class HttpUpstreamProber final : public UpstreamProber {
+class HttpUpstreamProber final : public model::UpstreamProber {
  public:
   model::UpstreamState Probe(const std::string& address,
                              std::chrono::milliseconds timeout) override;

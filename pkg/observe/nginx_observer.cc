@@ -3,9 +3,9 @@
 #include <chrono>
 
 #include "absl/strings/ascii.h"
+#include "pkg/host/nginx_master.h"
+#include "pkg/host/nginx_upstream_file.h"
 #include "pkg/observe/http_get.h"
-#include "pkg/observe/nginx_master.h"
-#include "pkg/observe/nginx_upstream_file.h"
 #include "pkg/util/files.h"
 #include "pkg/util/status_macros.h"
 
@@ -35,11 +35,11 @@ absl::StatusOr<model::NginxState> HttpNginxObserver::Observe(const api::Deployme
   auto content = util::ReadFile(spec.nginx.upstream_file);
   if (content.ok()) {
     state.file_exists = true;
-    state.file_color = ParseUpstreamColor(spec, *content);
+    state.file_color = host::ParseUpstreamColor(spec, *content);
   } else if (!absl::IsNotFound(content.status())) {
     return util::Annotate(content.status(), "nginx upstreamFile");
   }
-  auto master = FindNginxMaster(spec.nginx, processes_);
+  auto master = host::FindNginxMaster(spec.nginx, processes_);
   if (master.ok()) {
     state.running = true;
   } else if (!absl::IsUnavailable(master.status())) {

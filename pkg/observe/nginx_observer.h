@@ -6,8 +6,8 @@
 
 #include "absl/status/statusor.h"
 #include "pkg/api/types.h"
+#include "pkg/host/process.h"
 #include "pkg/observe/observer.h"
-#include "pkg/observe/process.h"
 
 namespace sy::observe {
 
@@ -15,14 +15,14 @@ namespace sy::observe {
 // misconfiguration: kFailedPrecondition when spec.nginx.configFile cannot be read or parsed
 // or names a relative pid file, kPermissionDenied / kInternal when the upstream file exists
 // but cannot be read. nginx not running, a missing upstream file and a failing probe are data.
-class HttpNginxObserver final : public NginxObserver {
+class HttpNginxObserver final : public model::NginxObserver {
  public:
   // `processes` must outlive this object.
-  explicit HttpNginxObserver(ProcessTable& processes) : processes_(processes) {}
+  explicit HttpNginxObserver(host::ProcessTable& processes) : processes_(processes) {}
   absl::StatusOr<model::NginxState> Observe(const api::DeploymentColorSpec& spec) override;
 
  private:
-  ProcessTable& processes_;
+  host::ProcessTable& processes_;
 };
 
 // The color nginx serves now: GET probe.url on a fresh connection, read probe.header.

@@ -1,14 +1,10 @@
 #include "pkg/observe/pqxx_postgres_observer.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <optional>
-#include <system_error>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "pkg/observe/pg_datadir.h"
-#include "pkg/util/files.h"
 #include "pkg/util/log.h"
 #include "pkg/util/status_macros.h"
 
@@ -112,13 +108,6 @@ absl::Status FillFromServer(const std::vector<PgRow>& rows, model::ServerState* 
   return absl::OkStatus();
 }
 
-// True when `a` and `b` name the same existing directory (symlinks and spellings aside).
-bool SameDirectory(const std::string& a, const std::string& b) {
-  if (a.empty() || b.empty()) return false;
-  std::error_code ec;
-  return std::filesystem::equivalent(a, b, ec) && !ec;
-}
-
 }  // namespace
 
 absl::StatusOr<model::ServerState> PqxxPostgresObserver::Observe(
@@ -129,18 +118,18 @@ absl::StatusOr<model::ServerState> PqxxPostgresObserver::Observe(
       "observing " + std::string(api::ColorName(color)) + " (" + ep.Address() + ")";
   model::ServerState s;
   s.color = color;
-  absl::StatusOr<DirectoryContent> content = InspectDataDirectory(dir);
+  absl::StatusOr<host::DirectoryContent> content = host_.InspectDataDirectory(dir);
   if (!content.ok()) {
     s.directory_error = std::string(content.status().message());
-  } else if (*content == DirectoryContent::kOther) {
+  } else if (*content == host::DirectoryContent::kOther) {
     s.directory_error = dir +
                         " holds files but no PostgreSQL cluster (no PG_VERSION or "
                         "global/pg_control); Switchyard copies nothing over it: move it away to "
                         "have it cloned";
   }
-  s.data_directory_exists = content.ok() && *content == DirectoryContent::kCluster;
-  s.postmaster_pid = util::PathExists(dir + "/postmaster.pid");
-  s.postmaster_alive = s.postmaster_pid && PostmasterAlive(dir);
+  s.data_directory_exists = content.ok() && *content == host::DirectoryContent::kCluster;
+  s.postmaster_pid = host_.PostmasterPidExists(dir);
+  s.postmaster_alive = s.postmaster_pid && host_.PostmasterAlive(dir);
   ServerControl server;
   absl::StatusOr<std::vector<PgRow>> rows = pg_.Query(ep, kObserveSql);
   if (rows.ok()) {
@@ -159,16 +148,16 @@ absl::StatusOr<model::ServerState> PqxxPostgresObserver::Observe(
     auto unreadable = [&](const absl::Status& why) {
       if (s.directory_error.empty()) s.directory_error = std::string(why.message());
     };
-    if (server.control && SameDirectory(dir, server.data_directory)) {
+    if (server.control && host_.SameDirectory(dir, server.data_directory)) {
       // The server answering on the port runs on this directory: its pg_control, as read
       // by the server, is the directory's. (A wrong binDirectory is still an error now, not
       // only once a server is down and pg_controldata is needed.)
       SY_RETURN_IF_ERROR(
-          util::Annotate(CheckControlDataProgram(spec.database.bin_directory), context));
+          util::Annotate(host_.CheckControlDataProgram(spec.database.bin_directory), context));
       s.control = server.control;
     } else {
       absl::StatusOr<model::ControlData> control =
-          RunControlData(runner_, spec.database.bin_directory, dir);
+          host_.ReadControlData(spec.database.bin_directory, dir);
       if (absl::IsFailedPrecondition(control.status())) {
         return util::Annotate(control.status(), context);
       }
@@ -182,14 +171,14 @@ absl::StatusOr<model::ServerState> PqxxPostgresObserver::Observe(
                                             {"error", std::string(control.status().message())}});
       }
     }
-    absl::StatusOr<model::StartupConfig> startup = ReadStartupConfig(dir);
+    absl::StatusOr<model::StartupConfig> startup = host_.ReadStartupConfig(dir);
     if (startup.ok()) {
       s.startup = *startup;
     } else {
       unreadable(startup.status());
     }
-    s.local_slots = ReadLocalSlots(dir);
-    absl::StatusOr<WalTimelines> wal = ReadWalTimelines(dir);
+    s.local_slots = host_.ReadLocalSlots(dir);
+    absl::StatusOr<host::WalTimelines> wal = host_.ReadWalTimelines(dir);
     if (wal.ok()) {
       s.wal_timeline = wal->any;
       s.segment_timeline = wal->segments;
@@ -212,7 +201,7 @@ absl::StatusOr<model::ServerState> PqxxPostgresObserver::Observe(
       s.reachable ? s.timeline
                   : std::max(s.control ? s.control->checkpoint_timeline : 0, s.segment_timeline);
   if (s.data_directory_exists && tli > 1) {
-    absl::StatusOr<std::vector<model::TimelineFork>> history = ReadTimelineHistory(dir, tli);
+    absl::StatusOr<std::vector<model::TimelineFork>> history = host_.ReadTimelineHistory(dir, tli);
     if (history.ok()) {
       s.history = std::move(*history);
     } else {

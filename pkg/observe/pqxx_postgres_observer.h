@@ -5,15 +5,15 @@
 #include "absl/status/statusor.h"
 #include "pkg/api/types.h"
 #include "pkg/host/pg_client.h"
+#include "pkg/host/postgres_host.h"
 #include "pkg/model/world.h"
 #include "pkg/observe/observer.h"
-#include "pkg/util/command_runner.h"
 
 namespace sy::observe {
 
 // Fills every field of ServerState:
 //  - from the data directory: data_directory_exists, postmaster_pid / postmaster_alive,
-//    control (pg_controldata, run through the util::CommandRunner), startup (standby.signal,
+//    control (pg_controldata, through the host), startup (standby.signal,
 //    postgresql.auto.conf), local_slots (pg_replslot), history (pg_wal/<TLI>.history of the
 //    running server's timeline, else of pg_control's checkpoint timeline);
 //  - from the server, when reachable: in_recovery, system_identifier, timeline, LSNs,
@@ -27,18 +27,17 @@ namespace sy::observe {
 // kFailedPrecondition when pg_controldata is missing (misconfigured binDirectory), and the
 // status of a failed query that is not about reachability (e.g. kPermissionDenied when the
 // role lacks privileges), each prefixed with the color and server.
-class PqxxPostgresObserver final : public PostgresObserver {
+class PqxxPostgresObserver final : public model::PostgresObserver {
  public:
-  // `pg` and `runner` must outlive this object.
-  PqxxPostgresObserver(host::PgClient& pg, util::CommandRunner& runner)
-      : pg_(pg), runner_(runner) {}
+  // `pg` and `host` must outlive this object.
+  PqxxPostgresObserver(host::PgClient& pg, host::PostgresHost& host) : pg_(pg), host_(host) {}
 
   absl::StatusOr<model::ServerState> Observe(const api::DeploymentColorSpec& spec,
                                              api::Color color) override;
 
  private:
   host::PgClient& pg_;
-  util::CommandRunner& runner_;
+  host::PostgresHost& host_;
 };
 
 }  // namespace sy::observe

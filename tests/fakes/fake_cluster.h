@@ -73,9 +73,9 @@ struct StepRecord {
 };
 
 // Thread-safe: every public method takes one lock (the controller may run worker threads).
-class FakeCluster final : public observe::PostgresObserver,
-                          public observe::NginxObserver,
-                          public observe::UpstreamProber,
+class FakeCluster final : public model::PostgresObserver,
+                          public model::NginxObserver,
+                          public model::UpstreamProber,
                           public actuate::Actuator {
  public:
   // A converged world for `spec` with `primary` the primary on timeline 1, the other color
@@ -83,7 +83,7 @@ class FakeCluster final : public observe::PostgresObserver,
   explicit FakeCluster(api::DeploymentColorSpec spec = FakeSpec(),
                        api::Color primary = api::Color::kBlue);
 
-  // --- observe::PostgresObserver, NginxObserver, UpstreamProber ---
+  // --- model::PostgresObserver, NginxObserver, UpstreamProber ---
   absl::StatusOr<model::ServerState> Observe(const api::DeploymentColorSpec& spec,
                                              api::Color color) override;
   absl::StatusOr<model::NginxState> Observe(const api::DeploymentColorSpec& spec) override;

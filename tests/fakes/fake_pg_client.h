@@ -27,9 +27,9 @@ struct FakePgServer {
   // false: every statement fails as libpq does when nothing answers (kUnavailable).
   bool reachable = true;
   bool in_recovery = false;
-  model::Lsn replay_lsn = 0;    // pg_last_wal_replay_lsn() (a standby)
-  std::string data_directory;   // current_setting('data_directory')
-  uint32_t timeline = 1;        // the timeline it writes (a primary) or replays
+  model::Lsn replay_lsn = 0;         // pg_last_wal_replay_lsn() (a standby)
+  std::string data_directory;        // current_setting('data_directory')
+  uint32_t timeline = 1;             // the timeline it writes (a primary) or replays
   uint32_t checkpoint_timeline = 1;  // pg_control_checkpoint(): the last checkpoint's
   std::set<std::string> streaming;   // application_name of each standby streaming from it
   std::set<std::string> slots;       // physical slots
@@ -107,8 +107,8 @@ class FakePgClient final : public host::PgClient {
     }
     FakePgServer& s = servers_[address];
     if (!s.reachable) {
-      return absl::UnavailableError(absl::StrCat(
-          "connecting to ", address, ": connection refused (is the server running?)"));
+      return absl::UnavailableError(
+          absl::StrCat("connecting to ", address, ": connection refused (is the server running?)"));
     }
     if (absl::StrContains(sql, "pg_stat_replication")) {
       Rows rows;
@@ -140,10 +140,10 @@ class FakePgClient final : public host::PgClient {
     if (absl::StrContains(sql, "pg_is_in_recovery")) {
       Advance(s);
       if (absl::StrContains(sql, "pg_control_checkpoint")) {  // the checkpoint step's query
-        return Rows{Row({Bool(s.in_recovery, true), absl::StrCat(s.checkpoint_timeline),
-                         s.in_recovery ? std::nullopt
-                                       : std::optional<std::string>(
-                                             absl::StrFormat("%08X", s.timeline))})};
+        return Rows{
+            Row({Bool(s.in_recovery, true), absl::StrCat(s.checkpoint_timeline),
+                 s.in_recovery ? std::nullopt
+                               : std::optional<std::string>(absl::StrFormat("%08X", s.timeline))})};
       }
       if (absl::StrContains(sql, "pg_last_wal_replay_lsn")) {
         return Rows{Row({Bool(s.in_recovery, false),

@@ -1,4 +1,4 @@
-// FakeProcessTable: an in-memory process table behind observe::ProcessTable, for tests of
+// FakeProcessTable: an in-memory process table behind host::ProcessTable, for tests of
 // code that finds nginx's master and waits for its old workers.
 #pragma once
 
@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "pkg/observe/process.h"
+#include "pkg/host/process.h"
 
 namespace sy::fakes {
 
 // Thread-safe.
-class FakeProcessTable final : public observe::ProcessTable {
+class FakeProcessTable final : public host::ProcessTable {
  public:
   // Adds (or replaces) a live process.
   void Add(int pid, int ppid, std::string command_line) {

@@ -20,10 +20,10 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "pkg/observe/nginx_master.h"
+#include "pkg/host/nginx_master.h"
+#include "pkg/host/nginx_upstream_file.h"
+#include "pkg/host/process.h"
 #include "pkg/observe/nginx_observer.h"
-#include "pkg/observe/nginx_upstream_file.h"
-#include "pkg/observe/process.h"
 #include "pkg/util/clock.h"
 #include "pkg/util/command_runner.h"
 #include "pkg/util/files.h"
@@ -73,7 +73,7 @@ class NginxIntegrationTest : public ::testing::Test {
     ASSERT_EQ(::mkdir((dir_ + "/switchyard").c_str(), 0755), 0);
     ASSERT_TRUE(
         util::WriteFileAtomically(spec_.nginx.upstream_file,
-                                  observe::RenderUpstreamFile(spec_, "default/shop", Color::kBlue))
+                                  host::RenderUpstreamFile(spec_, "default/shop", Color::kBlue))
             .ok());
     ASSERT_TRUE(util::WriteFileAtomically(dir_ + "/extra.conf", "# more http settings\n").ok());
     ASSERT_TRUE(util::WriteFileAtomically(spec_.nginx.config_file, NginxConf()).ok());
@@ -151,7 +151,7 @@ class NginxIntegrationTest : public ::testing::Test {
   // thread's Run() returns once all of them are gone.
   void StopNginx() {
     if (!nginx_.joinable()) return;
-    if (auto master = observe::FindNginxMaster(spec_.nginx, procs_); master.ok()) {
+    if (auto master = host::FindNginxMaster(spec_.nginx, procs_); master.ok()) {
       ::kill(*master, SIGTERM);
     }
     nginx_.join();
@@ -165,7 +165,7 @@ class NginxIntegrationTest : public ::testing::Test {
   const api::ProbeSpec& Probe() const { return spec_.nginx.probe; }
 
   int Master() {
-    auto master = observe::FindNginxMaster(spec_.nginx, procs_);
+    auto master = host::FindNginxMaster(spec_.nginx, procs_);
     EXPECT_TRUE(master.ok()) << master.status();
     return master.ok() ? *master : -1;
   }
@@ -196,7 +196,7 @@ class NginxIntegrationTest : public ::testing::Test {
   int port_ = 0;
   api::DeploymentColorSpec spec_;
   util::ExecCommandRunner runner_;
-  observe::ProcProcessTable procs_;
+  host::ProcProcessTable procs_;
   observe::HttpNginxObserver observer_{procs_};
   actuate::NginxActuator actuator_{runner_, util::RealClock::Get(), observer_, procs_};
   actuate::StepOutcome outcome_;
@@ -223,7 +223,7 @@ TEST_F(NginxIntegrationTest, SwitchToGreenServesGreenOnEveryNewConnection) {
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->file_color, Color::kGreen);
   EXPECT_EQ(state->served_color, Color::kGreen);
-  EXPECT_EQ(File(), observe::RenderUpstreamFile(spec_, "default/shop", Color::kGreen));
+  EXPECT_EQ(File(), host::RenderUpstreamFile(spec_, "default/shop", Color::kGreen));
   EXPECT_THAT(outcome_.detail, HasSubstr("nginx switched to green"));
   RecordProperty("detail", outcome_.detail);
 }
@@ -269,11 +269,11 @@ TEST_F(NginxIntegrationTest, NoRequestStartedAfterTheSwitchReachesTheOldColor) {
 TEST_F(NginxIntegrationTest, SecondSwitchRunsNoReload) {
   ASSERT_TRUE(Switch(Color::kGreen).ok()) << ErrorLog();
   // The previous generation may still be finishing its exit: wait until only the new one is.
-  ASSERT_TRUE(Eventually([&] { return observe::ChildPids(Master()).size() == 2; }));
-  const std::vector<int> workers = observe::ChildPids(Master());
+  ASSERT_TRUE(Eventually([&] { return host::ChildPids(Master()).size() == 2; }));
+  const std::vector<int> workers = host::ChildPids(Master());
   ASSERT_TRUE(Switch(Color::kGreen).ok());
   EXPECT_THAT(outcome_.detail, HasSubstr("nothing to do"));
-  EXPECT_EQ(observe::ChildPids(Master()), workers);
+  EXPECT_EQ(host::ChildPids(Master()), workers);
   const auto colors = Colors(10);
   EXPECT_EQ(std::count(colors.begin(), colors.end(), Color::kGreen), 10);
 }
@@ -288,15 +288,15 @@ TEST_F(NginxIntegrationTest, BackAndForth) {
 
 TEST_F(NginxIntegrationTest, RejectedConfigurationChangesNothing) {
   const std::string before = File();
-  const std::vector<int> workers = observe::ChildPids(Master());
+  const std::vector<int> workers = host::ChildPids(Master());
   ASSERT_TRUE(util::WriteFileAtomically(dir_ + "/extra.conf", "this is { not nginx\n").ok());
   const absl::Status s = Switch(Color::kGreen);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   EXPECT_THAT(s.message(),
               HasSubstr("nginx -t rejected the new upstream file " + spec_.nginx.upstream_file));
   EXPECT_THAT(s.message(), HasSubstr(dir_ + "/extra.conf"));
-  EXPECT_EQ(File(), before);                         // byte for byte
-  EXPECT_EQ(observe::ChildPids(Master()), workers);  // no reload
+  EXPECT_EQ(File(), before);                      // byte for byte
+  EXPECT_EQ(host::ChildPids(Master()), workers);  // no reload
   const auto colors = Colors(10);
   EXPECT_EQ(std::count(colors.begin(), colors.end(), Color::kBlue), 10);
 }

@@ -24,10 +24,11 @@
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "pkg/actuate/postgres_actuator.h"
+#include "pkg/host/local_postgres_host.h"
+#include "pkg/host/pg_datadir.h"
 #include "pkg/host/pqxx_pg_client.h"
-#include "pkg/observe/pg_datadir.h"
+#include "pkg/host/process.h"
 #include "pkg/observe/pqxx_postgres_observer.h"
-#include "pkg/observe/process.h"
 #include "pkg/util/clock.h"
 #include "pkg/util/command_runner.h"
 #include "tests/integration/pg/mini_postgres.h"
@@ -53,9 +54,9 @@ std::vector<int> CopiesInto(const std::string& target) {
         name.data() + name.size()) {
       continue;
     }
-    const std::string cmdline = observe::ProcessCommandLine(pid).value_or("");
+    const std::string cmdline = host::ProcessCommandLine(pid).value_or("");
     if (absl::StrContains(cmdline, "pg_basebackup") && absl::StrContains(cmdline, target) &&
-        observe::ProcessAlive(pid)) {
+        host::ProcessAlive(pid)) {
       out.push_back(pid);
     }
   }
@@ -71,7 +72,7 @@ api::DeploymentColor Resource(const api::DeploymentColorSpec& spec) {
 }
 
 bool AnyAlive(const std::vector<int>& pids) {
-  return std::any_of(pids.begin(), pids.end(), [](int p) { return observe::ProcessAlive(p); });
+  return std::any_of(pids.begin(), pids.end(), [](int p) { return host::ProcessAlive(p); });
 }
 
 template <typename F>
@@ -118,8 +119,10 @@ class CopyKillTest : public ::testing::Test {
   api::DeploymentColorSpec throttled_;
   host::PqxxPgClient connections_;
   util::ExecCommandRunner runner_;
-  observe::PqxxPostgresObserver observer_{connections_, runner_};
-  actuate::PostgresActuator actuator_{connections_, observer_, runner_, util::RealClock::Get()};
+  host::LocalPostgresHost host_{runner_, util::RealClock::Get()};
+  observe::PqxxPostgresObserver observer_{connections_, host_};
+  actuate::PostgresActuator actuator_{connections_, host_, observer_, runner_,
+                                      util::RealClock::Get()};
 };
 
 TEST_F(CopyKillTest, NoCopyOutlivesItsKilledDaemonIntoTheNextCopy) {
@@ -128,8 +131,9 @@ TEST_F(CopyKillTest, NoCopyOutlivesItsKilledDaemonIntoTheNextCopy) {
   if (daemon == 0) {  // a daemon of its own: its connections, runner and actuator
     host::PqxxPgClient connections;
     util::ExecCommandRunner runner;
-    observe::PqxxPostgresObserver observer(connections, runner);
-    actuate::PostgresActuator actuator(connections, observer, runner, util::RealClock::Get());
+    host::LocalPostgresHost host(runner, util::RealClock::Get());
+    observe::PqxxPostgresObserver observer(connections, host);
+    actuate::PostgresActuator actuator(connections, host, observer, runner, util::RealClock::Get());
     const absl::Status s = actuator.Basebackup(Resource(throttled_), kGreen, kBlue);
     std::cerr << "  the first copy ended (it should have been killed): " << s << "\n";
     ::_exit(s.ok() ? 0 : 1);
@@ -144,7 +148,7 @@ TEST_F(CopyKillTest, NoCopyOutlivesItsKilledDaemonIntoTheNextCopy) {
   ASSERT_TRUE(copying) << "pg_basebackup into " << target << " did not start";
   std::vector<int> tools;  // started by the daemon itself
   for (int pid : first) {
-    if (observe::ParentPid(pid) == daemon) tools.push_back(pid);
+    if (host::ParentPid(pid) == daemon) tools.push_back(pid);
   }
   ASSERT_EQ(tools.size(), 1u) << absl::StrJoin(first, " ");
   std::this_thread::sleep_for(milliseconds(300));  // some files arrive
@@ -155,7 +159,7 @@ TEST_F(CopyKillTest, NoCopyOutlivesItsKilledDaemonIntoTheNextCopy) {
       << "pg_basebackup " << tools[0] << " outlived its daemon";
   std::vector<int> survivors;
   for (int pid : first) {
-    if (observe::ProcessAlive(pid)) survivors.push_back(pid);
+    if (host::ProcessAlive(pid)) survivors.push_back(pid);
   }
   std::cout << "  first copy: pids " << absl::StrJoin(first, " ")
             << "; alive 0.3 s after its daemon "
@@ -188,7 +192,7 @@ TEST_F(CopyKillTest, NoCopyOutlivesItsKilledDaemonIntoTheNextCopy) {
             << samples.load() << " samples, " << overlaps.load() << " with both\n";
 
   // What the second copy made is a standby that runs.
-  EXPECT_TRUE(observe::HoldsCluster(spec_.green.database.data_directory));
+  EXPECT_TRUE(host::HoldsCluster(spec_.green.database.data_directory));
   const absl::Status started = actuator_.Start(spec_, kGreen);
   EXPECT_TRUE(started.ok()) << started;
 }

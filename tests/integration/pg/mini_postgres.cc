@@ -15,8 +15,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "pkg/observe/pg_datadir.h"
-#include "pkg/observe/process.h"
+#include "pkg/host/pg_datadir.h"
+#include "pkg/host/process.h"
 #include "pkg/util/command_runner.h"
 
 namespace sy::testing {
@@ -46,14 +46,14 @@ absl::StatusOr<int> FreePort() {
 
 // Stops whatever postmaster runs from `dir`: immediate shutdown, then SIGKILL.
 void KillServer(const std::string& dir) {
-  const std::optional<int> pid = observe::ReadPostmasterPid(dir);
-  if (!pid || !observe::PostmasterAlive(dir)) return;
+  const std::optional<int> pid = host::ReadPostmasterPid(dir);
+  if (!pid || !host::PostmasterAlive(dir)) return;
   ::kill(*pid, SIGQUIT);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (observe::ProcessAlive(*pid) && std::chrono::steady_clock::now() < deadline) {  // poll
+  while (host::ProcessAlive(*pid) && std::chrono::steady_clock::now() < deadline) {  // poll
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  if (observe::ProcessAlive(*pid)) ::kill(-*pid, SIGKILL);  // its own process group
+  if (host::ProcessAlive(*pid)) ::kill(-*pid, SIGKILL);  // its own process group
 }
 
 }  // namespace

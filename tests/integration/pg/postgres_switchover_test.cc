@@ -10,9 +10,10 @@
 
 #include "gtest/gtest.h"
 #include "pkg/actuate/postgres_actuator.h"
+#include "pkg/host/local_postgres_host.h"
+#include "pkg/host/pg_datadir.h"
 #include "pkg/host/pqxx_pg_client.h"
 #include "pkg/model/step.h"
-#include "pkg/observe/pg_datadir.h"
 #include "pkg/observe/pqxx_postgres_observer.h"
 #include "pkg/util/clock.h"
 #include "pkg/util/command_runner.h"
@@ -200,8 +201,9 @@ class PostgresSwitchoverTest : public ::testing::Test {
   util::RealClock clock_;
   util::ExecCommandRunner runner_;
   host::PqxxPgClient connections_;
-  observe::PqxxPostgresObserver observer_{connections_, runner_};
-  actuate::PostgresActuator actuator_{connections_, observer_, runner_, clock_};
+  host::LocalPostgresHost host_{runner_, clock_};
+  observe::PqxxPostgresObserver observer_{connections_, host_};
+  actuate::PostgresActuator actuator_{connections_, host_, observer_, runner_, clock_};
 
   // The resource the steps serve; `annotations` and `rejoin` as a test needs them.
   api::DeploymentColor Resource(std::map<std::string, std::string> annotations = {},
@@ -357,8 +359,8 @@ TEST_F(PostgresSwitchoverTest, EveryStepIsIdempotentAndChecksItsPrecondition) {
 TEST_F(PostgresSwitchoverTest, AKeptConnectionSurvivesARestartBehindItsBack) {
   ASSERT_TRUE(Observe(kGreen).reachable);  // connections_ now holds one to green
   host::PqxxPgClient others;
-  observe::PqxxPostgresObserver other_observer(others, runner_);
-  actuate::PostgresActuator someone_else(others, other_observer, runner_, clock_);
+  observe::PqxxPostgresObserver other_observer(others, host_);
+  actuate::PostgresActuator someone_else(others, host_, other_observer, runner_, clock_);
   ASSERT_OK(someone_else.Stop(spec_, kGreen));
   const ServerState down = Observe(kGreen);
   EXPECT_FALSE(down.reachable);
@@ -402,13 +404,14 @@ TEST_F(PostgresSwitchoverTest, RunningServersAreObservedWithoutAProcess) {
       return real.Spawn(cmd, log);
     }
   } counting(runner_);
-  observe::PqxxPostgresObserver observer(connections_, counting);
+  host::LocalPostgresHost counting_host(counting, clock_);
+  observe::PqxxPostgresObserver observer(connections_, counting_host);
   ASSERT_OK(Exec(kBlue, "CHECKPOINT"));
   for (Color c : {kBlue, kGreen}) {
     const std::string& dir = spec_.color(c).database.data_directory;
-    const auto before = observe::RunControlData(runner_, spec_.database.bin_directory, dir);
+    const auto before = host::RunControlData(runner_, spec_.database.bin_directory, dir);
     absl::StatusOr<ServerState> s = observer.Observe(spec_, c);  // a restartpoint may come after
-    const auto after = observe::RunControlData(runner_, spec_.database.bin_directory, dir);
+    const auto after = host::RunControlData(runner_, spec_.database.bin_directory, dir);
     ASSERT_TRUE(s.ok() && before.ok() && after.ok()) << s.status() << before.status();
     ASSERT_TRUE(s->reachable && s->control);
     EXPECT_TRUE(*s->control == *before || *s->control == *after)

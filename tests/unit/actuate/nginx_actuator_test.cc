@@ -11,7 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "pkg/observe/nginx_upstream_file.h"
+#include "pkg/host/nginx_upstream_file.h"
 #include "pkg/util/files.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_command_runner.h"
@@ -36,7 +36,7 @@ constexpr char kWorkerTitle[] = "nginx: worker process";
 // reload's timing of pkg/observe/README.md #23 on the fake clock: new workers answer after 16 ms,
 // old ones begin to shut down after 100 ms and exit 20 ms later. Observe() advances the
 // world to the fake clock's time.
-class FakeNginx final : public observe::NginxObserver {
+class FakeNginx final : public model::NginxObserver {
  public:
   FakeNginx(const fakes::FakeClock& clock, fakes::FakeProcessTable& procs)
       : clock_(clock), procs_(procs) {
@@ -50,7 +50,7 @@ class FakeNginx final : public observe::NginxObserver {
     s.running = procs_.Alive(kMaster);
     auto content = util::ReadFile(spec.nginx.upstream_file);
     s.file_exists = content.ok();
-    if (content.ok()) s.file_color = observe::ParseUpstreamColor(spec, *content);
+    if (content.ok()) s.file_color = host::ParseUpstreamColor(spec, *content);
     s.served_color = served_;
     return s;
   }
@@ -59,7 +59,7 @@ class FakeNginx final : public observe::NginxObserver {
   void Reload(const api::DeploymentColorSpec& spec) {
     if (ignore_reloads_) return;
     auto content = util::ReadFile(spec.nginx.upstream_file);
-    pending_ = content.ok() ? observe::ParseUpstreamColor(spec, *content) : std::nullopt;
+    pending_ = content.ok() ? host::ParseUpstreamColor(spec, *content) : std::nullopt;
     reloaded_at_ = clock_.MonotonicNow();
     retiring_ = workers_;
     StartGeneration();
@@ -151,7 +151,7 @@ class NginxActuatorTest : public ::testing::Test {
 TEST_F(NginxActuatorTest, SwitchesAndReturnsOnlyOnceNoOldWorkerCanAccept) {
   const std::vector<int> old_workers = nginx_.Workers();
   ASSERT_TRUE(Switch(Color::kGreen).ok());
-  EXPECT_EQ(File(), observe::RenderUpstreamFile(spec_, "default/shop", Color::kGreen));
+  EXPECT_EQ(File(), host::RenderUpstreamFile(spec_, "default/shop", Color::kGreen));
   EXPECT_THAT(runner_.Commands(), ElementsAre(TestArgv(), ReloadArgv()));
   EXPECT_EQ(nginx_.Reloads(), 1);
   for (int pid : old_workers) {
@@ -179,14 +179,14 @@ TEST_F(NginxActuatorTest, SecondPassDoesNothing) {
 TEST_F(NginxActuatorTest, BothDirections) {
   ASSERT_TRUE(Switch(Color::kGreen).ok());
   ASSERT_TRUE(Switch(Color::kBlue).ok());
-  EXPECT_EQ(File(), observe::RenderUpstreamFile(spec_, "default/shop", Color::kBlue));
+  EXPECT_EQ(File(), host::RenderUpstreamFile(spec_, "default/shop", Color::kBlue));
   EXPECT_EQ(nginx_.Observe(spec_)->served_color, Color::kBlue);
   EXPECT_EQ(nginx_.Reloads(), 2);
 }
 
 TEST_F(NginxActuatorTest, FileInPlaceButNotServedReloadsWithoutRewriting) {
   // A crash between the write and the reload.
-  const std::string green = observe::RenderUpstreamFile(spec_, "default/shop", Color::kGreen);
+  const std::string green = host::RenderUpstreamFile(spec_, "default/shop", Color::kGreen);
   MakeFileDirectory();
   ASSERT_TRUE(util::WriteFileAtomically(spec_.nginx.upstream_file, green, 0600).ok());
   ASSERT_TRUE(Switch(Color::kGreen).ok());
@@ -253,7 +253,7 @@ TEST_F(NginxActuatorTest, ReloadThatTakesNoEffectTimesOut) {
   EXPECT_THAT(s.message(), HasSubstr("no new workers started"));
   EXPECT_GE(clock_.MonotonicNow() - before, milliseconds(10000));
   // The tested file stays: the next pass sees it and reloads again.
-  EXPECT_EQ(File(), observe::RenderUpstreamFile(spec_, "default/shop", Color::kGreen));
+  EXPECT_EQ(File(), host::RenderUpstreamFile(spec_, "default/shop", Color::kGreen));
 }
 
 TEST_F(NginxActuatorTest, OldWorkersThatKeepAcceptingTimeOut) {

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "pkg/host/local_postgres_host.h"
 #include "pkg/host/pqxx_pg_client.h"
 #include "pkg/util/clock.h"
 #include "pkg/util/command_runner.h"
@@ -25,7 +26,8 @@ TEST(PostgresActuatorTest, StepsOfTwoResourcesAtOnceKeepTheirOwnOutcome) {
   fakes::FakeCluster observer;  // not consulted by a stop
   host::PqxxPgClient connections;
   util::ExecCommandRunner runner;
-  PostgresActuator actuator(connections, observer, runner, util::RealClock::Get());
+  host::LocalPostgresHost host(runner, util::RealClock::Get());
+  PostgresActuator actuator(connections, host, observer, runner, util::RealClock::Get());
 
   // Two resources whose servers are stopped (no postmaster.pid): a stop reports at once.
   std::vector<api::DeploymentColor> resources(2);

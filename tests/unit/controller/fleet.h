@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "pkg/actuate/actuator.h"
-#include "pkg/observe/observer.h"
+#include "pkg/model/observers.h"
 #include "tests/fakes/fake_cluster.h"
 #include "tests/fakes/plan_driver.h"
 
@@ -42,9 +42,9 @@ inline api::DeploymentColor ResourceFor(int i, api::Color active) {
 
 // One FakeCluster per resource behind the observer and actuator interfaces, routed by the
 // spec's blue port (observers, actuator) or the upstream address (prober).
-class Fleet final : public observe::PostgresObserver,
-                    public observe::NginxObserver,
-                    public observe::UpstreamProber,
+class Fleet final : public model::PostgresObserver,
+                    public model::NginxObserver,
+                    public model::UpstreamProber,
                     public actuate::Actuator {
  public:
   explicit Fleet(int resources) {

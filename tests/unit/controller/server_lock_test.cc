@@ -158,7 +158,7 @@ TEST_F(FlockServerLockTest, NoDirectoryToLockBesideIsAnError) {
 
 // Watches the passes over one pair of servers: a pass begins when it observes blue and ends
 // in OnPass; in between no other thread may observe or act. Wraps FakeCluster.
-class OverlapWatch final : public observe::PostgresObserver,
+class OverlapWatch final : public model::PostgresObserver,
                            public actuate::Actuator,
                            public model::PassListener {
  public:

@@ -19,9 +19,9 @@ using api::Color;
 const std::string kKey = "default/shop";
 
 // The cluster's PostgreSQL observer, running `before` on the first observation only.
-class HookedObserver final : public observe::PostgresObserver {
+class HookedObserver final : public model::PostgresObserver {
  public:
-  HookedObserver(observe::PostgresObserver& real, std::function<void()> before)
+  HookedObserver(model::PostgresObserver& real, std::function<void()> before)
       : real_(real), before_(std::move(before)) {}
   absl::StatusOr<model::ServerState> Observe(const api::DeploymentColorSpec& spec,
                                              api::Color color) override {
@@ -30,7 +30,7 @@ class HookedObserver final : public observe::PostgresObserver {
   }
 
  private:
-  observe::PostgresObserver& real_;
+  model::PostgresObserver& real_;
   std::function<void()> before_;
 };
 
@@ -40,7 +40,7 @@ class StatusWritesTest : public ::testing::Test {
     ASSERT_TRUE(store_.Load().ok());
     ASSERT_TRUE(store_.Apply(fakes::FakeResource(Color::kBlue), "test").ok());
   }
-  PassResult Pass(observe::PostgresObserver& postgres) {
+  PassResult Pass(model::PostgresObserver& postgres) {
     observe::WorldObserver world(postgres, cluster_, cluster_);
     Reconciler r(world, cluster_, store_, cluster_.clock(), ReconcilerOptions());
     return r.Reconcile(kKey);

@@ -22,7 +22,7 @@ using api::Color;
 
 // The fleet behind the interfaces, counting the calls in flight on all threads at once: two
 // means two resources were worked on at the same time (a key never goes to two workers).
-class Overlapping final : public observe::PostgresObserver, public actuate::Actuator {
+class Overlapping final : public model::PostgresObserver, public actuate::Actuator {
  public:
   explicit Overlapping(fakes::Fleet& fleet) : fleet_(fleet) {}
 

@@ -18,7 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "pkg/observe/process.h"
+#include "pkg/host/process.h"
 #include "pkg/util/files.h"
 #include "tests/fakes/temp_dir.h"
 
@@ -117,7 +117,7 @@ TEST(ExecCommandRunnerTest, TimeoutKillsTheWholeProcessGroup) {
   ASSERT_NE(at, std::string::npos) << msg;
   int bg = 0;
   ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(msg.substr(at + 3)), &bg)) << msg;
-  EXPECT_TRUE(Eventually([&] { return !observe::ProcessAlive(bg); }));
+  EXPECT_TRUE(Eventually([&] { return !host::ProcessAlive(bg); }));
 }
 
 TEST(ExecCommandRunnerTest, ReturnsWhenTheCommandExitsEvenIfItsChildKeepsTheOutput) {
@@ -215,8 +215,8 @@ int SleepOfAKilledParent(bool die_with_parent) {
   }
   int sleeper = 0;
   EXPECT_TRUE(Eventually([&] {
-    for (int pid : observe::ChildPids(helper)) {
-      if (observe::ProcessCommandLine(pid).value_or("").starts_with("/bin/sleep")) {
+    for (int pid : host::ChildPids(helper)) {
+      if (host::ProcessCommandLine(pid).value_or("").starts_with("/bin/sleep")) {
         sleeper = pid;
       }
     }
@@ -230,7 +230,7 @@ int SleepOfAKilledParent(bool die_with_parent) {
 TEST(ExecCommandRunnerTest, DieWithParentKillsTheProgramWhenTheCallerDies) {
   const int sleeper = SleepOfAKilledParent(/*die_with_parent=*/true);
   ASSERT_GT(sleeper, 0);
-  EXPECT_TRUE(Eventually([&] { return !observe::ProcessAlive(sleeper); }));
+  EXPECT_TRUE(Eventually([&] { return !host::ProcessAlive(sleeper); }));
   ::kill(sleeper, SIGKILL);  // if the test failed
 }
 
@@ -238,7 +238,7 @@ TEST(ExecCommandRunnerTest, WithoutDieWithParentTheProgramOutlivesTheCaller) {
   const int sleeper = SleepOfAKilledParent(/*die_with_parent=*/false);
   ASSERT_GT(sleeper, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  EXPECT_TRUE(observe::ProcessAlive(sleeper));
+  EXPECT_TRUE(host::ProcessAlive(sleeper));
   ::kill(sleeper, SIGKILL);
 }
 
@@ -287,7 +287,7 @@ TEST(ExecCommandRunnerSpawnTest, StartsADetachedProcessThatLogs) {
   const std::string log = tmp.path + "/daemon.log";
   auto pid = runner.Spawn(Cmd({"/bin/sh", "-c", "echo started; exec sleep 30"}), log);
   ASSERT_TRUE(pid.ok()) << pid.status();
-  EXPECT_TRUE(observe::ProcessAlive(*pid));
+  EXPECT_TRUE(host::ProcessAlive(*pid));
   // Not our child: nothing to reap here, ever.
   EXPECT_EQ(::waitpid(*pid, nullptr, WNOHANG), -1);
   EXPECT_EQ(errno, ECHILD);
@@ -298,7 +298,7 @@ TEST(ExecCommandRunnerSpawnTest, StartsADetachedProcessThatLogs) {
     return content.ok() && *content == "started\n";
   }));
   ASSERT_EQ(::kill(*pid, SIGKILL), 0);
-  EXPECT_TRUE(Eventually([&] { return !observe::ProcessAlive(*pid); }));
+  EXPECT_TRUE(Eventually([&] { return !host::ProcessAlive(*pid); }));
 }
 
 TEST(ExecCommandRunnerSpawnTest, AppendsToAnExistingLog) {

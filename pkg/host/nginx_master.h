@@ -7,9 +7,9 @@
 
 #include "absl/status/statusor.h"
 #include "pkg/api/types.h"
-#include "pkg/observe/process.h"
+#include "pkg/host/process.h"
 
-namespace sy::observe {
+namespace sy::host {
 
 // The pid file named by the top-level `pid` directive of `config_file`, or nginx's default
 // /run/nginx.pid. kFailedPrecondition when the file cannot be read or parsed, or the path is
@@ -21,4 +21,4 @@ absl::StatusOr<std::string> NginxPidFile(const std::string& config_file);
 // (pid file /run/nginx.pid is missing)"); NginxPidFile's errors otherwise.
 absl::StatusOr<int> FindNginxMaster(const api::NginxSpec& nginx, ProcessTable& processes);
 
-}  // namespace sy::observe
+}  // namespace sy::host

@@ -1,9 +1,9 @@
-#include "pkg/observe/nginx_upstream_file.h"
+#include "pkg/host/nginx_upstream_file.h"
 
 #include "gtest/gtest.h"
-#include "pkg/observe/nginx_conf.h"
+#include "pkg/host/nginx_conf.h"
 
-namespace sy::observe {
+namespace sy::host {
 namespace {
 
 using api::Color;
@@ -121,4 +121,4 @@ TEST(ParseNginxConfigTest, ReportsTheLineOfSyntaxErrors) {
 }
 
 }  // namespace
-}  // namespace sy::observe
+}  // namespace sy::host

@@ -1,4 +1,4 @@
-#include "pkg/observe/process.h"
+#include "pkg/host/process.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <cstdio>
 #include <string>
 
-namespace sy::observe {
+namespace sy::host {
 namespace {
 
 struct Stat {
@@ -141,4 +141,4 @@ bool HasFileOpen(int pid, const std::string& path) {
   return ::stat(path.c_str(), &want) == 0 && HasOpen(pid, want);
 }
 
-}  // namespace sy::observe
+}  // namespace sy::host

@@ -1,4 +1,4 @@
-#include "pkg/observe/pg_datadir.h"
+#include "pkg/host/pg_datadir.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,12 +14,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "pkg/host/pg_auto_conf.h"
-#include "pkg/observe/pg_controldata.h"
-#include "pkg/observe/process.h"
+#include "pkg/host/pg_controldata.h"
+#include "pkg/host/process.h"
 #include "pkg/util/files.h"
 #include "pkg/util/status_macros.h"
 
-namespace sy::observe {
+namespace sy::host {
 
 bool HoldsCluster(const std::string& data_directory) {
   return util::PathExists(data_directory + "/PG_VERSION") &&
@@ -213,4 +213,4 @@ absl::StatusOr<model::ControlData> RunControlData(util::CommandRunner& runner,
   return control;
 }
 
-}  // namespace sy::observe
+}  // namespace sy::host

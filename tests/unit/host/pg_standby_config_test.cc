@@ -1,4 +1,4 @@
-#include "pkg/actuate/pg_standby_config.h"
+#include "pkg/host/pg_standby_config.h"
 
 #include <sys/stat.h>
 
@@ -7,11 +7,11 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "pkg/observe/pg_datadir.h"
+#include "pkg/host/pg_datadir.h"
 #include "pkg/util/files.h"
 #include "tests/fakes/temp_dir.h"
 
-namespace sy::actuate {
+namespace sy::host {
 namespace {
 
 api::DeploymentColorSpec Spec() {
@@ -117,7 +117,7 @@ TEST_F(ConfigureStandbyDirectoryTest, FenceRecordPromotionAndLift) {
         0600);
   EXPECT_EQ(RecordPromotionRequest(dir_, "x").code(), absl::StatusCode::kFailedPrecondition);
   ASSERT_TRUE(FenceDirectory(dir_, "fenced for a test\n").ok());
-  model::StartupConfig c = *observe::ReadStartupConfig(dir_);
+  model::StartupConfig c = *host::ReadStartupConfig(dir_);
   EXPECT_TRUE(c.standby_signal);
   EXPECT_TRUE(c.fenced);
   EXPECT_FALSE(c.fence_promotion_requested);
@@ -125,32 +125,32 @@ TEST_F(ConfigureStandbyDirectoryTest, FenceRecordPromotionAndLift) {
   EXPECT_EQ(c.primary_slot_name, "");
   EXPECT_EQ(c.primary_port, 0);
   ASSERT_TRUE(FenceDirectory(dir_, "again\n").ok());  // idempotent: the first note stays
-  EXPECT_EQ(Read(observe::kFenceMarkerFile), "fenced for a test\n");
+  EXPECT_EQ(Read(host::kFenceMarkerFile), "fenced for a test\n");
 
-  const std::string line = std::string(observe::kFencePromotionLine) + ": green";
+  const std::string line = std::string(host::kFencePromotionLine) + ": green";
   ASSERT_TRUE(RecordPromotionRequest(dir_, line).ok());
   ASSERT_TRUE(RecordPromotionRequest(dir_, line).ok());
-  EXPECT_EQ(Read(observe::kFenceMarkerFile), "fenced for a test\n" + line + "\n");
-  EXPECT_TRUE(observe::ReadStartupConfig(dir_)->fence_promotion_requested);
+  EXPECT_EQ(Read(host::kFenceMarkerFile), "fenced for a test\n" + line + "\n");
+  EXPECT_TRUE(host::ReadStartupConfig(dir_)->fence_promotion_requested);
 
   ASSERT_TRUE(LiftFenceDirectory(dir_).ok());
   ASSERT_TRUE(LiftFenceDirectory(dir_).ok());
-  c = *observe::ReadStartupConfig(dir_);
+  c = *host::ReadStartupConfig(dir_);
   EXPECT_FALSE(c.standby_signal);
   EXPECT_FALSE(c.fenced);
 
   ASSERT_TRUE(FenceDirectory(dir_, "fenced\n").ok());
   ASSERT_TRUE(ConfigureStandbyDirectory(dir_, "host=h port=1", "s").ok());
-  c = *observe::ReadStartupConfig(dir_);
+  c = *host::ReadStartupConfig(dir_);
   EXPECT_TRUE(c.standby_signal);
   EXPECT_FALSE(c.fenced);
   EXPECT_EQ(c.primary_port, 1);
 }
 
 TEST_F(ConfigureStandbyDirectoryTest, RemovePromoteRequestIsDurableAndIdempotent) {
-  Write(observe::kPromoteSignalFile, "", 0600);
+  Write(host::kPromoteSignalFile, "", 0600);
   ASSERT_TRUE(RemovePromoteRequest(dir_).ok());
-  EXPECT_FALSE(util::PathExists(dir_ + "/" + observe::kPromoteSignalFile));
+  EXPECT_FALSE(util::PathExists(dir_ + "/" + host::kPromoteSignalFile));
   EXPECT_TRUE(RemovePromoteRequest(dir_).ok());
 }
 
@@ -160,4 +160,4 @@ TEST_F(ConfigureStandbyDirectoryTest, NoClusterIsFailedPrecondition) {
 }
 
 }  // namespace
-}  // namespace sy::actuate
+}  // namespace sy::host

@@ -1,6 +1,6 @@
 // CopyLock on real files and processes: a second copy never runs while one does, and the
 // leftovers of a copy whose daemon died are killed before the next copy starts.
-#include "pkg/actuate/copy_lock.h"
+#include "pkg/host/copy_lock.h"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -13,13 +13,13 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "pkg/observe/process.h"
+#include "pkg/host/process.h"
 #include "pkg/util/clock.h"
 #include "pkg/util/command_runner.h"
 #include "pkg/util/files.h"
 #include "tests/fakes/temp_dir.h"
 
-namespace sy::actuate {
+namespace sy::host {
 namespace {
 
 using std::chrono::milliseconds;
@@ -57,7 +57,7 @@ class CopyLockTest : public ::testing::Test {
     if (!pid.ok()) return 0;
     started_.push_back(*pid);
     // Holding it once it has exec'ed (Spawn returns then).
-    EXPECT_TRUE(Eventually([&] { return observe::HasFileOpen(*pid, Lock()); }));
+    EXPECT_TRUE(Eventually([&] { return host::HasFileOpen(*pid, Lock()); }));
     return *pid;
   }
 
@@ -87,11 +87,11 @@ TEST_F(CopyLockTest, ASecondCopyWhileOneRunsIsRefused) {
   absl::StatusOr<CopyLock> second = CopyLock::Acquire(Dir(), Clock(), milliseconds(300));
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
   EXPECT_THAT(second.status().message(), HasSubstr("another copy into " + Dir()));
-  EXPECT_TRUE(observe::ProcessAlive(tool)) << "a live copy's tool is never killed";
+  EXPECT_TRUE(host::ProcessAlive(tool)) << "a live copy's tool is never killed";
   // Once that copy is over (tool and lock gone), the next one runs.
   ::kill(tool, SIGKILL);
   first = absl::CancelledError("copy done");  // releases the lock
-  ASSERT_TRUE(Eventually([&] { return !observe::ProcessAlive(tool); }));
+  ASSERT_TRUE(Eventually([&] { return !host::ProcessAlive(tool); }));
   EXPECT_TRUE(CopyLock::Acquire(Dir(), Clock()).ok());
 }
 
@@ -102,11 +102,11 @@ TEST_F(CopyLockTest, TheLeftoversOfACopyWhoseDaemonDiedAreKilled) {
     ASSERT_TRUE(dead.ok()) << dead.status();
     leftover = StartHolder(dead->Descriptor());
   }  // our descriptor is closed, as a SIGKILLed daemon's is; its tool still holds the lock
-  ASSERT_TRUE(observe::ProcessAlive(leftover));
+  ASSERT_TRUE(host::ProcessAlive(leftover));
   absl::StatusOr<CopyLock> next = CopyLock::Acquire(Dir(), Clock());
   ASSERT_TRUE(next.ok()) << next.status();
   EXPECT_THAT(next->Killed(), ElementsAre(leftover));
-  EXPECT_TRUE(Eventually([&] { return !observe::ProcessAlive(leftover); }));
+  EXPECT_TRUE(Eventually([&] { return !host::ProcessAlive(leftover); }));
   EXPECT_EQ(*util::ReadFile(Lock()), std::to_string(::getpid()) + "\n");
 }
 
@@ -128,7 +128,7 @@ TEST_F(CopyLockTest, ALockHeldByAnotherLiveDaemonIsRefusedNotKilled) {
   absl::StatusOr<CopyLock> mine = CopyLock::Acquire(Dir(), Clock(), milliseconds(300));
   EXPECT_EQ(mine.status().code(), absl::StatusCode::kUnavailable) << mine.status();
   EXPECT_THAT(mine.status().message(), HasSubstr(std::to_string(daemon)));
-  EXPECT_TRUE(observe::ProcessAlive(daemon));
+  EXPECT_TRUE(host::ProcessAlive(daemon));
   ::kill(daemon, SIGKILL);
   ::waitpid(daemon, nullptr, 0);
   EXPECT_TRUE(CopyLock::Acquire(Dir(), Clock()).ok());
@@ -149,4 +149,4 @@ TEST_F(CopyLockTest, APlantedLockFileIsRefused) {
 }
 
 }  // namespace
-}  // namespace sy::actuate
+}  // namespace sy::host

@@ -1,4 +1,4 @@
-#include "pkg/actuate/pg_standby_config.h"
+#include "pkg/host/pg_standby_config.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,11 +10,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "pkg/host/pg_auto_conf.h"
-#include "pkg/observe/pg_datadir.h"
+#include "pkg/host/pg_datadir.h"
 #include "pkg/util/files.h"
 #include "pkg/util/status_macros.h"
 
-namespace sy::actuate {
+namespace sy::host {
 namespace {
 
 // Like util::WriteFileAtomically, and the file is given to uid:gid before it replaces `path`.
@@ -51,7 +51,7 @@ std::string Conninfo(const api::DeploymentColorSpec& spec, api::Color source,
 // not open file pg_replslot/<slot>/state") and stays down.
 absl::Status DropLocalSlots(const std::string& data_directory) {
   const std::string dir = data_directory + "/pg_replslot";
-  const std::vector<std::string> slots = observe::ReadLocalSlots(data_directory);
+  const std::vector<std::string> slots = host::ReadLocalSlots(data_directory);
   for (const std::string& slot : slots) {
     const std::string path = absl::StrCat(dir, "/", slot);
     const std::string doomed = path + ".tmp";
@@ -93,7 +93,7 @@ namespace {
 
 // The owner of a cluster's directory: files Switchyard writes there end up owned like it.
 absl::StatusOr<struct stat> ClusterOwner(const std::string& data_directory) {
-  if (!observe::HoldsCluster(data_directory)) {
+  if (!host::HoldsCluster(data_directory)) {
     return absl::FailedPreconditionError(data_directory + " holds no PostgreSQL cluster");
   }
   struct stat dir_st;
@@ -162,37 +162,36 @@ absl::Status ConfigureStandbyDirectory(const std::string& data_directory,
   SY_RETURN_IF_ERROR(DropLocalSlots(data_directory));
   SY_RETURN_IF_ERROR(SetReplicationSettings(data_directory, owner, primary_conninfo, slot_name));
   SY_RETURN_IF_ERROR(CreateOwnedFile(data_directory + "/standby.signal", owner));
-  return RemoveFile(data_directory + "/" + observe::kFenceMarkerFile);
+  return RemoveFile(data_directory + "/" + host::kFenceMarkerFile);
 }
 
 absl::Status FenceDirectory(const std::string& data_directory, const std::string& note) {
   SY_ASSIGN_OR_RETURN(const struct stat owner, ClusterOwner(data_directory));
   SY_RETURN_IF_ERROR(SetReplicationSettings(data_directory, owner, "", ""));
-  SY_RETURN_IF_ERROR(
-      CreateOwnedFile(data_directory + "/" + observe::kFenceMarkerFile, owner, note));
+  SY_RETURN_IF_ERROR(CreateOwnedFile(data_directory + "/" + host::kFenceMarkerFile, owner, note));
   return CreateOwnedFile(data_directory + "/standby.signal", owner);
 }
 
 absl::Status RecordPromotionRequest(const std::string& data_directory, const std::string& line) {
   SY_ASSIGN_OR_RETURN(const struct stat owner, ClusterOwner(data_directory));
-  const std::string path = data_directory + "/" + observe::kFenceMarkerFile;
+  const std::string path = data_directory + "/" + host::kFenceMarkerFile;
   absl::StatusOr<std::string> marker = util::ReadFile(path);
   if (absl::IsNotFound(marker.status())) {
     return absl::FailedPreconditionError(data_directory + " is not fenced (no " +
-                                         observe::kFenceMarkerFile + ")");
+                                         host::kFenceMarkerFile + ")");
   }
   if (!marker.ok()) return marker.status();
-  if (absl::StrContains(*marker, observe::kFencePromotionLine)) return absl::OkStatus();
+  if (absl::StrContains(*marker, host::kFencePromotionLine)) return absl::OkStatus();
   return WriteOwnedFileAtomically(path, *marker + line + "\n", 0600, owner.st_uid, owner.st_gid);
 }
 
 absl::Status LiftFenceDirectory(const std::string& data_directory) {
   SY_RETURN_IF_ERROR(RemoveFile(data_directory + "/standby.signal"));
-  return RemoveFile(data_directory + "/" + observe::kFenceMarkerFile);
+  return RemoveFile(data_directory + "/" + host::kFenceMarkerFile);
 }
 
 absl::Status RemovePromoteRequest(const std::string& data_directory) {
-  return RemoveFile(data_directory + "/" + observe::kPromoteSignalFile);
+  return RemoveFile(data_directory + "/" + host::kPromoteSignalFile);
 }
 
-}  // namespace sy::actuate
+}  // namespace sy::host

@@ -1,11 +1,11 @@
-#include "pkg/observe/nginx_conf.h"
+#include "pkg/host/nginx_conf.h"
 
 #include <cctype>
 
 #include "absl/strings/str_cat.h"
 #include "pkg/util/status_macros.h"
 
-namespace sy::observe {
+namespace sy::host {
 namespace {
 
 struct Token {
@@ -120,4 +120,4 @@ absl::StatusOr<std::vector<NginxDirective>> ParseNginxConfig(std::string_view co
   return out;
 }
 
-}  // namespace sy::observe
+}  // namespace sy::host

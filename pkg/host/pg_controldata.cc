@@ -1,4 +1,4 @@
-#include "pkg/observe/pg_controldata.h"
+#include "pkg/host/pg_controldata.h"
 
 #include <map>
 #include <optional>
@@ -12,7 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "pkg/model/lsn.h"
 
-namespace sy::observe {
+namespace sy::host {
 namespace {
 
 constexpr absl::string_view kState = "Database cluster state";
@@ -174,4 +174,4 @@ absl::StatusOr<std::vector<model::TimelineFork>> ParseTimelineHistory(std::strin
 
 std::string TimelineHistoryFileName(uint32_t tli) { return absl::StrFormat("%08X.history", tli); }
 
-}  // namespace sy::observe
+}  // namespace sy::host

@@ -11,7 +11,7 @@
 #include "pkg/util/clock.h"
 #include "pkg/util/lock_file.h"
 
-namespace sy::actuate {
+namespace sy::host {
 
 // An exclusive flock on `<dataDirectory>.switchyard-copy-lock` (beside the directory, ours,
 // mode 0600, naming the daemon's pid inside). The copy tools inherit its descriptor
@@ -58,4 +58,4 @@ class CopyLock {
   std::vector<int> killed_;
 };
 
-}  // namespace sy::actuate
+}  // namespace sy::host

@@ -1,4 +1,4 @@
-#include "pkg/actuate/copy_lock.h"
+#include "pkg/host/copy_lock.h"
 
 #include <signal.h>
 #include <sys/syscall.h>
@@ -11,11 +11,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "pkg/observe/process.h"
+#include "pkg/host/process.h"
 #include "pkg/util/log.h"
 #include "pkg/util/status_macros.h"
 
-namespace sy::actuate {
+namespace sy::host {
 namespace {
 
 using std::chrono::milliseconds;
@@ -40,8 +40,8 @@ std::set<std::string>& Held() {
 // (a copy tool we run, or a fork of ours not yet exec'ed), the daemon the file names, or any
 // process running our own program (another daemon, or its fork before exec).
 bool LiveHolder(int pid, int owner, const std::optional<std::string>& our_program) {
-  if (pid == owner || observe::ParentPid(pid) == ::getpid()) return true;
-  const std::optional<std::string> program = observe::ProcessExecutable(pid);
+  if (pid == owner || host::ParentPid(pid) == ::getpid()) return true;
+  const std::optional<std::string> program = host::ProcessExecutable(pid);
   return our_program && program == our_program;
 }
 
@@ -50,7 +50,7 @@ bool LiveHolder(int pid, int owner, const std::optional<std::string>& our_progra
 bool KillHolder(int pid, const std::string& path) {
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (pidfd < 0) return ::kill(pid, 0) == 0 && ::kill(pid, SIGKILL) == 0;  // no pidfds here
-  const bool killed = observe::HasFileOpen(pid, path) &&
+  const bool killed = host::HasFileOpen(pid, path) &&
                       ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0) == 0;
   ::close(pidfd);
   return killed;
@@ -68,7 +68,7 @@ absl::StatusOr<CopyLock> CopyLock::Acquire(const std::string& data_directory,
                                            const util::Clock& clock, milliseconds wait) {
   const std::string path = PathFor(data_directory);
   SY_ASSIGN_OR_RETURN(util::LockFile file, util::LockFile::Open(path));
-  const std::optional<std::string> our_program = observe::ProcessExecutable(::getpid());
+  const std::optional<std::string> our_program = host::ProcessExecutable(::getpid());
   const auto start = clock.MonotonicNow();
   std::vector<int> killed;
   while (true) {
@@ -83,7 +83,7 @@ absl::StatusOr<CopyLock> CopyLock::Acquire(const std::string& data_directory,
     const auto waited = clock.MonotonicNow() - start;
     int owner = 0;
     if (!absl::SimpleAtoi(file.Holder(), &owner)) owner = 0;
-    std::vector<int> holders = observe::ProcessesWithFileOpen(path);
+    std::vector<int> holders = host::ProcessesWithFileOpen(path);
     std::erase(holders, ::getpid());  // our probe descriptor
     std::vector<int> live;
     {
@@ -147,4 +147,4 @@ void CopyLock::Release() {
   Held().erase(path);
 }
 
-}  // namespace sy::actuate
+}  // namespace sy::host

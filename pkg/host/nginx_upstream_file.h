@@ -10,7 +10,7 @@
 
 #include "pkg/api/types.h"
 
-namespace sy::observe {
+namespace sy::host {
 
 // The file's content when `color` is live, e.g. for default/shop on blue:
 //   # Managed by Switchyard (default/shop): traffic goes to blue. Do not edit: it is rewritten.
@@ -30,4 +30,4 @@ std::string RenderUpstreamFile(const api::DeploymentColor& dc, api::Color color)
 std::optional<api::Color> ParseUpstreamColor(const api::DeploymentColorSpec& spec,
                                              std::string_view content);
 
-}  // namespace sy::observe
+}  // namespace sy::host

@@ -1,4 +1,4 @@
-#include "pkg/observe/pg_datadir.h"
+#include "pkg/host/pg_datadir.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,9 +12,9 @@
 #include "pkg/util/files.h"
 #include "tests/fakes/fake_command_runner.h"
 #include "tests/fakes/temp_dir.h"
-#include "tests/unit/observe/pg_controldata_outputs.h"
+#include "tests/unit/host/pg_controldata_outputs.h"
 
-namespace sy::observe {
+namespace sy::host {
 namespace {
 
 class PgDatadirTest : public ::testing::Test {
@@ -207,4 +207,4 @@ TEST_F(RunControlDataTest, APgControlOfAnotherVersionIsRefusedNamingBoth) {
 }
 
 }  // namespace
-}  // namespace sy::observe
+}  // namespace sy::host

@@ -4,7 +4,7 @@
 
 #include <string>
 
-namespace sy::observe::testdata {
+namespace sy::host::testdata {
 
 // `pg_controldata --version`.
 inline constexpr char kVersion15[] = "pg_controldata (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n";
@@ -73,4 +73,4 @@ inline constexpr char kCrcWarning[] =
 // A whole untrustworthy output: the warning, then values.
 inline std::string CrcMismatch() { return std::string(kCrcWarning) + kShutDownPrimary; }
 
-}  // namespace sy::observe::testdata
+}  // namespace sy::host::testdata

@@ -9,7 +9,7 @@
 #include "absl/status/status.h"
 #include "pkg/api/types.h"
 
-namespace sy::actuate {
+namespace sy::host {
 
 // `host=<source host> port=<source port> user=<replicationUser> application_name=<target>`
 // [+ ` passfile=<passwordFile>`], values quoted for libpq where needed.
@@ -37,7 +37,7 @@ absl::Status ConfigureStandbyDirectory(const std::string& data_directory,
 // Rule (durable fence): makes the cluster in `data_directory` unable to start as a primary,
 // whether it runs or not (PostgreSQL reads these files only when it starts): clears
 // primary_conninfo and primary_slot_name in postgresql.auto.conf (a restart streams from
-// nobody), writes the fence marker (observe::kFenceMarkerFile) with `note` in it, then
+// nobody), writes the fence marker (host::kFenceMarkerFile) with `note` in it, then
 // creates standby.signal; each durable (fsync) before the next. A directory counts as fenced
 // only with both files, so after a crash in between it is a primary's still (a running one
 // is fenced again or lifted; a stopped one is fenced again before any promotion), never a
@@ -45,7 +45,7 @@ absl::Status ConfigureStandbyDirectory(const std::string& data_directory,
 // read-only standby. Idempotent. Errors as ConfigureStandbyDirectory.
 absl::Status FenceDirectory(const std::string& data_directory, const std::string& note);
 
-// Adds `line` (with observe::kFencePromotionLine in it) to the fence marker of fenced
+// Adds `line` (with host::kFencePromotionLine in it) to the fence marker of fenced
 // `data_directory`, durably (written anew and renamed): the other server is about to be
 // asked to promote over it. kFailedPrecondition when there is no marker. Idempotent.
 absl::Status RecordPromotionRequest(const std::string& data_directory, const std::string& line);
@@ -62,4 +62,4 @@ absl::Status RemovePromoteRequest(const std::string& data_directory);
 // fsync()s a directory, so that renames and creations in it survive a crash.
 absl::Status SyncDirectory(const std::string& directory);
 
-}  // namespace sy::actuate
+}  // namespace sy::host

@@ -11,7 +11,7 @@
 #include "pkg/model/world.h"
 #include "pkg/util/command_runner.h"
 
-namespace sy::observe {
+namespace sy::host {
 
 // All functions are thread-safe and read only. Paths are absolute data directories.
 
@@ -87,4 +87,4 @@ absl::StatusOr<model::ControlData> RunControlData(util::CommandRunner& runner,
                                                   const std::string& bin_directory,
                                                   const std::string& data_directory);
 
-}  // namespace sy::observe
+}  // namespace sy::host

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace sy::observe {
+namespace sy::host {
 
 // True when `pid` (> 0) names a process that has not exited. A zombie counts as exited: an
 // exited daemon re-parented to an init that does not reap lingers as one
@@ -53,4 +53,4 @@ class ProcProcessTable final : public ProcessTable {
   std::optional<std::string> CommandLine(int pid) override { return ProcessCommandLine(pid); }
 };
 
-}  // namespace sy::observe
+}  // namespace sy::host

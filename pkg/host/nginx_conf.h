@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace sy::observe {
+namespace sy::host {
 
 // One directive: `name arg...;` or `name arg... { block }`.
 struct NginxDirective {
@@ -26,4 +26,4 @@ struct NginxDirective {
 // string or a directive without its `;`.
 absl::StatusOr<std::vector<NginxDirective>> ParseNginxConfig(std::string_view content);
 
-}  // namespace sy::observe
+}  // namespace sy::host

@@ -1,4 +1,4 @@
-#include "pkg/observe/nginx_master.h"
+#include "pkg/host/nginx_master.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -9,12 +9,12 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "pkg/observe/process.h"
+#include "pkg/host/process.h"
 #include "pkg/util/files.h"
 #include "tests/fakes/fake_process_table.h"
 #include "tests/fakes/temp_dir.h"
 
-namespace sy::observe {
+namespace sy::host {
 namespace {
 
 using ::testing::Contains;
@@ -85,7 +85,7 @@ TEST(ProcessTest, AliveChildrenAndCommandLine) {
   EXPECT_TRUE(ProcessAlive(::getpid()));
   EXPECT_FALSE(ProcessAlive(0));
   EXPECT_FALSE(ProcessAlive(-1));
-  EXPECT_THAT(*ProcessCommandLine(::getpid()), HasSubstr("observe_test"));
+  EXPECT_THAT(*ProcessCommandLine(::getpid()), HasSubstr("host_test"));
 
   const pid_t child = ::fork();
   if (child == 0) {
@@ -107,4 +107,4 @@ TEST(ProcessTest, AliveChildrenAndCommandLine) {
 }
 
 }  // namespace
-}  // namespace sy::observe
+}  // namespace sy::host

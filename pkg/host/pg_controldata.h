@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "pkg/model/world.h"
 
-namespace sy::observe {
+namespace sy::host {
 
 // Parses `pg_controldata` output run with LC_ALL=C ("Key:   value" lines). Reads "Database
 // cluster state", "Database system identifier", "Latest checkpoint location", "Latest
@@ -42,4 +42,4 @@ absl::StatusOr<std::vector<model::TimelineFork>> ParseTimelineHistory(std::strin
 // "00000002.history": the history file of timeline `tli` inside pg_wal.
 std::string TimelineHistoryFileName(uint32_t tli);
 
-}  // namespace sy::observe
+}  // namespace sy::host

@@ -1,12 +1,12 @@
-#include "pkg/observe/nginx_upstream_file.h"
+#include "pkg/host/nginx_upstream_file.h"
 
 #include <set>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "pkg/observe/nginx_conf.h"
+#include "pkg/host/nginx_conf.h"
 
-namespace sy::observe {
+namespace sy::host {
 namespace {
 
 // Idle connections each worker keeps to the color's app servers.
@@ -64,4 +64,4 @@ std::optional<api::Color> ParseUpstreamColor(const api::DeploymentColorSpec& spe
   return found;
 }
 
-}  // namespace sy::observe
+}  // namespace sy::host

@@ -1,11 +1,11 @@
-#include "pkg/observe/pg_controldata.h"
+#include "pkg/host/pg_controldata.h"
 
 #include <string>
 
 #include "gtest/gtest.h"
-#include "tests/unit/observe/pg_controldata_outputs.h"
+#include "tests/unit/host/pg_controldata_outputs.h"
 
-namespace sy::observe {
+namespace sy::host {
 namespace {
 
 using testdata::kShutDownPrimary;
@@ -128,4 +128,4 @@ TEST(TimelineHistoryFileNameTest, IsEightUpperHexDigits) {
 }
 
 }  // namespace
-}  // namespace sy::observe
+}  // namespace sy::host

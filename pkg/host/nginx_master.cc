@@ -1,12 +1,12 @@
-#include "pkg/observe/nginx_master.h"
+#include "pkg/host/nginx_master.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
-#include "pkg/observe/nginx_conf.h"
+#include "pkg/host/nginx_conf.h"
 #include "pkg/util/files.h"
 #include "pkg/util/status_macros.h"
 
-namespace sy::observe {
+namespace sy::host {
 namespace {
 
 constexpr char kDefaultPidFile[] = "/run/nginx.pid";
@@ -64,4 +64,4 @@ absl::StatusOr<int> FindNginxMaster(const api::NginxSpec& nginx, ProcessTable& p
   return pid;
 }
 
-}  // namespace sy::observe
+}  // namespace sy::host
