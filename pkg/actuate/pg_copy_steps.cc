@@ -79,14 +79,12 @@ absl::Status PostgresActuator::Rewind(const api::DeploymentColor& dc, api::Color
     return absl::AbortedError(absl::StrCat(r.status().message(), "; re-clone it instead"));
   }
   if (!r.ok()) return r.status();
-  // Refusals about what the directory is (another cluster; a state pg_rewind cannot start
-  // from) are not failures to rewind: a re-clone would destroy what this step was told was
-  // a diverged copy of the primary's cluster. They stay errors, and nothing falls back.
-  for (const char* refusal : {"are from different systems", "must be shut down cleanly"}) {
-    if (r->exit_code != 0 && r->output.find(refusal) != std::string::npos) {
-      return absl::FailedPreconditionError(absl::StrCat(context, ": pg_rewind refused (", refusal,
-                                                        "). Output:\n", OutputTail(r->output)));
-    }
+  // A refusal of the directory as another cluster is no failure to rewind: a re-clone would
+  // destroy another database. It stays an error, and nothing falls back. (WhyNotReplace
+  // refuses another system identifier first; this holds if the two ever disagree.)
+  if (r->exit_code != 0 && r->output.find("are from different systems") != std::string::npos) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        context, ": pg_rewind refused another cluster. Output:\n", OutputTail(r->output)));
   }
   if (r->exit_code != 0) {
     return absl::AbortedError(absl::StrCat(context, ": pg_rewind exited with ", r->exit_code,

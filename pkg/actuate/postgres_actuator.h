@@ -38,8 +38,8 @@ struct PostgresTimeouts {
 //   kFailedPrecondition: the world is not as the step requires (e.g. fencing a standby,
 //     configuring a running server, a safety re-check failing): re-observe;
 //   kAborted: pg_rewind failed (its output attached): the planner may fall back to a
-//     basebackup. Its refusals about what the directory is (another cluster, not shut down
-//     cleanly) are kFailedPrecondition instead: nothing falls back;
+//     basebackup. Its refusal of the directory as another cluster is kFailedPrecondition
+//     instead: nothing falls back;
 //   kInvalidArgument: misconfiguration (e.g. a server program missing);
 //   kInternal and file-system codes for local I/O failures.
 // `out` (may be null) receives what was done. Thread-safe: the actuator keeps no per-step
@@ -114,7 +114,7 @@ class PostgresActuator final : public Actuator {
   // Re-checks model::WhyNotReplace(dc, target, source) on a fresh observation, CHECKPOINT on
   // `source`, pg_rewind stopped `target` from it, then ConfigureStandby. pg_rewind failing or
   // timing out: kAborted with its output. The re-check failing, or pg_rewind refusing the
-  // directory (another system; not shut down cleanly): kFailedPrecondition.
+  // directory as another cluster: kFailedPrecondition.
   absl::Status Rewind(const api::DeploymentColor& dc, api::Color target, api::Color source,
                       StepOutcome* out = nullptr);
   // Re-checks model::WhyNotReplace as Rewind does, then pg_basebackup `source` into

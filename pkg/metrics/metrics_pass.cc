@@ -96,10 +96,10 @@ void Metrics::OnPass(const model::PassReport& report) {
 void Metrics::Observed(const std::string& r, const model::Observation& o) {
   for (Color c : api::kColors) {
     GaugeOf(serving_color_, r, {{"color", Name(c)}}).Set(o.serving == c ? 1 : 0);
-    GaugeOf(primary_color_, r, {{"color", Name(c)}}).Set(o.primary(c) ? 1 : 0);
+    GaugeOf(primary_color_, r, {{"color", Name(c)}}).Set(o.IsPrimary(c) ? 1 : 0);
   }
   for (model::Component c : model::kComponents) {
-    const model::ComponentDrift& d = o.drift.of(c);
+    const model::ComponentDrift& d = o.drift.For(c);
     const Labels labels = {{"component", std::string(model::ComponentName(c))}};
     GaugeOf(drift_, r, labels).Set(d.drifted ? 1 : 0);
     GaugeOf(drift_since_, r, labels).Set(d.drifted ? UnixSeconds(d.since) : 0);

@@ -28,9 +28,9 @@ Drift DriftOf(const api::DeploymentColorSpec& spec, const World& w) {
   const ServerState& ds = w.server(d);
   const ServerState& os = w.server(api::Other(d));
   Drift drift;
-  drift.of(Component::kTraffic).drifted = w.nginx.served_color != d || w.nginx.file_color != d;
-  drift.of(Component::kPrimary).drifted = !ds.RunningPrimary() || os.RunningPrimary();
-  drift.of(Component::kStandby).drifted = !StreamsFrom(os, ds, spec);
+  drift.For(Component::kTraffic).drifted = w.nginx.served_color != d || w.nginx.file_color != d;
+  drift.For(Component::kPrimary).drifted = !ds.RunningPrimary() || os.RunningPrimary();
+  drift.For(Component::kStandby).drifted = !StreamsFrom(os, ds, spec);
   return drift;
 }
 

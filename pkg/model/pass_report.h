@@ -32,8 +32,8 @@ struct ComponentDrift {
 
 struct Drift {
   std::array<ComponentDrift, 3> components;  // indexed by Component
-  ComponentDrift& of(Component c) { return components[static_cast<size_t>(c)]; }
-  const ComponentDrift& of(Component c) const { return components[static_cast<size_t>(c)]; }
+  ComponentDrift& For(Component c) { return components[static_cast<size_t>(c)]; }
+  const ComponentDrift& For(Component c) const { return components[static_cast<size_t>(c)]; }
   bool any() const;
 };
 
@@ -55,7 +55,9 @@ struct Observation {
   std::optional<Lag> lag;
   Drift drift;
 
-  bool primary(api::Color c) const { return c == api::Color::kBlue ? blue_primary : green_primary; }
+  bool IsPrimary(api::Color c) const {
+    return c == api::Color::kBlue ? blue_primary : green_primary;
+  }
 };
 Observation ObservationOf(const api::DeploymentColorSpec& spec, const World& w);
 

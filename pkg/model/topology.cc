@@ -239,12 +239,21 @@ Lineage LineageOf(const ServerState& s, const ServerState& primary) {
   if (tli == primary_tli) {
     if (!exact) return Lineage::kUnknown;
     // Rule: a server shut down cleanly as a primary ("shut down", not "in recovery") on the
-    // very timeline another server now runs as a primary did not follow it. Every promotion
-    // starts a new timeline, so the running one became a primary without one: a standby or
-    // a copy started without standby.signal, a split brain in which both acknowledged
-    // writes. Positions on the shared timeline then say nothing about whose writes are
-    // whose: an earlier end does not make `s`'s WAL a prefix of the primary's.
-    if (!s.reachable && s.control->cluster_state == kShutDown) return Lineage::kDiverged;
+    // very timeline another server now runs as a primary did not follow it. A completed
+    // promotion starts a new timeline, so the running one became a primary without one: a
+    // standby or a copy started without standby.signal, a split brain in which both
+    // acknowledged writes. Positions on the shared timeline then say nothing about whose
+    // writes are whose: an earlier end does not make `s`'s WAL a prefix of the primary's.
+    // One exception, where positions do decide: `s` is the fenced old primary over which
+    // the promotion was recorded. The promote step records it only after the other server
+    // replayed `s`'s shutdown checkpoint, and a promotion killed between the removal of
+    // standby.signal and its end-of-recovery record (pg_control still on the old timeline)
+    // restarts by crash recovery and continues that timeline from there: `s`'s WAL is then
+    // a prefix of the primary's.
+    const bool promoted_over = Fenced(s) && s.startup.fence_promotion_requested;
+    if (!s.reachable && s.control->cluster_state == kShutDown && !promoted_over) {
+      return Lineage::kDiverged;
+    }
     return end <= primary.current_lsn ? Lineage::kFollows : Lineage::kDiverged;
   }
   if (tli > primary_tli) return Lineage::kDiverged;

@@ -116,10 +116,12 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
     return Hold(
         Phase::kDegraded, Wait::kRetry, "SystemIdentifierMismatch",
         absl::StrCat(Name(sc), "'s data directory (", spec.color(sc).database.data_directory,
-                     ") holds another cluster than ", Name(pc),
-                     "'s; it is left untouched, whatever the annotations say. Move it "
-                     "aside to have ",
-                     Name(sc), " cloned from ", Name(pc)));
+                     ") and ", Name(pc), "'s (", spec.color(pc).database.data_directory,
+                     ") hold different clusters (system identifiers ", s.control->system_identifier,
+                     " and ", p.system_identifier,
+                     "); neither is touched, whatever the annotations say. Switchyard does not "
+                     "pick one: find which is the database, and move the other directory aside "
+                     "(a missing directory is cloned from the running primary)"));
   }
   if (lineage == Lineage::kDiverged) {
     if (!DiscardAllowed(dc, sc)) {

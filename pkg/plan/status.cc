@@ -89,7 +89,7 @@ model::PassReport PlannedReport(const api::DeploymentColor& dc, const model::Wor
 void DateDrift(const api::DeploymentColorStatus& before, std::chrono::system_clock::time_point now,
                model::Drift* drift) {
   for (model::Component c : model::kComponents) {
-    model::ComponentDrift& d = drift->of(c);
+    model::ComponentDrift& d = drift->For(c);
     d.since = {};
     if (!d.drifted) continue;
     const api::Condition* cond = api::FindCondition(before, ConditionOf(c));
@@ -125,7 +125,7 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
   set(Make(api::kConditionReady, ready, report.reason, report.message));
 
   const model::Drift drift = report.observed ? report.observed->drift : model::DriftOf(spec, w);
-  if (!drift.of(Component::kTraffic).drifted) {
+  if (!drift.For(Component::kTraffic).drifted) {
     set(Make(api::kConditionTrafficSwitched, true, "Serving", "nginx serves " + Name(d)));
   } else if (w.nginx.served_color) {
     set(Make(api::kConditionTrafficSwitched, false, "ServingOther",
@@ -136,7 +136,7 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
              "the probe saw no color: " + w.nginx.probe_error));
   }
 
-  if (!drift.of(Component::kPrimary).drifted) {
+  if (!drift.For(Component::kPrimary).drifted) {
     set(Make(api::kConditionPrimaryPromoted, true, "Primary",
              absl::StrCat(Name(d), " is the primary on timeline ", ds.timeline)));
   } else {
@@ -146,7 +146,7 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
                           std::string(RoleName(RoleOf(os))))));
   }
 
-  if (!drift.of(Component::kStandby).drifted) {
+  if (!drift.For(Component::kStandby).drifted) {
     set(Make(api::kConditionStandbyStreaming, true, "Streaming",
              // No byte count: it changes with every write, and so would the status.
              absl::StrCat(Name(o), " streams from ", Name(d))));
@@ -158,7 +158,7 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
 
   std::vector<std::string> parts;
   for (Component c : model::kComponents) {
-    if (drift.of(c).drifted) parts.emplace_back(model::ComponentName(c));
+    if (drift.For(c).drifted) parts.emplace_back(model::ComponentName(c));
   }
   set(Make(api::kConditionDrifted, drift.any(), drift.any() ? "Drifted" : "InSync",
            drift.any() ? "differs from the declaration: " + absl::StrJoin(parts, ", ")

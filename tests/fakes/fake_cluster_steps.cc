@@ -306,7 +306,7 @@ absl::Status FakeCluster::CloneLocked(const api::DeploymentColor& dc, const mode
   if (rewind && t.system_id != src.system_id) {
     return absl::FailedPreconditionError(
         absl::StrCat(what,
-                     ": pg_rewind refused (are from different systems). Output:\n"
+                     ": pg_rewind refused another cluster. Output:\n"
                      "pg_rewind: fatal: source and target clusters are from different systems"));
   }
   if (!rewind && src.RunningPrimary()) {

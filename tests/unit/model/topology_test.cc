@@ -146,6 +146,21 @@ ServerState Unstreamed(ServerState s) {
   return s;
 }
 
+// Fenced by the fence step (marker and standby.signal), no promotion recorded.
+ServerState FencedOnly(ServerState s) {
+  s.startup.fenced = true;
+  s.startup.standby_signal = true;
+  return s;
+}
+
+// Fenced, and the promote step recorded in its marker that the other server was asked to
+// promote over it.
+ServerState PromotedOver(ServerState s) {
+  s = FencedOnly(std::move(s));
+  s.startup.fence_promotion_requested = true;
+  return s;
+}
+
 ServerState WithHistory(ServerState s, std::vector<TimelineFork> history) {
   s.history = std::move(history);
   return s;
@@ -183,6 +198,14 @@ INSTANTIATE_TEST_SUITE_P(
         // both took writes, blue was then stopped by hand. Being behind proves nothing.
         LineageCase{"same timeline, shut down as a primary behind the running primary",
                     Stopped(Color::kBlue, "shut down", 0x3000100, 1),
+                    Primary(Color::kGreen, 1, 0x3000800), Lineage::kDiverged},
+        // Green's promotion was killed before its end-of-recovery record: it restarted on
+        // timeline 1 from past blue's shutdown checkpoint. The fence recorded the promotion.
+        LineageCase{"same timeline, the fenced old primary the promotion was recorded over",
+                    PromotedOver(Stopped(Color::kBlue, "shut down", 0x3000100, 1)),
+                    Primary(Color::kGreen, 1, 0x3000800), Lineage::kFollows},
+        LineageCase{"same timeline, fenced but no promotion recorded",
+                    FencedOnly(Stopped(Color::kBlue, "shut down", 0x3000100, 1)),
                     Primary(Color::kGreen, 1, 0x3000800), Lineage::kDiverged},
         LineageCase{"same timeline, running standby caught up", Standby(Color::kBlue, 1, 0x3000800),
                     Primary(Color::kGreen, 1, 0x3000800), Lineage::kFollows},
