@@ -28,6 +28,7 @@ using model::Step;
 using model::StepKind;
 using model::StreamedAll;
 using model::StreamsFrom;
+using model::TimelineOf;
 using model::WhyNotLiftFence;
 using model::WhyNotStartAsPrimary;
 using model::World;
@@ -146,8 +147,8 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
     }
     // pg_rewind looks for the fork between two timelines; on one shared timeline (a split
     // brain without a promotion) it finds none and changes nothing, so only a copy helps.
-    const bool rewind = spec.database.rejoin_method == api::RejoinMethod::kAuto &&
-                        model::TimelineOf(s) != model::TimelineOf(p);
+    const bool rewind =
+        spec.database.rejoin_method == api::RejoinMethod::kAuto && TimelineOf(s) != TimelineOf(p);
     return Do(rewind ? StepKind::kRewind : StepKind::kBasebackup, sc, pc, "Rejoining",
               absl::StrCat(Name(sc), " diverged from ", Name(pc), " and discarding is allowed"));
   }
