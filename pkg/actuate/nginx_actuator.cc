@@ -1,14 +1,9 @@
 #include "pkg/actuate/nginx_actuator.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <optional>
 #include <vector>
 
-#include "pkg/host/nginx_master.h"
 #include "pkg/host/nginx_upstream_file.h"
 #include "pkg/util/files.h"
 #include "pkg/util/log.h"
@@ -21,17 +16,6 @@ using Millis = std::chrono::milliseconds;
 
 std::string MsString(std::chrono::nanoseconds d) {
   return std::to_string(std::chrono::duration_cast<Millis>(d).count()) + " ms";
-}
-
-absl::Status MakeParentDirectories(const std::string& path) {
-  for (size_t slash = path.find('/', 1); slash != std::string::npos;
-       slash = path.find('/', slash + 1)) {
-    const std::string dir = path.substr(0, slash);
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      return util::ErrnoStatus(errno, "creating directory " + dir);
-    }
-  }
-  return absl::OkStatus();
 }
 
 // nginx's multi-line complaint as one line for a status message.
@@ -48,13 +32,19 @@ std::string OneLine(std::string s) {
   return out.size() > 2000 ? out.substr(0, 2000) + "..." : out;
 }
 
-// An old worker can no longer take a new connection once it has exited, or once it has
-// begun its graceful exit: nginx retitles it and closes its listening sockets before it
-// next polls for events, then lingers only for the requests it still serves.
-bool Retired(host::ProcessTable& processes, int pid) {
-  if (!processes.Alive(pid)) return true;
-  const auto cmdline = processes.CommandLine(pid);
-  return !cmdline || cmdline->find("shutting down") != std::string::npos;
+// nginx's program could not be run: a missing or unrunnable binary is misconfiguration, a
+// timeout is worth another try.
+absl::Status ProgramFailure(const api::DeploymentColorSpec& spec, const absl::Status& failed) {
+  const std::string msg(failed.message());
+  switch (failed.code()) {
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kPermissionDenied:
+      return absl::InvalidArgumentError("spec.nginx.binary '" + spec.nginx.binary + "': " + msg);
+    case absl::StatusCode::kDeadlineExceeded:
+      return absl::UnavailableError(msg);
+    default:
+      return failed;
+  }
 }
 
 }  // namespace
@@ -66,19 +56,13 @@ absl::Status NginxActuator::SwitchTraffic(const api::DeploymentColorSpec& spec,
   const std::string& path = spec.nginx.upstream_file;
   const std::string color_name(api::ColorName(color));
   // Before anything is written: a stopped nginx would load a file nobody tested.
-  SY_ASSIGN_OR_RETURN(const int master, host::FindNginxMaster(spec.nginx, processes_));
+  SY_ASSIGN_OR_RETURN(const int master, host_.FindMaster(spec.nginx));
 
   const std::string wanted = host::RenderUpstreamFile(spec, key, color);
-  std::optional<std::string> previous;
-  mode_t previous_mode = 0644;
-  if (auto read = util::ReadFile(path); read.ok()) {
-    previous = *std::move(read);
-    struct stat st;
-    if (::stat(path.c_str(), &st) == 0) previous_mode = st.st_mode & 07777;
-  } else if (!absl::IsNotFound(read.status())) {
-    return util::Annotate(read.status(), "nginx upstreamFile");
-  }
-  const bool write = previous != wanted;
+  auto read = host_.ReadFile(path);
+  if (!read.ok()) return util::Annotate(read.status(), "nginx upstreamFile");
+  const std::optional<host::HostFile> previous = *std::move(read);
+  const bool write = !previous || previous->content != wanted;
   if (!write) {
     SY_ASSIGN_OR_RETURN(const model::NginxState now, observer_.Observe(spec));
     if (now.served_color == color) {
@@ -88,18 +72,14 @@ absl::Status NginxActuator::SwitchTraffic(const api::DeploymentColorSpec& spec,
   }
 
   if (write) {
-    SY_RETURN_IF_ERROR(MakeParentDirectories(path));
-    SY_RETURN_IF_ERROR(
-        util::Annotate(util::WriteFileAtomically(path, wanted, 0644), "nginx upstreamFile"));
+    SY_RETURN_IF_ERROR(util::Annotate(host_.WriteFile(path, wanted, 0644), "nginx upstreamFile"));
   }
   const auto test_started = clock_.MonotonicNow();
   if (absl::Status tested = TestConfig(spec); !tested.ok()) {
     if (!write) return tested;
     const absl::Status restored = previous
-                                      ? util::WriteFileAtomically(path, *previous, previous_mode)
-                                      : (::unlink(path.c_str()) == 0 || errno == ENOENT
-                                             ? absl::OkStatus()
-                                             : util::ErrnoStatus(errno, "removing " + path));
+                                      ? host_.WriteFile(path, previous->content, previous->mode)
+                                      : host_.RemoveFile(path);
     if (!restored.ok()) {
       return absl::InternalError(
           std::string(tested.message()) +
@@ -111,13 +91,13 @@ absl::Status NginxActuator::SwitchTraffic(const api::DeploymentColorSpec& spec,
   }
   const auto test_took = clock_.MonotonicNow() - test_started;
 
-  const std::vector<int> old_workers = processes_.Children(master);
-  SY_ASSIGN_OR_RETURN(const util::CommandResult reload,
-                      RunNginx(spec, {"-s", "reload", "-c", spec.nginx.config_file}));
-  if (reload.exit_code != 0) {
+  const std::vector<int> old_workers = host_.Workers(master);
+  auto reload = host_.Reload(spec.nginx, options_.command_timeout);
+  if (!reload.ok()) return ProgramFailure(spec, reload.status());
+  if (reload->exit_code != 0) {
     return absl::UnavailableError("nginx -s reload failed (exit " +
-                                  std::to_string(reload.exit_code) +
-                                  "): " + OneLine(reload.output));
+                                  std::to_string(reload->exit_code) +
+                                  "): " + OneLine(reload->output));
   }
   const auto reloaded = clock_.MonotonicNow();
   std::string waited;
@@ -136,32 +116,12 @@ absl::Status NginxActuator::SwitchTraffic(const api::DeploymentColorSpec& spec,
   return absl::OkStatus();
 }
 
-absl::StatusOr<util::CommandResult> NginxActuator::RunNginx(const api::DeploymentColorSpec& spec,
-                                                            std::vector<std::string> args) {
-  util::Command cmd;
-  cmd.argv = {spec.nginx.binary};
-  cmd.argv.insert(cmd.argv.end(), args.begin(), args.end());
-  cmd.timeout = options_.command_timeout;
-  auto result = runner_.Run(cmd);
-  if (result.ok()) return result;
-  const std::string msg(result.status().message());
-  switch (result.status().code()) {
-    case absl::StatusCode::kNotFound:
-    case absl::StatusCode::kPermissionDenied:
-      return absl::InvalidArgumentError("spec.nginx.binary '" + spec.nginx.binary + "': " + msg);
-    case absl::StatusCode::kDeadlineExceeded:
-      return absl::UnavailableError(msg);
-    default:
-      return result.status();
-  }
-}
-
 absl::Status NginxActuator::TestConfig(const api::DeploymentColorSpec& spec) {
-  SY_ASSIGN_OR_RETURN(const util::CommandResult test,
-                      RunNginx(spec, {"-t", "-c", spec.nginx.config_file}));
-  if (test.exit_code == 0) return absl::OkStatus();
+  auto test = host_.TestConfig(spec.nginx, options_.command_timeout);
+  if (!test.ok()) return ProgramFailure(spec, test.status());
+  if (test->exit_code == 0) return absl::OkStatus();
   return absl::InvalidArgumentError("nginx -t rejected the new upstream file " +
-                                    spec.nginx.upstream_file + ": " + OneLine(test.output));
+                                    spec.nginx.upstream_file + ": " + OneLine(test->output));
 }
 
 absl::Status NginxActuator::AwaitSwitch(const api::DeploymentColorSpec& spec, api::Color color,
@@ -176,7 +136,7 @@ absl::Status NginxActuator::AwaitSwitch(const api::DeploymentColorSpec& spec, ap
     const bool served = now.served_color == color;
     if (served && !first_served) first_served = at - reloaded;
     const auto active = std::count_if(old_workers.begin(), old_workers.end(),
-                                      [&](int pid) { return !Retired(processes_, pid); });
+                                      [&](int pid) { return !host_.WorkerRetired(pid); });
     if (served && active == 0) {
       *detail = "reloaded: " + std::string(api::ColorName(color)) + " served after " +
                 MsString(*first_served) + ", " + std::to_string(old_workers.size()) +
@@ -193,7 +153,7 @@ absl::Status NginxActuator::AwaitSwitch(const api::DeploymentColorSpec& spec, ap
       } else {
         why += std::to_string(active) + " old workers still accept connections";
       }
-      const std::vector<int> workers = processes_.Children(master);
+      const std::vector<int> workers = host_.Workers(master);
       const bool renewed = std::any_of(workers.begin(), workers.end(), [&](int pid) {
         return std::find(old_workers.begin(), old_workers.end(), pid) == old_workers.end();
       });

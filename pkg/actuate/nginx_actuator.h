@@ -10,10 +10,9 @@
 #include "absl/status/statusor.h"
 #include "pkg/actuate/actuator.h"
 #include "pkg/api/types.h"
-#include "pkg/host/process.h"
+#include "pkg/host/nginx_host.h"
 #include "pkg/model/observers.h"
 #include "pkg/util/clock.h"
-#include "pkg/util/command_runner.h"
 
 namespace sy::actuate {
 
@@ -30,16 +29,11 @@ struct NginxActuatorOptions {
 // Thread-compatible: one switch at a time per nginx.
 class NginxActuator {
  public:
-  // All four must outlive this object. `observer` supplies the probe (served color);
-  // `processes` the master's workers.
-  NginxActuator(util::CommandRunner& runner, const util::Clock& clock,
-                model::NginxObserver& observer, host::ProcessTable& processes,
+  // All three must outlive this object. `host` acts on nginx's machine (the file, the
+  // program, the workers); `observer` supplies the probe (served color).
+  NginxActuator(host::NginxHost& host, const util::Clock& clock, model::NginxObserver& observer,
                 NginxActuatorOptions options = {})
-      : runner_(runner),
-        clock_(clock),
-        observer_(observer),
-        processes_(processes),
-        options_(options) {}
+      : host_(host), clock_(clock), observer_(observer), options_(options) {}
 
   // Makes nginx send every new connection to `color`'s upstreams. `key` ("namespace/name")
   // names the owner in the file's comment. Idempotent: when the file already holds the
@@ -61,20 +55,17 @@ class NginxActuator {
                              api::Color color, StepOutcome* out);
 
  private:
-  // Runs `<binary> args...`: a missing binary is kInvalidArgument, a timeout kUnavailable.
-  absl::StatusOr<util::CommandResult> RunNginx(const api::DeploymentColorSpec& spec,
-                                               std::vector<std::string> args);
-  // `nginx -t`: kInvalidArgument with nginx's complaint when it rejects the configuration.
+  // `nginx -t`: kInvalidArgument with nginx's complaint when it rejects the configuration
+  // or when the binary cannot be run; kUnavailable when it times out.
   absl::Status TestConfig(const api::DeploymentColorSpec& spec);
   // Waits until the probe answers `color` and none of `old_workers` can take a connection.
   absl::Status AwaitSwitch(const api::DeploymentColorSpec& spec, api::Color color, int master,
                            const std::vector<int>& old_workers,
                            std::chrono::steady_clock::time_point reloaded, std::string* detail);
 
-  util::CommandRunner& runner_;
+  host::NginxHost& host_;
   const util::Clock& clock_;
   model::NginxObserver& observer_;
-  host::ProcessTable& processes_;
   const NginxActuatorOptions options_;
 };
 

@@ -5,6 +5,7 @@
 #include "pkg/actuate/dispatch_actuator.h"
 #include "pkg/actuate/nginx_actuator.h"
 #include "pkg/actuate/postgres_actuator.h"
+#include "pkg/host/local_nginx_host.h"
 #include "pkg/host/local_postgres_host.h"
 #include "pkg/host/pqxx_pg_client.h"
 #include "pkg/host/process.h"
@@ -33,11 +34,12 @@ class Wiring {
   host::ProcProcessTable processes_;
   host::PqxxPgClient pg_;
   host::LocalPostgresHost postgres_host_{runner_, clock_};
+  host::LocalNginxHost nginx_host_{runner_, processes_};
   observe::PqxxPostgresObserver postgres_observer_{pg_, postgres_host_};
-  observe::HttpNginxObserver nginx_observer_{processes_};
+  observe::HttpNginxObserver nginx_observer_{nginx_host_};
   observe::HttpUpstreamProber upstream_prober_;
   observe::WorldObserver world_{postgres_observer_, nginx_observer_, upstream_prober_};
-  actuate::NginxActuator nginx_actuator_{runner_, clock_, nginx_observer_, processes_};
+  actuate::NginxActuator nginx_actuator_{nginx_host_, clock_, nginx_observer_};
   actuate::PostgresActuator postgres_actuator_{pg_,     postgres_host_, postgres_observer_,
                                                runner_, clock_,         timeouts_};
   actuate::DispatchActuator actuator_{nginx_actuator_, postgres_actuator_};

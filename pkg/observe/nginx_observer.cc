@@ -3,7 +3,6 @@
 #include <chrono>
 
 #include "absl/strings/ascii.h"
-#include "pkg/host/nginx_master.h"
 #include "pkg/host/nginx_upstream_file.h"
 #include "pkg/observe/http_get.h"
 #include "pkg/util/files.h"
@@ -32,14 +31,13 @@ absl::StatusOr<api::Color> ProbeServedColor(const api::ProbeSpec& probe) {
 
 absl::StatusOr<model::NginxState> HttpNginxObserver::Observe(const api::DeploymentColorSpec& spec) {
   model::NginxState state;
-  auto content = util::ReadFile(spec.nginx.upstream_file);
-  if (content.ok()) {
+  auto file = host_.ReadFile(spec.nginx.upstream_file);
+  if (!file.ok()) return util::Annotate(file.status(), "nginx upstreamFile");
+  if (*file) {
     state.file_exists = true;
-    state.file_color = host::ParseUpstreamColor(spec, *content);
-  } else if (!absl::IsNotFound(content.status())) {
-    return util::Annotate(content.status(), "nginx upstreamFile");
+    state.file_color = host::ParseUpstreamColor(spec, (*file)->content);
   }
-  auto master = host::FindNginxMaster(spec.nginx, processes_);
+  auto master = host_.FindMaster(spec.nginx);
   if (master.ok()) {
     state.running = true;
   } else if (!absl::IsUnavailable(master.status())) {

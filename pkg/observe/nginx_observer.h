@@ -1,12 +1,12 @@
-// The real NginxObserver: reads the owned upstream file, finds nginx's master through the
-// pid file its configuration names, and probes the color nginx serves on a fresh connection.
+// The real NginxObserver: reads the owned upstream file and finds nginx's master through a
+// host::NginxHost, and probes the color nginx serves on a fresh connection.
 #pragma once
 
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "pkg/api/types.h"
-#include "pkg/host/process.h"
+#include "pkg/host/nginx_host.h"
 #include "pkg/observe/observer.h"
 
 namespace sy::observe {
@@ -17,12 +17,12 @@ namespace sy::observe {
 // but cannot be read. nginx not running, a missing upstream file and a failing probe are data.
 class HttpNginxObserver final : public model::NginxObserver {
  public:
-  // `processes` must outlive this object.
-  explicit HttpNginxObserver(host::ProcessTable& processes) : processes_(processes) {}
+  // `host` must outlive this object.
+  explicit HttpNginxObserver(host::NginxHost& host) : host_(host) {}
   absl::StatusOr<model::NginxState> Observe(const api::DeploymentColorSpec& spec) override;
 
  private:
-  host::ProcessTable& processes_;
+  host::NginxHost& host_;
 };
 
 // The color nginx serves now: GET probe.url on a fresh connection, read probe.header.

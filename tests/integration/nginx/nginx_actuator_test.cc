@@ -20,6 +20,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "pkg/host/local_nginx_host.h"
 #include "pkg/host/nginx_master.h"
 #include "pkg/host/nginx_upstream_file.h"
 #include "pkg/host/process.h"
@@ -197,8 +198,9 @@ class NginxIntegrationTest : public ::testing::Test {
   api::DeploymentColorSpec spec_;
   util::ExecCommandRunner runner_;
   host::ProcProcessTable procs_;
-  observe::HttpNginxObserver observer_{procs_};
-  actuate::NginxActuator actuator_{runner_, util::RealClock::Get(), observer_, procs_};
+  host::LocalNginxHost host_{runner_, procs_};
+  observe::HttpNginxObserver observer_{host_};
+  actuate::NginxActuator actuator_{host_, util::RealClock::Get(), observer_};
   actuate::StepOutcome outcome_;
   std::thread nginx_;
   std::mutex mu_;

@@ -1,8 +1,5 @@
 #include "pkg/actuate/nginx_actuator.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -12,11 +9,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pkg/host/nginx_upstream_file.h"
-#include "pkg/util/files.h"
 #include "tests/fakes/fake_clock.h"
-#include "tests/fakes/fake_command_runner.h"
-#include "tests/fakes/fake_process_table.h"
-#include "tests/fakes/temp_dir.h"
+#include "tests/fakes/fake_nginx_host.h"
 
 namespace sy::actuate {
 namespace {
@@ -25,7 +19,7 @@ using api::Color;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using Argv = std::vector<std::string>;
+using Runs = std::vector<std::string>;
 using std::chrono::milliseconds;
 
 constexpr int kMaster = 100;
@@ -38,19 +32,20 @@ constexpr char kWorkerTitle[] = "nginx: worker process";
 // world to the fake clock's time.
 class FakeNginx final : public model::NginxObserver {
  public:
-  FakeNginx(const fakes::FakeClock& clock, fakes::FakeProcessTable& procs)
-      : clock_(clock), procs_(procs) {
-    procs_.Add(kMaster, 1, "nginx: master process /usr/sbin/nginx -c /etc/nginx/nginx.conf");
+  FakeNginx(const fakes::FakeClock& clock, fakes::FakeNginxHost& host)
+      : clock_(clock), host_(host) {
+    host_.AddProcess(kMaster, 1, "nginx: master process /usr/sbin/nginx -c /etc/nginx/nginx.conf");
+    host_.SetMaster(kMaster);
     StartGeneration();
   }
 
   absl::StatusOr<model::NginxState> Observe(const api::DeploymentColorSpec& spec) override {
     Advance();
     model::NginxState s;
-    s.running = procs_.Alive(kMaster);
-    auto content = util::ReadFile(spec.nginx.upstream_file);
-    s.file_exists = content.ok();
-    if (content.ok()) s.file_color = host::ParseUpstreamColor(spec, *content);
+    s.running = host_.Alive(kMaster);
+    const auto file = host_.File(spec.nginx.upstream_file);
+    s.file_exists = file.has_value();
+    if (file) s.file_color = host::ParseUpstreamColor(spec, file->content);
     s.served_color = served_;
     return s;
   }
@@ -58,8 +53,8 @@ class FakeNginx final : public model::NginxObserver {
   // What `nginx -s reload` does: the master loads the file and starts a new generation.
   void Reload(const api::DeploymentColorSpec& spec) {
     if (ignore_reloads_) return;
-    auto content = util::ReadFile(spec.nginx.upstream_file);
-    pending_ = content.ok() ? host::ParseUpstreamColor(spec, *content) : std::nullopt;
+    const auto file = host_.File(spec.nginx.upstream_file);
+    pending_ = file ? host::ParseUpstreamColor(spec, file->content) : std::nullopt;
     reloaded_at_ = clock_.MonotonicNow();
     retiring_ = workers_;
     StartGeneration();
@@ -74,7 +69,7 @@ class FakeNginx final : public model::NginxObserver {
   void StartGeneration() {
     workers_ = {next_pid_, next_pid_ + 1};
     next_pid_ += 2;
-    for (int pid : workers_) procs_.Add(pid, kMaster, kWorkerTitle);
+    for (int pid : workers_) host_.AddProcess(pid, kMaster, kWorkerTitle);
     ++reloads_;
   }
   void Advance() {
@@ -83,16 +78,16 @@ class FakeNginx final : public model::NginxObserver {
     if (since >= milliseconds(16)) served_ = pending_;
     if (since >= milliseconds(100) && !linger_) {
       for (int pid : retiring_) {
-        procs_.SetCommandLine(pid, "nginx: worker process is shutting down");
+        host_.SetTitle(pid, "nginx: worker process is shutting down");
       }
     }
     if (since >= milliseconds(120) && !linger_) {
-      for (int pid : retiring_) procs_.Exit(pid);
+      for (int pid : retiring_) host_.ExitProcess(pid);
     }
   }
 
   const fakes::FakeClock& clock_;
-  fakes::FakeProcessTable& procs_;
+  fakes::FakeNginxHost& host_;
   std::optional<Color> served_ = Color::kBlue;
   std::optional<Color> pending_;
   std::optional<std::chrono::steady_clock::time_point> reloaded_at_;
@@ -107,19 +102,15 @@ class FakeNginx final : public model::NginxObserver {
 class NginxActuatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_FALSE(dir_.empty());
     spec_.nginx.upstream_name = "shop";
-    spec_.nginx.upstream_file = dir_ + "/switchyard/shop.conf";
-    spec_.nginx.config_file = dir_ + "/nginx.conf";
+    spec_.nginx.upstream_file = "/etc/nginx/switchyard/shop.conf";
+    spec_.nginx.config_file = "/etc/nginx/nginx.conf";
     spec_.nginx.binary = "/usr/sbin/nginx";
     spec_.blue.upstreams = {"127.0.0.1:18081"};
     spec_.green.upstreams = {"127.0.0.1:18082"};
-    ASSERT_TRUE(
-        util::WriteFileAtomically(spec_.nginx.config_file, "pid " + dir_ + "/nginx.pid;\n").ok());
-    ASSERT_TRUE(util::WriteFileAtomically(dir_ + "/nginx.pid", std::to_string(kMaster)).ok());
-    runner_.OnRun([this](const util::Command& cmd) -> absl::StatusOr<util::CommandResult> {
-      if (cmd.argv.at(1) == "-t") return test_result_;
-      if (cmd.argv.at(1) == "-s") nginx_.Reload(spec_);
+    host_.OnTest([this] { return test_result_; });
+    host_.OnReload([this]() -> absl::StatusOr<util::CommandResult> {
+      nginx_.Reload(spec_);
       return util::CommandResult{};
     });
   }
@@ -127,24 +118,19 @@ class NginxActuatorTest : public ::testing::Test {
     outcome_ = {};
     return actuator_.SwitchTraffic(spec_, "default/shop", c, &outcome_);
   }
-  void MakeFileDirectory() { ASSERT_EQ(::mkdir((dir_ + "/switchyard").c_str(), 0755), 0); }
   std::optional<std::string> File() {
-    auto content = util::ReadFile(spec_.nginx.upstream_file);
-    if (!content.ok()) return std::nullopt;
-    return *content;
+    const auto file = host_.File(spec_.nginx.upstream_file);
+    if (!file) return std::nullopt;
+    return file->content;
   }
-  Argv TestArgv() { return {"/usr/sbin/nginx", "-t", "-c", spec_.nginx.config_file}; }
-  Argv ReloadArgv() { return {"/usr/sbin/nginx", "-s", "reload", "-c", spec_.nginx.config_file}; }
+  unsigned Mode() { return host_.File(spec_.nginx.upstream_file).value().mode; }
 
-  fakes::TempDir tmp_{"sy-nginx-actuator"};
-  const std::string dir_ = tmp_.path;
   api::DeploymentColorSpec spec_;
   fakes::FakeClock clock_;
-  fakes::FakeProcessTable procs_;
-  fakes::FakeCommandRunner runner_;
-  FakeNginx nginx_{clock_, procs_};
+  fakes::FakeNginxHost host_;
+  FakeNginx nginx_{clock_, host_};
   absl::StatusOr<util::CommandResult> test_result_ = util::CommandResult{};
-  NginxActuator actuator_{runner_, clock_, nginx_, procs_};
+  NginxActuator actuator_{host_, clock_, nginx_};
   StepOutcome outcome_;
 };
 
@@ -152,26 +138,23 @@ TEST_F(NginxActuatorTest, SwitchesAndReturnsOnlyOnceNoOldWorkerCanAccept) {
   const std::vector<int> old_workers = nginx_.Workers();
   ASSERT_TRUE(Switch(Color::kGreen).ok());
   EXPECT_EQ(File(), host::RenderUpstreamFile(spec_, "default/shop", Color::kGreen));
-  EXPECT_THAT(runner_.Commands(), ElementsAre(TestArgv(), ReloadArgv()));
+  EXPECT_THAT(host_.ProgramRuns(), ElementsAre("test", "reload"));
   EXPECT_EQ(nginx_.Reloads(), 1);
   for (int pid : old_workers) {
-    EXPECT_TRUE(!procs_.Alive(pid) ||
-                procs_.CommandLine(pid)->find("shutting down") != std::string::npos);
+    EXPECT_TRUE(host_.WorkerRetired(pid));
   }
   EXPECT_EQ(nginx_.Observe(spec_)->served_color, Color::kGreen);
   EXPECT_THAT(outcome_.detail, HasSubstr("nginx switched to green"));
   EXPECT_THAT(outcome_.detail, HasSubstr("green served after 20 ms"));
   EXPECT_THAT(outcome_.detail, HasSubstr("2 old workers retired after 100 ms"));
-  struct stat st;
-  ASSERT_EQ(::stat(spec_.nginx.upstream_file.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0644u);
+  EXPECT_EQ(Mode(), 0644u);
 }
 
 TEST_F(NginxActuatorTest, SecondPassDoesNothing) {
   ASSERT_TRUE(Switch(Color::kGreen).ok());
-  const auto commands = runner_.Commands().size();
+  const auto runs = host_.ProgramRuns().size();
   ASSERT_TRUE(Switch(Color::kGreen).ok());
-  EXPECT_EQ(runner_.Commands().size(), commands);
+  EXPECT_EQ(host_.ProgramRuns().size(), runs);
   EXPECT_EQ(nginx_.Reloads(), 1);
   EXPECT_THAT(outcome_.detail, HasSubstr("already serves green"));
 }
@@ -187,29 +170,25 @@ TEST_F(NginxActuatorTest, BothDirections) {
 TEST_F(NginxActuatorTest, FileInPlaceButNotServedReloadsWithoutRewriting) {
   // A crash between the write and the reload.
   const std::string green = host::RenderUpstreamFile(spec_, "default/shop", Color::kGreen);
-  MakeFileDirectory();
-  ASSERT_TRUE(util::WriteFileAtomically(spec_.nginx.upstream_file, green, 0600).ok());
+  host_.SetFile(spec_.nginx.upstream_file, green, 0600);
   ASSERT_TRUE(Switch(Color::kGreen).ok());
-  EXPECT_THAT(runner_.Commands(), ElementsAre(TestArgv(), ReloadArgv()));
-  struct stat st;
-  ASSERT_EQ(::stat(spec_.nginx.upstream_file.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);  // untouched
+  EXPECT_THAT(host_.ProgramRuns(), ElementsAre("test", "reload"));
+  EXPECT_EQ(Mode(), 0600u);  // untouched
   EXPECT_THAT(outcome_.detail, Not(HasSubstr("rewritten")));
 }
 
 TEST_F(NginxActuatorTest, NotRunningWritesNothing) {
-  procs_.Exit(kMaster);
+  host_.ExitProcess(kMaster);
   const absl::Status s = Switch(Color::kGreen);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(s.message(), HasSubstr("nginx is not running"));
   EXPECT_EQ(File(), std::nullopt);
-  EXPECT_TRUE(runner_.Commands().empty());
+  EXPECT_TRUE(host_.ProgramRuns().empty());
 }
 
 TEST_F(NginxActuatorTest, RejectedConfigPutsThePreviousFileBack) {
   const std::string previous = "# hand-written\nupstream shop { server 127.0.0.1:18081; }\n";
-  MakeFileDirectory();
-  ASSERT_TRUE(util::WriteFileAtomically(spec_.nginx.upstream_file, previous, 0640).ok());
+  host_.SetFile(spec_.nginx.upstream_file, previous, 0640);
   test_result_ =
       util::CommandResult{1,
                           "nginx: [emerg] unknown directive \"x\" in /etc/nginx/a.conf:3\n"
@@ -221,10 +200,8 @@ TEST_F(NginxActuatorTest, RejectedConfigPutsThePreviousFileBack) {
                              "nginx: configuration file /etc/nginx/nginx.conf test failed; the "
                              "previous file is restored");
   EXPECT_EQ(File(), previous);
-  struct stat st;
-  ASSERT_EQ(::stat(spec_.nginx.upstream_file.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0640u);
-  EXPECT_THAT(runner_.Commands(), ElementsAre(TestArgv()));  // no reload
+  EXPECT_EQ(Mode(), 0640u);
+  EXPECT_THAT(host_.ProgramRuns(), ElementsAre("test"));  // no reload
   EXPECT_EQ(nginx_.Observe(spec_)->served_color, Color::kBlue);
 }
 
@@ -232,7 +209,6 @@ TEST_F(NginxActuatorTest, RejectedConfigRemovesAFileThatDidNotExist) {
   test_result_ = util::CommandResult{1, "nginx: [emerg] broken\n"};
   EXPECT_EQ(Switch(Color::kGreen).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(File(), std::nullopt);
-  EXPECT_TRUE(util::PathExists(dir_ + "/switchyard"));  // the directory it created stays
 }
 
 TEST_F(NginxActuatorTest, MissingBinaryIsMisconfigurationAndRestores) {
@@ -264,16 +240,65 @@ TEST_F(NginxActuatorTest, OldWorkersThatKeepAcceptingTimeOut) {
 }
 
 TEST_F(NginxActuatorTest, FailedReloadIsUnavailable) {
-  runner_.OnRun([](const util::Command& cmd) -> absl::StatusOr<util::CommandResult> {
-    if (cmd.argv.at(1) == "-s") {
-      return util::CommandResult{1,
-                                 "nginx: [error] invalid PID number \"\" in \"/run/nginx.pid\"\n"};
-    }
-    return util::CommandResult{};
+  host_.OnReload([]() -> absl::StatusOr<util::CommandResult> {
+    return util::CommandResult{1, "nginx: [error] invalid PID number \"\" in \"/run/nginx.pid\"\n"};
   });
   const absl::Status s = Switch(Color::kGreen);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(s.message(), HasSubstr("nginx -s reload failed (exit 1): nginx: [error] invalid"));
+}
+
+TEST_F(NginxActuatorTest, RestoreThatFailsSaysBoth) {
+  const std::string previous = host::RenderUpstreamFile(spec_, "default/shop", Color::kBlue);
+  host_.SetFile(spec_.nginx.upstream_file, previous);
+  host_.OnTest([this]() -> absl::StatusOr<util::CommandResult> {
+    host_.FailWrites(absl::PermissionDeniedError("writing /etc/nginx/switchyard/shop.conf"));
+    return util::CommandResult{1, "nginx: [emerg] broken\n"};
+  });
+  const absl::Status s = Switch(Color::kGreen);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(s.message(), HasSubstr("nginx -t rejected the new upstream file"));
+  EXPECT_THAT(s.message(),
+              HasSubstr("putting the previous file back failed: writing /etc/nginx/switchyard"));
+  EXPECT_THAT(host_.ProgramRuns(), ElementsAre("test"));  // no reload of an untested file
+}
+
+TEST_F(NginxActuatorTest, RemovalThatFailsSaysBoth) {
+  test_result_ = util::CommandResult{1, "nginx: [emerg] broken\n"};
+  host_.FailRemoves(absl::PermissionDeniedError("removing /etc/nginx/switchyard/shop.conf"));
+  const absl::Status s = Switch(Color::kGreen);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(s.message(), HasSubstr("putting the previous file back failed: removing"));
+  EXPECT_THAT(host_.ProgramRuns(), ElementsAre("test"));
+}
+
+TEST_F(NginxActuatorTest, FileThatCannotBeWrittenRunsNothing) {
+  host_.FailWrites(absl::PermissionDeniedError("creating directory /etc/nginx/switchyard"));
+  const absl::Status s = Switch(Color::kGreen);
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(s.message(), HasSubstr("nginx upstreamFile"));
+  EXPECT_TRUE(host_.ProgramRuns().empty());
+  EXPECT_EQ(nginx_.Observe(spec_)->served_color, Color::kBlue);
+}
+
+TEST_F(NginxActuatorTest, FileThatCannotBeReadWritesNothing) {
+  host_.FailReads(absl::PermissionDeniedError("reading /etc/nginx/switchyard/shop.conf"));
+  const absl::Status s = Switch(Color::kGreen);
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(s.message(), HasSubstr("nginx upstreamFile"));
+  EXPECT_EQ(File(), std::nullopt);
+  EXPECT_TRUE(host_.ProgramRuns().empty());
+}
+
+TEST_F(NginxActuatorTest, ReloadThatTimesOutIsUnavailable) {
+  host_.OnReload([]() -> absl::StatusOr<util::CommandResult> {
+    return absl::DeadlineExceededError("nginx -s reload did not finish within 30000 ms");
+  });
+  const absl::Status s = Switch(Color::kGreen);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(s.message(), HasSubstr("did not finish"));
+  // The tested file stays: the next pass reloads again.
+  EXPECT_EQ(File(), host::RenderUpstreamFile(spec_, "default/shop", Color::kGreen));
 }
 
 }  // namespace
