@@ -70,11 +70,16 @@ absl::Status PostgresActuator::Rewind(const api::DeploymentColor& dc, api::Color
   // after a checkpoint.
   const PgEndpoint source_ep = host::EndpointFor(spec, source);
   SY_RETURN_IF_ERROR(Annotated(pg_.Query(source_ep, "CHECKPOINT").status(), context, ""));
+  std::vector<std::string> argv = {spec.database.bin_directory + "/pg_rewind",
+                                   "--target-pgdata=" + dir,
+                                   "--source-server=" + source_ep.Conninfo()};
+  // The target's own configuration, for the single-user run pg_rewind may need to finish
+  // its crash recovery first.
+  if (const std::string& conf = spec.color(target).database.config_file; !conf.empty()) {
+    argv.push_back("--config-file=" + conf);
+  }
   absl::StatusOr<util::CommandResult> r =
-      RunTool(spec,
-              {spec.database.bin_directory + "/pg_rewind", "--target-pgdata=" + dir,
-               "--source-server=" + source_ep.Conninfo()},
-              context, (*copy_lock)->InheritedDescriptors());
+      RunTool(spec, std::move(argv), context, (*copy_lock)->InheritedDescriptors());
   if (absl::IsDeadlineExceeded(r.status())) {
     return absl::AbortedError(absl::StrCat(r.status().message(), "; re-clone it instead"));
   }

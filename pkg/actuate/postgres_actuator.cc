@@ -450,6 +450,13 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
                 absl::StrCat("port=", db.port),
                 "-c",
                 "listen_addresses=" + db.host};
+    if (!db.config_file.empty()) {
+      // A packaged cluster: its postgresql.conf lives elsewhere and names its data directory;
+      // the spec's directory wins over the file's data_directory (a command-line setting
+      // overrides the file), so the server started is the one observed.
+      cmd.argv.insert(cmd.argv.end(),
+                      {"-c", "config_file=" + db.config_file, "-c", "data_directory=" + dir});
+    }
     cmd.run_as = spec.database.os_user;
     absl::StatusOr<int> pid = runner_.Spawn(cmd, log_file);
     if (absl::IsNotFound(pid.status())) {

@@ -38,6 +38,11 @@ struct DatabaseRef {
   std::string host = "127.0.0.1";
   int port = 0;
   std::string data_directory;
+  // The server's postgresql.conf when it lives outside the data directory, as in Debian's
+  // packaged clusters (/etc/postgresql/15/<cluster>/postgresql.conf); empty: the one in the
+  // data directory. Switchyard starts the server with it (config_file) and gives it to
+  // pg_rewind (--config-file).
+  std::string config_file;
   bool operator==(const DatabaseRef&) const = default;
 };
 

@@ -211,6 +211,7 @@ void CheckColor(const ColorSpec& spec, const std::string& field, Checker& c) {
   c.Expect(IsHost(db.host), field + ".database.host", "a hostname or an IPv4 address", db.host);
   c.Range(field + ".database.port", db.port, 1, kMaxPort);
   c.Path(field + ".database.dataDirectory", db.data_directory);
+  if (!db.config_file.empty()) c.Path(field + ".database.configFile", db.config_file);
 }
 
 // Switching traffic means nothing when both colors name the same app server.
@@ -222,6 +223,32 @@ void CheckUpstreamsApart(const DeploymentColorSpec& spec, Checker& c) {
       c.Add(absl::StrCat("spec.colors.green.upstreams[", i, "]"),
             absl::StrCat(QuoteValue(u), " is also an upstream of blue"));
     }
+  }
+}
+
+// A configFile lies outside both data directories (a re-clone replaces a data directory
+// with a copy of the other's, which would carry the other server's file), and each server
+// has its own: it names the data directory, pid files and port of one cluster.
+void CheckConfigFiles(const DeploymentColorSpec& spec, Checker& c) {
+  const std::string dirs[] = {NormalizePath(spec.blue.database.data_directory),
+                              NormalizePath(spec.green.database.data_directory)};
+  for (Color color : kColors) {
+    const std::string& file = spec.color(color).database.config_file;
+    if (file.empty() || PathProblem(file)) continue;
+    const std::string field =
+        absl::StrCat("spec.colors.", std::string(ColorName(color)), ".database.configFile");
+    for (const std::string& dir : dirs) {
+      if (Inside(NormalizePath(file), dir)) {
+        c.Add(field, absl::StrCat("must lie outside the data directories (a re-clone replaces ",
+                                  dir, "), got ", QuoteValue(file)));
+      }
+    }
+  }
+  const std::string& b = spec.blue.database.config_file;
+  const std::string& g = spec.green.database.config_file;
+  if (!b.empty() && !PathProblem(b) && NormalizePath(b) == NormalizePath(g)) {
+    c.Add("spec.colors.green.database.configFile",
+          absl::StrCat("same configFile as blue (", QuoteValue(b), "): each server needs its own"));
   }
 }
 
@@ -246,6 +273,7 @@ void CheckDatabasesApart(const DeploymentColorSpec& spec, Checker& c) {
     c.Add(field, absl::StrCat("must not be nested with blue's data directory ",
                               QuoteValue(b.data_directory)));
   }
+  CheckConfigFiles(spec, c);
 }
 
 void CheckNginx(const DeploymentColor& dc, Checker& c) {

@@ -42,6 +42,7 @@ void Describe(auto& v, Is<api::DatabaseRef> auto& db) {
   v.Field("host", db.host);
   v.Field("port", db.port, kRequired);
   v.Field("dataDirectory", db.data_directory, kRequired);
+  v.Field("configFile", db.config_file, kOmitEmpty);
 }
 
 void Describe(auto& v, Is<api::ColorSpec> auto& c) {

@@ -66,6 +66,20 @@ TEST_F(PgStartCopyTest, StartOfAStandbySpawnsPostgresAndWaitsForIt) {
   EXPECT_EQ(runner_.Commands().size(), 1u);
 }
 
+TEST_F(PgStartCopyTest, StartOfAPackagedClusterNamesItsConfigFileAndDataDirectory) {
+  dc_.spec.green.database.config_file = "/etc/postgresql/15/shop-green/postgresql.conf";
+  Stopped(Color::kGreen, "shut down in recovery");
+  SpawnStarts(Color::kGreen, /*in_recovery=*/true);
+  ASSERT_TRUE(Run(model::StepKind::kStart, Color::kGreen).ok());
+  ASSERT_EQ(runner_.Commands().size(), 1u);
+  EXPECT_EQ(
+      runner_.Commands()[0],
+      (std::vector<std::string>{"/usr/lib/postgresql/15/bin/postgres", "-D", Dir(Color::kGreen),
+                                "-c", "port=15434", "-c", "listen_addresses=127.0.0.1", "-c",
+                                "config_file=/etc/postgresql/15/shop-green/postgresql.conf", "-c",
+                                "data_directory=" + Dir(Color::kGreen)}));
+}
+
 TEST_F(PgStartCopyTest, StartAsPrimaryRefusedWhileTheOtherRunsAsPrimary) {
   Stopped(Color::kGreen, "shut down");
   Directory(Color::kGreen).startup = {};  // configured to start as a primary
@@ -207,6 +221,17 @@ TEST_F(PgStartCopyTest, RewindWithTheOperatorsConsentThenConfigures) {
   EXPECT_FALSE(Directory(Color::kBlue).startup.fenced);
   EXPECT_TRUE(Directory(Color::kBlue).startup.standby_signal);
   EXPECT_FALSE(host_.CopyLocked(Dir(Color::kBlue)));  // released with the step
+}
+
+TEST_F(PgStartCopyTest, RewindOfAPackagedClusterGivesPgRewindItsConfigFile) {
+  GreenPrimaryBlueStopped();
+  dc_.spec.blue.database.config_file = "/etc/postgresql/15/shop-blue/postgresql.conf";
+  dc_.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = "blue";
+  StepOutcome out;
+  ASSERT_TRUE(actuator_.Run(dc_, CopyStep(model::StepKind::kRewind, Color::kBlue), &out).ok())
+      << out.detail;
+  EXPECT_THAT(AllCommands(),
+              HasSubstr("--config-file=/etc/postgresql/15/shop-blue/postgresql.conf"));
 }
 
 TEST_F(PgStartCopyTest, RewindRefusedByWhyNotReplace) {

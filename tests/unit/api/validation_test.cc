@@ -143,6 +143,31 @@ std::vector<Case> Cases() {
        [](DeploymentColor& dc) { dc.spec.green.database.data_directory = "/tmp/switchyard-local"; },
        {{"spec.colors.green.database.dataDirectory",
          "must not be nested with blue's data directory \"/tmp/switchyard-local/pg/blue\""}}},
+      {"PackagedClustersConfigFiles",
+       [](DeploymentColor& dc) {
+         dc.spec.blue.database.config_file = "/etc/postgresql/15/shop-blue/postgresql.conf";
+         dc.spec.green.database.config_file = "/etc/postgresql/15/shop-green/postgresql.conf";
+       },
+       {}},
+      {"ConfigFileProblems",
+       [](DeploymentColor& dc) {
+         dc.spec.blue.database.config_file = "/etc/postgresql/15/shop/postgresql.conf";
+         dc.spec.green.database.config_file = "/etc/postgresql/15//shop/postgresql.conf";
+       },
+       {{"spec.colors.green.database.configFile",
+         "same configFile as blue (\"/etc/postgresql/15/shop/postgresql.conf\"): each server "
+         "needs its own"}}},
+      {"ConfigFileInsideADataDirectory",
+       [](DeploymentColor& dc) {
+         dc.spec.blue.database.config_file = "/tmp/switchyard-local/pg/green/postgresql.conf";
+         dc.spec.green.database.config_file = "relative.conf";
+       },
+       {{"spec.colors.green.database.configFile",
+         "must be an absolute path, got \"relative.conf\""},
+        {"spec.colors.blue.database.configFile",
+         "must lie outside the data directories (a re-clone replaces "
+         "/tmp/switchyard-local/pg/green), got "
+         "\"/tmp/switchyard-local/pg/green/postgresql.conf\""}}},
       {"BadPaths",
        [](DeploymentColor& dc) {
          dc.spec.blue.database.data_directory = "";
