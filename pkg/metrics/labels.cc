@@ -37,6 +37,8 @@ const std::vector<std::string_view>& KnownReasons() {
       "SystemIdentifierMismatch",
       "ReplayPaused",
       "StandbyLagging",
+      "SynchronousStandbyUnsatisfiable",
+      "CommitsBlocked",
       kObserveFailed,
       kStepFailed,
       "InvalidManifest",

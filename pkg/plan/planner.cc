@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "pkg/model/lsn.h"
+#include "pkg/model/sync_rep.h"
 #include "pkg/model/topology.h"
 #include "pkg/util/clock.h"
 
@@ -226,8 +227,24 @@ Plan DesiredIsPrimary(const api::DeploymentColor& dc, const model::World& w, Col
   if (route && route->step) return *route;
   const std::optional<Plan> repair = RepairStandby(dc, os, ds);
   if (repair && repair->step) return *repair;
-  if (route) return *route;
-  if (repair) return *repair;
+  // Rule (commits complete): a primary whose commits wait for a synchronous standby that
+  // does not stream is not converged, and every hold says so (pkg/plan/README.md §17).
+  const std::string waits = model::WhyCommitsWait(ds);
+  auto tell = [&](Plan p) {
+    if (!waits.empty()) absl::StrAppend(&p.message, "; commits on ", Name(d), " wait: ", waits);
+    return p;
+  };
+  if (route) return tell(*route);
+  if (repair) return tell(*repair);
+  if (!waits.empty()) {
+    return Hold(Phase::kDegraded, Wait::kRetry, "CommitsBlocked",
+                absl::StrCat(Name(d), " is the primary but its commits do not complete: ", waits,
+                             ". Switchyard does not change synchronous_standby_names: set it on ",
+                             Name(d), " to what its standby satisfies (", Name(os.color),
+                             " streams as application_name ", Name(os.color),
+                             "), e.g. ALTER SYSTEM SET synchronous_standby_names = '",
+                             Name(os.color), "'; SELECT pg_reload_conf()"));
+  }
   // No byte count: it changes with every write, and so would the status.
   // Consent to discard is not tied to one incident: while it stays, the next divergence of
   // that color is discarded too. Say so where an operator looks once the pair is whole.
@@ -265,6 +282,22 @@ Plan Switch(const api::DeploymentColor& dc, const model::World& w, Color d) {
     return Hold(Phase::kDegraded, Wait::kRetry, "StandbyLagging",
                 absl::StrCat(Name(d), " is more than maxLagBytes (", spec.database.max_lag_bytes,
                              ") behind ", Name(os.color)));
+  }
+  // Rule (synchronous replication): once D is promoted, O is its only possible standby, and
+  // it streams as application_name O. A synchronous_standby_names on D that O cannot satisfy
+  // would make every commit on D wait for ever (pg_basebackup and pg_rewind copy the
+  // configuration, so the old primary's setting is often D's too): nothing moves
+  // (pkg/plan/README.md §17).
+  if (const std::string why = model::WhySyncStandbyUnsatisfiable(ds, Name(os.color));
+      !why.empty()) {
+    return Hold(
+        Phase::kDegraded, Wait::kRetry, "SynchronousStandbyUnsatisfiable",
+        absl::StrCat("after the switch every commit on ", Name(d), " would wait for ever: its ",
+                     why, ". Set it on ", Name(d), " to name ", Name(os.color),
+                     " (or '*'), or empty it, e.g. ALTER "
+                     "SYSTEM SET synchronous_standby_names = '",
+                     Name(os.color), "'; SELECT pg_reload_conf(); ", Name(os.color),
+                     " stays the primary and traffic stays where it is"));
   }
   // Rule: health gates come before the fence. Once the old primary is fenced nothing waits
   // for HTTP: an app that needs a writable database would otherwise wait for a promotion
