@@ -39,6 +39,7 @@ const std::vector<std::string_view>& KnownReasons() {
       "StandbyLagging",
       "SynchronousStandbyUnsatisfiable",
       "CommitsBlocked",
+      "SettingSyncStandby",
       kObserveFailed,
       kStepFailed,
       "InvalidManifest",

@@ -80,7 +80,9 @@ bool SynchronousCommitWaits(const SyncReplication& s) {
 
 std::string Quoted(const std::string& s) { return absl::StrCat("'", s, "'"); }
 
-std::string Standbys(int n) { return n == 1 ? "1 synchronous standby" : absl::StrCat(n, " synchronous standbys"); }
+std::string Standbys(int n) {
+  return n == 1 ? "1 synchronous standby" : absl::StrCat(n, " synchronous standbys");
+}
 
 }  // namespace
 
@@ -134,6 +136,23 @@ bool SyncStandbysMatch(const SyncStandbys& s, const std::string& application_nam
   return std::any_of(s.names.begin(), s.names.end(), [&](const std::string& n) {
     return n == "*" || absl::EqualsIgnoreCase(n, application_name);
   });
+}
+
+std::string SyncStandbyNamesValue(std::optional<api::Color> standby) {
+  return standby ? "\"" + std::string(api::ColorName(*standby)) + "\"" : "";
+}
+
+std::optional<std::string> ManagedSyncStandbyNames(api::SynchronousReplication mode,
+                                                   api::Color other, bool other_streams) {
+  switch (mode) {
+    case api::SynchronousReplication::kUnmanaged:
+      return std::nullopt;
+    case api::SynchronousReplication::kPreferred:
+      return SyncStandbyNamesValue(other_streams ? std::optional<api::Color>(other) : std::nullopt);
+    case api::SynchronousReplication::kRequired:
+      return SyncStandbyNamesValue(other);
+  }
+  return std::nullopt;
 }
 
 std::string DescribeSyncStandbyNames(const ServerState& s) {

@@ -44,6 +44,18 @@ std::string WhySyncStandbyUnsatisfiable(const ServerState& s, const std::string&
 // neither holds.
 std::string WhyCommitsWait(const ServerState& p);
 
+// The synchronous_standby_names Switchyard writes to have the standby of color `standby`
+// (application_name `standby`) be the synchronous one: "\"blue\"" (quoted, so that no name
+// is read as a keyword); "" without one.
+std::string SyncStandbyNamesValue(std::optional<api::Color> standby);
+
+// What spec.database.synchronousReplication keeps on server `s`, whose standby is `other`
+// (the running primary; or, before a switch, the standby about to be promoted, with
+// other_streams false: the old primary will not stream from it yet): required names
+// `other`; preferred names it while it streams and is empty otherwise. nullopt: unmanaged.
+std::optional<std::string> ManagedSyncStandbyNames(api::SynchronousReplication mode,
+                                                   api::Color other, bool other_streams);
+
 // How long a commit may wait for a synchronous standby before it counts as hung.
 inline constexpr int64_t kCommitWaitBoundMs = 5'000;
 

@@ -12,6 +12,10 @@
 #  (c) a name no standby has, set on the running primary (ALTER SYSTEM): a commit hangs, and
 #      the status says CommitsBlocked naming synchronous_standby_names and postgresql.auto.conf,
 #      never Converged; reset, the waiting commit completes and the status is Converged.
+#  (d) spec.database.synchronousReplication: required, with 'green' on both again: Switchyard
+#      makes each primary name the other color ("blue" on green before the flip, while green
+#      is a standby); flips to green and back under the writer: no commit hung, none lost,
+#      Converged, and each primary's commits wait for its standby (sync_state sync).
 set -uo pipefail
 # shellcheck source=tests/integration/engine/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -74,24 +78,35 @@ echo "--- (b) synchronous_standby_names = 'ANY 1 (blue, green)' on both, flips u
 set_sync_names 'ANY 1 (blue, green)'
 start_writer
 require "the writer gets orders acknowledged through nginx" wait_for_acks 20
-for color in green blue; do
-  set_active "$color"
-  run_once "b-$color"
-  show_run "b-$color"
-  check "(b) the flip to $color converges (exit $once_rc)" test "$once_rc" -eq 0
-  check "(b) status: Converged on $color" \
-    json_true "$(status_json)" --arg c "$color" '.status.phase == "Converged" and .status.primaryColor == $c'
-  check "(b) a commit on $color completes within 5 s" commit_within "$color" 5
-  acks=$(acked_count)
-  wait_for_acks $((acks + 10)) || fail "(b) the writer makes no progress on $color"
-done
-stop_writer
-assert_world blue
-acked=$(acked_count)
-hung=$(hung_count)
-echo "  writes during the flips: $acked acknowledged, $(refused_count) refused, $hung hung (curl timed out after 5 s)"
-check "(b) no commit hung during the flips ($hung of $((acked + $(refused_count))) requests)" test "$hung" -eq 0
-check_no_write_lost blue "after the flips with synchronous_standby_names set"
+# flips LABEL: flips to green and back under the writer; checks each converges with a commit
+# on the new primary completing, then that no commit hung and none was lost.
+flips() {
+  local label=$1 color acks
+  start_writer
+  require "the writer gets orders acknowledged through nginx" wait_for_acks 20
+  for color in green blue; do
+    set_active "$color"
+    run_once "$label-$color"
+    show_run "$label-$color"
+    check "($label) the flip to $color converges (exit $once_rc)" test "$once_rc" -eq 0
+    check "($label) status: Converged on $color" \
+      json_true "$(status_json)" --arg c "$color" '.status.phase == "Converged" and .status.primaryColor == $c'
+    check "($label) a commit on $color completes within 5 s" commit_within "$color" 5
+    acks=$(acked_count)
+    wait_for_acks $((acks + 10)) || fail "($label) the writer makes no progress on $color"
+  done
+  stop_writer
+  assert_world blue
+  acked=$(acked_count)
+  hung=$(hung_count)
+  refused=$(refused_count)
+  echo "  writes during the flips: $acked acknowledged, $refused refused, $hung hung (curl timed out after 5 s)"
+  check "($label) no commit hung during the flips ($hung of $((acked + refused)) requests)" test "$hung" -eq 0
+  check_no_write_lost blue "($label) after the flips with synchronous_standby_names set"
+  figures+=("($label) 2 flips: $acked commits acknowledged, $refused refused, $hung hung")
+}
+figures=()
+flips b
 
 # --- (c) commits that hang on the primary are reported, never Converged -------------------
 echo "--- (c) synchronous_standby_names = 'nobody' set on the primary blue (ALTER SYSTEM)"
@@ -124,5 +139,25 @@ check "(c) ... one more order on blue" \
 run_once c-reset
 check "(c) then Converged again (exit $once_rc)" \
   json_true "$(status_json)" '.status.phase == "Converged" and .status.primaryColor == "blue"'
+
+# --- (d) required: Switchyard names the other color ----------------------------------------
+echo "--- (d) spec.database.synchronousReplication: required, 'green' on both, flips under writes"
+set_sync_names green
+sed -i 's/^\(    rejoinMethod:.*\)$/\1\n    synchronousReplication: required/' "$IT_MANIFEST"
+grep -q '^    synchronousReplication: required$' "$IT_MANIFEST" || fatal "could not set synchronousReplication"
+run_once d-blue
+show_run d-blue
+check "(d) blue converges and is made to name green (exit $once_rc)" test "$once_rc" -eq 0
+check "(d) blue shows synchronous_standby_names \"green\"" sync_names_are blue '"green"'
+check "(d) green streams as blue's synchronous standby (sync_state sync)" \
+  test "$(pg blue postgres "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'green'")" = sync
+flips d
+check "(d) a sync-standby step named blue on green before the flip's first switch step" \
+  grep -Eq 'sync-standby green names blue: ok.*' <(step_summary <"$IT_ART/d-green.err" | head -n 1 | sed 's/^ *//')
+check "(d) green, then blue, names the other color (blue shows \"green\")" sync_names_are blue '"green"'
+check "(d) green shows \"blue\" (its postgresql.auto.conf, kept through its rejoin)" sync_names_are green '"blue"'
+check "(d) blue's commits wait for green (sync_state sync)" \
+  test "$(pg blue postgres "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'green'")" = sync
+printf '  FIGURE %s\n' "${figures[@]}"
 
 it_end

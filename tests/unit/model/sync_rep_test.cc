@@ -7,7 +7,9 @@
 namespace sy::model {
 namespace {
 
-SyncStandbys Priority(int n, std::vector<std::string> names) { return {false, n, std::move(names)}; }
+SyncStandbys Priority(int n, std::vector<std::string> names) {
+  return {false, n, std::move(names)};
+}
 SyncStandbys Quorum(int n, std::vector<std::string> names) { return {true, n, std::move(names)}; }
 
 TEST(ParseSyncStandbys, TheFormsPostgresAccepts) {
@@ -29,8 +31,8 @@ TEST(ParseSyncStandbys, TheFormsPostgresAccepts) {
 }
 
 TEST(ParseSyncStandbys, WhatPostgresRefuses) {
-  for (const char* bad : {" ", "any", "ANY (a)", "ANY 1 a", "FIRST 1 (a", "1 (a) b", "0 (a)",
-                          "a,", ",a", "a b", "\"a", "a;b", "1 ()", "ANY 0 (*)"}) {
+  for (const char* bad : {" ", "any", "ANY (a)", "ANY 1 a", "FIRST 1 (a", "1 (a) b", "0 (a)", "a,",
+                          ",a", "a b", "\"a", "a;b", "1 ()", "ANY 0 (*)"}) {
     EXPECT_EQ(ParseSyncStandbys(bad), std::nullopt) << bad;
   }
 }
@@ -98,7 +100,8 @@ TEST(WhyCommitsWait, CommitsWaitingLongerThanTheBound) {
   p.sync.longest_wait_ms = kCommitWaitBoundMs;  // not longer than the bound yet
   EXPECT_EQ(WhyCommitsWait(p), "");
   p.sync.longest_wait_ms = kCommitWaitBoundMs + 2'000;
-  EXPECT_EQ(WhyCommitsWait(p), "3 commits have waited for a synchronous standby, the oldest for 7 s");
+  EXPECT_EQ(WhyCommitsWait(p),
+            "3 commits have waited for a synchronous standby, the oldest for 7 s");
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
 // The planner and synchronous_standby_names (pkg/plan/README.md §17), on the fakes: a switch
 // after which the new primary's commits would wait for ever is refused before anything moves;
 // a primary whose commits wait for a standby is never Converged, and every hold says so.
+#include "pkg/model/sync_rep.h"
+
 #include <gtest/gtest.h>
 
-#include "pkg/model/sync_rep.h"
 #include "pkg/plan/planner.h"
 #include "tests/fakes/fake_cluster.h"
 #include "tests/fakes/plan_driver.h"
@@ -100,8 +101,9 @@ TEST(SyncRep, APrimaryWhoseCommitsWaitIsNotConverged) {
   EXPECT_TRUE(p.done());
   EXPECT_EQ(p.phase, Phase::kDegraded);
   EXPECT_EQ(p.reason, "CommitsBlocked");
-  EXPECT_TRUE(Contains(p.message, "synchronous_standby_names = 'nobody' asks for 1 synchronous "
-                                  "standby and 0 stream"))
+  EXPECT_TRUE(Contains(p.message,
+                       "synchronous_standby_names = 'nobody' asks for 1 synchronous "
+                       "standby and 0 stream"))
       << p.message;
   EXPECT_TRUE(StepsTaken(cluster).empty());
   cluster.SetSyncStandbyNames(kBlue, "green");
@@ -138,6 +140,86 @@ TEST(SyncRep, AHoldOnTheStandbySaysTheCommitsWait) {
   EXPECT_EQ(p.reason, "StandbyConnecting");
   EXPECT_TRUE(Contains(p.message, "commits on green wait: synchronous_standby_names = '*'"))
       << p.message;
+}
+
+// --- spec.database.synchronousReplication: Switchyard keeps the setting ----------------------
+
+std::string SyncNames(FakeCluster& c, Color color) {
+  return c.server(color).synchronous_standby_names;
+}
+
+// required, with the 'green' on both: before the switch green (still a standby, where
+// the setting does nothing) is made to name blue; the switch converges and green's commits
+// complete once blue streams. And back.
+TEST(SyncRep, RequiredNamesTheOtherColorBeforeEachSwitch) {
+  FakeCluster cluster;
+  cluster.SetSyncStandbyNames(kBlue, "green");
+  cluster.SetSyncStandbyNames(kGreen, "green");
+  api::DeploymentColor dc = fakes::FakeResource(kBlue);
+  dc.spec.database.synchronous_replication = api::SynchronousReplication::kRequired;
+  ASSERT_EQ(fakes::Settle(cluster, &dc).reason, "Converged");
+  EXPECT_EQ(SyncNames(cluster, kBlue), "\"green\"");  // the primary's, made Switchyard's own
+  dc.spec.active_color = kGreen;
+  const size_t before = cluster.Steps().size();
+  const Plan p = fakes::Settle(cluster, &dc);
+  EXPECT_EQ(p.reason, "Converged") << p.message;
+  std::vector<std::string> steps = StepsTaken(cluster);
+  steps.erase(steps.begin(), steps.begin() + static_cast<long>(before));
+  EXPECT_EQ(steps,
+            (std::vector<std::string>{"sync-standby green names blue", "switch-traffic green",
+                                      "fence blue", "promote green", "create-slot blue on green",
+                                      "configure-standby blue from green", "start blue"}));
+  EXPECT_EQ(SyncNames(cluster, kGreen), "\"blue\"");
+  dc.spec.active_color = kBlue;
+  EXPECT_EQ(fakes::Settle(cluster, &dc).reason, "Converged");
+  EXPECT_EQ(SyncNames(cluster, kBlue), "\"green\"");
+  EXPECT_TRUE(cluster.CheckNoAcknowledgedWriteLost().ok());
+  EXPECT_TRUE(cluster.Violations().empty());
+  // The second pass takes no action.
+  EXPECT_TRUE(fakes::Pass(cluster, &dc).plan.done());
+}
+
+// required keeps naming the standby while it is away: the commits wait, and the status
+// says they do and why.
+TEST(SyncRep, RequiredKeepsCommitsWaitingWhileTheStandbyIsAway) {
+  FakeCluster cluster;
+  api::DeploymentColor dc = fakes::FakeResource(kBlue);
+  dc.spec.database.synchronous_replication = api::SynchronousReplication::kRequired;
+  ASSERT_EQ(fakes::Settle(cluster, &dc).reason, "Converged");
+  cluster.SetDisconnected(kGreen, true);
+  const Plan p = fakes::Settle(cluster, &dc);
+  EXPECT_EQ(p.reason, "StandbyConnecting");
+  EXPECT_TRUE(Contains(p.message, "commits on blue wait")) << p.message;
+  EXPECT_EQ(SyncNames(cluster, kBlue), "\"green\"");
+}
+
+// preferred: empty on the standby before the switch (the old primary does not stream from
+// the new one at first), the other color named once it streams, cleared when it stops.
+TEST(SyncRep, PreferredNamesTheStandbyOnlyWhileItStreams) {
+  FakeCluster cluster;
+  cluster.SetSyncStandbyNames(kGreen, "green");
+  api::DeploymentColor dc = fakes::FakeResource(kBlue);
+  dc.spec.database.synchronous_replication = api::SynchronousReplication::kPreferred;
+  ASSERT_EQ(fakes::Settle(cluster, &dc).reason, "Converged");
+  EXPECT_EQ(SyncNames(cluster, kBlue), "\"green\"");
+  dc.spec.active_color = kGreen;
+  const fakes::DrivenPass first = fakes::Pass(cluster, &dc);
+  ASSERT_TRUE(first.plan.step.has_value());
+  EXPECT_EQ(model::Describe(*first.plan.step), "sync-standby green names none");
+  EXPECT_EQ(SyncNames(cluster, kGreen), "");
+  const Plan p = fakes::Settle(cluster, &dc);
+  EXPECT_EQ(p.reason, "Converged") << p.message;
+  EXPECT_EQ(SyncNames(cluster, kGreen), "\"blue\"");
+  EXPECT_EQ(StepsTaken(cluster).back(), "sync-standby green names blue");
+  cluster.SetDisconnected(kBlue, true);
+  const fakes::DrivenPass clear = fakes::Pass(cluster, &dc);
+  ASSERT_TRUE(clear.plan.step.has_value()) << clear.plan.message;
+  EXPECT_EQ(model::Describe(*clear.plan.step), "sync-standby green names none");
+  EXPECT_EQ(SyncNames(cluster, kGreen), "");
+  EXPECT_EQ(fakes::Settle(cluster, &dc).reason, "StandbyConnecting");
+  cluster.SetDisconnected(kBlue, false);
+  EXPECT_EQ(fakes::Settle(cluster, &dc).reason, "Converged");
+  EXPECT_EQ(SyncNames(cluster, kGreen), "\"blue\"");
 }
 
 }  // namespace
