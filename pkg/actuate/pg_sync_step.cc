@@ -14,13 +14,11 @@ using pg_internal::MillisSince;
 using pg_internal::Name;
 using pg_internal::PollUntil;
 
-absl::Status PostgresActuator::SyncStandby(const api::DeploymentColorSpec& spec,
-                                           api::Color target, std::optional<api::Color> standby,
-                                           StepOutcome* out) {
+absl::Status PostgresActuator::SyncStandby(const api::DeploymentColorSpec& spec, api::Color target,
+                                           std::optional<api::Color> standby, StepOutcome* out) {
   StepOutcome local;
   out = out != nullptr ? out : &local;
-  const std::string context =
-      Context("setting synchronous_standby_names of", spec, target);
+  const std::string context = Context("setting synchronous_standby_names of", spec, target);
   const host::PgEndpoint ep = host::EndpointFor(spec, target);
   // Made of a color's name only: nothing in it needs quoting beyond the quotes around it.
   const std::string value = model::SyncStandbyNamesValue(standby);
@@ -33,8 +31,8 @@ absl::Status PostgresActuator::SyncStandby(const api::DeploymentColorSpec& spec,
   };
   SY_ASSIGN_OR_RETURN(const std::string before, current());
   if (before == value) {
-    out->detail = absl::StrCat(Name(target), "'s synchronous_standby_names is '", value,
-                               "' already");
+    out->detail =
+        absl::StrCat(Name(target), "'s synchronous_standby_names is '", value, "' already");
     return absl::OkStatus();
   }
   const auto start = clock_.MonotonicNow();

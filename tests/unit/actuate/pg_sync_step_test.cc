@@ -49,7 +49,8 @@ TEST_F(PgSyncStepTest, FailuresNameTheServer) {
                absl::PermissionDeniedError("must be superuser to execute ALTER SYSTEM command"));
   absl::Status s = SyncStandby(Color::kBlue, Color::kGreen);
   EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
-  EXPECT_THAT(s.message(), HasSubstr("setting synchronous_standby_names of blue (127.0.0.1:15433)"));
+  EXPECT_THAT(s.message(),
+              HasSubstr("setting synchronous_standby_names of blue (127.0.0.1:15433)"));
   EXPECT_EQ(Server(Color::kBlue).sync_standby_names, "");
   Server(Color::kBlue).reachable = false;
   s = SyncStandby(Color::kBlue, Color::kGreen);
