@@ -78,6 +78,9 @@ absl::Status PostgresActuator::Run(const api::DeploymentColor& dc, const model::
     case model::StepKind::kBasebackup:
       s = Basebackup(dc, step.target, source, out);
       break;
+    case model::StepKind::kSyncStandby:
+      s = SyncStandby(spec, step.target, step.source, out);
+      break;
     case model::StepKind::kSwitchTraffic:
       return absl::InvalidArgumentError("the PostgreSQL actuator cannot " + model::Describe(step));
   }

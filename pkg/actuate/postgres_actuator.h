@@ -1,10 +1,11 @@
 // The database steps of the switchover protocol against real PostgreSQL servers: fence,
 // promote, checkpoint, lift-fence, start, stop, create-slot, configure-standby, rewind,
-// basebackup. Each irreversible act re-checks, right before it, the rule that makes it safe
-// (the plan it serves may be a few milliseconds old, and others may act meanwhile).
+// basebackup, sync-standby. Each irreversible act re-checks, right before it, the rule that makes
+// it safe (the plan it serves may be a few milliseconds old, and others may act meanwhile).
 #pragma once
 
 #include <chrono>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "pkg/actuate/actuator.h"
@@ -125,6 +126,14 @@ class PostgresActuator final : public Actuator {
   // pg_basebackup failing: kUnavailable with its output.
   absl::Status Basebackup(const api::DeploymentColor& dc, api::Color target, api::Color source,
                           StepOutcome* out = nullptr);
+
+  // synchronous_standby_names of running `target` (a primary, or a standby about to be
+  // promoted) set to name `standby` (model::SyncStandbyNamesValue; '' without one) with ALTER
+  // SYSTEM and a reload; returns once the server shows it. Unchanged when it shows it
+  // already. Unreachable: kUnavailable; not allowed (ALTER SYSTEM needs a superuser or the
+  // grant on the parameter): kPermissionDenied.
+  absl::Status SyncStandby(const api::DeploymentColorSpec& spec, api::Color target,
+                           std::optional<api::Color> standby, StepOutcome* out = nullptr);
 
  private:
   absl::Status Shutdown(const api::DeploymentColorSpec& spec, api::Color color,

@@ -20,6 +20,25 @@ std::optional<RejoinMethod> ParseRejoinMethod(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view SynchronousReplicationName(SynchronousReplication m) {
+  switch (m) {
+    case SynchronousReplication::kUnmanaged:
+      return "unmanaged";
+    case SynchronousReplication::kPreferred:
+      return "preferred";
+    case SynchronousReplication::kRequired:
+      return "required";
+  }
+  return "unmanaged";
+}
+
+std::optional<SynchronousReplication> ParseSynchronousReplication(std::string_view s) {
+  if (s == "unmanaged") return SynchronousReplication::kUnmanaged;
+  if (s == "preferred") return SynchronousReplication::kPreferred;
+  if (s == "required") return SynchronousReplication::kRequired;
+  return std::nullopt;
+}
+
 std::string_view PhaseName(Phase p) {
   switch (p) {
     case Phase::kConverged:

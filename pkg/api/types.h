@@ -33,6 +33,14 @@ enum class RejoinMethod { kAuto, kBasebackup };
 std::string_view RejoinMethodName(RejoinMethod m);
 std::optional<RejoinMethod> ParseRejoinMethod(std::string_view s);
 
+// Whether Switchyard manages the servers' synchronous_standby_names (pkg/plan/README.md §17):
+// unmanaged leaves it alone and refuses a switch it would make hang; preferred names the
+// other color while it streams and clears it while it does not (availability first);
+// required always names the other color (durability first: commits wait while it is away).
+enum class SynchronousReplication { kUnmanaged, kPreferred, kRequired };
+std::string_view SynchronousReplicationName(SynchronousReplication m);
+std::optional<SynchronousReplication> ParseSynchronousReplication(std::string_view s);
+
 // One PostgreSQL server of a color.
 struct DatabaseRef {
   std::string host = "127.0.0.1";
@@ -77,6 +85,7 @@ struct DatabaseSpec {
   int64_t max_lag_bytes = int64_t{16} * 1024 * 1024;
   int catch_up_timeout_seconds = 30;
   RejoinMethod rejoin_method = RejoinMethod::kAuto;
+  SynchronousReplication synchronous_replication = SynchronousReplication::kUnmanaged;
   bool operator==(const DatabaseSpec&) const = default;
 };
 

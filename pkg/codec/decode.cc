@@ -189,6 +189,8 @@ std::string Want() {
     return "\"blue\" or \"green\"";
   } else if constexpr (std::is_same_v<T, api::RejoinMethod>) {
     return "\"auto\" or \"basebackup\"";
+  } else if constexpr (std::is_same_v<T, api::SynchronousReplication>) {
+    return "\"unmanaged\", \"preferred\" or \"required\"";
   } else {
     static_assert(std::is_integral_v<T>, "no decoder for this type");
     return "an integer";
@@ -215,6 +217,11 @@ std::optional<std::string> Scalar(const TreeNode& n, T& out) {
     return std::nullopt;
   } else if constexpr (std::is_same_v<T, api::RejoinMethod>) {
     const auto m = api::ParseRejoinMethod(s);
+    if (!m) return Want<T>();
+    out = *m;
+    return std::nullopt;
+  } else if constexpr (std::is_same_v<T, api::SynchronousReplication>) {
+    const auto m = api::ParseSynchronousReplication(s);
     if (!m) return Want<T>();
     out = *m;
     return std::nullopt;

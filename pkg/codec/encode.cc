@@ -84,6 +84,8 @@ NodePtr Encode(const T& value) {
     return Make(Kind::kScalar, std::string(api::ColorName(value)), true);
   } else if constexpr (std::is_same_v<T, api::RejoinMethod>) {
     return Make(Kind::kScalar, std::string(api::RejoinMethodName(value)), true);
+  } else if constexpr (std::is_same_v<T, api::SynchronousReplication>) {
+    return Make(Kind::kScalar, std::string(api::SynchronousReplicationName(value)), true);
   } else {
     static_assert(std::is_integral_v<T>, "no encoder for this type");
     return Make(Kind::kScalar, absl::StrCat(value));

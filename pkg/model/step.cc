@@ -26,6 +26,8 @@ std::string_view StepKindName(StepKind k) {
       return "rewind";
     case StepKind::kBasebackup:
       return "basebackup";
+    case StepKind::kSyncStandby:
+      return "sync-standby";
   }
   return "unknown";
 }
@@ -34,6 +36,11 @@ std::string Describe(const Step& s) {
   std::string out(StepKindName(s.kind));
   out += ' ';
   out += api::ColorName(s.target);
+  if (s.kind == StepKind::kSyncStandby) {
+    out += " names ";
+    out += s.source ? api::ColorName(*s.source) : "none";
+    return out;
+  }
   if (s.source) {
     out += s.kind == StepKind::kCreateSlot ? " on " : " from ";
     out += api::ColorName(*s.source);

@@ -46,6 +46,10 @@ enum class StepKind {
   // pg_basebackup `source` into a fresh directory, swap it in for `target`'s data directory
   // only when complete, configure it as a standby of `source`.
   kBasebackup,
+  // ALTER SYSTEM SET synchronous_standby_names on running `target` (a primary, or the standby
+  // about to be promoted) to name `source` (SyncStandbyNamesValue), or to '' without a
+  // source, and reload; wait until the server applies it.
+  kSyncStandby,
 };
 
 std::string_view StepKindName(StepKind k);  // "switch-traffic", "fence", ...

@@ -18,6 +18,7 @@ struct ReplicationPeer {
   std::string application_name;  // Switchyard sets it to the standby's color name
   std::string state;             // "streaming", "catchup", "startup", ...
   Lsn replay_lsn = 0;
+  std::string sync_state;  // "sync", "quorum", "potential" or "async"
   bool operator==(const ReplicationPeer&) const = default;
 };
 
@@ -68,6 +69,18 @@ struct StartupConfig {
   bool operator==(const StartupConfig&) const = default;
 };
 
+// What decides whether a running server's commits wait for a synchronous standby
+// (pkg/observe/README.md #29).
+struct SyncReplication {
+  bool known = false;              // read with the observation (the server answered it)
+  std::string standby_names;       // synchronous_standby_names
+  std::string source_file;         // where it is set ("" when the default or not visible)
+  std::string synchronous_commit;  // as Switchyard's sessions have it
+  int waiting_commits = 0;         // backends whose commit waits for a standby (SyncRep)
+  int64_t longest_wait_ms = 0;     // how long the oldest of them has waited (0: none)
+  bool operator==(const SyncReplication&) const = default;
+};
+
 // One PostgreSQL server.
 struct ServerState {
   api::Color color = api::Color::kBlue;
@@ -105,6 +118,7 @@ struct ServerState {
   std::vector<ReplicationPeer> replication;  // primary: pg_stat_replication
   std::optional<WalReceiver> receiver;       // standby: pg_stat_wal_receiver
   std::vector<std::string> slots;            // pg_replication_slots names (physical)
+  SyncReplication sync;
 
   bool RunningPrimary() const { return reachable && !in_recovery; }
   bool RunningStandby() const { return reachable && in_recovery; }

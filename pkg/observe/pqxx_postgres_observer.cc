@@ -16,10 +16,12 @@ using host::PgEndpoint;
 using host::PgRow;
 
 // One round trip: a 'node' row, then one row per replication peer, WAL receiver and
-// physical slot. Functions that fail in recovery (or outside it) sit behind CASE, which
-// evaluates only the branch it takes. The node row also carries what pg_controldata would
-// print of the running server's pg_control (pg_control_*() read the same file) and its data
-// directory, so that a running server costs no process per observation.
+// physical slot, and a 'sync' row: what makes commits wait for a synchronous standby, and the
+// commits waiting for one now (pkg/observe/README.md #29). Functions that fail in recovery
+// (or outside it), or cost more than they tell, sit behind CASE, which evaluates only the
+// branch it takes. The node row also carries what pg_controldata would print of the running
+// server's pg_control (pg_control_*() read the same file) and its data directory, so that a
+// running server costs no process per observation.
 constexpr char kObserveSql[] = R"sql(
 WITH n AS (SELECT pg_is_in_recovery() AS rec)
 SELECT 'node' AS kind, n.rec::text,
@@ -39,7 +41,7 @@ SELECT 'node' AS kind, n.rec::text,
     THEN current_setting('data_directory') END
 FROM n
 UNION ALL
-SELECT 'peer', application_name, state, replay_lsn::text, NULL, NULL, NULL, NULL, NULL,
+SELECT 'peer', application_name, state, replay_lsn::text, sync_state, NULL, NULL, NULL, NULL,
   NULL, NULL, NULL, NULL
 FROM pg_stat_replication
 UNION ALL
@@ -49,6 +51,14 @@ FROM pg_stat_wal_receiver
 UNION ALL
 SELECT 'slot', slot_name::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM pg_replication_slots WHERE slot_type = 'physical'
+UNION ALL
+SELECT 'sync', current_setting('synchronous_standby_names'),
+  CASE WHEN current_setting('synchronous_standby_names') <> '' THEN
+    (SELECT sourcefile FROM pg_settings WHERE name = 'synchronous_standby_names') END,
+  current_setting('synchronous_commit'), count(*)::text,
+  coalesce(floor(extract(epoch FROM now() - min(state_change)) * 1000), 0)::bigint::text,
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM pg_stat_activity WHERE wait_event_type = 'IPC' AND wait_event = 'SyncRep'
 )sql";
 
 std::string Text(const PgRow& row, size_t i) {
@@ -95,13 +105,22 @@ absl::Status FillFromServer(const std::vector<PgRow>& rows, model::ServerState* 
       s->replay_lsn = LsnAt(row, 7);
       s->replay_paused = Text(row, 8) == "true";
     } else if (kind == "peer") {
-      s->replication.push_back(model::ReplicationPeer{Text(row, 1), Text(row, 2), LsnAt(row, 3)});
+      s->replication.push_back(
+          model::ReplicationPeer{Text(row, 1), Text(row, 2), LsnAt(row, 3), Text(row, 4)});
     } else if (kind == "receiver") {
       model::WalReceiver r{Text(row, 1), Text(row, 2), 0, Text(row, 4)};
       (void)absl::SimpleAtoi(Text(row, 3), &r.sender_port);
       s->receiver = r;
     } else if (kind == "slot") {
       s->slots.push_back(Text(row, 1));
+    } else if (kind == "sync") {
+      model::SyncReplication& sync = s->sync;
+      sync.known = true;
+      sync.standby_names = Text(row, 1);
+      sync.source_file = Text(row, 2);
+      sync.synchronous_commit = Text(row, 3);
+      (void)absl::SimpleAtoi(Text(row, 4), &sync.waiting_commits);
+      (void)absl::SimpleAtoi(Text(row, 5), &sync.longest_wait_ms);
     }
   }
   if (!node) return absl::InternalError("the observation query returned no node row");

@@ -18,7 +18,8 @@ namespace sy::observe {
 //    running server's timeline, else of pg_control's checkpoint timeline);
 //  - from the server, when reachable: in_recovery, system_identifier, timeline, LSNs,
 //    replay_paused, replication (pg_stat_replication), receiver (pg_stat_wal_receiver),
-//    slots (physical slots of pg_replication_slots).
+//    slots (physical slots of pg_replication_slots), sync (synchronous_standby_names, where
+//    it is set, synchronous_commit, the commits waiting in SyncRep).
 // `timeline` is, on a primary, the timeline it writes (pg_walfile_name of the current LSN):
 // right after a promotion, before any checkpoint, that already is the new timeline while
 // pg_control still shows the old one (which is why the promote step checkpoints). On a

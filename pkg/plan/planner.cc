@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "pkg/model/lsn.h"
+#include "pkg/model/sync_rep.h"
 #include "pkg/model/topology.h"
 #include "pkg/util/clock.h"
 
@@ -62,6 +63,24 @@ Plan Hold(Phase phase, Wait wait, std::string reason, std::string message) {
 std::string Where(const api::DeploymentColorSpec& spec, Color c) {
   const auto& db = spec.color(c).database;
   return absl::StrCat(Name(c), " (", db.host, ":", db.port, ")");
+}
+
+// Rule (managed synchronous replication, pkg/plan/README.md §17): the step that gives running
+// `s` the synchronous_standby_names spec.database.synchronousReplication wants for it, whose
+// standby is `other` (streaming from it or not). nullopt when unmanaged, unread, or right.
+std::optional<Plan> ManageSyncStandby(const api::DeploymentColorSpec& spec, const ServerState& s,
+                                      Color other, bool other_streams, const std::string& when) {
+  const std::optional<std::string> want =
+      model::ManagedSyncStandbyNames(spec.database.synchronous_replication, other, other_streams);
+  if (!want || !s.sync.known || s.sync.standby_names == *want) return std::nullopt;
+  const bool names = !want->empty();
+  return Do(StepKind::kSyncStandby, s.color, names ? std::optional<Color>(other) : std::nullopt,
+            "SettingSyncStandby",
+            absl::StrCat(
+                "setting ", Name(s.color), "'s synchronous_standby_names to '", *want, "' (was '",
+                s.sync.standby_names, "'): ", when, " (spec.database.synchronousReplication ",
+                std::string(api::SynchronousReplicationName(spec.database.synchronous_replication)),
+                ")"));
 }
 
 // Holds while `s` cannot be looked at: its postmaster runs but takes no connections, or its
@@ -220,14 +239,46 @@ Plan DesiredIsPrimary(const api::DeploymentColor& dc, const model::World& w, Col
                            "as a standby (fence marker or standby.signal): lifting the "
                            "fence"));
   }
+  const bool o_streams = StreamsFrom(os, ds, dc.spec);
+  if (auto sync =
+          ManageSyncStandby(dc.spec, ds, os.color, o_streams,
+                            o_streams ? absl::StrCat(Name(os.color), " streams from it")
+                                      : absl::StrCat(Name(os.color), " does not stream from it"))) {
+    return *sync;
+  }
   // Traffic first when it can move; a hold on traffic (nginx down, unhealthy apps) does not
   // keep O from rejoining as a standby.
   const std::optional<Plan> route = RouteTraffic(dc, w, d);
   if (route && route->step) return *route;
   const std::optional<Plan> repair = RepairStandby(dc, os, ds);
   if (repair && repair->step) return *repair;
-  if (route) return *route;
-  if (repair) return *repair;
+  // Rule (commits complete): a primary whose commits wait for a synchronous standby that
+  // does not stream is not converged, and every hold says so (pkg/plan/README.md §17).
+  const std::string waits = model::WhyCommitsWait(ds);
+  auto tell = [&](Plan p) {
+    if (!waits.empty()) absl::StrAppend(&p.message, "; commits on ", Name(d), " wait: ", waits);
+    return p;
+  };
+  if (route) return tell(*route);
+  if (repair) return tell(*repair);
+  if (!waits.empty()) {
+    const std::string fix =
+        dc.spec.database.synchronous_replication == api::SynchronousReplication::kRequired
+            ? absl::StrCat(
+                  "spec.database.synchronousReplication is required: they complete "
+                  "once ",
+                  Name(os.color), " streams again")
+            : absl::StrCat(
+                  "Switchyard does not change synchronous_standby_names here: set it "
+                  "on ",
+                  Name(d), " to what its standby satisfies (", Name(os.color),
+                  " streams as application_name ", Name(os.color),
+                  "), e.g. ALTER SYSTEM SET synchronous_standby_names = '", Name(os.color),
+                  "'; SELECT pg_reload_conf()");
+    return Hold(Phase::kDegraded, Wait::kRetry, "CommitsBlocked",
+                absl::StrCat(Name(d), " is the primary but its commits do not complete: ", waits,
+                             ". ", fix));
+  }
   // No byte count: it changes with every write, and so would the status.
   // Consent to discard is not tied to one incident: while it stays, the next divergence of
   // that color is discarded too. Say so where an operator looks once the pair is whole.
@@ -265,6 +316,31 @@ Plan Switch(const api::DeploymentColor& dc, const model::World& w, Color d) {
     return Hold(Phase::kDegraded, Wait::kRetry, "StandbyLagging",
                 absl::StrCat(Name(d), " is more than maxLagBytes (", spec.database.max_lag_bytes,
                              ") behind ", Name(os.color)));
+  }
+  // Rule (synchronous replication, pkg/plan/README.md §17): once D is promoted, O is its only
+  // possible standby, and it streams as application_name O. Managed, D gets the setting it
+  // needs then while it is still a standby, where the setting has no effect yet (preferred
+  // leaves it empty: O does not stream from D at first). Unmanaged, a setting on D that O
+  // cannot satisfy would make every commit on D wait for ever (pg_basebackup and pg_rewind
+  // copy the configuration, so the old primary's setting is often D's too): nothing moves.
+  if (auto sync = ManageSyncStandby(spec, ds, os.color, false, "before the switch")) {
+    return *sync;
+  }
+  const bool unmanaged =
+      spec.database.synchronous_replication == api::SynchronousReplication::kUnmanaged;
+  if (const std::string why =
+          unmanaged ? model::WhySyncStandbyUnsatisfiable(ds, Name(os.color)) : "";
+      !why.empty()) {
+    return Hold(
+        Phase::kDegraded, Wait::kRetry, "SynchronousStandbyUnsatisfiable",
+        absl::StrCat("after the switch every commit on ", Name(d), " would wait for ever: its ",
+                     why, ". Set it on ", Name(d), " to name ", Name(os.color),
+                     " (or '*'), or empty it, e.g. ALTER "
+                     "SYSTEM SET synchronous_standby_names = '",
+                     Name(os.color),
+                     "'; SELECT pg_reload_conf(), or have Switchyard manage it "
+                     "(spec.database.synchronousReplication required or preferred); ",
+                     Name(os.color), " stays the primary and traffic stays where it is"));
   }
   // Rule: health gates come before the fence. Once the old primary is fenced nothing waits
   // for HTTP: an app that needs a writable database would otherwise wait for a promotion

@@ -43,7 +43,10 @@ struct Plan {
 //    the newest data (timelines read from pg_wal too, not only pg_control) is started;
 //  - nothing destroyed that is not redundant or given up by the operator (WhyNotReplace); a
 //    server whose data directory cannot be read is unknown, never "missing";
-//  - health gates (upstreams answering) come before the fence, never after it.
+//  - health gates (upstreams answering) come before the fence, never after it;
+//  - commits complete: a switch after which the new primary's commits would wait for ever for
+//    a synchronous standby is refused (unless Switchyard manages synchronous_standby_names),
+//    and a primary whose commits wait is never Converged (pkg/plan/README.md §17).
 Plan Next(const api::DeploymentColor& dc, const model::World& world,
           std::chrono::system_clock::time_point now);
 

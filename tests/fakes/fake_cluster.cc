@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "pkg/model/sync_rep.h"
 
 namespace sy::fakes {
 
@@ -202,8 +203,14 @@ model::ServerState FakeCluster::ObserveLocked(Color color) {
   }
   const FakePostgres& other = Pg(api::Other(color));
   if (pg.RunningPrimary() && other.streaming && ByPort(other.primary_port) == &pg) {
-    s.replication.push_back(
-        {std::string(api::ColorName(other.color)), "streaming", other.ReplayEnd()});
+    // The sync_state PostgreSQL gives the one standby its synchronous_standby_names can name.
+    const std::string name(api::ColorName(other.color));
+    const std::optional<model::SyncStandbys> sync =
+        model::ParseSyncStandbys(pg.synchronous_standby_names);
+    std::string sync_state = "async";
+    if (sync && model::SyncStandbysMatch(*sync, name))
+      sync_state = sync->quorum ? "quorum" : "sync";
+    s.replication.push_back({name, "streaming", other.ReplayEnd(), sync_state});
   }
   if (pg.streaming) {
     s.receiver = model::WalReceiver{"streaming", "127.0.0.1", pg.primary_port, pg.primary_slot};

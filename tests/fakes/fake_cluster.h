@@ -132,6 +132,9 @@ class FakeCluster final : public model::PostgresObserver,
   // The standby stays connected but receives nothing new (lag grows with every write).
   void SetLagging(api::Color color, bool lagging);
   void SetReplayPaused(api::Color color, bool paused);
+  // ALTER SYSTEM SET synchronous_standby_names = `names` and a reload on `color` (running or
+  // not: its configuration file).
+  void SetSyncStandbyNames(api::Color color, const std::string& names);
   // pg_promote() on a running standby by someone else: with the old primary still running,
   // a split brain.
   void PromoteBehindBack(api::Color color);

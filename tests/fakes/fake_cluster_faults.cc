@@ -121,6 +121,11 @@ void FakeCluster::SetLagging(Color color, bool lagging) {
   SyncLocked();
 }
 
+void FakeCluster::SetSyncStandbyNames(Color color, const std::string& names) {
+  std::lock_guard<std::mutex> l(mu_);
+  Pg(color).synchronous_standby_names = names;
+}
+
 void FakeCluster::SetReplayPaused(Color color, bool paused) {
   std::lock_guard<std::mutex> l(mu_);
   FakePostgres& s = Pg(color);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "pkg/model/lsn.h"
+#include "pkg/model/sync_rep.h"
 #include "pkg/model/topology.h"
 #include "pkg/plan/planner.h"
 #include "tests/fakes/fake_cluster.h"
@@ -36,6 +37,7 @@ milliseconds Duration(StepKind k) {
       return milliseconds(35);
     case StepKind::kCreateSlot:
     case StepKind::kConfigureStandby:
+    case StepKind::kSyncStandby:
       return milliseconds(2);
     case StepKind::kRewind:
       return milliseconds(400);
@@ -270,6 +272,13 @@ absl::Status FakeCluster::RunLocked(const api::DeploymentColor& dc, const model:
     case StepKind::kRewind:
     case StepKind::kBasebackup:
       return CloneLocked(dc, step, discarded);
+    case StepKind::kSyncStandby:
+      if (!t.Running() || t.unreachable) {
+        return absl::UnavailableError(
+            absl::StrCat("setting ", who, "'s synchronous_standby_names: ", "not reachable"));
+      }
+      t.synchronous_standby_names = model::SyncStandbyNamesValue(step.source);
+      return absl::OkStatus();
   }
   return absl::InternalError("unknown step");
 }

@@ -39,6 +39,13 @@ struct FakePgServer {
   int polls_until_promoted = 0;
   bool promotion_requested = false;  // set by pg_promote()
   int checkpoints = 0;               // CHECKPOINTs run
+  // synchronous_standby_names as ALTER SYSTEM wrote it and as the server applies it: a
+  // pg_reload_conf() applies it after `polls_until_reloaded` reads of the setting (-1: never).
+  std::string sync_standby_names_written;
+  std::string sync_standby_names;
+  int polls_until_reloaded = 0;
+  bool reload_requested = false;
+  int alter_systems = 0;  // ALTER SYSTEM statements run
 };
 
 // Thread-safe.
@@ -128,6 +135,25 @@ class FakePgClient final : public host::PgClient {
       if (params.empty()) return absl::InvalidArgumentError("slot name missing");
       if (!s.slots.insert(params[0]).second) return Rows{};
       return Rows{Row({"(" + params[0] + ",)"})};
+    }
+    if (absl::StartsWith(sql, "ALTER SYSTEM SET synchronous_standby_names = '")) {
+      const size_t open = sql.find('\'');
+      s.sync_standby_names_written = sql.substr(open + 1, sql.rfind('\'') - open - 1);
+      ++s.alter_systems;
+      return Rows{};
+    }
+    if (absl::StrContains(sql, "pg_reload_conf()")) {
+      s.reload_requested = true;
+      return Rows{Row({"t"})};
+    }
+    if (absl::StrContains(sql, "current_setting('synchronous_standby_names')")) {
+      if (s.reload_requested && s.polls_until_reloaded == 0) {
+        s.sync_standby_names = s.sync_standby_names_written;
+        s.reload_requested = false;
+      } else if (s.reload_requested && s.polls_until_reloaded > 0) {
+        --s.polls_until_reloaded;
+      }
+      return Rows{Row({s.sync_standby_names})};
     }
     if (absl::StrContains(sql, "current_setting('data_directory')")) {
       return Rows{Row({s.data_directory})};

@@ -80,6 +80,7 @@ void FakePostgres::Append(RecordKind kind, uint32_t timeline, uint64_t id, uint6
 void FakePostgres::CopyFrom(const FakePostgres& source) {
   has_data = true;
   system_id = source.system_id;
+  synchronous_standby_names = source.synchronous_standby_names;
   wal.assign(source.wal.begin(), source.wal.begin() + static_cast<long>(source.replayed));
   replayed = wal.size();
   newest_timeline = source.newest_timeline;
@@ -188,6 +189,9 @@ model::ServerState FakePostgres::Observe() const {
     s.replay_paused = replay_paused;
   }
   s.slots.assign(slots.begin(), slots.end());
+  s.sync.known = true;
+  s.sync.standby_names = synchronous_standby_names;
+  s.sync.synchronous_commit = "on";
   return s;
 }
 

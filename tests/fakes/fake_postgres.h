@@ -62,6 +62,9 @@ struct FakePostgres {
   bool external_promotion = false;
   bool promote_requested = false;  // the `promote` signal file waits in the directory
   std::set<std::string> slots;     // pg_replslot
+  // synchronous_standby_names in its configuration files, which pg_basebackup and pg_rewind
+  // copy from their source (synchronous_commit is on).
+  std::string synchronous_standby_names;
   // The newest timeline whose history file pg_wal holds: its own, a primary's it connected
   // to, or a clone source's. Promotion picks the one after it (findNewestTimeLine() + 1).
   uint32_t newest_timeline = 0;

@@ -70,6 +70,11 @@ const std::vector<BadCase>& Cases() {
        "maxLagBytes: 16777216\n    rejoinMethod: sometimes",
        {"shop.yaml:24:19: spec.database.rejoinMethod: must be \"auto\" or \"basebackup\", got "
         "\"sometimes\""}},
+      {"BadSynchronousReplication",
+       "maxLagBytes: 16777216",
+       "maxLagBytes: 16777216\n    synchronousReplication: on",
+       {"shop.yaml:24:29: spec.database.synchronousReplication: must be \"unmanaged\", "
+        "\"preferred\" or \"required\", got \"on\""}},
       {"UnsupportedTag",
        "activeColor: blue",
        "activeColor: !color blue",

@@ -269,12 +269,15 @@ TEST(ExamplesTest, LocalStackManifestIsValid) {
   EXPECT_EQ(dc.spec.database.max_lag_bytes, 16777216);
   EXPECT_EQ(dc.spec.database.catch_up_timeout_seconds, 30);
   EXPECT_EQ(dc.spec.database.rejoin_method, api::RejoinMethod::kAuto);
+  EXPECT_EQ(dc.spec.database.synchronous_replication, api::SynchronousReplication::kUnmanaged);
 }
 
 TEST(ExamplesTest, OtherExamplesAreValid) {
   const auto production = ReadManifestFile(testing::ExamplePath("production.yaml"));
   ASSERT_TRUE(production.ok()) << production.status();
   EXPECT_EQ((*production)[0].Key(), "production/shop");
+  EXPECT_EQ((*production)[0].spec.database.synchronous_replication,
+            api::SynchronousReplication::kRequired);
   const auto multi = ReadManifestFile(testing::ExamplePath("multi.yaml"));
   ASSERT_TRUE(multi.ok()) << multi.status();
   ASSERT_EQ(multi->size(), 2u);
