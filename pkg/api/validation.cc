@@ -194,6 +194,13 @@ void CheckMetadata(const DeploymentColor& dc, Checker& c) {
              absl::StrCat("metadata.annotations[", std::string(kAllowDiscardAnnotation), "]"),
              "\"blue\" or \"green\"", it->second);
   }
+  if (auto it = annotations.find(std::string(kAllowLosingLogicalSlotsAnnotation));
+      it != annotations.end()) {
+    c.Expect(
+        it->second == "true",
+        absl::StrCat("metadata.annotations[", std::string(kAllowLosingLogicalSlotsAnnotation), "]"),
+        "\"true\" (remove the annotation to refuse)", it->second);
+  }
 }
 
 void CheckColor(const ColorSpec& spec, const std::string& field, Checker& c) {
@@ -282,6 +289,8 @@ void CheckDatabase(const DatabaseSpec& d, Checker& c) {
     c.Add("spec.database.maxLagBytes", absl::StrCat("must not be negative, got ", d.max_lag_bytes));
   }
   c.Range("spec.database.catchUpTimeoutSeconds", d.catch_up_timeout_seconds, 1, kMaxSeconds);
+  // A week: a slot kept longer pins more WAL than any disk holds under a steady load.
+  c.Range("spec.database.slotRetentionSeconds", d.slot_retention_seconds, 0, 7 * 24 * 3600);
 }
 
 }  // namespace
