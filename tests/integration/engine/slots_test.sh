@@ -33,7 +33,7 @@ retained() {
   pg "$1" postgres "SELECT coalesce(pg_current_wal_lsn() - min(restart_lsn), 0)::bigint FROM pg_replication_slots"
 }
 annotate() {
-  sed -i "s/^  labels:/  annotations:\n    $1: \"$2\"\n  labels:/" "$IT_MANIFEST"
+  sed -i "s|^  labels:|  annotations:\n    $1: \"$2\"\n  labels:|" "$IT_MANIFEST"
   grep -q "$1" "$IT_MANIFEST" || fatal "could not annotate $IT_MANIFEST with $1"
 }
 
