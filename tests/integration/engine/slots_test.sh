@@ -70,6 +70,34 @@ check "blue, rejoined, still holds backup_tool and cdc_orders, and no Switchyard
   test "$(slots_on blue)" = "backup_tool,cdc_orders"
 check "green holds blue's slot only (got $(slots_on green))" test "$(slots_on green)" = switchyard_blue
 
+# --- 1b: the WAL a stopped standby needs is gone: re-cloned (its WAL is a prefix of green's) ---
+stop_pg blue || fatal "stop blue"
+pg green postgres "SELECT pg_drop_replication_slot('switchyard_blue')" >/dev/null ||
+  fatal "drop blue's slot on green by hand"
+pg green postgres "ALTER SYSTEM SET wal_keep_size = 0" >/dev/null
+pg green postgres "SELECT pg_reload_conf()" >/dev/null
+for i in 1 2 3 4; do
+  pg green shop "INSERT INTO orders (color, note) VALUES ('green', 'wal-$i')" >/dev/null
+  pg green postgres "SELECT pg_switch_wal()" >/dev/null
+done
+pg green postgres "CHECKPOINT" >/dev/null
+pg green postgres "CHECKPOINT" >/dev/null
+blue_end=$(runuser -u postgres -- "$SY_PG_BIN/pg_controldata" -D "$(sy_pg_datadir blue)" |
+  sed -n 's/^Latest checkpoint location: *//p')
+oldest_gone() {
+  [[ $(pg green postgres "SELECT count(*) FROM pg_ls_waldir()
+    WHERE substr(name, 9) = substr(pg_walfile_name('$blue_end'::pg_lsn), 9)") == 0 ]]
+}
+require "green's pg_wal no longer holds blue's last segment" oldest_gone
+run_once wal-gone
+show_run wal-gone
+check "blue was re-cloned because the WAL it needs is gone (got $once_rc)" \
+  grep -q 'step="basebackup blue from green" outcome=ok' "$IT_ART/wal-gone.err"
+check "the re-clone said why" grep -q 'step="basebackup blue from green" outcome=started .*has removed' "$IT_ART/wal-gone.err"
+check "blue streams again" wait_until 30 "blue to stream" streaming green blue
+pg green postgres "ALTER SYSTEM RESET wal_keep_size" >/dev/null
+pg green postgres "SELECT pg_reload_conf()" >/dev/null
+
 # --- 2: a split-brain hold, with and then without the slot ---
 # Blue's own slots would pin WAL on blue as a primary too: not this test's business.
 pg blue postgres "SELECT pg_drop_replication_slot('cdc_orders')" >/dev/null || true
