@@ -9,6 +9,9 @@
 #    standby, still holds both slots (a rejoin deleted every slot directory before). The
 #    old primary's slot was made on green before the fence (it holds the fork) and green
 #    keeps no stale slot of its own.
+# 1b. WAL gone: blue stopped, its slot on green dropped, green (wal_keep_size 0) switches and
+#    checkpoints past blue's last segment. Blue can never stream again; its WAL is a prefix of
+#    green's, so it is re-cloned (saying why) and streams.
 # 2. A split-brain hold stops pinning WAL: blue is restarted without standby.signal (a second
 #    primary on green's timeline) and stopped by hand: diverged, held (SplitBrain). With a
 #    writer and some ballast on green, the WAL green retains for blue's slot grows while the
