@@ -69,6 +69,9 @@ absl::Status PostgresActuator::Run(const api::DeploymentColor& dc, const model::
     case model::StepKind::kCreateSlot:
       s = CreateSlot(spec, step.target, source, out);
       break;
+    case model::StepKind::kDropSlot:
+      s = DropSlot(spec, step.target, source, out);
+      break;
     case model::StepKind::kConfigureStandby:
       s = ConfigureStandby(spec, step.target, source, out);
       break;
@@ -513,18 +516,43 @@ absl::Status PostgresActuator::CreateSlot(const api::DeploymentColorSpec& spec, 
   const std::string context =
       absl::StrCat("creating slot ", slot, " on ", Context("", spec, source).substr(1));
   const PgEndpoint ep = host::EndpointFor(spec, source);
-  absl::StatusOr<std::vector<PgRow>> rows = pg_.Query(ep, "SELECT pg_is_in_recovery()");
-  SY_RETURN_IF_ERROR(Annotated(rows.status(), context, ""));
-  if (Scalar(*rows) != "f") {
-    return absl::FailedPreconditionError(context + ": it is not a primary (re-observe)");
-  }
-  rows = pg_.Query(ep,
-                   "SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS "
-                   "(SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)",
-                   {slot});
+  // On a primary the slot reserves WAL from its redo pointer; on a standby (the one about to
+  // be promoted) from its last restartpoint's, before the fork the old primary will follow.
+  absl::StatusOr<std::vector<PgRow>> rows =
+      pg_.Query(ep,
+                "SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS "
+                "(SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)",
+                {slot});
   if (absl::IsAlreadyExists(rows.status())) return absl::OkStatus();  // created in between
   SY_RETURN_IF_ERROR(Annotated(rows.status(), context, ""));
   out->detail = rows->empty() ? "slot " + slot + " exists" : "created slot " + slot;
+  return absl::OkStatus();
+}
+
+absl::Status PostgresActuator::DropSlot(const api::DeploymentColorSpec& spec, api::Color target,
+                                        api::Color source, StepOutcome* out) {
+  StepOutcome local;
+  out = Sink(out, &local);
+  const std::string slot = model::SlotName(target);
+  const std::string context =
+      absl::StrCat("dropping slot ", slot, " on ", Context("", spec, source).substr(1));
+  // Rule: a slot in use is not dropped (the standby streams through it after all), and only
+  // an inactive one: the statement drops nothing else, and nothing when it is gone already.
+  absl::StatusOr<std::vector<PgRow>> rows = pg_.Query(
+      host::EndpointFor(spec, source),
+      "SELECT active::text, (SELECT pg_drop_replication_slot(slot_name) WHERE NOT active) IS NULL "
+      "FROM pg_replication_slots WHERE slot_name = $1 AND slot_type = 'physical'",
+      {slot});
+  if (absl::IsNotFound(rows.status())) return absl::OkStatus();  // dropped in between
+  SY_RETURN_IF_ERROR(Annotated(rows.status(), context, ""));
+  if (rows->empty()) {
+    out->detail = "slot " + slot + " does not exist";
+    return absl::OkStatus();
+  }
+  if (Scalar(*rows) == "true") {
+    return absl::FailedPreconditionError(context + ": it is active (re-observe)");
+  }
+  out->detail = "dropped slot " + slot;
   return absl::OkStatus();
 }
 

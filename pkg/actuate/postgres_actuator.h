@@ -1,7 +1,8 @@
 // The database steps of the switchover protocol against real PostgreSQL servers: fence,
-// promote, checkpoint, lift-fence, start, stop, create-slot, configure-standby, rewind,
-// basebackup, sync-standby. Each irreversible act re-checks, right before it, the rule that makes
-// it safe (the plan it serves may be a few milliseconds old, and others may act meanwhile).
+// promote, checkpoint, lift-fence, start, stop, create-slot, drop-slot, configure-standby,
+// rewind, basebackup, sync-standby. Each irreversible act re-checks, right before it, the rule
+// that makes it safe (the plan it serves may be a few milliseconds old, and others may act
+// meanwhile).
 #pragma once
 
 #include <chrono>
@@ -103,10 +104,14 @@ class PostgresActuator final : public Actuator {
   // Its pg_control unreadable while it runs: kUnavailable.
   absl::Status Stop(const api::DeploymentColorSpec& spec, api::Color color,
                     StepOutcome* out = nullptr);
-  // Creates physical slot SlotName(target) (reserving WAL now) on the running primary
-  // `source` unless it exists. `source` a standby: kFailedPrecondition.
+  // Creates physical slot SlotName(target) (reserving WAL now: from a primary's redo pointer,
+  // from a standby's last restartpoint) on running `source` unless it exists.
   absl::Status CreateSlot(const api::DeploymentColorSpec& spec, api::Color target,
                           api::Color source, StepOutcome* out = nullptr);
+  // Drops physical slot SlotName(target) on running `source` when it is inactive; OK when it
+  // does not exist. Active (a walsender streams through it): kFailedPrecondition.
+  absl::Status DropSlot(const api::DeploymentColorSpec& spec, api::Color target, api::Color source,
+                        StepOutcome* out = nullptr);
   // No-copy rejoin: configures stopped `target`'s data directory as a standby of `source`
   // (ConfigureStandbyDirectory, which also removes a fence). `target` running:
   // kFailedPrecondition.

@@ -21,6 +21,11 @@ inline constexpr std::string_view kKind = "DeploymentColor";
 // the named color's server when it rejoins (value: "blue" or "green").
 inline constexpr std::string_view kAllowDiscardAnnotation =
     "switchyard.dev/allow-discard-diverged-writes";
+// The annotation by which an operator accepts that a switch loses the logical replication
+// slots of the old primary (value: "true"). PostgreSQL 15 cannot carry a logical slot to
+// another server: after the switch its consumers find no slot on the new primary.
+inline constexpr std::string_view kAllowLosingLogicalSlotsAnnotation =
+    "switchyard.dev/allow-losing-logical-slots";
 
 enum class Color { kBlue, kGreen };
 inline constexpr Color kColors[] = {Color::kBlue, Color::kGreen};
@@ -86,6 +91,11 @@ struct DatabaseSpec {
   int catch_up_timeout_seconds = 30;
   RejoinMethod rejoin_method = RejoinMethod::kAuto;
   SynchronousReplication synchronous_replication = SynchronousReplication::kUnmanaged;
+  // How long a color that does not stream keeps its replication slot on the primary while it
+  // cannot rejoin (held in a split brain, unreadable, unreachable, failing to start): the slot
+  // pins the primary's WAL, which grows until the disk is full. Past it the slot is dropped;
+  // it is created again when the color rejoins. 0: dropped as soon as the color is held.
+  int slot_retention_seconds = 300;
   bool operator==(const DatabaseSpec&) const = default;
 };
 

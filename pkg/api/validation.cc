@@ -15,6 +15,8 @@ namespace sy::api {
 namespace {
 
 constexpr int kMaxSeconds = 3600;  // an hour: anything longer is a typo (ms for s)
+// A week: a slot kept longer pins more WAL than any disk holds under a steady load.
+constexpr int64_t kMaxSlotRetention = int64_t{7} * 24 * 3600;
 constexpr int kMaxPort = 65535;
 constexpr size_t kMaxNameLength = 63;
 
@@ -194,6 +196,13 @@ void CheckMetadata(const DeploymentColor& dc, Checker& c) {
              absl::StrCat("metadata.annotations[", std::string(kAllowDiscardAnnotation), "]"),
              "\"blue\" or \"green\"", it->second);
   }
+  if (auto it = annotations.find(std::string(kAllowLosingLogicalSlotsAnnotation));
+      it != annotations.end()) {
+    c.Expect(
+        it->second == "true",
+        absl::StrCat("metadata.annotations[", std::string(kAllowLosingLogicalSlotsAnnotation), "]"),
+        "\"true\" (remove the annotation to refuse)", it->second);
+  }
 }
 
 void CheckColor(const ColorSpec& spec, const std::string& field, Checker& c) {
@@ -310,6 +319,7 @@ void CheckDatabase(const DatabaseSpec& d, Checker& c) {
     c.Add("spec.database.maxLagBytes", absl::StrCat("must not be negative, got ", d.max_lag_bytes));
   }
   c.Range("spec.database.catchUpTimeoutSeconds", d.catch_up_timeout_seconds, 1, kMaxSeconds);
+  c.Range("spec.database.slotRetentionSeconds", d.slot_retention_seconds, 0, kMaxSlotRetention);
 }
 
 }  // namespace

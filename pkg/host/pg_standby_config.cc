@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "pkg/host/pg_auto_conf.h"
 #include "pkg/host/pg_datadir.h"
+#include "pkg/model/step.h"
 #include "pkg/util/files.h"
 #include "pkg/util/status_macros.h"
 
@@ -44,14 +45,19 @@ std::string Conninfo(const api::DeploymentColorSpec& spec, api::Color source,
   return s;
 }
 
-// Deletes every slot directory in pg_replslot the way PostgreSQL drops a slot: renamed to
-// <slot>.tmp first (synced), then removed. Interrupted anywhere (the daemon killed mid-step),
-// this leaves the whole slot or a *.tmp directory, which PostgreSQL removes at start-up; never
-// a slot directory without its state file, on which the server PANICs at start-up ("could
-// not open file pg_replslot/<slot>/state") and stays down.
+// Deletes Switchyard's own slot directories (model::kSlotPrefix) in pg_replslot the way
+// PostgreSQL drops a slot: renamed to <slot>.tmp first (synced), then removed. Interrupted
+// anywhere (the daemon killed mid-step), this leaves the whole slot or a *.tmp directory,
+// which PostgreSQL removes at start-up; never a slot directory without its state file, on
+// which the server PANICs at start-up ("could not open file pg_replslot/<slot>/state") and
+// stays down. Rule: every other slot (a logical CDC slot, a backup tool's physical slot) is
+// someone else's and stays, whatever WAL it pins.
 absl::Status DropLocalSlots(const std::string& data_directory) {
   const std::string dir = data_directory + "/pg_replslot";
-  const std::vector<std::string> slots = host::ReadLocalSlots(data_directory);
+  std::vector<std::string> slots;
+  for (std::string& slot : host::ReadLocalSlots(data_directory)) {
+    if (model::IsSwitchyardSlot(slot)) slots.push_back(std::move(slot));
+  }
   for (const std::string& slot : slots) {
     const std::string path = absl::StrCat(dir, "/", slot);
     const std::string doomed = path + ".tmp";

@@ -119,7 +119,7 @@ Metrics::Metrics(const util::Clock& clock, MetricsOptions options)
       step_duration_(HistogramFamily(
           *registry_, "switchyard_step_duration_seconds",
           "Duration of one step, successful or not, by kind: switch-traffic, fence, promote, "
-          "create-slot, configure-standby, rewind, basebackup, start, stop.")),
+          "create-slot, drop-slot, configure-standby, rewind, basebackup, start, stop.")),
       step_total_(CounterFamily(*registry_, "switchyard_step_total",
                                 "Steps taken per resource, by kind and result (ok or error).")),
       lag_(GaugeFamily(*registry_, "switchyard_replication_lag_bytes",

@@ -20,6 +20,8 @@ std::string_view StepKindName(StepKind k) {
       return "stop";
     case StepKind::kCreateSlot:
       return "create-slot";
+    case StepKind::kDropSlot:
+      return "drop-slot";
     case StepKind::kConfigureStandby:
       return "configure-standby";
     case StepKind::kRewind:
@@ -42,14 +44,18 @@ std::string Describe(const Step& s) {
     return out;
   }
   if (s.source) {
-    out += s.kind == StepKind::kCreateSlot ? " on " : " from ";
+    out += s.kind == StepKind::kCreateSlot || s.kind == StepKind::kDropSlot ? " on " : " from ";
     out += api::ColorName(*s.source);
   }
   return out;
 }
 
 std::string SlotName(api::Color standby) {
-  return "switchyard_" + std::string(api::ColorName(standby));
+  return std::string(kSlotPrefix) + std::string(api::ColorName(standby));
+}
+
+bool IsSwitchyardSlot(std::string_view slot_name) {
+  return slot_name.substr(0, kSlotPrefix.size()) == kSlotPrefix;
 }
 
 }  // namespace sy::model

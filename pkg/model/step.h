@@ -36,8 +36,14 @@ enum class StepKind {
   // request removed first and, if it runs as a primary, its data directory fenced; wait
   // until its postmaster.pid is gone.
   kStop,
-  // Create the physical replication slot of `target` on `source` (a running primary).
+  // Create the physical replication slot of `target` on `source`: a running primary, or the
+  // running standby that is about to be promoted (its slot then reserves WAL from before the
+  // fork, which the old primary needs to follow it).
   kCreateSlot,
+  // Drop the (inactive) physical replication slot of `target` on running `source`: a color
+  // that has not rejoined within spec.database.slotRetentionSeconds, or a slot left on a
+  // standby by a switch that did not happen. Only Switchyard's own slots (kSlotPrefix).
+  kDropSlot,
   // No-copy rejoin of stopped `target` as a standby of `source`: rewrite primary_conninfo and
   // primary_slot_name, create standby.signal, drop stale local slots.
   kConfigureStandby,
@@ -69,5 +75,9 @@ std::string Describe(const Step& s);
 
 // Replication naming shared by the planner, the actuators and the local stack.
 std::string SlotName(api::Color standby);  // "switchyard_blue"
+// Every slot Switchyard creates is named with this prefix; it creates, drops and deletes no
+// other (a logical slot, a backup tool's physical slot are someone else's).
+inline constexpr std::string_view kSlotPrefix = "switchyard_";
+bool IsSwitchyardSlot(std::string_view slot_name);
 
 }  // namespace sy::model

@@ -285,6 +285,43 @@ std::string_view LineageName(Lineage l) {
   return "?";
 }
 
+model::Lsn KnownWalEnd(const ServerState& s) {
+  if (s.reachable) return s.in_recovery ? std::max(s.replay_lsn, s.receive_lsn) : s.current_lsn;
+  if (!s.control) return 0;
+  if (s.control->cluster_state == kShutDown) return s.control->checkpoint_lsn;
+  if (s.control->cluster_state == kShutDownInRecovery && s.control->min_recovery_end != 0) {
+    return std::max(s.control->checkpoint_lsn, s.control->min_recovery_end);
+  }
+  return 0;
+}
+
+bool WalRemovedFor(const ServerState& s, const ServerState& primary) {
+  const model::Lsn end = KnownWalEnd(s);
+  return primary.RunningPrimary() && primary.oldest_wal_lsn != 0 && end != 0 &&
+         end < primary.oldest_wal_lsn;
+}
+
+const ReplicationSlot* SlotFor(const ServerState& server, api::Color standby) {
+  const std::string name = SlotName(standby);
+  for (const ReplicationSlot& slot : server.slot_details) {
+    if (slot.name == name) return &slot;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> LogicalSlots(const ServerState& s) {
+  std::vector<std::string> out;
+  for (const ReplicationSlot& slot : s.slot_details) {
+    if (slot.type == "logical") out.push_back(slot.name);
+  }
+  return out;
+}
+
+bool LogicalSlotLossAllowed(const api::DeploymentColor& dc) {
+  auto it = dc.metadata.annotations.find(std::string(api::kAllowLosingLogicalSlotsAnnotation));
+  return it != dc.metadata.annotations.end() && it->second == "true";
+}
+
 bool DiscardAllowed(const api::DeploymentColor& dc, api::Color c) {
   auto it = dc.metadata.annotations.find(std::string(api::kAllowDiscardAnnotation));
   return it != dc.metadata.annotations.end() && it->second == api::ColorName(c);
@@ -315,6 +352,8 @@ std::string WhyNotReplace(const api::DeploymentColor& dc, const ServerState& tar
       dc.spec.database.rejoin_method == api::RejoinMethod::kBasebackup) {
     return "";
   }
+  // Redundant, and it cannot stream again: the WAL it needs is gone from the source.
+  if (lineage == Lineage::kFollows && WalRemovedFor(target, source)) return "";
   return absl::StrCat(t, "'s WAL ",
                       lineage == Lineage::kFollows ? "is a prefix of the primary's, and "
                                                      "rejoinMethod is not basebackup"

@@ -111,13 +111,37 @@ std::string_view LineageName(Lineage l);
 // The slot `standby` uses exists on running primary `primary`.
 bool HasSlotFor(const model::ServerState& primary, api::Color standby);
 
+// How far `s`'s WAL provably reaches: a running server's position (a standby's received or
+// replayed end), a cleanly stopped one's shutdown checkpoint or minimum recovery point; 0
+// when that is not known (it crashed).
+model::Lsn KnownWalEnd(const ServerState& s);
+
+// Rule (WAL gone): running primary `primary` no longer holds the WAL `s` must stream next:
+// the oldest segment of its pg_wal begins past where `s`'s WAL ends (a running standby's
+// received or replayed end; a cleanly stopped server's shutdown checkpoint or minimum
+// recovery point). Streaming resumes at the start of that segment, so `s` can never stream
+// from it again ("requested WAL segment ... has already been removed"): only a copy helps.
+// False when either is not known (a crashed server's end, the primary's oldest segment).
+bool WalRemovedFor(const ServerState& s, const ServerState& primary);
+
+// The replication slot of `standby` on `server`, when it exists.
+const ReplicationSlot* SlotFor(const ServerState& server, api::Color standby);
+
+// Names of the logical slots on `s` (PostgreSQL 15 cannot carry them to another server).
+std::vector<std::string> LogicalSlots(const ServerState& s);
+
+// The operator's annotation accepts that a switch loses the old primary's logical slots.
+bool LogicalSlotLossAllowed(const api::DeploymentColor& dc);
+
 // The operator's annotation names `c`: its diverged writes may be discarded.
 bool DiscardAllowed(const api::DeploymentColor& dc, api::Color c);
 
 // Rule (replacing a data directory): `target`'s data directory may be replaced by a copy of
 // running primary `source` (pg_rewind or pg_basebackup) only when it holds nothing, when its
 // WAL is a prefix of the source's and spec.database.rejoinMethod is basebackup (redundant),
-// or when the operator's annotation names it (its diverged writes may be discarded). Never
+// or when the operator's annotation names it (its diverged writes may be discarded), or when
+// its WAL is a prefix of the source's but the WAL it needs to stream is gone from the source
+// (WalRemovedFor: redundant, and no copy-free way back). Never
 // while it runs or cannot be read. Returns "" when allowed, else why not. The planner plans
 // copies only where this holds; the actuator checks it again on a fresh observation right
 // before copying.

@@ -31,6 +31,16 @@ struct WalReceiver {
   bool operator==(const WalReceiver&) const = default;
 };
 
+// A row of pg_replication_slots.
+struct ReplicationSlot {
+  std::string name;
+  std::string type;        // "physical" | "logical"
+  bool active = false;     // a walsender (or decoding session) uses it now
+  std::string wal_status;  // "reserved", "extended", "unreserved", "lost"; "" when unknown
+  Lsn restart_lsn = 0;     // 0 when none (never reserved, or invalidated)
+  bool operator==(const ReplicationSlot&) const = default;
+};
+
 // One entry of a timeline history file: timeline `timeline` ended at `switchpoint`.
 struct TimelineFork {
   uint32_t timeline = 0;
@@ -115,9 +125,14 @@ struct ServerState {
   Lsn receive_lsn = 0;  // standby: pg_last_wal_receive_lsn()
   Lsn replay_lsn = 0;   // standby: pg_last_wal_replay_lsn()
   bool replay_paused = false;
-  std::vector<ReplicationPeer> replication;  // primary: pg_stat_replication
-  std::optional<WalReceiver> receiver;       // standby: pg_stat_wal_receiver
-  std::vector<std::string> slots;            // pg_replication_slots names (physical)
+  std::vector<ReplicationPeer> replication;   // primary: pg_stat_replication
+  std::optional<WalReceiver> receiver;        // standby: pg_stat_wal_receiver
+  std::vector<std::string> slots;             // pg_replication_slots names (physical)
+  std::vector<ReplicationSlot> slot_details;  // every row of pg_replication_slots
+  // Where the oldest WAL segment its pg_wal holds begins (pg_ls_waldir(), any timeline); 0
+  // when unknown (not read: the user is neither superuser nor in pg_monitor). A standby that
+  // must resume streaming before it cannot: the WAL it needs was removed.
+  Lsn oldest_wal_lsn = 0;
   SyncReplication sync;
 
   bool RunningPrimary() const { return reachable && !in_recovery; }

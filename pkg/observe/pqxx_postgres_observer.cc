@@ -16,12 +16,13 @@ using host::PgEndpoint;
 using host::PgRow;
 
 // One round trip: a 'node' row, then one row per replication peer, WAL receiver and
-// physical slot, and a 'sync' row: what makes commits wait for a synchronous standby, and the
-// commits waiting for one now (pkg/observe/README.md #29). Functions that fail in recovery
-// (or outside it), or cost more than they tell, sit behind CASE, which evaluates only the
-// branch it takes. The node row also carries what pg_controldata would print of the running
-// server's pg_control (pg_control_*() read the same file) and its data directory, so that a
-// running server costs no process per observation.
+// physical or logical slot, a 'wal' row: whether the user may list pg_wal (pg_ls_waldir()
+// needs pg_monitor) and the segment size, and a 'sync' row: what makes commits wait for a
+// synchronous standby, and the commits waiting for one now (pkg/observe/README.md #29).
+// Functions that fail in recovery (or outside it), or cost more than they tell, sit behind
+// CASE, which evaluates only the branch it takes. The node row also carries what
+// pg_controldata would print of the running server's pg_control (pg_control_*() read the same
+// file) and its data directory, so that a running server costs no process per observation.
 constexpr char kObserveSql[] = R"sql(
 WITH n AS (SELECT pg_is_in_recovery() AS rec)
 SELECT 'node' AS kind, n.rec::text,
@@ -49,8 +50,13 @@ SELECT 'receiver', status, sender_host, sender_port::text, slot_name, NULL, NULL
   NULL, NULL, NULL, NULL
 FROM pg_stat_wal_receiver
 UNION ALL
-SELECT 'slot', slot_name::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-FROM pg_replication_slots WHERE slot_type = 'physical'
+SELECT 'slot', slot_name::text, slot_type, active::text, wal_status, restart_lsn::text, NULL,
+  NULL, NULL, NULL, NULL, NULL, NULL
+FROM pg_replication_slots
+UNION ALL
+SELECT 'wal', has_function_privilege('pg_ls_waldir()', 'EXECUTE')::text,
+  pg_size_bytes(current_setting('wal_segment_size'))::text, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, NULL, NULL
 UNION ALL
 SELECT 'sync', current_setting('synchronous_standby_names'),
   CASE WHEN current_setting('synchronous_standby_names') <> '' THEN
@@ -60,6 +66,26 @@ SELECT 'sync', current_setting('synchronous_standby_names'),
   NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM pg_stat_activity WHERE wait_event_type = 'IPC' AND wait_event = 'SyncRep'
 )sql";
+
+// The oldest WAL segment in pg_wal ("log" and "seg" of its name), asked of a primary only
+// when the 'wal' row says the user may: the privilege is checked when a statement starts,
+// even for a call a CASE would skip.
+constexpr char kOldestWalSql[] =
+    "SELECT min(substr(name, 9, 16)) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'";
+
+// Where the segment named by the last 16 hex digits of a WAL file name begins ("log" then
+// "seg"; a log holds 4 GiB of segments), or 0 when `name` or `segment_bytes` is not one.
+model::Lsn SegmentStart(const std::string& name, const std::string& segment_bytes) {
+  uint32_t log = 0;
+  uint32_t seg = 0;
+  uint64_t size = 0;
+  if (name.size() != 16 || !absl::SimpleHexAtoi(absl::string_view(name.data(), 8), &log) ||
+      !absl::SimpleHexAtoi(absl::string_view(name.data() + 8, 8), &seg) ||
+      !absl::SimpleAtoi(segment_bytes, &size) || size == 0) {
+    return 0;
+  }
+  return (uint64_t{log} << 32) + uint64_t{seg} * size;
+}
 
 std::string Text(const PgRow& row, size_t i) {
   return i < row.size() && row[i].has_value() ? *row[i] : std::string();
@@ -72,6 +98,8 @@ model::Lsn LsnAt(const PgRow& row, size_t i) { return model::ParseLsn(Text(row, 
 struct ServerControl {
   std::optional<model::ControlData> control;
   std::string data_directory;
+  bool may_list_wal = false;  // pg_ls_waldir() is allowed
+  std::string segment_bytes;  // wal_segment_size
 };
 
 absl::Status FillFromServer(const std::vector<PgRow>& rows, model::ServerState* s,
@@ -112,7 +140,13 @@ absl::Status FillFromServer(const std::vector<PgRow>& rows, model::ServerState* 
       (void)absl::SimpleAtoi(Text(row, 3), &r.sender_port);
       s->receiver = r;
     } else if (kind == "slot") {
-      s->slots.push_back(Text(row, 1));
+      model::ReplicationSlot slot{Text(row, 1), Text(row, 2), Text(row, 3) == "true", Text(row, 4),
+                                  LsnAt(row, 5)};
+      if (slot.type == "physical") s->slots.push_back(slot.name);
+      s->slot_details.push_back(std::move(slot));
+    } else if (kind == "wal") {
+      sc->may_list_wal = Text(row, 1) == "true";
+      sc->segment_bytes = Text(row, 2);
     } else if (kind == "sync") {
       model::SyncReplication& sync = s->sync;
       sync.known = true;
@@ -154,6 +188,16 @@ absl::StatusOr<model::ServerState> PqxxPostgresObserver::Observe(
   if (rows.ok()) {
     s.reachable = true;
     SY_RETURN_IF_ERROR(util::Annotate(FillFromServer(*rows, &s, &server), context));
+    if (!s.in_recovery && server.may_list_wal) {
+      // Best effort: without it a standby whose WAL is gone from here is not recognised.
+      if (absl::StatusOr<std::vector<PgRow>> oldest = pg_.Query(ep, kOldestWalSql);
+          oldest.ok() && !oldest->empty()) {
+        s.oldest_wal_lsn = SegmentStart(Text(oldest->front(), 0), server.segment_bytes);
+      } else if (!oldest.ok()) {
+        log::Warn("listing pg_wal failed", {{"color", std::string(api::ColorName(color))},
+                                            {"error", std::string(oldest.status().message())}});
+      }
+    }
   } else if (absl::IsUnavailable(rows.status())) {
     s.error = std::string(rows.status().message());
   } else {

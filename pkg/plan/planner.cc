@@ -1,6 +1,7 @@
 #include "pkg/plan/planner.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "pkg/model/lsn.h"
 #include "pkg/model/sync_rep.h"
 #include "pkg/model/topology.h"
@@ -14,6 +15,7 @@ using model::DiscardAllowed;
 using model::Fenced;
 using model::FormatLsn;
 using model::HasSlotFor;
+using model::IsSwitchyardSlot;
 using model::kShutDown;
 using model::LagBytes;
 using model::Lineage;
@@ -30,6 +32,7 @@ using model::StepKind;
 using model::StreamedAll;
 using model::StreamsFrom;
 using model::TimelineOf;
+using model::WalRemovedFor;
 using model::WhyNotLiftFence;
 using model::WhyNotStartAsPrimary;
 using model::World;
@@ -111,24 +114,100 @@ Plan CancelPromotion(const api::DeploymentColorSpec& spec, Color c, const std::s
                          ": stopping it (the request is removed first)"));
 }
 
+// How long the standby component has drifted (the StandbyStreaming condition False since its
+// lastTransitionTime, which the status keeps across passes and restarts); 0 when it was not
+// False at the last pass.
+std::chrono::seconds NotStreamingFor(const api::DeploymentColor& dc,
+                                     std::chrono::system_clock::time_point now) {
+  const api::Condition* c = api::FindCondition(dc.status, api::kConditionStandbyStreaming);
+  std::chrono::system_clock::time_point since;
+  if (c == nullptr || c->status != "False" ||
+      !util::ParseRfc3339(c->last_transition_time, &since) || now < since) {
+    return std::chrono::seconds(0);
+  }
+  return std::chrono::floor<std::chrono::seconds>(now - since);
+}
+
+bool PastSlotRetention(const api::DeploymentColor& dc, std::chrono::system_clock::time_point now) {
+  return NotStreamingFor(dc, now) >= std::chrono::seconds(dc.spec.database.slot_retention_seconds);
+}
+
+// Rule (slots when used): `s`'s slot on running primary `p` is created only right before `s`
+// is going to stream from it: before the copy, the configuration, the start or the wait that
+// rejoins it, never while it is held (unseen, another cluster, diverged without consent: the
+// slot would pin p's WAL for nothing). Before a copy too, so that the slot reserves the WAL
+// from before the copy's end. A stopped server that has not streamed for longer than
+// slotRetentionSeconds (it keeps failing to start) starts without one; the slot is created
+// once it runs as a standby.
+Plan WithSlot(const api::DeploymentColor& dc, const ServerState& s, const ServerState& p,
+              Plan rejoin, std::chrono::system_clock::time_point now) {
+  if (HasSlotFor(p, s.color)) return rejoin;
+  if (rejoin.step && rejoin.step->kind == StepKind::kStart && PastSlotRetention(dc, now)) {
+    return rejoin;
+  }
+  return Do(StepKind::kCreateSlot, s.color, p.color, "CreatingSlot",
+            absl::StrCat("creating ", Name(s.color), "'s replication slot on ", Name(p.color),
+                         ", to ", rejoin.message));
+}
+
+// `s` (stopped or a running standby) can never stream from `p` again: the WAL it needs is gone
+// (WalRemovedFor). A copy is then the only way back, and it is made only where the lineage
+// allows it without consent (its WAL is a prefix of p's: nothing is lost); else the status
+// says why and what to do.
+Plan WalRemoved(const api::DeploymentColor& dc, const ServerState& s, const ServerState& p,
+                Lineage lineage, std::chrono::system_clock::time_point now) {
+  const Color sc = s.color;
+  const Color pc = p.color;
+  const model::ReplicationSlot* slot = model::SlotFor(p, sc);
+  const std::string why = absl::StrCat(
+      Name(sc), " needs WAL that ", Name(pc), " has removed (its WAL ends at ",
+      model::FormatLsn(model::KnownWalEnd(s)), ", ", Name(pc), "'s oldest segment begins at ",
+      model::FormatLsn(p.oldest_wal_lsn),
+      slot == nullptr ? "; it has no slot there"
+                      : absl::StrCat("; its slot there is ",
+                                     slot->wal_status.empty() ? "unreserved" : slot->wal_status),
+      ")");
+  if (lineage == Lineage::kFollows || DiscardAllowed(dc, sc)) {
+    if (s.reachable) {
+      return Do(StepKind::kStop, sc, std::nullopt, "WalRemoved",
+                absl::StrCat(why, ": stopping it to re-clone it"));
+    }
+    return WithSlot(dc, s, p,
+                    Do(StepKind::kBasebackup, sc, pc, "WalRemoved",
+                       absl::StrCat(why, lineage == Lineage::kFollows
+                                             ? "; its WAL is a prefix of theirs, so a copy "
+                                               "loses nothing: re-cloning it"
+                                             : "; discarding is allowed: re-cloning it")),
+                    now);
+  }
+  return Hold(Phase::kDegraded, Wait::kRetry, "WalRemoved",
+              absl::StrCat(why,
+                           "; it cannot stream again, and how far its WAL goes is not known "
+                           "(it did not shut down cleanly), so it is not copied over. To "
+                           "re-clone it, annotate ",
+                           std::string(api::kAllowDiscardAnnotation), "=", Name(sc)));
+}
+
 // Makes `s` (not running as a primary) a streaming standby of running primary `p`.
 // Returns nullopt when it already streams.
 std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerState& s,
-                                  const ServerState& p) {
+                                  const ServerState& p, std::chrono::system_clock::time_point now) {
   const auto& spec = dc.spec;
   const Color sc = s.color;
   const Color pc = p.color;
   if (auto unseen = Unseen(spec, s, Phase::kProgressing)) return unseen;
   const Role role = RoleOf(s);
   if (role == Role::kMissing) {
-    return Do(
-        StepKind::kBasebackup, sc, pc, "Bootstrapping",
-        absl::StrCat(Name(sc), "'s data directory holds nothing: cloning it from ", Name(pc)));
+    return WithSlot(
+        dc, s, p,
+        Do(StepKind::kBasebackup, sc, pc, "Bootstrapping",
+           absl::StrCat(Name(sc), "'s data directory holds nothing: cloning it from ", Name(pc))),
+        now);
   }
-  if (role == Role::kStandby && StreamsFrom(s, p, spec)) return std::nullopt;
-  if (!HasSlotFor(p, sc)) {
-    return Do(StepKind::kCreateSlot, sc, pc, "CreatingSlot",
-              absl::StrCat("creating ", Name(sc), "'s replication slot on ", Name(pc)));
+  // A standby seen streaming that needs WAL the primary no longer holds is only trying to: it
+  // fails at once, again and again (its walreceiver's status flickers to "streaming").
+  if (role == Role::kStandby && StreamsFrom(s, p, spec) && !WalRemovedFor(s, p)) {
+    return std::nullopt;
   }
 
   const Lineage lineage = LineageOf(s, p);
@@ -168,22 +247,30 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
     // brain without a promotion) it finds none and changes nothing, so only a copy helps.
     const bool rewind =
         spec.database.rejoin_method == api::RejoinMethod::kAuto && TimelineOf(s) != TimelineOf(p);
-    return Do(rewind ? StepKind::kRewind : StepKind::kBasebackup, sc, pc, "Rejoining",
-              absl::StrCat(Name(sc), " diverged from ", Name(pc), " and discarding is allowed"));
+    return WithSlot(
+        dc, s, p,
+        Do(rewind ? StepKind::kRewind : StepKind::kBasebackup, sc, pc, "Rejoining",
+           absl::StrCat(Name(sc), " diverged from ", Name(pc), " and discarding is allowed")),
+        now);
   }
+  if (WalRemovedFor(s, p)) return WalRemoved(dc, s, p, lineage, now);
   if (role == Role::kStandby) {
     if (s.startup.primary_port != spec.color(pc).database.port) {
       return Do(StepKind::kStop, sc, std::nullopt, "Rejoining",
                 absl::StrCat("stopping ", Name(sc), ": it is not a standby of ", Name(pc)));
     }
-    return Hold(Phase::kProgressing, Wait::kPoll, "StandbyConnecting",
-                absl::StrCat(Name(sc), " is starting to stream from ", Name(pc)));
+    return WithSlot(dc, s, p,
+                    Hold(Phase::kProgressing, Wait::kPoll, "StandbyConnecting",
+                         absl::StrCat(Name(sc), " is starting to stream from ", Name(pc))),
+                    now);
   }
   // Stopped. A fenced directory is configured again even if it looks configured: that also
   // removes the marker.
   if (ConfiguredToFollow(s, spec, pc) && !Fenced(s)) {
-    return Do(StepKind::kStart, sc, std::nullopt, "StartingStandby",
-              absl::StrCat("starting ", Name(sc), " as a standby of ", Name(pc)));
+    return WithSlot(dc, s, p,
+                    Do(StepKind::kStart, sc, std::nullopt, "StartingStandby",
+                       absl::StrCat("starting ", Name(sc), " as a standby of ", Name(pc))),
+                    now);
   }
   // Re-clone only what is known to be redundant. A server that was not shut down cleanly
   // (lineage unknown) may hold writes the primary lacks: replacing it lost them without the
@@ -191,14 +278,59 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
   // how far its WAL goes, and a divergence is then reported like any other.
   if (spec.database.rejoin_method == api::RejoinMethod::kBasebackup &&
       lineage == Lineage::kFollows) {
-    return Do(
-        StepKind::kBasebackup, sc, pc, "Rejoining",
-        absl::StrCat("re-cloning ", Name(sc), " from ", Name(pc), " (rejoinMethod basebackup)"));
+    return WithSlot(
+        dc, s, p,
+        Do(StepKind::kBasebackup, sc, pc, "Rejoining",
+           absl::StrCat("re-cloning ", Name(sc), " from ", Name(pc), " (rejoinMethod basebackup)")),
+        now);
   }
-  return Do(StepKind::kConfigureStandby, sc, pc, "Rejoining",
-            absl::StrCat(Name(sc), "'s WAL ",
-                         lineage == Lineage::kFollows ? "is a prefix of " : "may continue ",
-                         Name(pc), "'s: rejoining it as a standby without copying"));
+  return WithSlot(
+      dc, s, p,
+      Do(StepKind::kConfigureStandby, sc, pc, "Rejoining",
+         absl::StrCat(Name(sc), "'s WAL ",
+                      lineage == Lineage::kFollows ? "is a prefix of " : "may continue ", Name(pc),
+                      "'s: rejoining it as a standby without copying")),
+      now);
+}
+
+// Rule (slot retention): the slot of `s` on running primary `p` pins p's WAL for as long as it
+// exists. When `s` has not streamed for slotRetentionSeconds and is held (`repair` is a hold:
+// a split brain, another cluster, unseen, WAL gone) or keeps failing to start, the slot is
+// dropped; WithSlot creates it again when `s` rejoins. Not while `s` runs as p's standby
+// waiting to stream (it needs the slot now), nor before a copy or a configuration (progress).
+std::optional<Plan> DropHeldSlot(const api::DeploymentColor& dc, const ServerState& s,
+                                 const ServerState& p, const std::optional<Plan>& repair,
+                                 std::chrono::system_clock::time_point now) {
+  if (!repair || !HasSlotFor(p, s.color) || !PastSlotRetention(dc, now)) return std::nullopt;
+  const bool held = !repair->step && repair->reason != "StandbyConnecting";
+  const bool not_starting = repair->step && repair->step->kind == StepKind::kStart;
+  if (!held && !not_starting) return std::nullopt;
+  const model::ReplicationSlot* slot = model::SlotFor(p, s.color);
+  if (slot != nullptr && slot->active) return std::nullopt;
+  return Do(StepKind::kDropSlot, s.color, p.color, "DroppingSlot",
+            absl::StrCat(Name(s.color), " has not streamed from ", Name(p.color), " for ",
+                         NotStreamingFor(dc, now).count(), " s (slotRetentionSeconds ",
+                         dc.spec.database.slot_retention_seconds, ") and ",
+                         held ? absl::StrCat("is held: ", repair->message) : "does not start",
+                         "; dropping its slot on ", Name(p.color),
+                         " so that it no longer pins WAL there (created again when it rejoins)"));
+}
+
+// A running standby keeps no Switchyard slot: one left there by a switch that did not happen
+// (created before a fence that never came) pins the standby's WAL for good.
+std::optional<Plan> DropStaleStandbySlot(const ServerState& standby) {
+  if (!standby.RunningStandby()) return std::nullopt;
+  for (const model::ReplicationSlot& slot : standby.slot_details) {
+    if (slot.type != "physical" || slot.active || !IsSwitchyardSlot(slot.name)) continue;
+    for (Color c : api::kColors) {
+      if (slot.name == model::SlotName(c)) {
+        return Do(StepKind::kDropSlot, c, standby.color, "DroppingSlot",
+                  absl::StrCat(Name(standby.color), " is a standby but holds the slot ", slot.name,
+                               " (left by a switch that did not happen): dropping it"));
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 // Traffic to `d`, when it can go there.
@@ -219,7 +351,8 @@ std::optional<Plan> RouteTraffic(const api::DeploymentColor& dc, const model::Wo
 
 // D runs as the primary: make its pg_control and data directory say so, route traffic to it,
 // make O its streaming standby.
-Plan DesiredIsPrimary(const api::DeploymentColor& dc, const model::World& w, Color d) {
+Plan DesiredIsPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
+                      std::chrono::system_clock::time_point now) {
   const ServerState& ds = w.server(d);
   const ServerState& os = w.server(api::Other(d));
   // Rule: pg_control must show the running timeline. Until a checkpoint after a promotion it
@@ -250,7 +383,8 @@ Plan DesiredIsPrimary(const api::DeploymentColor& dc, const model::World& w, Col
   // keep O from rejoining as a standby.
   const std::optional<Plan> route = RouteTraffic(dc, w, d);
   if (route && route->step) return *route;
-  const std::optional<Plan> repair = RepairStandby(dc, os, ds);
+  const std::optional<Plan> repair = RepairStandby(dc, os, ds, now);
+  if (auto drop = DropHeldSlot(dc, os, ds, repair, now)) return *drop;
   if (repair && repair->step) return *repair;
   // Rule (commits complete): a primary whose commits wait for a synchronous standby that
   // does not stream is not converged, and every hold says so (pkg/plan/README.md §17).
@@ -261,6 +395,7 @@ Plan DesiredIsPrimary(const api::DeploymentColor& dc, const model::World& w, Col
   };
   if (route) return tell(*route);
   if (repair) return tell(*repair);
+  if (auto stale = DropStaleStandbySlot(os)) return *stale;
   if (!waits.empty()) {
     const std::string fix =
         dc.spec.database.synchronous_replication == api::SynchronousReplication::kRequired
@@ -296,11 +431,12 @@ Plan DesiredIsPrimary(const api::DeploymentColor& dc, const model::World& w, Col
 }
 
 // O is the running primary: make D its streaming standby, check, move traffic, fence O.
-Plan Switch(const api::DeploymentColor& dc, const model::World& w, Color d) {
+Plan Switch(const api::DeploymentColor& dc, const model::World& w, Color d,
+            std::chrono::system_clock::time_point now) {
   const auto& spec = dc.spec;
   const ServerState& ds = w.server(d);
   const ServerState& os = w.server(api::Other(d));
-  if (auto repair = RepairStandby(dc, ds, os)) return *repair;
+  if (auto repair = RepairStandby(dc, ds, os, now)) return *repair;
   // Preflight.
   if (ds.system_identifier != os.system_identifier) {
     return Hold(Phase::kDegraded, Wait::kRetry, "SystemIdentifierMismatch",
@@ -350,7 +486,31 @@ Plan Switch(const api::DeploymentColor& dc, const model::World& w, Color d) {
                 absl::StrCat("no upstream of ", Name(d), " answers; ", Name(os.color),
                              " stays the primary and traffic stays where it is"));
   }
+  // Rule (logical slots): PostgreSQL 15 keeps a logical slot on the server that made it; a
+  // switch leaves the new primary without it and its consumers (CDC) stranded. Only the
+  // operator may accept that.
+  if (const std::vector<std::string> logical = model::LogicalSlots(os);
+      !logical.empty() && !model::LogicalSlotLossAllowed(dc)) {
+    return Hold(Phase::kDegraded, Wait::kRetry, "LogicalSlots",
+                absl::StrCat(Name(os.color), " holds logical replication slots (",
+                             absl::StrJoin(logical, ", "),
+                             "), which PostgreSQL 15 cannot carry to ", Name(d),
+                             ": a switch loses them and strands their consumers. Drop "
+                             "them, or annotate ",
+                             std::string(api::kAllowLosingLogicalSlotsAnnotation),
+                             "=true to switch anyway"));
+  }
   if (auto route = RouteTraffic(dc, w, d)) return *route;
+  // Rule (slots hold the fork): O's slot is made on D while D is still a standby. There it
+  // reserves WAL from D's last restartpoint, before O's shutdown checkpoint, so it keeps the
+  // segment where D's new timeline forks, which O streams first when it rejoins. Made on the
+  // new primary after the promotion it would reserve from past the fork.
+  if (!HasSlotFor(ds, os.color)) {
+    return Do(StepKind::kCreateSlot, os.color, d, "CreatingSlot",
+              absl::StrCat("creating ", Name(os.color), "'s replication slot on ", Name(d),
+                           " before the fence, so that it holds the WAL ", Name(os.color),
+                           " needs to rejoin"));
+  }
   return Do(StepKind::kFence, os.color, std::nullopt, "Fencing",
             absl::StrCat("fencing the old primary ", Name(os.color),
                          " (fence marker and standby.signal, checkpoint, fast shutdown)"));
@@ -563,8 +723,8 @@ Plan Next(const api::DeploymentColor& dc, const model::World& w,
       return CancelPromotion(spec, c, absl::StrCat(Name(api::Other(c)), " runs as the primary"));
     }
   }
-  if (ds.RunningPrimary()) return DesiredIsPrimary(dc, w, d);
-  if (os.RunningPrimary()) return Switch(dc, w, d);
+  if (ds.RunningPrimary()) return DesiredIsPrimary(dc, w, d, now);
+  if (os.RunningPrimary()) return Switch(dc, w, d, now);
   return NoPrimary(dc, w, d, now);
 }
 

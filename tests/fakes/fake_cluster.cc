@@ -60,10 +60,12 @@ void FakeCluster::SyncLocked() {
     }
     // The walreceiver connects to its configured primary, needs its slot there, and can only
     // continue a history its own WAL is the beginning of (else "requested starting point is
-    // ahead of the WAL flush position" and friends: it keeps retrying, not streaming).
+    // ahead of the WAL flush position" and friends: it keeps retrying, not streaming), from
+    // WAL the primary still holds (else "requested WAL segment ... has already been removed").
     const FakePostgres* p = ByPort(s.primary_port);
     if (p != nullptr && p != &s && p->RunningPrimary() && !s.disconnected &&
-        (s.primary_slot.empty() || p->slots.count(s.primary_slot) > 0) && s.IsPrefixOf(*p)) {
+        (s.primary_slot.empty() || p->slots.count(s.primary_slot) > 0) && s.IsPrefixOf(*p) &&
+        s.End() >= p->oldest_wal) {
       s.streaming = true;
       // Connecting fetches the primary's timeline history files, even when no WAL follows.
       s.newest_timeline = std::max(s.newest_timeline, p->newest_timeline);

@@ -135,6 +135,14 @@ class FakeCluster final : public model::PostgresObserver,
   // ALTER SYSTEM SET synchronous_standby_names = `names` and a reload on `color` (running or
   // not: its configuration file).
   void SetSyncStandbyNames(api::Color color, const std::string& names);
+  // `color` removes every WAL segment before where its WAL ends now, as a checkpoint does
+  // when no slot (or a lost one) holds them: a standby whose WAL ends earlier can never
+  // stream from it again.
+  void RemoveOldWal(api::Color color);
+  // A logical replication slot (a CDC consumer's) on `color`.
+  void AddLogicalSlot(api::Color color, const std::string& name);
+  // A physical slot of someone else's (a backup tool's) on `color`.
+  void AddForeignSlot(api::Color color, const std::string& name);
   // pg_promote() on a running standby by someone else: with the old primary still running,
   // a split brain.
   void PromoteBehindBack(api::Color color);

@@ -126,6 +126,23 @@ void FakeCluster::SetSyncStandbyNames(Color color, const std::string& names) {
   Pg(color).synchronous_standby_names = names;
 }
 
+void FakeCluster::RemoveOldWal(Color color) {
+  std::lock_guard<std::mutex> l(mu_);
+  action_ = absl::StrCat("remove old WAL on ", std::string(api::ColorName(color)));
+  Pg(color).oldest_wal = Pg(color).End();
+  SyncLocked();
+}
+
+void FakeCluster::AddLogicalSlot(Color color, const std::string& name) {
+  std::lock_guard<std::mutex> l(mu_);
+  Pg(color).logical_slots.insert(name);
+}
+
+void FakeCluster::AddForeignSlot(Color color, const std::string& name) {
+  std::lock_guard<std::mutex> l(mu_);
+  Pg(color).slots.insert(name);
+}
+
 void FakeCluster::SetReplayPaused(Color color, bool paused) {
   std::lock_guard<std::mutex> l(mu_);
   FakePostgres& s = Pg(color);

@@ -36,6 +36,7 @@ milliseconds Duration(StepKind k) {
     case StepKind::kStop:
       return milliseconds(35);
     case StepKind::kCreateSlot:
+    case StepKind::kDropSlot:
     case StepKind::kConfigureStandby:
     case StepKind::kSyncStandby:
       return milliseconds(2);
@@ -258,6 +259,25 @@ absl::Status FakeCluster::RunLocked(const api::DeploymentColor& dc, const model:
       SyncLocked();
       return absl::OkStatus();
     }
+    case StepKind::kDropSlot: {
+      if (!step.source) {
+        return absl::InvalidArgumentError("drop-slot needs a source");
+      }
+      FakePostgres& src = Pg(*step.source);
+      if (!src.Running() || src.unreachable) {
+        return absl::UnavailableError(
+            absl::StrCat("dropping ", who, "'s slot on ", Name(*step.source), ": cannot connect"));
+      }
+      // As the real step: a slot in use (a walsender streams through it) is not dropped.
+      if (t.streaming && ByPort(t.primary_port) == &src &&
+          t.primary_slot == model::SlotName(t.color)) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("dropping ", who, "'s slot on ", Name(*step.source), ": it is active"));
+      }
+      src.slots.erase(model::SlotName(step.target));
+      SyncLocked();
+      return absl::OkStatus();
+    }
     case StepKind::kConfigureStandby:
       if (!step.source) {
         return absl::InvalidArgumentError("configure-standby needs a source");
@@ -327,6 +347,9 @@ absl::Status FakeCluster::CloneLocked(const api::DeploymentColor& dc, const mode
   if (!(rewind && (t.IsPrefixOf(src) || t.Timeline() == src.Timeline()))) {
     t.CopyFrom(src);
   }
+  // pg_basebackup makes a new directory (a source's slots are not copied); pg_rewind leaves
+  // the target's pg_replslot as it was.
+  if (!rewind) t.slots.clear();
   t.ConfigureStandbyOf(spec.color(*step.source).database.port);
   t.control_fault = ControlFault::kNone;  // a new pg_control
   const std::set<uint64_t> kept = src.Writes();

@@ -27,12 +27,13 @@ struct FakePgServer {
   // false: every statement fails as libpq does when nothing answers (kUnavailable).
   bool reachable = true;
   bool in_recovery = false;
-  model::Lsn replay_lsn = 0;         // pg_last_wal_replay_lsn() (a standby)
-  std::string data_directory;        // current_setting('data_directory')
-  uint32_t timeline = 1;             // the timeline it writes (a primary) or replays
-  uint32_t checkpoint_timeline = 1;  // pg_control_checkpoint(): the last checkpoint's
-  std::set<std::string> streaming;   // application_name of each standby streaming from it
-  std::set<std::string> slots;       // physical slots
+  model::Lsn replay_lsn = 0;           // pg_last_wal_replay_lsn() (a standby)
+  std::string data_directory;          // current_setting('data_directory')
+  uint32_t timeline = 1;               // the timeline it writes (a primary) or replays
+  uint32_t checkpoint_timeline = 1;    // pg_control_checkpoint(): the last checkpoint's
+  std::set<std::string> streaming;     // application_name of each standby streaming from it
+  std::set<std::string> slots;         // physical slots
+  std::set<std::string> active_slots;  // ... of which a walsender streams through these
   // pg_promote(wait => false): whether it could signal the postmaster ("t"), and how many
   // pg_is_in_recovery() polls still see recovery after it (-1: the promotion never ends).
   bool promote_signals = true;
@@ -130,6 +131,13 @@ class FakePgClient final : public host::PgClient {
       if (!s.promote_signals) return Rows{Row({"f"})};
       s.promotion_requested = true;
       return Rows{Row({"t"})};
+    }
+    if (absl::StrContains(sql, "pg_drop_replication_slot")) {  // the drop-slot step's query
+      if (params.empty()) return absl::InvalidArgumentError("slot name missing");
+      if (s.slots.count(params[0]) == 0) return Rows{};
+      const bool active = s.active_slots.count(params[0]) > 0;
+      if (!active) s.slots.erase(params[0]);
+      return Rows{Row({active ? "true" : "false", active ? "t" : "f"})};
     }
     if (absl::StrContains(sql, "pg_create_physical_replication_slot")) {
       if (params.empty()) return absl::InvalidArgumentError("slot name missing");

@@ -86,6 +86,7 @@ void FakePostgres::CopyFrom(const FakePostgres& source) {
   newest_timeline = source.newest_timeline;
   stopped_state = "in archive recovery";
   min_recovery_end = End();
+  oldest_wal = 0;
   stale_pid = false;
   external_promotion = false;
 }
@@ -94,7 +95,8 @@ void FakePostgres::ConfigureStandbyOf(int upstream_port) {
   standby_signal = true;
   primary_port = upstream_port;
   primary_slot = model::SlotName(color);
-  slots.clear();
+  // Only Switchyard's own slots go; a backup tool's or a logical slot stays.
+  std::erase_if(slots, [](const std::string& n) { return model::IsSwitchyardSlot(n); });
   fenced = false;
   fence_promotion_requested = false;
   external_promotion = false;
@@ -160,6 +162,8 @@ model::ServerState FakePostgres::Observe() const {
     s.startup.fence_promotion_requested = fenced && fence_promotion_requested;
     s.startup.promote_requested = promote_requested;
     s.local_slots.assign(slots.begin(), slots.end());
+    s.local_slots.insert(s.local_slots.end(), logical_slots.begin(), logical_slots.end());
+    std::sort(s.local_slots.begin(), s.local_slots.end());
     s.wal_timeline = newest_timeline;
     s.segment_timeline = wal.empty() ? 0 : wal.back().timeline;
     // As the real observer: the history of the running timeline, else of the newest one the
@@ -192,6 +196,13 @@ model::ServerState FakePostgres::Observe() const {
   s.sync.known = true;
   s.sync.standby_names = synchronous_standby_names;
   s.sync.synchronous_commit = "on";
+  for (const std::string& name : slots) {
+    s.slot_details.push_back({name, "physical", false, "reserved", 0});
+  }
+  for (const std::string& name : logical_slots) {
+    s.slot_details.push_back({name, "logical", false, "reserved", 0});
+  }
+  s.oldest_wal_lsn = wal.empty() ? 0 : std::max(oldest_wal, wal.front().start);
   return s;
 }
 

@@ -60,8 +60,12 @@ struct FakePostgres {
   // other server could still run as a primary (an unsafe external failover); cleared when
   // Switchyard reconfigures it. What it writes, and two primaries with it, are the test's.
   bool external_promotion = false;
-  bool promote_requested = false;  // the `promote` signal file waits in the directory
-  std::set<std::string> slots;     // pg_replslot
+  bool promote_requested = false;       // the `promote` signal file waits in the directory
+  std::set<std::string> slots;          // pg_replslot: physical slots (Switchyard's and others')
+  std::set<std::string> logical_slots;  // pg_replslot: logical slots (a CDC consumer's)
+  // Where the oldest segment in pg_wal begins: a primary removed the WAL before it (its slot
+  // for the standby lost, or none held it). 0: it holds all of its WAL.
+  model::Lsn oldest_wal = 0;
   // synchronous_standby_names in its configuration files, which pg_basebackup and pg_rewind
   // copy from their source (synchronous_commit is on).
   std::string synchronous_standby_names;
@@ -117,7 +121,8 @@ struct FakePostgres {
   // Becomes a copy of `source`'s applied WAL, stopped, its control file saying recovery is
   // needed up to the copy's end (what pg_basebackup and pg_rewind leave behind).
   void CopyFrom(const FakePostgres& source);
-  // Writes a standby's startup configuration, drops its local slots, removes a fence.
+  // Writes a standby's startup configuration, drops its local Switchyard slots (others stay),
+  // removes a fence.
   void ConfigureStandbyOf(int upstream_port);
   // The fence step's directory changes: standby.signal, no upstream, the marker.
   void Fence();

@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "pkg/host/postgres_host.h"
+#include "pkg/model/step.h"
 
 namespace sy::fakes {
 
@@ -236,7 +237,7 @@ class FakePostgresHost final : public host::PostgresHost {
     if (absl::Status f = TakeFailure("ConfigureStandbyDirectory"); !f.ok()) return f;
     FakeDataDirectory& d = dirs_[dir];
     if (!d.cluster) return absl::FailedPreconditionError(dir + " holds no cluster");
-    d.local_slots.clear();
+    std::erase_if(d.local_slots, [](const std::string& n) { return model::IsSwitchyardSlot(n); });
     d.startup.primary_conninfo = primary_conninfo;
     d.startup.primary_slot_name = slot_name;
     d.startup.standby_signal = true;

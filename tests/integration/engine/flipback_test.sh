@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A flip back during a switch is just a new desired state (pkg/plan/README.md §2).
 # For N = 1..5, from a converged blue: set green and let
-# `switchyard --once --fault-kill-after-steps N` die after N steps (1 traffic switched, 2 old
-# primary fenced, 3 promoted, 4 slot created, 5 old primary configured as standby); then set
+# `switchyard --once --fault-kill-after-steps N` die after N steps (1 traffic switched, 2 the
+# old primary's slot made on green, 3 old primary fenced, 4 promoted, 5 old primary configured
+# as standby); then set
 # blue again and run `switchyard --once`: it must converge on blue (blue primary, green
 # streaming, nginx on blue) with no acknowledged write lost and never two primaries (a writer
 # runs throughout; a monitor watches for two primaries).
@@ -11,7 +12,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # The steps of a switch blue -> green, in order.
-SWITCH_STEPS=("switch-traffic green" "fence blue" "promote green" "create-slot blue on green"
+SWITCH_STEPS=("switch-traffic green" "create-slot blue on green" "fence blue" "promote green"
   "configure-standby blue from green" "start blue")
 
 steps_of() {  # steps_of LOG: the finished steps' names, "a;b;c"

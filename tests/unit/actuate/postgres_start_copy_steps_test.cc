@@ -154,11 +154,34 @@ TEST_F(PgStartCopyTest, CreateSlotOnThePrimaryOnce) {
   EXPECT_THAT(out.detail, HasSubstr("exists"));
 }
 
-TEST_F(PgStartCopyTest, CreateSlotRefusedOnAStandby) {
+// The standby about to be promoted gets the old primary's slot before the fence: created
+// there, it reserves WAL from before the fork (pkg/plan/README.md §3).
+TEST_F(PgStartCopyTest, CreateSlotOnAStandby) {
+  ASSERT_TRUE(
+      actuator_.Run(dc_, CopyStep(model::StepKind::kCreateSlot, Color::kBlue), nullptr).ok());
+  EXPECT_EQ(Server(Color::kGreen).slots, (std::set<std::string>{model::SlotName(Color::kBlue)}));
+}
+
+// --- drop-slot ---
+
+TEST_F(PgStartCopyTest, DropSlotDropsAnInactiveSlotAndIsIdempotent) {
+  Server(Color::kBlue).slots = {model::SlotName(Color::kGreen), "backup_tool"};
+  StepOutcome out;
+  ASSERT_TRUE(actuator_.Run(dc_, CopyStep(model::StepKind::kDropSlot, Color::kGreen), &out).ok());
+  EXPECT_EQ(Server(Color::kBlue).slots, (std::set<std::string>{"backup_tool"}));
+  EXPECT_THAT(out.detail, HasSubstr("dropped slot switchyard_green"));
+  ASSERT_TRUE(actuator_.Run(dc_, CopyStep(model::StepKind::kDropSlot, Color::kGreen), &out).ok());
+  EXPECT_THAT(out.detail, HasSubstr("does not exist"));
+}
+
+TEST_F(PgStartCopyTest, DropSlotRefusesAnActiveSlot) {
+  Server(Color::kBlue).slots = {model::SlotName(Color::kGreen)};
+  Server(Color::kBlue).active_slots = {model::SlotName(Color::kGreen)};
   const absl::Status s =
-      actuator_.Run(dc_, CopyStep(model::StepKind::kCreateSlot, Color::kBlue), nullptr);
+      actuator_.Run(dc_, CopyStep(model::StepKind::kDropSlot, Color::kGreen), nullptr);
   EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
-  EXPECT_THAT(Server(Color::kGreen).slots, IsEmpty());
+  EXPECT_THAT(s.message(), HasSubstr("active"));
+  EXPECT_EQ(Server(Color::kBlue).slots, (std::set<std::string>{model::SlotName(Color::kGreen)}));
 }
 
 TEST_F(PgStartCopyTest, CreateSlotMadeInBetweenIsDone) {
@@ -181,7 +204,7 @@ TEST_F(PgStartCopyTest, CreateSlotWithoutThePrivilege) {
 
 TEST_F(PgStartCopyTest, ConfigureStandbyOfAStoppedFencedServerRemovesTheFence) {
   GreenPrimaryBlueStopped();
-  Directory(Color::kBlue).local_slots = {"green"};
+  Directory(Color::kBlue).local_slots = {"backup_tool", "switchyard_green"};
   ASSERT_TRUE(
       actuator_.Run(dc_, CopyStep(model::StepKind::kConfigureStandby, Color::kBlue), nullptr).ok());
   const model::StartupConfig& startup = Directory(Color::kBlue).startup;
@@ -190,7 +213,8 @@ TEST_F(PgStartCopyTest, ConfigureStandbyOfAStoppedFencedServerRemovesTheFence) {
   EXPECT_THAT(startup.primary_conninfo, HasSubstr("port=15434"));
   EXPECT_THAT(startup.primary_conninfo, HasSubstr("application_name=blue"));
   EXPECT_EQ(startup.primary_slot_name, model::SlotName(Color::kBlue));
-  EXPECT_THAT(Directory(Color::kBlue).local_slots, IsEmpty());
+  // Only Switchyard's own slot goes: the backup tool's stays.
+  EXPECT_EQ(Directory(Color::kBlue).local_slots, std::vector<std::string>{"backup_tool"});
 }
 
 TEST_F(PgStartCopyTest, ConfigureStandbyRefusedWhileItRuns) {

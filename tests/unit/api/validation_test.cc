@@ -47,6 +47,8 @@ std::vector<Case> Cases() {
        [](DeploymentColor& dc) {
          dc.metadata.name = std::string(63, 'a');
          dc.metadata.annotations[std::string(kAllowDiscardAnnotation)] = "blue";
+         dc.metadata.annotations[std::string(kAllowLosingLogicalSlotsAnnotation)] = "true";
+         dc.spec.database.slot_retention_seconds = 0;
          dc.spec.blue.upstreams = {"app-1.blue.example.com:8080", "10.0.0.1:1"};
          dc.spec.green.upstreams = {"APP-2:65535"};
          dc.spec.green.database.host = "db.example";
@@ -84,6 +86,12 @@ std::vector<Case> Cases() {
        },
        {{"metadata.annotations[switchyard.dev/allow-discard-diverged-writes]",
          R"(must be "blue" or "green", got "both")"}}},
+      {"LogicalSlotsAnnotation",
+       [](DeploymentColor& dc) {
+         dc.metadata.annotations[std::string(kAllowLosingLogicalSlotsAnnotation)] = "yes";
+       },
+       {{"metadata.annotations[switchyard.dev/allow-losing-logical-slots]",
+         R"(must be "true" (remove the annotation to refuse), got "yes")"}}},
       {"NoUpstreams",
        [](DeploymentColor& dc) { dc.spec.blue.upstreams.clear(); },
        {{"spec.colors.blue.upstreams", "must list at least one \"host:port\""}}},
@@ -233,12 +241,14 @@ std::vector<Case> Cases() {
          dc.spec.database.os_user = std::string(64, 'p');
          dc.spec.database.max_lag_bytes = -1;
          dc.spec.database.catch_up_timeout_seconds = 3601;
+         dc.spec.database.slot_retention_seconds = -1;
        },
        {{"spec.database.user", kUserName + "\"\""},
         {"spec.database.replicationUser", kUserName + "\"repl user\""},
         {"spec.database.osUser", kUserName + "\"" + std::string(64, 'p') + "\""},
         {"spec.database.maxLagBytes", "must not be negative, got -1"},
-        {"spec.database.catchUpTimeoutSeconds", "must be in 1..3600, got 3601"}}},
+        {"spec.database.catchUpTimeoutSeconds", "must be in 1..3600, got 3601"},
+        {"spec.database.slotRetentionSeconds", "must be in 0..604800, got -1"}}},
       {"EmptyUpstreamNameWithoutDefaults",
        [](DeploymentColor& dc) { dc.spec.nginx.upstream_name = ""; },
        {{"spec.nginx.upstreamName",
@@ -297,6 +307,7 @@ TEST(ApplyDefaultsTest, MemberDefaultsAreThoseOfTheDesign) {
   EXPECT_EQ(dc.spec.nginx.probe.header, "X-Switchyard-Color");
   EXPECT_EQ(dc.spec.database.max_lag_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(dc.spec.database.catch_up_timeout_seconds, 30);
+  EXPECT_EQ(dc.spec.database.slot_retention_seconds, 300);
   EXPECT_EQ(dc.spec.database.rejoin_method, RejoinMethod::kAuto);
 }
 

@@ -132,6 +132,7 @@ spec:
     binDirectory: /usr/lib/postgresql/15/bin
     maxLagBytes: 16777216
     catchUpTimeoutSeconds: 30
+    slotRetentionSeconds: 300
     rejoinMethod: auto
 )");
 }

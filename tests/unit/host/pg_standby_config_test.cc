@@ -93,10 +93,25 @@ TEST_F(ConfigureStandbyDirectoryTest, RewritesAutoConfCreatesSignalAndDropsSlots
 TEST_F(ConfigureStandbyDirectoryTest, DropsSlotsCrashSafelyAndClearsAnInterruptedDrop) {
   Write("pg_replslot/switchyard_green/state", "x", 0600);
   Write("pg_replslot/switchyard_green.tmp/state", "x", 0600);
-  Write("pg_replslot/old_slot/state", "x", 0600);
+  Write("pg_replslot/switchyard_blue/state", "x", 0600);
   ASSERT_TRUE(ConfigureStandbyDirectory(dir_, "host=h port=1", "switchyard_blue").ok());
   EXPECT_TRUE(std::filesystem::is_empty(dir_ + "/pg_replslot"));
   EXPECT_TRUE(util::PathExists(dir_ + "/standby.signal"));
+}
+
+// Rule: only Switchyard's own slots are deleted. A backup tool's physical slot and a logical
+// (CDC) slot are someone else's: they survive the rejoin, state files and all. (Every slot
+// directory was deleted before.)
+TEST_F(ConfigureStandbyDirectoryTest, KeepsSlotsThatAreNotSwitchyards) {
+  Write("pg_replslot/switchyard_green/state", "x", 0600);
+  Write("pg_replslot/backup_tool/state", "physical", 0600);
+  Write("pg_replslot/cdc_orders/state", "logical", 0600);
+  Write("pg_replslot/switchyardish/state", "not ours either", 0600);
+  ASSERT_TRUE(ConfigureStandbyDirectory(dir_, "host=h port=1", "switchyard_blue").ok());
+  EXPECT_EQ(ReadLocalSlots(dir_),
+            (std::vector<std::string>{"backup_tool", "cdc_orders", "switchyardish"}));
+  EXPECT_EQ(Read("pg_replslot/backup_tool/state"), "physical");
+  EXPECT_EQ(Read("pg_replslot/cdc_orders/state"), "logical");
 }
 
 TEST_F(ConfigureStandbyDirectoryTest, CreatesAMissingAutoConf) {

@@ -73,10 +73,11 @@ std::set<std::string> Allowed(const std::string& label) {
     v.insert({std::string(kOther), std::string(kStatusWriteFailed)});
   }
   if (label == "step") {
-    for (auto k : {model::StepKind::kSwitchTraffic, model::StepKind::kFence,
-                   model::StepKind::kPromote, model::StepKind::kStart, model::StepKind::kStop,
-                   model::StepKind::kCreateSlot, model::StepKind::kConfigureStandby,
-                   model::StepKind::kRewind, model::StepKind::kBasebackup}) {
+    for (auto k :
+         {model::StepKind::kSwitchTraffic, model::StepKind::kFence, model::StepKind::kPromote,
+          model::StepKind::kStart, model::StepKind::kStop, model::StepKind::kCreateSlot,
+          model::StepKind::kDropSlot, model::StepKind::kConfigureStandby, model::StepKind::kRewind,
+          model::StepKind::kBasebackup}) {
       v.emplace(model::StepKindName(k));
     }
   }

@@ -358,5 +358,48 @@ TEST(Topology, LagTimelineAndSlots) {
   EXPECT_FALSE(HasSlotFor(p, Color::kGreen));
 }
 
+// Rule (WAL gone): a server whose WAL ends before the primary's oldest segment can never
+// stream from it again; unknown ends and an unknown oldest segment decide nothing.
+TEST(Topology, WalRemovedFor) {
+  ServerState p = Primary(Color::kBlue, 1, 0x9000000);
+  const ServerState standby = Standby(Color::kGreen, 1, 0x5000100);
+  const ServerState stopped =
+      Stopped(Color::kGreen, "shut down in recovery", 0x5000000, 1, 0x5000100);
+  ServerState crashed = Stopped(Color::kGreen, "in archive recovery", 0x5000100, 1);
+  EXPECT_FALSE(WalRemovedFor(standby, p));  // oldest segment unknown (no pg_monitor)
+  p.oldest_wal_lsn = 0x5000000;             // the segment holding 0/5000100 is still there
+  EXPECT_FALSE(WalRemovedFor(standby, p));
+  EXPECT_FALSE(WalRemovedFor(stopped, p));
+  p.oldest_wal_lsn = 0x6000000;
+  EXPECT_TRUE(WalRemovedFor(standby, p));
+  EXPECT_TRUE(WalRemovedFor(stopped, p));
+  EXPECT_FALSE(WalRemovedFor(crashed, p));  // how far its WAL goes is not known
+  EXPECT_FALSE(WalRemovedFor(standby, Standby(Color::kBlue, 1, 0x9000000)));  // not a primary
+  // A copy is allowed for a follower that cannot stream again, without consent.
+  api::DeploymentColor dc;
+  dc.spec = kSpec;
+  EXPECT_EQ(WhyNotReplace(dc, stopped, p), "");
+  p.oldest_wal_lsn = 0x5000000;
+  EXPECT_NE(WhyNotReplace(dc, stopped, p), "");
+}
+
+TEST(Topology, SlotDetails) {
+  ServerState s = Primary(Color::kBlue, 1, 0x9000000);
+  s.slot_details = {{"switchyard_green", "physical", true, "reserved", 0x8000000},
+                    {"cdc_orders", "logical", false, "extended", 0x7000000},
+                    {"backup_tool", "physical", false, "lost", 0}};
+  ASSERT_NE(SlotFor(s, Color::kGreen), nullptr);
+  EXPECT_TRUE(SlotFor(s, Color::kGreen)->active);
+  EXPECT_EQ(SlotFor(s, Color::kBlue), nullptr);
+  EXPECT_EQ(LogicalSlots(s), std::vector<std::string>{"cdc_orders"});
+  api::DeploymentColor dc;
+  EXPECT_FALSE(LogicalSlotLossAllowed(dc));
+  dc.metadata.annotations[std::string(api::kAllowLosingLogicalSlotsAnnotation)] = "true";
+  EXPECT_TRUE(LogicalSlotLossAllowed(dc));
+  EXPECT_TRUE(IsSwitchyardSlot("switchyard_blue"));
+  EXPECT_FALSE(IsSwitchyardSlot("switchyardish"));
+  EXPECT_FALSE(IsSwitchyardSlot("backup_tool"));
+}
+
 }  // namespace
 }  // namespace sy::model

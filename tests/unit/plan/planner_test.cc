@@ -9,6 +9,7 @@
 
 #include "pkg/model/topology.h"
 #include "pkg/plan/status.h"
+#include "pkg/util/clock.h"
 #include "tests/fakes/fake_cluster.h"
 #include "tests/fakes/plan_driver.h"
 
@@ -356,10 +357,14 @@ const Case kCases[] = {
      [](model::World& w) { w.blue.startup.standby_signal = true; }},
 
     // --- rejoin of the old primary ---
-    {"RejoinCreatesTheSlotFirst",
+    // The old primary's slot is made on the standby before the fence: it then reserves WAL
+    // from before the fork (made on the new primary, from past it).
+    {"TheOldPrimarysSlotIsMadeOnTheStandbyBeforeTheFence",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
        Until(c, dc, model::StepKind::kCreateSlot);
+       ASSERT_EQ(c.server(kGreen).mode, fakes::Mode::kStandby);
+       ASSERT_EQ(c.server(kBlue).mode, fakes::Mode::kPrimary);
      },
      Step(model::StepKind::kCreateSlot, kBlue, kGreen, "CreatingSlot")},
     {"RejoinAfterACleanSwitchCopiesNothing",
@@ -551,10 +556,10 @@ const Case kCases[] = {
     {"FlipBackAfterThePromotionRejoinsFirst",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, model::StepKind::kCreateSlot);
+       Until(c, dc, model::StepKind::kConfigureStandby);
        Desire(dc, kBlue);
      },
-     Step(model::StepKind::kCreateSlot, kBlue, kGreen, "CreatingSlot")},
+     Step(model::StepKind::kConfigureStandby, kBlue, kGreen, "Rejoining")},
     // After a switch and a rejoin, the standby's walreceiver goes with the fenced primary and
     // PostgreSQL 15 reports the standby's restartpoint timeline, older than the fenced
     // primary's: the switch back must still promote it.
@@ -570,11 +575,121 @@ const Case kCases[] = {
     {"FlipBackAfterThePromotionThenSwitchesBack",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
-       Until(c, dc, model::StepKind::kCreateSlot);
+       Until(c, dc, model::StepKind::kConfigureStandby);
        Desire(dc, kBlue);
        Until(c, dc, model::StepKind::kFence);
      },
      Step(model::StepKind::kFence, kGreen, std::nullopt, "Fencing")},
+};
+
+// The standby component drifted `ago` before the cluster's now (the StandbyStreaming
+// condition False since then), as the status says after passes that long.
+void NotStreamingSince(FakeCluster& c, api::DeploymentColor& dc, seconds ago) {
+  api::Condition cond;
+  cond.type = std::string(api::kConditionStandbyStreaming);
+  cond.status = "False";
+  cond.reason = "NotStreaming";
+  cond.last_transition_time = util::FormatRfc3339(c.clock().Now() - ago);
+  dc.status.conditions = {cond};
+}
+
+// Green promoted behind the controller's back while blue ran and took a write; blue stopped;
+// traffic on green. Blue is held in a split brain (no consent), and has no slot on green.
+void SplitBrainWithoutSlot(FakeCluster& c, api::DeploymentColor& dc) {
+  c.PromoteBehindBack(kGreen);
+  ASSERT_TRUE(c.WriteOn(kBlue).ok());
+  c.StopServer(kBlue);
+  Desire(dc, kGreen);
+  Until(c, dc, model::StepKind::kSwitchTraffic);
+  ASSERT_TRUE(
+      c.Run(dc.spec, {model::StepKind::kSwitchTraffic, kGreen, std::nullopt}, nullptr).ok());
+}
+
+// Converged on blue; green stopped while blue writes and then removes the WAL green needs.
+void GreenNeedsRemovedWal(FakeCluster& c, api::DeploymentColor&) {
+  c.StopServer(kGreen);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(c.Write().ok());
+  c.RemoveOldWal(kBlue);
+}
+
+// The replication-slot rules (pkg/plan/README.md §18).
+const Case kSlotCases[] = {
+    // A color held in a split brain gets no slot: it would pin the primary's WAL for nothing.
+    {"SplitBrainHoldCreatesNoSlot", SplitBrainWithoutSlot, None(Phase::kDegraded, "SplitBrain")},
+    {"HeldColorKeepsItsSlotWithinTheRetention",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       DivergeBlue(c, dc);
+       NotStreamingSince(c, dc, seconds(dc.spec.database.slot_retention_seconds - 1));
+     },
+     None(Phase::kDegraded, "SplitBrain")},
+    {"HeldColorLosesItsSlotPastTheRetention",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       DivergeBlue(c, dc);
+       NotStreamingSince(c, dc, seconds(dc.spec.database.slot_retention_seconds));
+     },
+     Step(model::StepKind::kDropSlot, kBlue, kGreen, "DroppingSlot")},
+    {"ZeroRetentionDropsAHeldColorsSlotAtOnce",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       DivergeBlue(c, dc);
+       dc.spec.database.slot_retention_seconds = 0;
+       NotStreamingSince(c, dc, seconds(0));
+     },
+     Step(model::StepKind::kDropSlot, kBlue, kGreen, "DroppingSlot")},
+    // A standby that keeps failing to start loses its slot too; once it runs it gets one.
+    {"AStandbyThatDoesNotStartLosesItsSlotPastTheRetention",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.StopServer(kGreen);
+       NotStreamingSince(c, dc, seconds(dc.spec.database.slot_retention_seconds + 60));
+     },
+     Step(model::StepKind::kDropSlot, kGreen, kBlue, "DroppingSlot")},
+    {"WithoutItsSlotPastTheRetentionItStartsWithoutOne",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.StopServer(kGreen);
+       ASSERT_TRUE(c.Run(dc.spec, {model::StepKind::kDropSlot, kGreen, kBlue}, nullptr).ok());
+       NotStreamingSince(c, dc, seconds(dc.spec.database.slot_retention_seconds + 60));
+     },
+     Step(model::StepKind::kStart, kGreen, std::nullopt, "StartingStandby")},
+    {"ARunningStandbyWithoutItsSlotGetsOne",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.StopServer(kGreen);
+       ASSERT_TRUE(c.Run(dc.spec, {model::StepKind::kDropSlot, kGreen, kBlue}, nullptr).ok());
+       c.StartServer(kGreen);
+       NotStreamingSince(c, dc, seconds(dc.spec.database.slot_retention_seconds + 60));
+     },
+     Step(model::StepKind::kCreateSlot, kGreen, kBlue, "CreatingSlot")},
+    // A switch abandoned after the slot was made on the standby leaves it there: dropped.
+    {"ASlotLeftOnAStandbyByAnAbandonedSwitchIsDropped",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, model::StepKind::kFence);
+       ASSERT_EQ(c.server(kGreen).slots, std::set<std::string>{model::SlotName(kBlue)});
+       Desire(dc, kBlue);
+       Until(c, dc, model::StepKind::kDropSlot);
+     },
+     Step(model::StepKind::kDropSlot, kBlue, kGreen, "DroppingSlot")},
+    // The WAL a following standby needs is gone: a copy loses nothing and is the only way.
+    {"WalRemovedStoppedFollowerIsRecloned", GreenNeedsRemovedWal,
+     Step(model::StepKind::kBasebackup, kGreen, kBlue, "WalRemoved")},
+    {"WalRemovedRunningFollowerIsStoppedFirst",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       GreenNeedsRemovedWal(c, dc);
+       c.StartServer(kGreen);
+     },
+     Step(model::StepKind::kStop, kGreen, std::nullopt, "WalRemoved")},
+    // Logical slots on the primary: the preflight refuses unless the annotation accepts it.
+    {"LogicalSlotsOnThePrimaryRefuseTheSwitch",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.AddLogicalSlot(kBlue, "cdc_orders");
+       Desire(dc, kGreen);
+     },
+     None(Phase::kDegraded, "LogicalSlots")},
+    {"LogicalSlotsAcceptedByTheAnnotation",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       c.AddLogicalSlot(kBlue, "cdc_orders");
+       dc.metadata.annotations[std::string(api::kAllowLosingLogicalSlotsAnnotation)] = "true";
+       Desire(dc, kGreen);
+     },
+     Step(model::StepKind::kSwitchTraffic, kGreen, std::nullopt, "SwitchingTraffic")},
 };
 
 class PlannerTest : public testing::TestWithParam<Case> {};
@@ -611,6 +726,49 @@ INSTANTIATE_TEST_SUITE_P(Table, PlannerTest, testing::ValuesIn(kCases),
                          [](const testing::TestParamInfo<Case>& param) {
                            return param.param.name;
                          });
+INSTANTIATE_TEST_SUITE_P(Slots, PlannerTest, testing::ValuesIn(kSlotCases),
+                         [](const testing::TestParamInfo<Case>& param) {
+                           return param.param.name;
+                         });
+
+// Rule: a rejoin deletes only Switchyard's own slots from the old primary's directory; a
+// backup tool's physical slot and a logical slot survive the switch, there and back.
+TEST(Planner, ARejoinKeepsSlotsThatAreNotSwitchyards) {
+  FakeCluster cluster;
+  api::DeploymentColor dc = fakes::FakeResource(kBlue);
+  dc.metadata.annotations[std::string(api::kAllowLosingLogicalSlotsAnnotation)] = "true";
+  cluster.AddForeignSlot(kBlue, "backup_tool");
+  cluster.AddLogicalSlot(kBlue, "cdc_orders");
+  Desire(dc, kGreen);
+  ASSERT_EQ(fakes::Settle(cluster, &dc).reason, "Converged");
+  EXPECT_EQ(cluster.server(kBlue).slots, (std::set<std::string>{"backup_tool"}));
+  EXPECT_EQ(cluster.server(kBlue).logical_slots, (std::set<std::string>{"cdc_orders"}));
+  EXPECT_EQ(cluster.server(kGreen).slots, (std::set<std::string>{model::SlotName(kBlue)}));
+  Desire(dc, kBlue);
+  ASSERT_EQ(fakes::Settle(cluster, &dc).reason, "Converged");
+  EXPECT_EQ(cluster.server(kBlue).slots,
+            (std::set<std::string>{"backup_tool", model::SlotName(kGreen)}));
+  EXPECT_TRUE(cluster.server(kGreen).slots.empty());
+}
+
+// A held color's slot is dropped once, after the retention, and not made again while it is
+// held; the driven passes keep the status (the StandbyStreaming condition) as the reconciler
+// does.
+TEST(Planner, AHeldColorsSlotGoesAfterTheRetentionAndStaysGone) {
+  FakeCluster cluster;
+  api::DeploymentColor dc = fakes::FakeResource(kBlue);
+  DivergeBlue(cluster, dc);
+  ASSERT_FALSE(fakes::Pass(cluster, &dc).plan.step.has_value());
+  cluster.clock().Advance(seconds(dc.spec.database.slot_retention_seconds + 1));
+  const fakes::DrivenPass drop = fakes::Pass(cluster, &dc);
+  ASSERT_TRUE(drop.plan.step.has_value()) << drop.plan.message;
+  EXPECT_EQ(model::Describe(*drop.plan.step), "drop-slot blue on green");
+  EXPECT_TRUE(drop.step_status.ok()) << drop.step_status;
+  EXPECT_TRUE(cluster.server(kGreen).slots.empty());
+  const fakes::DrivenPass after = fakes::Pass(cluster, &dc);
+  EXPECT_FALSE(after.plan.step.has_value()) << after.plan.message;
+  EXPECT_EQ(after.plan.reason, "SplitBrain");
+}
 
 // Both directions are the same code: the mirror image of the clean switch.
 TEST(Planner, GreenToBlueIsTheMirrorImage) {
@@ -625,8 +783,8 @@ TEST(Planner, GreenToBlueIsTheMirrorImage) {
   for (const auto& s : cluster.Steps()) {
     steps.push_back(model::Describe(s.step));
   }
-  EXPECT_EQ(steps, (std::vector<std::string>{"switch-traffic blue", "fence green", "promote blue",
-                                             "create-slot green on blue",
+  EXPECT_EQ(steps, (std::vector<std::string>{"switch-traffic blue", "create-slot green on blue",
+                                             "fence green", "promote blue",
                                              "configure-standby green from blue", "start green"}));
 }
 

@@ -132,7 +132,7 @@ TEST_F(SafetyTest, APendingPromotionThatCompletesBeforeTheFlipBackIsFollowed) {
 TEST_F(SafetyTest, AFencedOldPrimaryRestartedBySomeoneElseIsNoSecondPrimary) {
   ASSERT_TRUE(cluster_.Write().ok());
   Desire(kGreen);
-  ASSERT_TRUE(fakes::RunUntil(cluster_, &dc_, model::StepKind::kCreateSlot).has_value());
+  ASSERT_TRUE(fakes::RunUntil(cluster_, &dc_, model::StepKind::kConfigureStandby).has_value());
   ASSERT_TRUE(cluster_.RunningPrimary(kGreen));
   cluster_.StartServer(kBlue);
   EXPECT_EQ(cluster_.server(kBlue).mode, fakes::Mode::kStandby);
