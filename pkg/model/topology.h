@@ -111,13 +111,28 @@ std::string_view LineageName(Lineage l);
 // The slot `standby` uses exists on running primary `primary`.
 bool HasSlotFor(const model::ServerState& primary, api::Color standby);
 
-// The operator's annotation names `c`: its diverged writes may be discarded.
-bool DiscardAllowed(const api::DeploymentColor& dc, api::Color c);
+// The incident `s` is in, as the consent annotation names it: its color, its timeline
+// (TimelineOf) and how far its WAL reaches as observed: the exact end when known (a running
+// server's position, a clean shutdown's checkpoint, a stopped standby's minimum recovery
+// point), else its last checkpoint. It changes whenever `s` runs again as a primary, takes
+// writes or diverges anew, so a consent given for it covers nothing else.
+api::DiscardConsent IncidentOf(const ServerState& s);
+
+enum class Consent {
+  kNone,   // no annotation, a malformed one, or one naming the other color
+  kStale,  // it names another incident of this color: an earlier one, or `s` changed since
+  kGiven,  // it names IncidentOf(s)
+};
+Consent ConsentFor(const api::DeploymentColor& dc, const ServerState& s);
+
+// Rule (consent per incident): the operator's annotation names IncidentOf(s) as observed now:
+// `s`'s diverged writes may be discarded. Never for any other incident.
+bool DiscardAllowed(const api::DeploymentColor& dc, const ServerState& s);
 
 // Rule (replacing a data directory): `target`'s data directory may be replaced by a copy of
 // running primary `source` (pg_rewind or pg_basebackup) only when it holds nothing, when its
 // WAL is a prefix of the source's and spec.database.rejoinMethod is basebackup (redundant),
-// or when the operator's annotation names it (its diverged writes may be discarded). Never
+// or when the operator's annotation names its current incident (DiscardAllowed). Never
 // while it runs or cannot be read. Returns "" when allowed, else why not. The planner plans
 // copies only where this holds; the actuator checks it again on a fresh observation right
 // before copying.

@@ -9,7 +9,6 @@ namespace sy::plan {
 
 using model::ConfiguredAsStandby;
 using model::ConfiguredToFollow;
-using model::DiscardAllowed;
 using model::Fenced;
 using model::FormatLsn;
 using model::HasSlotFor;
@@ -125,17 +124,31 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
                      "(a missing directory is cloned from the running primary)"));
   }
   if (lineage == Lineage::kDiverged) {
-    if (!DiscardAllowed(dc, sc)) {
+    // Rule (consent per incident): only a consent naming this incident, as observed now,
+    // discards anything. One given for an earlier incident (left in a Git repository, say)
+    // is ignored, and the message says so and what the current value would be.
+    const model::Consent consent = model::ConsentFor(dc, s);
+    if (consent != model::Consent::kGiven) {
+      const api::DiscardConsent incident = model::IncidentOf(s);
+      const std::string key(api::kAllowDiscardAnnotation);
+      const std::string stale =
+          consent == model::Consent::kStale
+              ? absl::StrCat(" The annotation ", key, "=", dc.metadata.annotations.at(key),
+                             " names another incident and is ignored.")
+              : "";
       return Hold(Phase::kDegraded, Wait::kRetry, "SplitBrain",
                   absl::StrCat(Name(sc), " holds writes that ", Name(pc),
-                               " (the primary) does not have; it is left untouched. To discard "
-                               "them and rejoin ",
-                               Name(sc), " as a standby, annotate ",
-                               std::string(api::kAllowDiscardAnnotation), "=", Name(sc)));
+                               " (the primary) does not have; it is left untouched.", stale,
+                               " To discard them and rejoin ", Name(sc), " as a standby, annotate ",
+                               key, "=", api::FormatDiscardConsent(incident), " (", Name(sc),
+                               " on timeline ", incident.timeline, ", its WAL ending at ",
+                               incident.lsn, "; this value covers this incident only)"));
     }
     if (role == Role::kStandby) {
       return Do(StepKind::kStop, sc, std::nullopt, "Rejoining",
-                absl::StrCat("stopping diverged ", Name(sc), " to rewind it"));
+                absl::StrCat("stopping diverged ", Name(sc),
+                             " to rewind it (the consent names its incident; stopped, its end "
+                             "is read from pg_control)"));
     }
     // A rewind of this color that failed (status.rewindFailure) is not tried again: the copy
     // falls back to a re-clone, allowed for the same reason (discarding is allowed).
@@ -229,15 +242,13 @@ Plan DesiredIsPrimary(const api::DeploymentColor& dc, const model::World& w, Col
   if (route) return *route;
   if (repair) return *repair;
   // No byte count: it changes with every write, and so would the status.
-  // Consent to discard is not tied to one incident: while it stays, the next divergence of
-  // that color is discarded too. Say so where an operator looks once the pair is whole.
+  // A consent left in place names a past incident and authorizes nothing more; say it may go.
   std::string consent;
-  for (Color c : api::kColors) {
-    if (DiscardAllowed(dc, c)) {
-      consent = absl::StrCat("; ", std::string(api::kAllowDiscardAnnotation), " still names ",
-                             Name(c), ": remove it, or a later divergence of ", Name(c),
-                             " is discarded without asking");
-    }
+  if (auto it = dc.metadata.annotations.find(std::string(api::kAllowDiscardAnnotation));
+      it != dc.metadata.annotations.end()) {
+    consent = absl::StrCat("; ", std::string(api::kAllowDiscardAnnotation), "=", it->second,
+                           " names a past incident and authorizes nothing more: it may be "
+                           "removed");
   }
   return Hold(Phase::kConverged, Wait::kResync, "Converged",
               absl::StrCat("traffic and primary on ", Name(d), "; ", Name(os.color), " streaming",

@@ -19,7 +19,8 @@ api::DeploymentColor FullyPopulated() {
   dc.metadata.name = "shop";
   dc.metadata.namespace_ = "prod";
   dc.metadata.labels = {{"app", "shop"}, {"tier", "web"}};
-  dc.metadata.annotations = {{std::string(api::kAllowDiscardAnnotation), "green"}};
+  dc.metadata.annotations = {
+      {std::string(api::kAllowDiscardAnnotation), "green@tli=2,lsn=0/3000148"}};
   dc.metadata.uid = "5f0c3a5e-1b7e-4c1e-9a43-7d1f0d6d2b10";
   dc.metadata.generation = 7;
   dc.metadata.resource_version = "42";
