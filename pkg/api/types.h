@@ -87,6 +87,10 @@ struct DatabaseSpec {
   int64_t max_lag_bytes = int64_t{16} * 1024 * 1024;
   int catch_up_timeout_seconds = 30;
   RejoinMethod rejoin_method = RejoinMethod::kAuto;
+  // How long, from the old primary's fence, a promotion waits for the WAL segments the old
+  // primary left unarchived (archive_mode on, archive_command failing at its shutdown) to be
+  // archived; then nothing is promoted (ArchiveGap). 0: no wait.
+  int archive_timeout_seconds = 30;
   bool operator==(const DatabaseSpec&) const = default;
 };
 

@@ -296,6 +296,7 @@ void CheckDatabase(const DatabaseSpec& d, Checker& c) {
     c.Add("spec.database.maxLagBytes", absl::StrCat("must not be negative, got ", d.max_lag_bytes));
   }
   c.Range("spec.database.catchUpTimeoutSeconds", d.catch_up_timeout_seconds, 1, kMaxSeconds);
+  c.Range("spec.database.archiveTimeoutSeconds", d.archive_timeout_seconds, 0, kMaxSeconds);
 }
 
 }  // namespace

@@ -71,6 +71,7 @@ void Describe(auto& v, Is<api::DatabaseSpec> auto& d) {
   v.Field("binDirectory", d.bin_directory);
   v.Field("maxLagBytes", d.max_lag_bytes);
   v.Field("catchUpTimeoutSeconds", d.catch_up_timeout_seconds);
+  v.Field("archiveTimeoutSeconds", d.archive_timeout_seconds);
   v.Field("rejoinMethod", d.rejoin_method);
 }
 

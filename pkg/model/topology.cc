@@ -37,7 +37,9 @@ std::string_view RoleName(Role r) {
   return "?";
 }
 
-bool ConfiguredAsStandby(const ServerState& s) { return s.startup.standby_signal; }
+bool ConfiguredAsStandby(const ServerState& s) {
+  return s.startup.standby_signal || s.startup.recovery_signal;
+}
 
 bool Fenced(const ServerState& s) { return s.startup.fenced && s.startup.standby_signal; }
 

@@ -26,7 +26,9 @@ std::string_view RoleName(Role r);
 inline constexpr std::string_view kShutDown = "shut down";
 inline constexpr std::string_view kShutDownInRecovery = "shut down in recovery";
 
-// A stopped server would come up as a standby (standby.signal present). A fenced one does too.
+// A stopped server would come up in recovery, not as a primary: standby.signal, or a leftover
+// recovery.signal (which counts like it: the server would not start as the primary it was,
+// pkg/observe/README.md #30). A fenced one does too.
 bool ConfiguredAsStandby(const model::ServerState& s);
 
 // The server's data directory is fenced: the fence step's marker and standby.signal are both

@@ -332,7 +332,7 @@ Plan NoPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
   const Role dr = RoleOf(ds);
   // The old primary was stopped cleanly and D streams: promote D once it has everything.
   if (dr == Role::kStandby && RoleOf(os) == Role::kStopped && !Fenced(os) &&
-      !ConfiguredAsStandby(os) && os.control->cluster_state == kShutDown) {
+      !os.startup.standby_signal && os.control->cluster_state == kShutDown) {
     return Do(StepKind::kFence, o, std::nullopt, "Fencing",
               absl::StrCat(Name(o),
                            " was stopped without a fence: fencing its data directory, "
@@ -355,26 +355,54 @@ Plan NoPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
     const uint32_t ot = os.control->checkpoint_timeline;
     const bool on_o_branch =
         ds.timeline == ot || (ds.timeline < ot && StreamedAll(ds) && ds.receive_lsn > c);
-    if (ds.system_identifier == os.control->system_identifier && on_o_branch &&
-        ds.replay_lsn >= *threshold) {
+    // The catch-up and archive waits run from status.fence.fencedAt, which StatusFor()
+    // writes on the first pass that sees this shutdown checkpoint -- after this plan is made.
+    // No record of this fence (none yet, or an earlier fence's) means the wait starts now;
+    // treating it as expired declared a standby still replaying its last WAL
+    // Failed/StandbyBehind on the first pass after every fence. An unreadable record still
+    // counts as expired.
+    const auto waited_longer_than = [&](int seconds) {
+      if (!dc.status.fence || dc.status.fence->color != api::ColorName(o) ||
+          dc.status.fence->checkpoint_lsn != cs) {
+        return false;
+      }
+      std::chrono::system_clock::time_point fenced;
+      return !util::ParseRfc3339(dc.status.fence->fenced_at, &fenced) ||
+             now - fenced > std::chrono::seconds(seconds);
+    };
+    const bool caught_up = ds.system_identifier == os.control->system_identifier && on_o_branch &&
+                           ds.replay_lsn >= *threshold;
+    // Rule (no gap in the WAL archive): segments the old primary marked `.ready` and did not
+    // archive (its archive_command failed at its shutdown) reach the archive only once it
+    // runs again, or by hand; a stopped server archives nothing (pkg/observe/README.md #29).
+    // D is not promoted over them silently: it waits archiveTimeoutSeconds from the fence,
+    // then refuses.
+    if (caught_up && os.archive_ready > 0) {
+      const std::string msg =
+          absl::StrCat(os.archive_ready, " WAL segment", os.archive_ready == 1 ? "" : "s", " of ",
+                       Name(o), " ", os.archive_ready == 1 ? "was" : "were",
+                       " not archived before it stopped (.ready in its pg_wal/archive_status: its "
+                       "archive_command failed); promoting ",
+                       Name(d), " now would leave a gap in the WAL archive");
+      if (!waited_longer_than(spec.database.archive_timeout_seconds)) {
+        return Hold(
+            Phase::kProgressing, Wait::kRetry, "ArchivePending",
+            absl::StrCat(msg, ": waiting up to archiveTimeoutSeconds (",
+                         spec.database.archive_timeout_seconds, " s) for them to be archived"));
+      }
+      return Hold(Phase::kFailed, Wait::kRetry, "ArchiveGap",
+                  absl::StrCat(msg, "; nothing was promoted. Set activeColor back to ", Name(o),
+                               " to restart it as the primary (its archiver retries them), or "
+                               "archive them by hand and rename their .ready files to .done"));
+    }
+    if (caught_up) {
       Plan p = Do(StepKind::kPromote, d, std::nullopt, "Promoting",
                   absl::StrCat(Name(d), " replayed ", model::FormatLsn(ds.replay_lsn), ", past ",
                                Name(o), "'s shutdown checkpoint ", cs, ": promoting"));
       p.step->replayed_at_least = *threshold;
       return p;
     }
-    // The catch-up timeout runs from status.fence.fencedAt, which StatusFor() writes on the
-    // first pass that sees this shutdown checkpoint -- after this plan is made. No record of
-    // this fence (none yet, or an earlier fence's) means the wait starts now; treating it as
-    // expired declared a standby still replaying its last WAL Failed/StandbyBehind on the first
-    // pass after every fence. An unreadable record still counts as expired.
-    bool timed_out = false;
-    if (dc.status.fence && dc.status.fence->color == api::ColorName(o) &&
-        dc.status.fence->checkpoint_lsn == cs) {
-      std::chrono::system_clock::time_point fenced;
-      timed_out = !util::ParseRfc3339(dc.status.fence->fenced_at, &fenced) ||
-                  now - fenced > std::chrono::seconds(spec.database.catch_up_timeout_seconds);
-    }
+    const bool timed_out = waited_longer_than(spec.database.catch_up_timeout_seconds);
     const std::string msg = absl::StrCat(Name(d), " has replayed ", model::FormatLsn(ds.replay_lsn),
                                          " of ", Name(o), "'s WAL, which ends after ", cs);
     if (!timed_out && !ds.replay_paused) {
@@ -429,12 +457,22 @@ Plan NoPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
   for (const ServerState* s : {&ds, &os}) {
     const ServerState& peer = w.server(api::Other(s->color));
     if (peer.color == d && Fenced(peer) && peer.startup.fence_promotion_requested) continue;
-    if (RoleOf(*s) == Role::kStopped && ConfiguredAsStandby(*s) && !Fenced(*s)) {
+    // A recovery.signal without standby.signal is no standby: started, it would promote
+    // itself after an archive recovery (pkg/observe/README.md #30).
+    if (RoleOf(*s) == Role::kStopped && s->startup.standby_signal && !Fenced(*s)) {
       return Do(StepKind::kStart, s->color, std::nullopt, "StartingStandby",
                 absl::StrCat("starting ", Name(s->color), " as a standby"));
     }
   }
   std::string detail;
+  for (const ServerState* s : {&ds, &os}) {
+    if (RoleOf(*s) == Role::kStopped && s->startup.recovery_signal && !s->startup.standby_signal) {
+      absl::StrAppend(&detail, "; ", Name(s->color),
+                      "'s data directory holds a recovery.signal: started, it would promote "
+                      "itself after an archive recovery, so Switchyard does not start it; "
+                      "remove the file to have it started as it is");
+    }
+  }
   for (const ServerState* f : {&ds, &os}) {
     if (Fenced(*f) && RoleOf(*f) == Role::kStopped) {
       const std::string why = WhyNotLiftFence(*f, w.server(api::Other(f->color)));

@@ -229,12 +229,14 @@ std::vector<Case> Cases() {
          dc.spec.database.os_user = std::string(64, 'p');
          dc.spec.database.max_lag_bytes = -1;
          dc.spec.database.catch_up_timeout_seconds = 3601;
+         dc.spec.database.archive_timeout_seconds = -1;
        },
        {{"spec.database.user", kUserName + "\"\""},
         {"spec.database.replicationUser", kUserName + "\"repl user\""},
         {"spec.database.osUser", kUserName + "\"" + std::string(64, 'p') + "\""},
         {"spec.database.maxLagBytes", "must not be negative, got -1"},
-        {"spec.database.catchUpTimeoutSeconds", "must be in 1..3600, got 3601"}}},
+        {"spec.database.catchUpTimeoutSeconds", "must be in 1..3600, got 3601"},
+        {"spec.database.archiveTimeoutSeconds", "must be in 0..3600, got -1"}}},
       {"EmptyUpstreamNameWithoutDefaults",
        [](DeploymentColor& dc) { dc.spec.nginx.upstream_name = ""; },
        {{"spec.nginx.upstreamName",
@@ -293,6 +295,7 @@ TEST(ApplyDefaultsTest, MemberDefaultsAreThoseOfTheDesign) {
   EXPECT_EQ(dc.spec.nginx.probe.header, "X-Switchyard-Color");
   EXPECT_EQ(dc.spec.database.max_lag_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(dc.spec.database.catch_up_timeout_seconds, 30);
+  EXPECT_EQ(dc.spec.database.archive_timeout_seconds, 30);
   EXPECT_EQ(dc.spec.database.rejoin_method, RejoinMethod::kAuto);
 }
 

@@ -34,8 +34,8 @@ api::DeploymentColor FullyPopulated() {
                    "/opt/nginx/sbin/nginx",
                    "/srv/nginx/nginx.conf",
                    {"http://lb.example:8080/health", "X-Color", 3}};
-  dc.spec.database = {"sy", "/etc/switchyard/pgpass",      "repl", "pg", "/opt/pg/bin", 0,
-                      120,  api::RejoinMethod::kBasebackup};
+  dc.spec.database = {"sy", "/etc/switchyard/pgpass",       "repl", "pg", "/opt/pg/bin", 0,
+                      120,  api::RejoinMethod::kBasebackup, 45};
   api::DeploymentColorStatus& s = dc.status;
   s.observed_generation = 7;
   s.phase = "Progressing";
@@ -133,6 +133,7 @@ spec:
     binDirectory: /usr/lib/postgresql/15/bin
     maxLagBytes: 16777216
     catchUpTimeoutSeconds: 30
+    archiveTimeoutSeconds: 30
     rejoinMethod: auto
 )");
 }

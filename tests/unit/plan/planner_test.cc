@@ -201,6 +201,30 @@ const Case kCases[] = {
      },
      None(Phase::kFailed, "StandbyBehind"),
      [](model::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
+    // WAL archive (pkg/plan/README.md §6): segments the fenced old primary left unarchived
+    // (.ready; its archive_command failed at its shutdown) hold the promotion for
+    // archiveTimeoutSeconds from the fence, then refuse it; never a silent gap.
+    {"UnarchivedSegmentsOfTheOldPrimaryHoldThePromotion",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, model::StepKind::kPromote);
+       c.clock().Advance(seconds(dc.spec.database.archive_timeout_seconds - 1));
+     },
+     None(Phase::kProgressing, "ArchivePending"), [](model::World& w) { w.blue.archive_ready = 2; }},
+    {"UnarchivedSegmentsOfTheOldPrimaryRefuseThePromotionAfterTheTimeout",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, model::StepKind::kPromote);
+       c.clock().Advance(seconds(dc.spec.database.archive_timeout_seconds + 1));
+     },
+     None(Phase::kFailed, "ArchiveGap"), [](model::World& w) { w.blue.archive_ready = 1; }},
+    {"UnarchivedSegmentsOfTheNewPrimaryDoNotHoldThePromotion",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, model::StepKind::kPromote);
+     },
+     Step(model::StepKind::kPromote, kGreen, std::nullopt, "Promoting"),
+     [](model::World& w) { w.green.archive_ready = 3; }},
     // Regression: with no fence record yet (StatusFor writes it after the first pass plans)
     // the timeout was taken as expired: Failed on the first pass after every fence.
     {"ReplayBehindOnTheFirstPassAfterTheFence",
@@ -530,6 +554,29 @@ const Case kCases[] = {
      [](model::World& w) {
        w.green.in_recovery = false;  // started without standby.signal: same timeline
        w.green.current_lsn = w.green.replay_lsn;
+     }},
+
+    // --- a leftover recovery.signal counts like standby.signal (pkg/observe/README.md #30) ---
+    // In the running primary's directory it is lifted like a fence: a restart would otherwise
+    // run an archive recovery and promote the server onto a new timeline.
+    {"ALeftoverRecoverySignalInThePrimarysDirectoryIsLifted",
+     [](FakeCluster&, api::DeploymentColor&) {},
+     Step(model::StepKind::kLiftFence, kBlue, std::nullopt, "LiftingFence"),
+     [](model::World& w) { w.blue.startup.recovery_signal = true; }},
+    // A stopped server with only a recovery.signal is neither started as a primary nor as a
+    // standby (it would promote itself); NoPrimary says why.
+    {"AStoppedServerWithOnlyARecoverySignalIsNotStarted",
+     [](FakeCluster& c, api::DeploymentColor&) {
+       c.StopServer(kGreen);
+       c.StopServer(kBlue);
+     },
+     None(Phase::kDegraded, "NoPrimary"),
+     [](model::World& w) {
+       for (model::ServerState* s : {&w.blue, &w.green}) {
+         s->startup.standby_signal = false;
+         s->startup.fenced = false;
+         s->startup.recovery_signal = true;
+       }
      }},
 
     // --- flipping back ---
