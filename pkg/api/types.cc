@@ -1,5 +1,10 @@
 #include "pkg/api/types.h"
 
+#include <algorithm>
+#include <charconv>
+
+#include "absl/strings/str_cat.h"
+
 namespace sy::api {
 
 std::string_view ColorName(Color c) { return c == Color::kBlue ? "blue" : "green"; }
@@ -8,6 +13,50 @@ std::optional<Color> ParseColor(std::string_view s) {
   if (s == "blue") return Color::kBlue;
   if (s == "green") return Color::kGreen;
   return std::nullopt;
+}
+
+std::string FormatDiscardConsent(const DiscardConsent& c) {
+  return absl::StrCat(std::string(ColorName(c.color)), "@tli=", c.timeline, ",lsn=", c.lsn);
+}
+
+namespace {
+
+// 1 to 8 upper-case hex digits without a leading zero ("0" itself is one): half of an LSN as
+// PostgreSQL prints it, so that one position has one spelling.
+bool IsLsnHalf(std::string_view s) {
+  return !s.empty() && s.size() <= 8 && (s.size() == 1 || s.front() != '0') &&
+         std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); });
+}
+
+}  // namespace
+
+std::optional<DiscardConsent> ParseDiscardConsent(std::string_view s) {
+  const size_t at = s.find('@');
+  if (at == std::string_view::npos) return std::nullopt;
+  const std::optional<Color> color = ParseColor(s.substr(0, at));
+  std::string_view rest = s.substr(at + 1);
+  constexpr std::string_view kTli = "tli=";
+  constexpr std::string_view kLsn = ",lsn=";
+  if (!color || rest.substr(0, kTli.size()) != kTli) return std::nullopt;
+  rest.remove_prefix(kTli.size());
+  const size_t comma = rest.find(',');
+  if (comma == std::string_view::npos) return std::nullopt;
+  const std::string_view tli = rest.substr(0, comma);
+  uint32_t timeline = 0;
+  const auto [end, ec] = std::from_chars(tli.data(), tli.data() + tli.size(), timeline);
+  if (tli.empty() || tli.front() == '0' || ec != std::errc() || end != tli.data() + tli.size()) {
+    return std::nullopt;
+  }
+  rest.remove_prefix(comma);
+  if (rest.substr(0, kLsn.size()) != kLsn) return std::nullopt;
+  rest.remove_prefix(kLsn.size());
+  const size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || !IsLsnHalf(rest.substr(0, slash)) ||
+      !IsLsnHalf(rest.substr(slash + 1))) {
+    return std::nullopt;
+  }
+  return DiscardConsent{*color, timeline, std::string(rest)};
 }
 
 std::string_view RejoinMethodName(RejoinMethod m) {

@@ -18,7 +18,8 @@ inline constexpr std::string_view kVersion = "v1alpha1";
 inline constexpr std::string_view kApiVersion = "switchyard.dev/v1alpha1";
 inline constexpr std::string_view kKind = "DeploymentColor";
 // The annotation by which an operator allows Switchyard to discard the diverged writes of
-// the named color's server when it rejoins (value: "blue" or "green").
+// one incident when the diverged server rejoins. Its value names the incident (DiscardConsent),
+// so that an annotation left in place authorizes nothing else.
 inline constexpr std::string_view kAllowDiscardAnnotation =
     "switchyard.dev/allow-discard-diverged-writes";
 // The annotation by which an operator accepts that a switch loses the logical replication
@@ -33,6 +34,20 @@ inline constexpr Color kColors[] = {Color::kBlue, Color::kGreen};
 std::string_view ColorName(Color c);
 std::optional<Color> ParseColor(std::string_view s);
 inline Color Other(Color c) { return c == Color::kBlue ? Color::kGreen : Color::kBlue; }
+
+// The value of kAllowDiscardAnnotation: one incident, as the Ready condition that asks for
+// consent prints it, "green@tli=2,lsn=0/3000148": the diverged server's color, its timeline
+// and the end of its WAL (as PostgreSQL prints an LSN: upper-case hex, no leading zeros).
+// A server that runs again, takes writes or diverges anew shows another incident.
+struct DiscardConsent {
+  Color color = Color::kBlue;
+  uint32_t timeline = 0;
+  std::string lsn;
+  bool operator==(const DiscardConsent&) const = default;
+};
+std::string FormatDiscardConsent(const DiscardConsent& c);
+// nullopt unless `s` is exactly what FormatDiscardConsent prints (a bare color is not).
+std::optional<DiscardConsent> ParseDiscardConsent(std::string_view s);
 
 enum class RejoinMethod { kAuto, kBasebackup };
 std::string_view RejoinMethodName(RejoinMethod m);
@@ -96,6 +111,10 @@ struct DatabaseSpec {
   // pins the primary's WAL, which grows until the disk is full. Past it the slot is dropped;
   // it is created again when the color rejoins. 0: dropped as soon as the color is held.
   int slot_retention_seconds = 300;
+  // How long, from the old primary's fence, a promotion waits for the WAL segments the old
+  // primary left unarchived (archive_mode on, archive_command failing at its shutdown) to be
+  // archived; then nothing is promoted (ArchiveGap). 0: no wait.
+  int archive_timeout_seconds = 30;
   bool operator==(const DatabaseSpec&) const = default;
 };
 

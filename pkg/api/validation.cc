@@ -192,9 +192,23 @@ void CheckMetadata(const DeploymentColor& dc, Checker& c) {
            dc.metadata.namespace_);
   const auto& annotations = dc.metadata.annotations;
   if (auto it = annotations.find(std::string(kAllowDiscardAnnotation)); it != annotations.end()) {
-    c.Expect(ParseColor(it->second).has_value(),
-             absl::StrCat("metadata.annotations[", std::string(kAllowDiscardAnnotation), "]"),
-             "\"blue\" or \"green\"", it->second);
+    // Rule: consent names one incident. A bare color (the old form) would give up every
+    // later divergence of that color while the annotation stays, so it is refused, not read.
+    const std::string field =
+        absl::StrCat("metadata.annotations[", std::string(kAllowDiscardAnnotation), "]");
+    if (ParseColor(it->second)) {
+      c.Add(field, absl::StrCat("must name the incident, not only a color: set the value the "
+                                "Ready condition gives, \"",
+                                it->second,
+                                "@tli=<timeline>,lsn=<end of its WAL>\" (a bare color would "
+                                "allow discarding every later divergence of ",
+                                it->second, ")"));
+    } else {
+      c.Expect(ParseDiscardConsent(it->second).has_value(), field,
+               "\"<color>@tli=<timeline>,lsn=<LSN>\" as the Ready condition gives it, e.g. "
+               "\"green@tli=2,lsn=0/3000148\"",
+               it->second);
+    }
   }
   if (auto it = annotations.find(std::string(kAllowLosingLogicalSlotsAnnotation));
       it != annotations.end()) {
@@ -320,6 +334,7 @@ void CheckDatabase(const DatabaseSpec& d, Checker& c) {
   }
   c.Range("spec.database.catchUpTimeoutSeconds", d.catch_up_timeout_seconds, 1, kMaxSeconds);
   c.Range("spec.database.slotRetentionSeconds", d.slot_retention_seconds, 0, kMaxSlotRetention);
+  c.Range("spec.database.archiveTimeoutSeconds", d.archive_timeout_seconds, 0, kMaxSeconds);
 }
 
 }  // namespace

@@ -73,6 +73,7 @@ void Describe(auto& v, Is<api::DatabaseSpec> auto& d) {
   v.Field("maxLagBytes", d.max_lag_bytes);
   v.Field("catchUpTimeoutSeconds", d.catch_up_timeout_seconds);
   v.Field("slotRetentionSeconds", d.slot_retention_seconds);
+  v.Field("archiveTimeoutSeconds", d.archive_timeout_seconds);
   v.Field("rejoinMethod", d.rejoin_method);
   v.Field("synchronousReplication", d.synchronous_replication, kOmitEmpty);
 }

@@ -71,6 +71,9 @@ std::vector<std::string> LocalPostgresHost::ReadLocalSlots(const std::string& di
 absl::StatusOr<WalTimelines> LocalPostgresHost::ReadWalTimelines(const std::string& dir) {
   return host::ReadWalTimelines(dir);
 }
+absl::StatusOr<int> LocalPostgresHost::CountArchiveReady(const std::string& dir) {
+  return host::CountArchiveReady(dir);
+}
 absl::StatusOr<std::vector<model::TimelineFork>> LocalPostgresHost::ReadTimelineHistory(
     const std::string& dir, uint32_t tli) {
   return host::ReadTimelineHistory(dir, tli);

@@ -30,6 +30,7 @@ class LocalPostgresHost final : public PostgresHost {
   absl::StatusOr<model::StartupConfig> ReadStartupConfig(const std::string& dir) override;
   std::vector<std::string> ReadLocalSlots(const std::string& dir) override;
   absl::StatusOr<WalTimelines> ReadWalTimelines(const std::string& dir) override;
+  absl::StatusOr<int> CountArchiveReady(const std::string& dir) override;
   absl::StatusOr<std::vector<model::TimelineFork>> ReadTimelineHistory(const std::string& dir,
                                                                        uint32_t tli) override;
   absl::Status CheckControlDataProgram(const std::string& bin_directory) override;

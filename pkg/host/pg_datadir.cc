@@ -68,6 +68,7 @@ bool PostmasterAlive(const std::string& data_directory) {
 absl::StatusOr<model::StartupConfig> ReadStartupConfig(const std::string& data_directory) {
   model::StartupConfig c;
   SY_ASSIGN_OR_RETURN(c.standby_signal, util::Exists(data_directory + "/standby.signal"));
+  SY_ASSIGN_OR_RETURN(c.recovery_signal, util::Exists(data_directory + "/recovery.signal"));
   absl::StatusOr<std::string> marker = util::ReadFile(data_directory + "/" + kFenceMarkerFile);
   if (!marker.ok() && !absl::IsNotFound(marker.status())) return marker.status();
   c.fenced = marker.ok();
@@ -100,6 +101,19 @@ absl::StatusOr<WalTimelines> ReadWalTimelines(const std::string& data_directory)
     }
   }
   return out;
+}
+
+absl::StatusOr<int> CountArchiveReady(const std::string& data_directory) {
+  const std::string status_dir = data_directory + "/pg_wal/archive_status";
+  std::error_code ec;
+  std::filesystem::directory_iterator it(status_dir, ec);
+  if (ec == std::errc::no_such_file_or_directory) return 0;
+  if (ec) return util::ErrnoStatus(ec.value(), "listing " + status_dir);
+  int ready = 0;
+  for (const auto& e : it) {
+    if (absl::EndsWith(e.path().filename().string(), ".ready")) ++ready;
+  }
+  return ready;
 }
 
 std::vector<std::string> ReadLocalSlots(const std::string& data_directory) {

@@ -45,9 +45,9 @@ std::optional<int> ReadPostmasterPid(const std::string& data_directory);
 // PostgreSQL's): a stale file whose pid was reused by another program does not count.
 bool PostmasterAlive(const std::string& data_directory);
 
-// standby.signal, the fence marker, a pending promotion request, and primary_conninfo /
-// primary_slot_name of postgresql.auto.conf (the only file Switchyard writes them to; the
-// last occurrence wins). A file whose presence cannot be told is an error naming it.
+// standby.signal, recovery.signal, the fence marker, a pending promotion request, and
+// primary_conninfo / primary_slot_name of postgresql.auto.conf (the only file Switchyard writes
+// them to; the last occurrence wins). A file whose presence cannot be told is an error naming it.
 absl::StatusOr<model::StartupConfig> ReadStartupConfig(const std::string& data_directory);
 
 // Names of the slot directories in pg_replslot, sorted (half-created `*.tmp` skipped).
@@ -67,6 +67,11 @@ struct WalTimelines {
 // primary the server then could not follow. A pg_wal that cannot be listed (or is missing)
 // is an error naming it.
 absl::StatusOr<WalTimelines> ReadWalTimelines(const std::string& data_directory);
+
+// How many `<segment>.ready` files pg_wal/archive_status holds: segments completed and not
+// yet archived (pkg/observe/README.md #30). 0 when the directory is absent; an error naming
+// it when it cannot be listed.
+absl::StatusOr<int> CountArchiveReady(const std::string& data_directory);
 
 // pg_wal/<tli>.history parsed; empty for timeline 1 or when the file is absent.
 // kInvalidArgument when the file is malformed.

@@ -168,6 +168,9 @@ absl::Status ConfigureStandbyDirectory(const std::string& data_directory,
   SY_RETURN_IF_ERROR(DropLocalSlots(data_directory));
   SY_RETURN_IF_ERROR(SetReplicationSettings(data_directory, owner, primary_conninfo, slot_name));
   SY_RETURN_IF_ERROR(CreateOwnedFile(data_directory + "/standby.signal", owner));
+  // A leftover recovery.signal would be outranked by standby.signal; gone, it cannot act
+  // once standby.signal is removed (pkg/observe/README.md #31).
+  SY_RETURN_IF_ERROR(RemoveFile(data_directory + "/recovery.signal"));
   return RemoveFile(data_directory + "/" + host::kFenceMarkerFile);
 }
 
@@ -192,6 +195,9 @@ absl::Status RecordPromotionRequest(const std::string& data_directory, const std
 }
 
 absl::Status LiftFenceDirectory(const std::string& data_directory) {
+  // A leftover recovery.signal counts like standby.signal (pkg/observe/README.md #31): left,
+  // the server would start an archive recovery and promote itself onto a new timeline.
+  SY_RETURN_IF_ERROR(RemoveFile(data_directory + "/recovery.signal"));
   SY_RETURN_IF_ERROR(RemoveFile(data_directory + "/standby.signal"));
   return RemoveFile(data_directory + "/" + host::kFenceMarkerFile);
 }

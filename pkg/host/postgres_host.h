@@ -52,6 +52,7 @@ class PostgresHost {
   virtual absl::StatusOr<model::StartupConfig> ReadStartupConfig(const std::string& dir) = 0;
   virtual std::vector<std::string> ReadLocalSlots(const std::string& dir) = 0;
   virtual absl::StatusOr<WalTimelines> ReadWalTimelines(const std::string& dir) = 0;
+  virtual absl::StatusOr<int> CountArchiveReady(const std::string& dir) = 0;
   virtual absl::StatusOr<std::vector<model::TimelineFork>> ReadTimelineHistory(
       const std::string& dir, uint32_t tli) = 0;
   virtual absl::Status CheckControlDataProgram(const std::string& bin_directory) = 0;

@@ -37,7 +37,9 @@ std::string_view RoleName(Role r) {
   return "?";
 }
 
-bool ConfiguredAsStandby(const ServerState& s) { return s.startup.standby_signal; }
+bool ConfiguredAsStandby(const ServerState& s) {
+  return s.startup.standby_signal || s.startup.recovery_signal;
+}
 
 bool Fenced(const ServerState& s) { return s.startup.fenced && s.startup.standby_signal; }
 
@@ -196,25 +198,37 @@ bool StreamedAll(const ServerState& s) {
   return s.RunningStandby() && s.receive_lsn != 0 && s.receive_lsn >= s.replay_lsn;
 }
 
+namespace {
+
+// How far `s`'s WAL reaches, as far as can be known: exact, or its last checkpoint (a server
+// that did not shut down cleanly may hold WAL past it).
+struct WalEnd {
+  model::Lsn lsn = 0;
+  bool exact = false;
+};
+WalEnd WalEndOf(const ServerState& s) {
+  if (s.reachable) {
+    return {s.in_recovery ? std::max(s.replay_lsn, s.receive_lsn) : s.current_lsn, true};
+  }
+  if (!s.control) return {};
+  if (s.control->cluster_state == kShutDown) {
+    return {s.control->checkpoint_lsn, true};  // the shutdown checkpoint record starts here
+  }
+  if (s.control->cluster_state == kShutDownInRecovery && s.control->min_recovery_end != 0) {
+    return {std::max(s.control->checkpoint_lsn, s.control->min_recovery_end), true};
+  }
+  return {s.control->checkpoint_lsn, false};
+}
+
+}  // namespace
+
 Lineage LineageOf(const ServerState& s, const ServerState& primary) {
   if (!s.control) return Lineage::kUnknown;
   const uint64_t sysid = primary.system_identifier;
   if (sysid != 0 && s.control->system_identifier != 0 && s.control->system_identifier != sysid) {
     return Lineage::kForeign;
   }
-  // How far `s`'s WAL reaches, as far as can be known.
-  model::Lsn end = 0;
-  bool exact = false;
-  if (s.reachable) {
-    end = s.in_recovery ? std::max(s.replay_lsn, s.receive_lsn) : s.current_lsn;
-    exact = true;
-  } else if (s.control->cluster_state == kShutDown) {
-    end = s.control->checkpoint_lsn;  // the shutdown checkpoint record starts here
-    exact = true;
-  } else if (s.control->cluster_state == kShutDownInRecovery && s.control->min_recovery_end != 0) {
-    end = std::max(s.control->checkpoint_lsn, s.control->min_recovery_end);
-    exact = true;
-  }
+  const auto [end, exact] = WalEndOf(s);
   const uint32_t tli = TimelineOf(s);
   const uint32_t primary_tli = TimelineOf(primary);
   // Without its walreceiver, PostgreSQL 15 reports a standby's timeline from its last
@@ -322,9 +336,20 @@ bool LogicalSlotLossAllowed(const api::DeploymentColor& dc) {
   return it != dc.metadata.annotations.end() && it->second == "true";
 }
 
-bool DiscardAllowed(const api::DeploymentColor& dc, api::Color c) {
+api::DiscardConsent IncidentOf(const ServerState& s) {
+  return {s.color, TimelineOf(s), FormatLsn(WalEndOf(s).lsn)};
+}
+
+Consent ConsentFor(const api::DeploymentColor& dc, const ServerState& s) {
   auto it = dc.metadata.annotations.find(std::string(api::kAllowDiscardAnnotation));
-  return it != dc.metadata.annotations.end() && it->second == api::ColorName(c);
+  if (it == dc.metadata.annotations.end()) return Consent::kNone;
+  const std::optional<api::DiscardConsent> consent = api::ParseDiscardConsent(it->second);
+  if (!consent || consent->color != s.color) return Consent::kNone;
+  return *consent == IncidentOf(s) ? Consent::kGiven : Consent::kStale;
+}
+
+bool DiscardAllowed(const api::DeploymentColor& dc, const ServerState& s) {
+  return ConsentFor(dc, s) == Consent::kGiven;
 }
 
 std::string WhyNotReplace(const api::DeploymentColor& dc, const ServerState& target,
@@ -347,7 +372,7 @@ std::string WhyNotReplace(const api::DeploymentColor& dc, const ServerState& tar
     return absl::StrCat(t, "'s data directory holds another cluster (system identifier ",
                         target.control->system_identifier, ", not ", source.system_identifier, ")");
   }
-  if (DiscardAllowed(dc, target.color)) return "";
+  if (DiscardAllowed(dc, target)) return "";
   if (lineage == Lineage::kFollows &&
       dc.spec.database.rejoin_method == api::RejoinMethod::kBasebackup) {
     return "";
@@ -358,7 +383,8 @@ std::string WhyNotReplace(const api::DeploymentColor& dc, const ServerState& tar
                       lineage == Lineage::kFollows ? "is a prefix of the primary's, and "
                                                      "rejoinMethod is not basebackup"
                                                    : "may hold writes the primary lacks",
-                      ", and ", std::string(api::kAllowDiscardAnnotation), " does not name ", t);
+                      ", and ", std::string(api::kAllowDiscardAnnotation), " does not name ", t,
+                      "'s incident ", api::FormatDiscardConsent(IncidentOf(target)));
 }
 
 }  // namespace sy::model

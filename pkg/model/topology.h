@@ -26,7 +26,9 @@ std::string_view RoleName(Role r);
 inline constexpr std::string_view kShutDown = "shut down";
 inline constexpr std::string_view kShutDownInRecovery = "shut down in recovery";
 
-// A stopped server would come up as a standby (standby.signal present). A fenced one does too.
+// A stopped server would come up in recovery, not as a primary: standby.signal, or a leftover
+// recovery.signal (which counts like it: the server would not start as the primary it was,
+// pkg/observe/README.md #31). A fenced one does too.
 bool ConfiguredAsStandby(const model::ServerState& s);
 
 // The server's data directory is fenced: the fence step's marker and standby.signal are both
@@ -133,13 +135,28 @@ std::vector<std::string> LogicalSlots(const ServerState& s);
 // The operator's annotation accepts that a switch loses the old primary's logical slots.
 bool LogicalSlotLossAllowed(const api::DeploymentColor& dc);
 
-// The operator's annotation names `c`: its diverged writes may be discarded.
-bool DiscardAllowed(const api::DeploymentColor& dc, api::Color c);
+// The incident `s` is in, as the consent annotation names it: its color, its timeline
+// (TimelineOf) and how far its WAL reaches as observed: the exact end when known (a running
+// server's position, a clean shutdown's checkpoint, a stopped standby's minimum recovery
+// point), else its last checkpoint. It changes whenever `s` runs again as a primary, takes
+// writes or diverges anew, so a consent given for it covers nothing else.
+api::DiscardConsent IncidentOf(const ServerState& s);
+
+enum class Consent {
+  kNone,   // no annotation, a malformed one, or one naming the other color
+  kStale,  // it names another incident of this color: an earlier one, or `s` changed since
+  kGiven,  // it names IncidentOf(s)
+};
+Consent ConsentFor(const api::DeploymentColor& dc, const ServerState& s);
+
+// Rule (consent per incident): the operator's annotation names IncidentOf(s) as observed now:
+// `s`'s diverged writes may be discarded. Never for any other incident.
+bool DiscardAllowed(const api::DeploymentColor& dc, const ServerState& s);
 
 // Rule (replacing a data directory): `target`'s data directory may be replaced by a copy of
 // running primary `source` (pg_rewind or pg_basebackup) only when it holds nothing, when its
 // WAL is a prefix of the source's and spec.database.rejoinMethod is basebackup (redundant),
-// or when the operator's annotation names it (its diverged writes may be discarded), or when
+// or when the operator's annotation names its current incident (DiscardAllowed), or when
 // its WAL is a prefix of the source's but the WAL it needs to stream is gone from the source
 // (WalRemovedFor: redundant, and no copy-free way back). Never
 // while it runs or cannot be read. Returns "" when allowed, else why not. The planner plans

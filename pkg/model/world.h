@@ -76,11 +76,15 @@ struct StartupConfig {
   // write) waits in the directory: a running standby acts on it as soon as its postmaster
   // and startup process see it; a postmaster removes it when it starts.
   bool promote_requested = false;
+  // recovery.signal is present: started, the server would run an archive recovery and then
+  // promote itself onto a new timeline (or refuse to start without a restore_command), so
+  // it does not start as the primary it was either (pkg/observe/README.md #31).
+  bool recovery_signal = false;
   bool operator==(const StartupConfig&) const = default;
 };
 
 // What decides whether a running server's commits wait for a synchronous standby
-// (pkg/observe/README.md #29).
+// (pkg/observe/README.md #30).
 struct SyncReplication {
   bool known = false;              // read with the observation (the server answered it)
   std::string standby_names;       // synchronous_standby_names
@@ -112,6 +116,10 @@ struct ServerState {
   // follow.
   uint32_t segment_timeline = 0;
   StartupConfig startup;
+  // WAL segments pg_wal/archive_status marks `.ready`: completed, not yet archived (only
+  // under archive_mode on). A stopped server archives nothing: those never reach the
+  // archive until it runs again (pkg/observe/README.md #30).
+  int archive_ready = 0;
   std::vector<std::string> local_slots;  // replication slots stored in its pg_replslot
   // Timeline history of the server's current timeline, oldest first (empty on timeline 1).
   std::vector<TimelineFork> history;

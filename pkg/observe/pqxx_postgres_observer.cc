@@ -241,6 +241,12 @@ absl::StatusOr<model::ServerState> PqxxPostgresObserver::Observe(
       unreadable(startup.status());
     }
     s.local_slots = host_.ReadLocalSlots(dir);
+    absl::StatusOr<int> ready = host_.CountArchiveReady(dir);
+    if (ready.ok()) {
+      s.archive_ready = *ready;
+    } else {
+      unreadable(ready.status());
+    }
     absl::StatusOr<host::WalTimelines> wal = host_.ReadWalTimelines(dir);
     if (wal.ok()) {
       s.wal_timeline = wal->any;

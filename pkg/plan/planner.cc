@@ -11,7 +11,6 @@ namespace sy::plan {
 
 using model::ConfiguredAsStandby;
 using model::ConfiguredToFollow;
-using model::DiscardAllowed;
 using model::Fenced;
 using model::FormatLsn;
 using model::HasSlotFor;
@@ -167,7 +166,7 @@ Plan WalRemoved(const api::DeploymentColor& dc, const ServerState& s, const Serv
                       : absl::StrCat("; its slot there is ",
                                      slot->wal_status.empty() ? "unreserved" : slot->wal_status),
       ")");
-  if (lineage == Lineage::kFollows || DiscardAllowed(dc, sc)) {
+  if (lineage == Lineage::kFollows || model::DiscardAllowed(dc, s)) {
     if (s.reachable) {
       return Do(StepKind::kStop, sc, std::nullopt, "WalRemoved",
                 absl::StrCat(why, ": stopping it to re-clone it"));
@@ -185,7 +184,9 @@ Plan WalRemoved(const api::DeploymentColor& dc, const ServerState& s, const Serv
                            "; it cannot stream again, and how far its WAL goes is not known "
                            "(it did not shut down cleanly), so it is not copied over. To "
                            "re-clone it, annotate ",
-                           std::string(api::kAllowDiscardAnnotation), "=", Name(sc)));
+                           std::string(api::kAllowDiscardAnnotation), "=",
+                           api::FormatDiscardConsent(model::IncidentOf(s)),
+                           " (this value covers this incident only)"));
 }
 
 // Makes `s` (not running as a primary) a streaming standby of running primary `p`.
@@ -223,17 +224,31 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
                      "(a missing directory is cloned from the running primary)"));
   }
   if (lineage == Lineage::kDiverged) {
-    if (!DiscardAllowed(dc, sc)) {
+    // Rule (consent per incident): only a consent naming this incident, as observed now,
+    // discards anything. One given for an earlier incident (left in a Git repository, say)
+    // is ignored, and the message says so and what the current value would be.
+    const model::Consent consent = model::ConsentFor(dc, s);
+    if (consent != model::Consent::kGiven) {
+      const api::DiscardConsent incident = model::IncidentOf(s);
+      const std::string key(api::kAllowDiscardAnnotation);
+      const std::string stale =
+          consent == model::Consent::kStale
+              ? absl::StrCat(" The annotation ", key, "=", dc.metadata.annotations.at(key),
+                             " names another incident and is ignored.")
+              : "";
       return Hold(Phase::kDegraded, Wait::kRetry, "SplitBrain",
                   absl::StrCat(Name(sc), " holds writes that ", Name(pc),
-                               " (the primary) does not have; it is left untouched. To discard "
-                               "them and rejoin ",
-                               Name(sc), " as a standby, annotate ",
-                               std::string(api::kAllowDiscardAnnotation), "=", Name(sc)));
+                               " (the primary) does not have; it is left untouched.", stale,
+                               " To discard them and rejoin ", Name(sc), " as a standby, annotate ",
+                               key, "=", api::FormatDiscardConsent(incident), " (", Name(sc),
+                               " on timeline ", incident.timeline, ", its WAL ending at ",
+                               incident.lsn, "; this value covers this incident only)"));
     }
     if (role == Role::kStandby) {
       return Do(StepKind::kStop, sc, std::nullopt, "Rejoining",
-                absl::StrCat("stopping diverged ", Name(sc), " to rewind it"));
+                absl::StrCat("stopping diverged ", Name(sc),
+                             " to rewind it (the consent names its incident; stopped, its end "
+                             "is read from pg_control)"));
     }
     // A rewind of this color that failed (status.rewindFailure) is not tried again: the copy
     // falls back to a re-clone, allowed for the same reason (discarding is allowed).
@@ -415,15 +430,13 @@ Plan DesiredIsPrimary(const api::DeploymentColor& dc, const model::World& w, Col
                              ". ", fix));
   }
   // No byte count: it changes with every write, and so would the status.
-  // Consent to discard is not tied to one incident: while it stays, the next divergence of
-  // that color is discarded too. Say so where an operator looks once the pair is whole.
+  // A consent left in place names a past incident and authorizes nothing more; say it may go.
   std::string consent;
-  for (Color c : api::kColors) {
-    if (DiscardAllowed(dc, c)) {
-      consent = absl::StrCat("; ", std::string(api::kAllowDiscardAnnotation), " still names ",
-                             Name(c), ": remove it, or a later divergence of ", Name(c),
-                             " is discarded without asking");
-    }
+  if (auto it = dc.metadata.annotations.find(std::string(api::kAllowDiscardAnnotation));
+      it != dc.metadata.annotations.end()) {
+    consent = absl::StrCat("; ", std::string(api::kAllowDiscardAnnotation), "=", it->second,
+                           " names a past incident and authorizes nothing more: it may be "
+                           "removed");
   }
   return Hold(Phase::kConverged, Wait::kResync, "Converged",
               absl::StrCat("traffic and primary on ", Name(d), "; ", Name(os.color), " streaming",
@@ -557,7 +570,7 @@ Plan NoPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
   const Role dr = RoleOf(ds);
   // The old primary was stopped cleanly and D streams: promote D once it has everything.
   if (dr == Role::kStandby && RoleOf(os) == Role::kStopped && !Fenced(os) &&
-      !ConfiguredAsStandby(os) && os.control->cluster_state == kShutDown) {
+      !os.startup.standby_signal && os.control->cluster_state == kShutDown) {
     return Do(StepKind::kFence, o, std::nullopt, "Fencing",
               absl::StrCat(Name(o),
                            " was stopped without a fence: fencing its data directory, "
@@ -580,26 +593,54 @@ Plan NoPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
     const uint32_t ot = os.control->checkpoint_timeline;
     const bool on_o_branch =
         ds.timeline == ot || (ds.timeline < ot && StreamedAll(ds) && ds.receive_lsn > c);
-    if (ds.system_identifier == os.control->system_identifier && on_o_branch &&
-        ds.replay_lsn >= *threshold) {
+    // The catch-up and archive waits run from status.fence.fencedAt, which StatusFor()
+    // writes on the first pass that sees this shutdown checkpoint -- after this plan is made.
+    // No record of this fence (none yet, or an earlier fence's) means the wait starts now;
+    // treating it as expired declared a standby still replaying its last WAL
+    // Failed/StandbyBehind on the first pass after every fence. An unreadable record still
+    // counts as expired.
+    const auto waited_longer_than = [&](int seconds) {
+      if (!dc.status.fence || dc.status.fence->color != api::ColorName(o) ||
+          dc.status.fence->checkpoint_lsn != cs) {
+        return false;
+      }
+      std::chrono::system_clock::time_point fenced;
+      return !util::ParseRfc3339(dc.status.fence->fenced_at, &fenced) ||
+             now - fenced > std::chrono::seconds(seconds);
+    };
+    const bool caught_up = ds.system_identifier == os.control->system_identifier && on_o_branch &&
+                           ds.replay_lsn >= *threshold;
+    // Rule (no gap in the WAL archive): segments the old primary marked `.ready` and did not
+    // archive (its archive_command failed at its shutdown) reach the archive only once it
+    // runs again, or by hand; a stopped server archives nothing (pkg/observe/README.md #30).
+    // D is not promoted over them silently: it waits archiveTimeoutSeconds from the fence,
+    // then refuses.
+    if (caught_up && os.archive_ready > 0) {
+      const std::string msg =
+          absl::StrCat(os.archive_ready, " WAL segment", os.archive_ready == 1 ? "" : "s", " of ",
+                       Name(o), " ", os.archive_ready == 1 ? "was" : "were",
+                       " not archived before it stopped (.ready in its pg_wal/archive_status: its "
+                       "archive_command failed); promoting ",
+                       Name(d), " now would leave a gap in the WAL archive");
+      if (!waited_longer_than(spec.database.archive_timeout_seconds)) {
+        return Hold(
+            Phase::kProgressing, Wait::kRetry, "ArchivePending",
+            absl::StrCat(msg, ": waiting up to archiveTimeoutSeconds (",
+                         spec.database.archive_timeout_seconds, " s) for them to be archived"));
+      }
+      return Hold(Phase::kFailed, Wait::kRetry, "ArchiveGap",
+                  absl::StrCat(msg, "; nothing was promoted. Set activeColor back to ", Name(o),
+                               " to restart it as the primary (its archiver retries them), or "
+                               "archive them by hand and rename their .ready files to .done"));
+    }
+    if (caught_up) {
       Plan p = Do(StepKind::kPromote, d, std::nullopt, "Promoting",
                   absl::StrCat(Name(d), " replayed ", model::FormatLsn(ds.replay_lsn), ", past ",
                                Name(o), "'s shutdown checkpoint ", cs, ": promoting"));
       p.step->replayed_at_least = *threshold;
       return p;
     }
-    // The catch-up timeout runs from status.fence.fencedAt, which StatusFor() writes on the
-    // first pass that sees this shutdown checkpoint -- after this plan is made. No record of
-    // this fence (none yet, or an earlier fence's) means the wait starts now; treating it as
-    // expired declared a standby still replaying its last WAL Failed/StandbyBehind on the first
-    // pass after every fence. An unreadable record still counts as expired.
-    bool timed_out = false;
-    if (dc.status.fence && dc.status.fence->color == api::ColorName(o) &&
-        dc.status.fence->checkpoint_lsn == cs) {
-      std::chrono::system_clock::time_point fenced;
-      timed_out = !util::ParseRfc3339(dc.status.fence->fenced_at, &fenced) ||
-                  now - fenced > std::chrono::seconds(spec.database.catch_up_timeout_seconds);
-    }
+    const bool timed_out = waited_longer_than(spec.database.catch_up_timeout_seconds);
     const std::string msg = absl::StrCat(Name(d), " has replayed ", model::FormatLsn(ds.replay_lsn),
                                          " of ", Name(o), "'s WAL, which ends after ", cs);
     if (!timed_out && !ds.replay_paused) {
@@ -654,12 +695,22 @@ Plan NoPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
   for (const ServerState* s : {&ds, &os}) {
     const ServerState& peer = w.server(api::Other(s->color));
     if (peer.color == d && Fenced(peer) && peer.startup.fence_promotion_requested) continue;
-    if (RoleOf(*s) == Role::kStopped && ConfiguredAsStandby(*s) && !Fenced(*s)) {
+    // A recovery.signal without standby.signal is no standby: started, it would promote
+    // itself after an archive recovery (pkg/observe/README.md #31).
+    if (RoleOf(*s) == Role::kStopped && s->startup.standby_signal && !Fenced(*s)) {
       return Do(StepKind::kStart, s->color, std::nullopt, "StartingStandby",
                 absl::StrCat("starting ", Name(s->color), " as a standby"));
     }
   }
   std::string detail;
+  for (const ServerState* s : {&ds, &os}) {
+    if (RoleOf(*s) == Role::kStopped && s->startup.recovery_signal && !s->startup.standby_signal) {
+      absl::StrAppend(&detail, "; ", Name(s->color),
+                      "'s data directory holds a recovery.signal: started, it would promote "
+                      "itself after an archive recovery, so Switchyard does not start it; "
+                      "remove the file to have it started as it is");
+    }
+  }
   for (const ServerState* f : {&ds, &os}) {
     if (Fenced(*f) && RoleOf(*f) == Role::kStopped) {
       const std::string why = WhyNotLiftFence(*f, w.server(api::Other(f->color)));

@@ -65,9 +65,9 @@ other_color() { if [[ $1 == blue ]]; then echo green; else echo blue; fi; }
 
 # --- manifests -----------------------------------------------------------------------------
 
-# manifest_text ACTIVE [PAUSED [DISCARD_COLOR [REJOIN_METHOD [NAME]]]]: examples/local.yaml for
-# this stack, with activeColor, paused, rejoinMethod, the name and, when DISCARD_COLOR is set,
-# the annotation that allows discarding that color's diverged writes.
+# manifest_text ACTIVE [PAUSED [CONSENT [REJOIN_METHOD [NAME]]]]: examples/local.yaml for
+# this stack, with activeColor, paused, rejoinMethod, the name and, when CONSENT is set, the
+# annotation that allows discarding the diverged writes of that incident ("green@tli=...").
 manifest_text() {
   local active=$1 paused=${2:-false} discard=${3:-} method=${4:-auto} name=${5:-shop}
   sed -e "s#/tmp/switchyard-local#$SY_DIR#g" \
@@ -79,7 +79,7 @@ manifest_text() {
     awk -v discard="$discard" '{ print }
       /^  namespace: default$/ && discard != "" {
         print "  annotations:"
-        print "    switchyard.dev/allow-discard-diverged-writes: " discard
+        print "    switchyard.dev/allow-discard-diverged-writes: \"" discard "\""
       }'
 }
 
@@ -271,8 +271,18 @@ clients_stop() {
 
 # --- one flip ------------------------------------------------------------------------------
 
+# consent_asked_for COLOR: the Ready condition asks for consent to discard COLOR's diverged
+# writes; sets b_consent to the value it gives (the incident).
+consent_asked_for() {
+  b_consent=$(state_json | jq -r '.status.conditions[]? | select(.type == "Ready") | .message' |
+    grep -o "annotate switchyard.dev/allow-discard-diverged-writes=$1@[^ ]*" | sed 's/.*=//')
+  [[ -n $b_consent ]]
+}
+
 # flip_switchyard PREFIX TO [DISCARD_COLOR [REJOIN_METHOD]]: writes the manifest with
-# activeColor TO and waits for Converged. Records PREFIX.total_ms (manifest written ->
+# activeColor TO and waits for Converged. With DISCARD_COLOR, acts as the operator: once
+# SplitBrain asks for consent to discard that color's diverged writes, annotates the
+# manifest with the incident it names (the wait for that is part of total_ms). Records PREFIX.total_ms (manifest written ->
 # status.lastSwitchover.finishedAt: the pass that saw the old primary streaming again),
 # .detect_ms (-> first step started), .steps.NAME_ms, .between_steps_ms (observation and
 # planning between steps), .stream_wait_ms (last step done -> finishedAt), .window_status_ms
@@ -281,8 +291,13 @@ flip_switchyard() {
   local prefix=$1 to=$2 discard=${3:-} method=${4:-auto}
   local mark json finished first last_end gaps
   mark=$(wc -l <"$b_daemon_log")
-  write_manifest "$b_manifest" "$to" false "$discard" "$method"
+  write_manifest "$b_manifest" "$to" false "" "$method"
   flip_t0=$b_written_ms
+  if [[ -n $discard ]]; then
+    wait_until 180 "SplitBrain to ask for consent for $discard" consent_asked_for "$discard" ||
+      fatal "$prefix: no consent for $discard's diverged writes was asked for"
+    write_manifest "$b_manifest" "$to" false "$b_consent" "$method"
+  fi
   if ! wait_until 180 "Converged on $to" converged_on "$to"; then
     state_json | jq '.status' | sed 's/^/    | /'
     tail -n +"$((mark + 1))" "$b_daemon_log" | tail -n 20 | sed 's/^/    | /'

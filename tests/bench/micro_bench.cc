@@ -154,7 +154,6 @@ BENCHMARK(BM_PlanNext_Promote);
 void BM_PlanNext_DivergedRewind(benchmark::State& state) {
   // Green was promoted on timeline 2 at 0/3000000; blue, stopped, wrote past the fork.
   sy::api::DeploymentColor dc = WithActive(Color::kGreen);
-  dc.metadata.annotations[std::string(sy::api::kAllowDiscardAnnotation)] = "blue";
   World w = BaseWorld(Color::kGreen, Color::kGreen);
   w.green = Primary(Color::kGreen, 2, Color::kBlue);
   w.green.history = {{1, 0x3000000}};
@@ -164,6 +163,8 @@ void BM_PlanNext_DivergedRewind(benchmark::State& state) {
   blue.data_directory_exists = true;
   blue.control = sy::model::ControlData{std::string(sy::model::kShutDown), kSysid, 0x3000400, 1, 0};
   blue.local_slots = {"switchyard_green"};
+  dc.metadata.annotations[std::string(sy::api::kAllowDiscardAnnotation)] =
+      sy::api::FormatDiscardConsent(sy::model::IncidentOf(blue));
   BenchPlan(state, dc, w, sy::model::StepKind::kRewind);
 }
 BENCHMARK(BM_PlanNext_DivergedRewind);

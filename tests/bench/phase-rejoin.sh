@@ -6,7 +6,8 @@
 #   manual      the manual procedure, which re-clones the old primary with pg_basebackup;
 #   rewind      a forced divergence (the standby promoted by hand, then pgbench writes on the
 #               old primary), resolved by Switchyard with the operator's annotation
-#               switchyard.dev/allow-discard-diverged-writes and rejoinMethod auto: pg_rewind;
+#               switchyard.dev/allow-discard-diverged-writes (the incident SplitBrain names)
+#               and rejoinMethod auto: pg_rewind;
 #   basebackup  the same with rejoinMethod basebackup: a re-clone.
 # Figures: rejoin.s<scale>.<path>.total_ms (manifest change -> old primary streaming) and
 # .rejoin_ms (first rejoin step started -> streaming); the copying steps' own ms under .steps.

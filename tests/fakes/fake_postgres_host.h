@@ -34,7 +34,8 @@ struct FakeDataDirectory {
   absl::Status control_error;                           // ... or how it fails
   std::vector<std::string> local_slots;
   host::WalTimelines wal{1, 1};
-  std::string log;  // <dir>.log
+  int archive_ready = 0;  // .ready files in pg_wal/archive_status
+  std::string log;        // <dir>.log
 };
 
 // One process. A postmaster works in `dir`.
@@ -139,6 +140,11 @@ class FakePostgresHost final : public host::PostgresHost {
     if (absl::Status f = TakeFailure("ReadWalTimelines"); !f.ok()) return f;
     return dirs_[dir].wal;
   }
+  absl::StatusOr<int> CountArchiveReady(const std::string& dir) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (absl::Status f = TakeFailure("CountArchiveReady"); !f.ok()) return f;
+    return dirs_[dir].archive_ready;
+  }
   absl::StatusOr<std::vector<model::TimelineFork>> ReadTimelineHistory(const std::string&,
                                                                        uint32_t) override {
     return std::vector<model::TimelineFork>{};
@@ -218,6 +224,7 @@ class FakePostgresHost final : public host::PostgresHost {
     std::lock_guard<std::mutex> lock(mu_);
     if (absl::Status f = TakeFailure("LiftFenceDirectory"); !f.ok()) return f;
     FakeDataDirectory& d = dirs_[dir];
+    d.startup.recovery_signal = false;
     d.startup.standby_signal = false;
     d.startup.fenced = false;
     d.startup.fence_promotion_requested = false;
@@ -241,6 +248,7 @@ class FakePostgresHost final : public host::PostgresHost {
     d.startup.primary_conninfo = primary_conninfo;
     d.startup.primary_slot_name = slot_name;
     d.startup.standby_signal = true;
+    d.startup.recovery_signal = false;
     d.startup.fenced = false;
     d.startup.fence_promotion_requested = false;
     d.fence_note.clear();

@@ -10,10 +10,13 @@
 #    the same timeline. That must not read as "follows": under rejoinMethod basebackup a
 #    re-clone, under auto a rejoin as a standby (blue's stream overwrites green's WAL, which
 #    then cannot start) destroyed green's 20 writes without the operator's consent.
-# 2. With consent (the annotation names green) green is re-cloned, not rewound (pg_rewind
-#    finds no fork on one timeline and changes nothing), and streams again.
-# 3. Green's directory is replaced by another cluster (its own initdb, 7 rows), the consent
-#    annotation still in place. Consent covers this cluster's diverged writes, not another
+# 2. Consent per incident. A bare color as consent makes the manifest Invalid. The operator
+#    looks at green (starts it, 5 more writes, stops it): a second incident. The consent for
+#    the first, as SplitBrain gave it, is ignored (green untouched, the condition says it is
+#    stale and gives the new value). With the new value green is re-cloned, not rewound
+#    (pg_rewind finds no fork on one timeline and changes nothing), and streams again.
+# 3. Green's directory is replaced by another cluster (its own initdb, 7 rows), with consent
+#    for that directory's incident. Consent covers this cluster's diverged writes, not another
 #    database: nothing may be copied over it, and no pg_rewind refusal may turn into a copy.
 set -uo pipefail
 # shellcheck source=tests/integration/engine/faults_lib.sh
@@ -28,6 +31,21 @@ require "the writer gets orders acknowledged through nginx" wait_for_acks 10
 
 green_dir=$(sy_pg_datadir green)
 status_reason() { jq -r '.status.conditions[]? | select(.type=="Ready") | .reason' "$IT_STATUS_FILE"; }
+status_message() { jq -r '.status.conditions[]? | select(.type=="Ready") | .message' "$IT_STATUS_FILE"; }
+# consent_asked: the annotation value the last SplitBrain message asks for ("" if none).
+consent_asked() {
+  status_message | grep -o 'annotate switchyard.dev/allow-discard-diverged-writes=[^ ]*' |
+    sed 's|^annotate switchyard.dev/allow-discard-diverged-writes=||'
+}
+# annotate VALUE: the manifest's consent annotation set to VALUE (the only annotation).
+annotate() {
+  sed -i '/^  annotations:$/d; /allow-discard-diverged-writes:/d' "$IT_MANIFEST"
+  sed -i "s|^  labels:|  annotations:\n    switchyard.dev/allow-discard-diverged-writes: \"$1\"\n  labels:|" "$IT_MANIFEST"
+  grep -q "allow-discard-diverged-writes: \"$1\"" "$IT_MANIFEST" || fatal "could not annotate $IT_MANIFEST"
+}
+green_checkpoint() {
+  runuser -u postgres -- "$SY_PG_BIN/pg_controldata" -D "$green_dir" | sed -n 's/^Latest checkpoint location: *//p'
+}
 green_only() { pg green shop "SELECT count(*) FROM orders WHERE note LIKE 'green-only-%'"; }
 # green_rows_while_stopped: starts stopped green as it is configured, counts its own rows,
 # stops it cleanly again (an operator's look; nothing about green changes).
@@ -82,20 +100,51 @@ for method in basebackup auto; do
     test "$(status_reason)" = SplitBrain
   check "rejoinMethod $method: no copy, rewind, configuration or start of green" \
     no_step_on_green "stopped-$method" basebackup rewind configure-standby start
+  incident_a=$(consent_asked)
   check "rejoinMethod $method: green still holds its 20 writes" test "$(green_rows_while_stopped)" = 20
 done
 
-# --- 2: with consent, green is re-cloned (not rewound) and streams ---
-sed -i 's/^  labels:/  annotations:\n    switchyard.dev\/allow-discard-diverged-writes: green\n  labels:/' "$IT_MANIFEST"
-grep -q 'allow-discard-diverged-writes: green' "$IT_MANIFEST" || fatal "could not annotate $IT_MANIFEST"
+# --- 2: consent per incident ---
+check "SplitBrain gives the consent for green's incident (got '$incident_a')" \
+  grep -Eq '^green@tli=1,lsn=[0-9A-F]+/[0-9A-F]+$' <<<"$incident_a"
+annotate green
+run_once bare --once-timeout 5
+check "a bare color as consent is an invalid manifest (exit $once_rc)" test "$once_rc" -ne 0
+check "the error says why" grep -q 'allow-discard-diverged-writes\]: must name the incident' "$IT_ART/bare.err"
+check "a bare color: no step on green" no_step_on_green bare basebackup rewind configure-standby start
+# The operator looks at green again; it takes 5 more writes: a second incident.
+pg_ctl_start green || fatal "start green"
+for i in $(seq 21 25); do
+  pg green shop "INSERT INTO orders (color, note) VALUES ('green', 'green-only-$i')" >/dev/null ||
+    fatal "insert $i on green"
+done
+check "green holds 25 writes of its own" test "$(green_only)" = 25
+stop_pg green
+annotate "$incident_a"
+checkpoint_b=$(green_checkpoint)
+run_once stale --once-timeout 8
+show_run stale
+check "the first incident's consent is ignored: SplitBrain (got $(status_reason))" \
+  test "$(status_reason)" = SplitBrain
+check "the condition says the consent names another incident" \
+  bash -c "jq -r '.status.conditions[]? | .message' '$IT_STATUS_FILE' | grep -qF '=$incident_a names another incident and is ignored'"
+incident_b=$(consent_asked)
+check "it gives the second incident's value ($incident_b, not $incident_a)" \
+  bash -c "[[ '$incident_b' == green@tli=1,lsn=* && '$incident_b' != '$incident_a' ]]"
+check "a stale consent: no copy, rewind, configuration or start of green" \
+  no_step_on_green stale basebackup rewind configure-standby start
+check "green's directory is untouched (checkpoint $checkpoint_b)" test "$(green_checkpoint)" = "$checkpoint_b"
+
+# --- with the second incident's consent, green is re-cloned (not rewound) and streams ---
+annotate "$incident_b"
 run_once consent --once-timeout 60
 show_run consent
 check "with consent the run converges (got $once_rc)" test "$once_rc" -eq 0
 check "green was re-cloned from blue" grep -q 'step="basebackup green from blue" outcome=ok' "$IT_ART/consent.err"
 check "no pg_rewind was tried on one timeline" bash -c "! grep -q 'step=\"rewind green' '$IT_ART/consent.err'"
 check "blue streams to green" wait_until 30 "green to stream" streaming blue green
-check "the Converged message says the consent is still given" \
-  bash -c "jq -r '.status.conditions[]? | select(.type==\"Ready\") | .message' '$IT_STATUS_FILE' | grep -q 'still names green'"
+check "the Converged message says the consent authorizes nothing more" \
+  bash -c "jq -r '.status.conditions[]? | select(.type==\"Ready\") | .message' '$IT_STATUS_FILE' | grep -q 'names a past incident'"
 
 # --- 3: another cluster in green's place; consent still given ---
 stop_pg green
@@ -106,6 +155,7 @@ echo "wal_log_hints = on" >>"$green_dir/postgresql.conf"
 pg_ctl_start green || fatal "start the other cluster"
 pg green postgres "CREATE TABLE precious AS SELECT 'row ' || g AS v FROM generate_series(1, 7) g" >/dev/null
 stop_pg green
+annotate "green@tli=1,lsn=$(green_checkpoint)"  # the incident this directory shows
 run_once foreign --once-timeout 12
 show_run foreign
 check "another cluster is reported (got $(status_reason))" test "$(status_reason)" = SystemIdentifierMismatch

@@ -14,6 +14,7 @@
 #include "pkg/host/pg_datadir.h"
 #include "pkg/host/pqxx_pg_client.h"
 #include "pkg/model/step.h"
+#include "pkg/model/topology.h"
 #include "pkg/observe/pqxx_postgres_observer.h"
 #include "pkg/util/clock.h"
 #include "pkg/util/command_runner.h"
@@ -254,7 +255,16 @@ TEST_F(PostgresSwitchoverTest, RewindRejoinsADivergedOldPrimary) {
       actuator_.Run(Resource(), {model::StepKind::kRewind, kBlue, kGreen}, &outcome);
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
   EXPECT_EQ(Observe(kBlue).control->cluster_state, "shut down");
-  const api::DeploymentColor dc = Resource({{std::string(api::kAllowDiscardAnnotation), "blue"}});
+  // Nor with consent for another incident of blue (here: an earlier end of its WAL).
+  api::DiscardConsent incident = model::IncidentOf(Observe(kBlue));
+  const std::string given = api::FormatDiscardConsent(incident);
+  incident.lsn = "0/1";
+  const absl::Status stale = actuator_.Run(
+      Resource({{std::string(api::kAllowDiscardAnnotation), api::FormatDiscardConsent(incident)}}),
+      {model::StepKind::kRewind, kBlue, kGreen}, &outcome);
+  EXPECT_EQ(stale.code(), absl::StatusCode::kFailedPrecondition) << stale;
+  EXPECT_EQ(Observe(kBlue).control->cluster_state, "shut down");
+  const api::DeploymentColor dc = Resource({{std::string(api::kAllowDiscardAnnotation), given}});
   ASSERT_OK(actuator_.Run(dc, {model::StepKind::kRewind, kBlue, kGreen}, &outcome));
   EXPECT_NE(outcome.detail.find("rewound blue from green"), std::string::npos) << outcome.detail;
   ASSERT_OK(actuator_.Start(spec_, kBlue));

@@ -43,6 +43,13 @@ class PgStartCopyTest : public PgStepTest {
     Server(Color::kGreen).in_recovery = false;
     Server(Color::kGreen).timeline = 2;
   }
+  // The operator's consent for `c`'s incident as observed now (the value the condition gives).
+  void Consent(Color c) {
+    const absl::StatusOr<model::ServerState> s = observer_.Observe(dc_.spec, c);
+    ASSERT_TRUE(s.ok()) << s.status();
+    dc_.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] =
+        api::FormatDiscardConsent(model::IncidentOf(*s));
+  }
   std::string AllCommands() {
     std::vector<std::string> out;
     for (const auto& argv : runner_.Commands()) out.push_back(absl::StrJoin(argv, " "));
@@ -236,7 +243,7 @@ TEST_F(PgStartCopyTest, ConfigureStandbyFailingToWrite) {
 
 TEST_F(PgStartCopyTest, RewindWithTheOperatorsConsentThenConfigures) {
   GreenPrimaryBlueStopped();
-  dc_.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = "blue";
+  Consent(Color::kBlue);
   StepOutcome out;
   ASSERT_TRUE(actuator_.Run(dc_, CopyStep(model::StepKind::kRewind, Color::kBlue), &out).ok())
       << out.detail;
@@ -250,7 +257,7 @@ TEST_F(PgStartCopyTest, RewindWithTheOperatorsConsentThenConfigures) {
 TEST_F(PgStartCopyTest, RewindOfAPackagedClusterGivesPgRewindItsConfigFile) {
   GreenPrimaryBlueStopped();
   dc_.spec.blue.database.config_file = "/etc/postgresql/15/shop-blue/postgresql.conf";
-  dc_.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = "blue";
+  Consent(Color::kBlue);
   StepOutcome out;
   ASSERT_TRUE(actuator_.Run(dc_, CopyStep(model::StepKind::kRewind, Color::kBlue), &out).ok())
       << out.detail;
@@ -268,9 +275,23 @@ TEST_F(PgStartCopyTest, RewindRefusedByWhyNotReplace) {
   EXPECT_EQ(Server(Color::kGreen).checkpoints, 0);
 }
 
+// Consent per incident: blue ran and stopped again since the operator consented (another
+// shutdown checkpoint): the consent names an earlier incident, and nothing is replaced.
+TEST_F(PgStartCopyTest, RewindRefusedWhenTheConsentNamesAnotherIncident) {
+  GreenPrimaryBlueStopped();
+  Consent(Color::kBlue);
+  Directory(Color::kBlue).control.checkpoint_lsn += 0x1000;
+  const absl::Status s =
+      actuator_.Run(dc_, CopyStep(model::StepKind::kRewind, Color::kBlue), nullptr);
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_THAT(s.message(), HasSubstr("does not name blue's incident blue@tli="));
+  EXPECT_THAT(runner_.Commands(), IsEmpty());
+  EXPECT_TRUE(Directory(Color::kBlue).startup.fenced);
+}
+
 TEST_F(PgStartCopyTest, RewindRefusedWhenTheSourceIsNoPrimary) {
   Stopped(Color::kBlue, "shut down");
-  dc_.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = "blue";
+  Consent(Color::kBlue);
   const absl::Status s =
       actuator_.Run(dc_, CopyStep(model::StepKind::kRewind, Color::kBlue), nullptr);
   EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
@@ -278,7 +299,7 @@ TEST_F(PgStartCopyTest, RewindRefusedWhenTheSourceIsNoPrimary) {
 }
 
 TEST_F(PgStartCopyTest, RewindRefusedWhileItRuns) {
-  dc_.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = "green";
+  Consent(Color::kGreen);
   EXPECT_TRUE(absl::IsFailedPrecondition(
       actuator_.Run(dc_, CopyStep(model::StepKind::kRewind, Color::kGreen), nullptr)));
   EXPECT_THAT(runner_.Commands(), IsEmpty());
@@ -286,7 +307,7 @@ TEST_F(PgStartCopyTest, RewindRefusedWhileItRuns) {
 
 TEST_F(PgStartCopyTest, RewindWaitsForAnotherCopy) {
   GreenPrimaryBlueStopped();
-  dc_.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = "blue";
+  Consent(Color::kBlue);
   host_.HoldCopyLock(Dir(Color::kBlue));
   const absl::Status s =
       actuator_.Run(dc_, CopyStep(model::StepKind::kRewind, Color::kBlue), nullptr);
@@ -296,7 +317,7 @@ TEST_F(PgStartCopyTest, RewindWaitsForAnotherCopy) {
 
 TEST_F(PgStartCopyTest, RewindFailingIsAbortedForABasebackup) {
   GreenPrimaryBlueStopped();
-  dc_.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = "blue";
+  Consent(Color::kBlue);
   runner_.OnRun([](const util::Command&) -> absl::StatusOr<util::CommandResult> {
     return util::CommandResult{1, "pg_rewind: fatal: could not find common ancestor"};
   });
@@ -310,7 +331,7 @@ TEST_F(PgStartCopyTest, RewindFailingIsAbortedForABasebackup) {
 // pg_rewind refusing the directory as another cluster is no failure to rewind: no fallback.
 TEST_F(PgStartCopyTest, RewindRefusingAnotherClusterIsFailedPreconditionNotAborted) {
   GreenPrimaryBlueStopped();
-  dc_.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = "blue";
+  Consent(Color::kBlue);
   runner_.OnRun([](const util::Command&) -> absl::StatusOr<util::CommandResult> {
     return util::CommandResult{
         1, "pg_rewind: fatal: source and target clusters are from different systems"};
@@ -325,7 +346,7 @@ TEST_F(PgStartCopyTest, RewindRefusingAnotherClusterIsFailedPreconditionNotAbort
 
 TEST_F(PgStartCopyTest, BasebackupCopiesConfiguresAndSwapsIn) {
   GreenPrimaryBlueStopped();
-  dc_.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = "blue";
+  Consent(Color::kBlue);
   Directory(Color::kBlue).control.system_identifier = 99;  // the old cluster's
   runner_.OnRun([&](const util::Command& cmd) -> absl::StatusOr<util::CommandResult> {
     EXPECT_EQ(cmd.argv[4], host::CopyDirectory(Dir(Color::kBlue)));
@@ -363,7 +384,7 @@ TEST_F(PgStartCopyTest, BasebackupRefusedByWhyNotReplace) {
 
 TEST_F(PgStartCopyTest, BasebackupRefusedOverAnUnreadableDirectory) {
   GreenPrimaryBlueStopped();
-  dc_.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = "blue";
+  Consent(Color::kBlue);
   Directory(Color::kBlue).control_error = absl::DataLossError("untrustworthy");
   const absl::Status s =
       actuator_.Run(dc_, CopyStep(model::StepKind::kBasebackup, Color::kBlue), nullptr);
@@ -374,7 +395,7 @@ TEST_F(PgStartCopyTest, BasebackupRefusedOverAnUnreadableDirectory) {
 
 TEST_F(PgStartCopyTest, BasebackupFailingLeavesTheOldDirectory) {
   GreenPrimaryBlueStopped();
-  dc_.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = "blue";
+  Consent(Color::kBlue);
   runner_.OnRun([&](const util::Command&) -> absl::StatusOr<util::CommandResult> {
     host_.Directory(host::CopyDirectory(Dir(Color::kBlue))).cluster = false;  // half a copy
     return util::CommandResult{1, "pg_basebackup: error: connection lost"};

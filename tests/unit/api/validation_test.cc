@@ -39,6 +39,9 @@ const std::string kPathChars = "must contain only letters, digits and \"._/+-\",
 const std::string kUserName =
     "must be a name of letters, digits, \"_\", \".\" and \"-\" (at most 63), got ";
 const std::string kUpstream = "must be \"host:port\" with a port in 1..65535, got ";
+const std::string kConsent =
+    "must be \"<color>@tli=<timeline>,lsn=<LSN>\" as the Ready condition gives it, e.g. "
+    "\"green@tli=2,lsn=0/3000148\", got ";
 
 std::vector<Case> Cases() {
   return {
@@ -46,7 +49,8 @@ std::vector<Case> Cases() {
       {"ValidVariants",
        [](DeploymentColor& dc) {
          dc.metadata.name = std::string(63, 'a');
-         dc.metadata.annotations[std::string(kAllowDiscardAnnotation)] = "blue";
+         dc.metadata.annotations[std::string(kAllowDiscardAnnotation)] =
+             "blue@tli=12,lsn=1A/B374D848";
          dc.metadata.annotations[std::string(kAllowLosingLogicalSlotsAnnotation)] = "true";
          dc.spec.database.slot_retention_seconds = 0;
          dc.spec.blue.upstreams = {"app-1.blue.example.com:8080", "10.0.0.1:1"};
@@ -85,7 +89,24 @@ std::vector<Case> Cases() {
          dc.metadata.annotations[std::string(kAllowDiscardAnnotation)] = "both";
        },
        {{"metadata.annotations[switchyard.dev/allow-discard-diverged-writes]",
-         R"(must be "blue" or "green", got "both")"}}},
+         kConsent + "\"both\""}}},
+      // The old form, a bare color, would authorize every later discard of that color.
+      {"DiscardAnnotationBareColorIsRefused",
+       [](DeploymentColor& dc) {
+         dc.metadata.annotations[std::string(kAllowDiscardAnnotation)] = "green";
+       },
+       {{"metadata.annotations[switchyard.dev/allow-discard-diverged-writes]",
+         "must name the incident, not only a color: set the value the Ready condition gives, "
+         "\"green@tli=<timeline>,lsn=<end of its WAL>\" (a bare color would allow discarding "
+         "every later divergence of green)"}}},
+      // One spelling per incident: what the condition prints, nothing else.
+      {"DiscardAnnotationMalformed",
+       [](DeploymentColor& dc) {
+         dc.metadata.annotations[std::string(kAllowDiscardAnnotation)] =
+             "green@tli=2,lsn=0/03000148";
+       },
+       {{"metadata.annotations[switchyard.dev/allow-discard-diverged-writes]",
+         kConsent + "\"green@tli=2,lsn=0/03000148\""}}},
       {"LogicalSlotsAnnotation",
        [](DeploymentColor& dc) {
          dc.metadata.annotations[std::string(kAllowLosingLogicalSlotsAnnotation)] = "yes";
@@ -242,13 +263,15 @@ std::vector<Case> Cases() {
          dc.spec.database.max_lag_bytes = -1;
          dc.spec.database.catch_up_timeout_seconds = 3601;
          dc.spec.database.slot_retention_seconds = -1;
+         dc.spec.database.archive_timeout_seconds = -1;
        },
        {{"spec.database.user", kUserName + "\"\""},
         {"spec.database.replicationUser", kUserName + "\"repl user\""},
         {"spec.database.osUser", kUserName + "\"" + std::string(64, 'p') + "\""},
         {"spec.database.maxLagBytes", "must not be negative, got -1"},
         {"spec.database.catchUpTimeoutSeconds", "must be in 1..3600, got 3601"},
-        {"spec.database.slotRetentionSeconds", "must be in 0..604800, got -1"}}},
+        {"spec.database.slotRetentionSeconds", "must be in 0..604800, got -1"},
+        {"spec.database.archiveTimeoutSeconds", "must be in 0..3600, got -1"}}},
       {"EmptyUpstreamNameWithoutDefaults",
        [](DeploymentColor& dc) { dc.spec.nginx.upstream_name = ""; },
        {{"spec.nginx.upstreamName",
@@ -308,6 +331,7 @@ TEST(ApplyDefaultsTest, MemberDefaultsAreThoseOfTheDesign) {
   EXPECT_EQ(dc.spec.database.max_lag_bytes, 16 * 1024 * 1024);
   EXPECT_EQ(dc.spec.database.catch_up_timeout_seconds, 30);
   EXPECT_EQ(dc.spec.database.slot_retention_seconds, 300);
+  EXPECT_EQ(dc.spec.database.archive_timeout_seconds, 30);
   EXPECT_EQ(dc.spec.database.rejoin_method, RejoinMethod::kAuto);
 }
 
@@ -333,4 +357,35 @@ TEST(QuoteValueTest, EscapesAndCuts) {
 TEST(ValidateTest, ValidResourceHasNoProblems) { EXPECT_THAT(Validate(Valid()), IsEmpty()); }
 
 }  // namespace
+// The consent annotation has one spelling per incident: what FormatDiscardConsent prints.
+TEST(DiscardConsentTest, ParsesExactlyWhatIsFormatted) {
+  const DiscardConsent c{Color::kGreen, 2, "0/3000148"};
+  EXPECT_EQ(FormatDiscardConsent(c), "green@tli=2,lsn=0/3000148");
+  EXPECT_EQ(ParseDiscardConsent("green@tli=2,lsn=0/3000148"), c);
+  EXPECT_EQ(ParseDiscardConsent("blue@tli=4294967295,lsn=FFFFFFFF/0"),
+            (DiscardConsent{Color::kBlue, 4294967295u, "FFFFFFFF/0"}));
+  for (const char* bad : {"green",
+                          "",
+                          "green@",
+                          "green@tli=2",
+                          "green@tli=2,lsn=",
+                          "green@tli=2,lsn=0/",
+                          "green@tli=02,lsn=0/3000148",
+                          "green@tli=0,lsn=0/1",
+                          "green@tli=-1,lsn=0/1",
+                          "green@tli=4294967296,lsn=0/1",
+                          "green@tli=2,lsn=0/3000148x",
+                          "green@tli=2,lsn=0/300014g",
+                          "green@tli=2,lsn=0/3000148,",
+                          "green@lsn=0/3000148,tli=2",
+                          "Green@tli=2,lsn=0/1",
+                          "green@tli=2,lsn=0/3a",
+                          "green@tli=2,lsn=000000000/1",
+                          "green @tli=2,lsn=0/1",
+                          "purple@tli=2,lsn=0/1",
+                          "green@tli=2,lsn=0/123456789"}) {
+    EXPECT_EQ(ParseDiscardConsent(bad), std::nullopt) << bad;
+  }
+}
+
 }  // namespace sy::api

@@ -158,7 +158,8 @@ const std::vector<BadCase>& Cases() {
        "  name: shop",
        "  name: shop\n  annotations:\n    switchyard.dev/allow-discard-diverged-writes: \"yes\"",
        {"shop.yaml:7:51: metadata.annotations[switchyard.dev/allow-discard-diverged-writes]: "
-        "must be \"blue\" or \"green\", got \"yes\""}},
+        "must be \"<color>@tli=<timeline>,lsn=<LSN>\" as the Ready condition gives it, e.g. "
+        "\"green@tli=2,lsn=0/3000148\", got \"yes\""}},
       {"SharedDatabase",
        "port: 15434",
        "port: 15433",

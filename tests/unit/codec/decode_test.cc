@@ -43,6 +43,7 @@ api::DeploymentColor ShopWithDefaults() {
   d.max_lag_bytes = 16777216;
   d.catch_up_timeout_seconds = 30;
   d.rejoin_method = api::RejoinMethod::kAuto;
+  d.archive_timeout_seconds = 30;
   return want;
 }
 

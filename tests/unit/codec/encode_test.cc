@@ -19,7 +19,8 @@ api::DeploymentColor FullyPopulated() {
   dc.metadata.name = "shop";
   dc.metadata.namespace_ = "prod";
   dc.metadata.labels = {{"app", "shop"}, {"tier", "web"}};
-  dc.metadata.annotations = {{std::string(api::kAllowDiscardAnnotation), "green"}};
+  dc.metadata.annotations = {
+      {std::string(api::kAllowDiscardAnnotation), "green@tli=2,lsn=0/3000148"}};
   dc.metadata.uid = "5f0c3a5e-1b7e-4c1e-9a43-7d1f0d6d2b10";
   dc.metadata.generation = 7;
   dc.metadata.resource_version = "42";
@@ -33,8 +34,17 @@ api::DeploymentColor FullyPopulated() {
                    "/opt/nginx/sbin/nginx",
                    "/srv/nginx/nginx.conf",
                    {"http://lb.example:8080/health", "X-Color", 3}};
-  dc.spec.database = {"sy", "/etc/switchyard/pgpass",      "repl", "pg", "/opt/pg/bin", 0,
-                      120,  api::RejoinMethod::kBasebackup};
+  dc.spec.database = {"sy",
+                      "/etc/switchyard/pgpass",
+                      "repl",
+                      "pg",
+                      "/opt/pg/bin",
+                      0,
+                      120,
+                      api::RejoinMethod::kBasebackup,
+                      api::SynchronousReplication::kUnmanaged,
+                      300,
+                      45};
   api::DeploymentColorStatus& s = dc.status;
   s.observed_generation = 7;
   s.phase = "Progressing";
@@ -133,6 +143,7 @@ spec:
     maxLagBytes: 16777216
     catchUpTimeoutSeconds: 30
     slotRetentionSeconds: 300
+    archiveTimeoutSeconds: 30
     rejoinMethod: auto
 )");
 }

@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "pkg/model/topology.h"
 #include "pkg/util/files.h"
 #include "tests/fakes/fake_command_runner.h"
 #include "tests/fakes/temp_dir.h"
@@ -104,6 +105,28 @@ TEST_F(PgDatadirTest, StartupConfigFromSignalAndAutoConf) {
             "passfile='/etc/pass file'");
   EXPECT_EQ(c.primary_slot_name, "switchyard_green");
   EXPECT_EQ(c.primary_port, 15434);
+}
+
+// A leftover recovery.signal counts like standby.signal: the directory would not start as
+// the primary it was (pkg/observe/README.md #31).
+TEST_F(PgDatadirTest, StartupConfigSeesALeftoverRecoverySignal) {
+  Write("recovery.signal", "");
+  const model::StartupConfig c = *ReadStartupConfig(dir_);
+  EXPECT_TRUE(c.recovery_signal);
+  EXPECT_FALSE(c.standby_signal);
+  model::ServerState s;
+  s.startup = c;
+  EXPECT_TRUE(model::ConfiguredAsStandby(s));
+}
+
+TEST_F(PgDatadirTest, ArchiveReadyCountsReadyFilesOnly) {
+  EXPECT_EQ(*CountArchiveReady(dir_), 0);  // no pg_wal/archive_status: nothing pending
+  Write("pg_wal/archive_status/000000010000000000000003.done", "");
+  EXPECT_EQ(*CountArchiveReady(dir_), 0);
+  Write("pg_wal/archive_status/000000010000000000000004.ready", "");
+  Write("pg_wal/archive_status/000000010000000000000005.ready", "");
+  Write("pg_wal/archive_status/00000002.history.ready", "");
+  EXPECT_EQ(*CountArchiveReady(dir_), 3);
 }
 
 TEST_F(PgDatadirTest, LocalSlotsAreSortedDirectoriesWithoutTemporaryOnes) {

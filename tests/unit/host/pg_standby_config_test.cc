@@ -154,9 +154,17 @@ TEST_F(ConfigureStandbyDirectoryTest, FenceRecordPromotionAndLift) {
   EXPECT_FALSE(c.standby_signal);
   EXPECT_FALSE(c.fenced);
 
+  // A leftover recovery.signal goes with the fence (left, the server would promote itself),
+  // and with a configuration as a standby.
+  Write("recovery.signal", "", 0600);
+  ASSERT_TRUE(FenceDirectory(dir_, "fenced\n").ok());
+  ASSERT_TRUE(LiftFenceDirectory(dir_).ok());
+  EXPECT_FALSE(host::ReadStartupConfig(dir_)->recovery_signal);
+  Write("recovery.signal", "", 0600);
   ASSERT_TRUE(FenceDirectory(dir_, "fenced\n").ok());
   ASSERT_TRUE(ConfigureStandbyDirectory(dir_, "host=h port=1", "s").ok());
   c = *host::ReadStartupConfig(dir_);
+  EXPECT_FALSE(c.recovery_signal);
   EXPECT_TRUE(c.standby_signal);
   EXPECT_FALSE(c.fenced);
   EXPECT_EQ(c.primary_port, 1);

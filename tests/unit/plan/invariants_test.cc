@@ -12,6 +12,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -51,8 +52,9 @@ class Sim {
     if (Chance(30)) {
       dc_.spec.database.max_lag_bytes = 300;  // a write is 200 bytes: lag blocks switches
     }
-    if (Chance(30)) {
-      dc_.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = Name(RandomColor());
+    if (Chance(30)) {  // a consent left over from an earlier incident: it must never act
+      dc_.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] =
+          api::FormatDiscardConsent({RandomColor(), 1, "0/1"});
     }
     Log(absl::StrCat("seed ", seed, ", desired ", Name(dc_.spec.active_color), ", rejoin ",
                      std::string(api::RejoinMethodName(dc_.spec.database.rejoin_method)),
@@ -228,9 +230,19 @@ class Sim {
       cluster_.StopServer(stop);
       return;
     }
+    // The operator consents to this incident, with the value the condition gives: what the
+    // diverged server holds now. Writes it takes later are another incident's.
     const Color diverged = cluster_.RunningPrimary(Color::kBlue) ? Color::kGreen : Color::kBlue;
-    Log("operator: allows discarding " + Name(diverged) + "'s diverged writes");
-    dc_.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = Name(diverged);
+    const std::string consent =
+        api::FormatDiscardConsent(model::IncidentOf(cluster_.ObserveWorld().server(diverged)));
+    Log("operator: allows discarding " + Name(diverged) + "'s diverged writes: " + consent);
+    dc_.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = consent;
+    consented_color_ = diverged;
+    consented_writes_ = cluster_.server(diverged).Writes();
+  }
+  // The writes of `c` the operator gave up (consented to discard).
+  bool GivenUp(Color c, uint64_t id) const {
+    return consented_color_ == c && consented_writes_.count(id) > 0;
   }
 
   void Fault() {
@@ -399,7 +411,8 @@ class Sim {
       // unless the operator allowed discarding the target's diverged writes (say, of a server
       // promoted behind Switchyard's back, newer than the desired primary, stopped by hand).
       const bool redundant = t.IsPrefixOf(src);
-      const bool allowed = Allowed() == Name(step.target);
+      const bool allowed =
+          Allowed() == api::FormatDiscardConsent(model::IncidentOf(w.server(step.target)));
       Blind(src.Timeline() > t.Timeline() || allowed,
             absl::StrCat(what, ": the source's timeline ", src.Timeline(),
                          " is not newer than the target's ", t.Timeline()));
@@ -412,8 +425,13 @@ class Sim {
     CheckPrimaries();
     const std::vector<fakes::StepRecord> steps = cluster_.Steps();
     if (steps.size() > before && !steps.back().discarded_writes.empty()) {
-      Blind(Allowed() == Name(step.target),
-            absl::StrCat(model::Describe(step), " discarded writes without the annotation"));
+      // Consent per incident: only writes the target held when the operator consented may
+      // go, never ones it took after (another incident), nor another color's.
+      for (uint64_t id : steps.back().discarded_writes) {
+        Blind(GivenUp(step.target, id),
+              absl::StrCat(model::Describe(step), " discarded write ", id,
+                           ", which the operator's consent did not give up"));
+      }
       // Only an external failover's losses may be given up, even with the annotation: a
       // divergence Switchyard made itself would be a lost acknowledged write.
       const std::set<uint64_t> excused = cluster_.ExcusedWrites();
@@ -425,6 +443,8 @@ class Sim {
     }
   }
 
+  std::optional<Color> consented_color_;
+  std::set<uint64_t> consented_writes_;
   std::mt19937_64 rng_;
   FakeCluster cluster_;
   api::DeploymentColor dc_;

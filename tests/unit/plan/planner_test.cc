@@ -7,6 +7,7 @@
 
 #include <functional>
 
+#include "absl/strings/str_cat.h"
 #include "pkg/model/topology.h"
 #include "pkg/plan/status.h"
 #include "pkg/util/clock.h"
@@ -76,6 +77,13 @@ void DivergeBlue(FakeCluster& c, api::DeploymentColor& dc) {
   ASSERT_TRUE(
       c.Run(dc.spec, {model::StepKind::kSwitchTraffic, kGreen, std::nullopt}, nullptr).ok());
   ASSERT_TRUE(c.Run(dc.spec, {model::StepKind::kCreateSlot, kBlue, kGreen}, nullptr).ok());
+}
+
+// The operator's consent to discard `c`'s diverged writes: the value the SplitBrain
+// condition gives for `c`'s incident as observed now.
+void Consent(FakeCluster& c, api::DeploymentColor& dc, Color color) {
+  dc.metadata.annotations[kAllow] =
+      api::FormatDiscardConsent(model::IncidentOf(c.ObserveWorld().server(color)));
 }
 
 // Green restarted without standby.signal (a second primary on blue's timeline) takes a
@@ -194,6 +202,30 @@ const Case kCases[] = {
      },
      None(Phase::kFailed, "StandbyBehind"),
      [](model::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
+    // WAL archive (pkg/plan/README.md §6): segments the fenced old primary left unarchived
+    // (.ready; its archive_command failed at its shutdown) hold the promotion for
+    // archiveTimeoutSeconds from the fence, then refuse it; never a silent gap.
+    {"UnarchivedSegmentsOfTheOldPrimaryHoldThePromotion",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, model::StepKind::kPromote);
+       c.clock().Advance(seconds(dc.spec.database.archive_timeout_seconds - 1));
+     },
+     None(Phase::kProgressing, "ArchivePending"), [](model::World& w) { w.blue.archive_ready = 2; }},
+    {"UnarchivedSegmentsOfTheOldPrimaryRefuseThePromotionAfterTheTimeout",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, model::StepKind::kPromote);
+       c.clock().Advance(seconds(dc.spec.database.archive_timeout_seconds + 1));
+     },
+     None(Phase::kFailed, "ArchiveGap"), [](model::World& w) { w.blue.archive_ready = 1; }},
+    {"UnarchivedSegmentsOfTheNewPrimaryDoNotHoldThePromotion",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       Desire(dc, kGreen);
+       Until(c, dc, model::StepKind::kPromote);
+     },
+     Step(model::StepKind::kPromote, kGreen, std::nullopt, "Promoting"),
+     [](model::World& w) { w.green.archive_ready = 3; }},
     // Regression: with no fence record yet (StatusFor writes it after the first pass plans)
     // the timeout was taken as expired: Failed on the first pass after every fence.
     {"ReplayBehindOnTheFirstPassAfterTheFence",
@@ -424,33 +456,50 @@ const Case kCases[] = {
     {"DivergedWithTheAnnotationForTheOtherColor",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        DivergeBlue(c, dc);
-       dc.metadata.annotations[kAllow] = "green";
+       Consent(c, dc, kGreen);
+     },
+     None(Phase::kDegraded, "SplitBrain")},
+    // The old form, a bare color, is refused by validation; should one reach the planner
+    // it authorizes nothing.
+    {"DivergedWithABareColorIsLeftAlone",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       DivergeBlue(c, dc);
+       dc.metadata.annotations[kAllow] = "blue";
+     },
+     None(Phase::kDegraded, "SplitBrain")},
+    // Consent for blue's incident on another position (an earlier one) does not act.
+    {"DivergedWithAConsentForAnotherIncidentIsLeftAlone",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       DivergeBlue(c, dc);
+       api::DiscardConsent other = model::IncidentOf(c.ObserveWorld().blue);
+       other.lsn = "0/1";
+       dc.metadata.annotations[kAllow] = api::FormatDiscardConsent(other);
      },
      None(Phase::kDegraded, "SplitBrain")},
     {"DivergedWithTheAnnotationRewinds",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        DivergeBlue(c, dc);
-       dc.metadata.annotations[kAllow] = "blue";
+       Consent(c, dc, kBlue);
      },
      Step(model::StepKind::kRewind, kBlue, kGreen, "Rejoining")},
     {"AFailedRewindIsFollowedByAReclone",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        DivergeBlue(c, dc);
-       dc.metadata.annotations[kAllow] = "blue";
+       Consent(c, dc, kBlue);
        dc.status.rewind_failure = api::RewindFailure{"blue", "pg_rewind exited with 1", ""};
      },
      Step(model::StepKind::kBasebackup, kBlue, kGreen, "Rejoining")},
     {"AFailedRewindOfTheOtherColorChangesNothing",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        DivergeBlue(c, dc);
-       dc.metadata.annotations[kAllow] = "blue";
+       Consent(c, dc, kBlue);
        dc.status.rewind_failure = api::RewindFailure{"green", "pg_rewind exited with 1", ""};
      },
      Step(model::StepKind::kRewind, kBlue, kGreen, "Rejoining")},
     {"DivergedWithTheAnnotationAndRejoinMethodBasebackup",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        DivergeBlue(c, dc);
-       dc.metadata.annotations[kAllow] = "blue";
+       Consent(c, dc, kBlue);
        dc.spec.database.rejoin_method = api::RejoinMethod::kBasebackup;
      },
      Step(model::StepKind::kBasebackup, kBlue, kGreen, "Rejoining")},
@@ -493,7 +542,7 @@ const Case kCases[] = {
     {"ASameTimelineSplitBrainWithConsentIsReclonedNotRewound",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        SplitBrainGreenStoppedByHand(c, dc);
-       dc.metadata.annotations[kAllow] = "green";
+       Consent(c, dc, kGreen);
      },
      Step(model::StepKind::kBasebackup, kGreen, kBlue, "Rejoining")},
     // Another cluster in the standby's directory is not this cluster's diverged copy: no
@@ -501,7 +550,7 @@ const Case kCases[] = {
     {"AnotherClusterIsNeverReplacedEvenWithConsent",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        c.StopServer(kGreen);
-       dc.metadata.annotations[kAllow] = "green";
+       Consent(c, dc, kGreen);  // its incident: consent cannot cover another cluster
      },
      None(Phase::kDegraded, "SystemIdentifierMismatch"),
      [](model::World& w) { w.green.control->system_identifier = 42; }},
@@ -510,6 +559,29 @@ const Case kCases[] = {
      [](model::World& w) {
        w.green.in_recovery = false;  // started without standby.signal: same timeline
        w.green.current_lsn = w.green.replay_lsn;
+     }},
+
+    // --- a leftover recovery.signal counts like standby.signal (pkg/observe/README.md #31) ---
+    // In the running primary's directory it is lifted like a fence: a restart would otherwise
+    // run an archive recovery and promote the server onto a new timeline.
+    {"ALeftoverRecoverySignalInThePrimarysDirectoryIsLifted",
+     [](FakeCluster&, api::DeploymentColor&) {},
+     Step(model::StepKind::kLiftFence, kBlue, std::nullopt, "LiftingFence"),
+     [](model::World& w) { w.blue.startup.recovery_signal = true; }},
+    // A stopped server with only a recovery.signal is neither started as a primary nor as a
+    // standby (it would promote itself); NoPrimary says why.
+    {"AStoppedServerWithOnlyARecoverySignalIsNotStarted",
+     [](FakeCluster& c, api::DeploymentColor&) {
+       c.StopServer(kGreen);
+       c.StopServer(kBlue);
+     },
+     None(Phase::kDegraded, "NoPrimary"),
+     [](model::World& w) {
+       for (model::ServerState* s : {&w.blue, &w.green}) {
+         s->startup.standby_signal = false;
+         s->startup.fenced = false;
+         s->startup.recovery_signal = true;
+       }
      }},
 
     // --- flipping back ---
@@ -806,7 +878,7 @@ TEST(Planner, AFailedRewindIsRecordedAndReclonedThenForgotten) {
   FakeCluster cluster;
   api::DeploymentColor dc = fakes::FakeResource(kBlue);
   DivergeBlue(cluster, dc);
-  dc.metadata.annotations[kAllow] = "blue";
+  Consent(cluster, dc, kBlue);
   cluster.FailNext(model::StepKind::kRewind,
                    absl::AbortedError("pg_rewind exited with 1; re-clone it instead"));
   const fakes::DrivenPass rewind = fakes::Pass(cluster, &dc);
@@ -831,6 +903,47 @@ TEST(Planner, AFailedRewindIsRecordedAndReclonedThenForgotten) {
   EXPECT_FALSE(plan::RecordStepFailure({model::StepKind::kBasebackup, kBlue, kGreen},
                                        absl::AbortedError("x"), {}, &other.status));
   EXPECT_FALSE(other.status.rewind_failure.has_value());
+}
+
+// Consent per incident (pkg/plan/README.md §10): the annotation given for blue's first
+// divergence and left in place does not give up the writes of blue's second one. The
+// SplitBrain message says it is stale and gives the value that would; that value acts.
+TEST(Planner, AConsentLeftInPlaceDoesNotCoverTheNextIncident) {
+  FakeCluster cluster;
+  api::DeploymentColor dc = fakes::FakeResource(kBlue);
+  DivergeBlue(cluster, dc);  // incident A: blue wrote past green's fork
+  Consent(cluster, dc, kBlue);
+  const std::string a = dc.metadata.annotations.at(kAllow);
+  const Plan converged = fakes::Settle(cluster, &dc);
+  ASSERT_EQ(converged.phase, Phase::kConverged) << converged.message;
+  EXPECT_NE(converged.message.find(a + " names a past incident"), std::string::npos)
+      << converged.message;
+
+  // Incident B: blue, green's standby now, restarted without standby.signal, takes a write;
+  // green takes more; blue is stopped by hand.
+  cluster.StartWithoutStandbySignal(kBlue);
+  ASSERT_TRUE(cluster.WriteOn(kBlue).ok());
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(cluster.WriteOn(kGreen).ok());
+  cluster.StopServer(kBlue);
+  const std::string b = api::FormatDiscardConsent(model::IncidentOf(cluster.ObserveWorld().blue));
+  ASSERT_NE(a, b);
+  const size_t before = cluster.Steps().size();
+  const Plan held = fakes::Settle(cluster, &dc);
+  EXPECT_EQ(held.reason, "SplitBrain");
+  EXPECT_EQ(cluster.Steps().size(), before);
+  EXPECT_NE(
+      held.message.find(absl::StrCat(kAllow, "=", a, " names another incident and is ignored")),
+      std::string::npos)
+      << held.message;
+  EXPECT_NE(held.message.find(absl::StrCat("annotate ", kAllow, "=", b, " ")), std::string::npos)
+      << held.message;
+
+  dc.metadata.annotations[kAllow] = b;
+  const Plan rejoined = fakes::Settle(cluster, &dc);
+  EXPECT_EQ(rejoined.phase, Phase::kConverged) << rejoined.message;
+  ASSERT_GT(cluster.Steps().size(), before);
+  EXPECT_EQ(model::Describe(cluster.Steps()[before].step), "basebackup blue from green");
+  EXPECT_TRUE(cluster.CheckNoAcknowledgedWriteLost().ok());
 }
 
 // A clean switch and back, with writes in between: nothing copied, nothing lost.

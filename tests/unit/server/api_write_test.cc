@@ -211,7 +211,8 @@ TEST_F(ApiTest, AFieldManagerThatIsNotPrintableOrTooLongIs400) {
 TEST_F(ApiTest, ServerSideApplyRemovesWhatTheManagerNoLongerApplies) {
   const std::string kubectl = kShop + "?fieldManager=kubectl";
   json full = ShopJson(api::Color::kGreen);
-  full["metadata"]["annotations"] = {{std::string(api::kAllowDiscardAnnotation), "blue"}};
+  full["metadata"]["annotations"] = {
+      {std::string(api::kAllowDiscardAnnotation), "blue@tli=1,lsn=0/3000148"}};
   full["metadata"]["labels"] = {{"team", "shop"}};
   full["spec"]["database"]["maxLagBytes"] = 1024;
   ASSERT_EQ(Do(Req("PATCH", kubectl, full.dump(), kApply)).status, 201);
@@ -243,7 +244,7 @@ TEST_F(ApiTest, ServerSideApplyRemovesWhatTheManagerNoLongerApplies) {
   EXPECT_EQ(store_.Get("default/shop")->metadata.resource_version, rv);
   const HttpResponse dry = Do(Req("PATCH", kubectl + "&dryRun=All", full.dump(), kApply));
   EXPECT_EQ(Body(dry)["metadata"]["annotations"][std::string(api::kAllowDiscardAnnotation)],
-            "blue");
+            "blue@tli=1,lsn=0/3000148");
 }
 
 TEST_F(ApiTest, DeleteAnswersTheObjectThen404) {

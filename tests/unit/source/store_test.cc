@@ -91,7 +91,8 @@ TEST_F(StoreTest, SpecChangeBumpsGenerationAndResourceVersion) {
 
   // Annotations are part of the desired state too (the discard permission is one).
   api::DeploymentColor annotated = fakes::FakeResource(Color::kGreen);
-  annotated.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = "blue";
+  annotated.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] =
+      "blue@tli=1,lsn=0/3000148";
   EXPECT_EQ(Apply(annotated).metadata.generation, 3);
 }
 
@@ -142,7 +143,7 @@ TEST_F(StoreTest, WriteStatusPersistsOnlyOnChangeAndNotifiesNobody) {
 TEST_F(StoreTest, LoadRoundTripsEverything) {
   api::DeploymentColor shop = fakes::FakeResource(Color::kGreen);
   shop.metadata.labels["team"] = "shop";
-  shop.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = "blue";
+  shop.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = "blue@tli=1,lsn=0/3000148";
   Apply(shop);
   api::DeploymentColor cart = fakes::FakeResource();
   cart.metadata.name = "cart";

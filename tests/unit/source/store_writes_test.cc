@@ -135,7 +135,7 @@ TEST_F(StoreWritesTest, LabelsAndOtherAnnotationsKeepTheGeneration) {
   auto out = store_->Apply(dc, "api");
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->metadata.generation, 1);
-  dc.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = "blue";
+  dc.metadata.annotations[std::string(api::kAllowDiscardAnnotation)] = "blue@tli=1,lsn=0/3000148";
   EXPECT_EQ(store_->Apply(dc, "api")->metadata.generation, 2);
 }
 
