@@ -55,8 +55,8 @@ TEST(SyncRep, ASwitchWhoseNewPrimaryNamesItselfIsHeldBeforeAnythingMoves) {
   EXPECT_EQ(done.reason, "Converged") << done.message;
   EXPECT_TRUE(cluster.RunningPrimary(kGreen));
   EXPECT_EQ(StepsTaken(cluster),
-            (std::vector<std::string>{"switch-traffic green", "fence blue", "promote green",
-                                      "create-slot blue on green",
+            (std::vector<std::string>{"switch-traffic green", "create-slot blue on green",
+                                      "fence blue", "promote green",
                                       "configure-standby blue from green", "start blue"}));
   EXPECT_TRUE(cluster.CheckNoAcknowledgedWriteLost().ok());
   EXPECT_TRUE(cluster.Violations().empty());
@@ -167,7 +167,7 @@ TEST(SyncRep, RequiredNamesTheOtherColorBeforeEachSwitch) {
   steps.erase(steps.begin(), steps.begin() + static_cast<long>(before));
   EXPECT_EQ(steps,
             (std::vector<std::string>{"sync-standby green names blue", "switch-traffic green",
-                                      "fence blue", "promote green", "create-slot blue on green",
+                                      "create-slot blue on green", "fence blue", "promote green",
                                       "configure-standby blue from green", "start blue"}));
   EXPECT_EQ(SyncNames(cluster, kGreen), "\"blue\"");
   dc.spec.active_color = kBlue;
