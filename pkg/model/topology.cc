@@ -251,6 +251,19 @@ Lineage LineageOf(const ServerState& s, const ServerState& primary) {
     if (!prefix) return Lineage::kDiverged;
   }
   if (tli == primary_tli) {
+    const bool promoted_over = Fenced(s) && s.startup.fence_promotion_requested;
+    // Rule: a server that crashed as a primary ("in production") on the very timeline another
+    // server now runs as a primary did not follow it: both ran as primaries on one timeline
+    // (see the clean-shutdown rule below for why that means a split brain). How far its WAL
+    // goes is not known, and finding out would not help: started as a standby to replay it,
+    // it would show an end below the primary's position that proves nothing on a shared
+    // timeline, and "follows" would let the stream, a rewind or a re-clone overwrite writes
+    // it acknowledged. (Found by an adversarial review: before this rule such a server was
+    // started as a standby, then re-cloned once the primary had recycled its WAL.)
+    if (!s.reachable && !s.postmaster_alive && s.control->cluster_state == kInProduction &&
+        !promoted_over) {
+      return Lineage::kDiverged;
+    }
     if (!exact) return Lineage::kUnknown;
     // Rule: a server shut down cleanly as a primary ("shut down", not "in recovery") on the
     // very timeline another server now runs as a primary did not follow it. A completed
@@ -264,7 +277,6 @@ Lineage LineageOf(const ServerState& s, const ServerState& primary) {
     // standby.signal and its end-of-recovery record (pg_control still on the old timeline)
     // restarts by crash recovery and continues that timeline from there: `s`'s WAL is then
     // a prefix of the primary's.
-    const bool promoted_over = Fenced(s) && s.startup.fence_promotion_requested;
     if (!s.reachable && s.control->cluster_state == kShutDown && !promoted_over) {
       return Lineage::kDiverged;
     }

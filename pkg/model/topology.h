@@ -25,6 +25,9 @@ std::string_view RoleName(Role r);
 // pg_controldata states.
 inline constexpr std::string_view kShutDown = "shut down";
 inline constexpr std::string_view kShutDownInRecovery = "shut down in recovery";
+// What pg_control says of a primary that stopped without a shutdown checkpoint (it crashed,
+// was killed, or lost its machine).
+inline constexpr std::string_view kInProduction = "in production";
 
 // A stopped server would come up in recovery, not as a primary: standby.signal, or a leftover
 // recovery.signal (which counts like it: the server would not start as the primary it was,

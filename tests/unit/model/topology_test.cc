@@ -217,9 +217,11 @@ INSTANTIATE_TEST_SUITE_P(
         LineageCase{"crashed on the old timeline: its WAL end is unknown",
                     Stopped(Color::kBlue, "in production", kC - 0x300, 1), kNewPrimary,
                     Lineage::kUnknown},
-        LineageCase{"crashed on the same timeline",
+        // Crashed as a primary on the timeline another server runs as a primary: both were
+        // primaries on one timeline, whatever its WAL end turns out to be.
+        LineageCase{"crashed as a primary on the same timeline",
                     Stopped(Color::kBlue, "in production", 0x3000100, 1),
-                    Primary(Color::kGreen, 1, 0x3000800), Lineage::kUnknown},
+                    Primary(Color::kGreen, 1, 0x3000800), Lineage::kDiverged},
         LineageCase{"on a newer timeline than the primary",
                     Stopped(Color::kBlue, "shut down", 0x3000100, 3), kNewPrimary,
                     Lineage::kDiverged},

@@ -537,6 +537,28 @@ const Case kCases[] = {
        SplitBrainGreenStoppedByHand(c, dc);
      },
      None(Phase::kDegraded, "SplitBrain")},
+    // The same split brain, but green crashes instead of being stopped cleanly: its WAL end
+    // is unknown. Started as a standby to learn it, it would replay its own writes and show an
+    // end below blue's that proves nothing on the shared timeline; once blue recycled its WAL
+    // that read as "a follower whose WAL is gone" and green was re-cloned over 20
+    // acknowledged writes (found by an adversarial review on the real stack).
+    {"ASameTimelineSplitBrainThatCrashedIsLeftAlone",
+     [](FakeCluster& c, api::DeploymentColor&) {
+       c.StartWithoutStandbySignal(kGreen);
+       ASSERT_TRUE(c.WriteOn(kGreen).ok());
+       for (int i = 0; i < 6; ++i) ASSERT_TRUE(c.WriteOn(kBlue).ok());
+       c.CrashServer(kGreen);
+     },
+     None(Phase::kDegraded, "SplitBrain")},
+    {"ASameTimelineSplitBrainThatCrashedIsLeftAloneWhenItsWalIsGone",
+     [](FakeCluster& c, api::DeploymentColor&) {
+       c.StartWithoutStandbySignal(kGreen);
+       ASSERT_TRUE(c.WriteOn(kGreen).ok());
+       for (int i = 0; i < 6; ++i) ASSERT_TRUE(c.WriteOn(kBlue).ok());
+       c.CrashServer(kGreen);
+       c.RemoveOldWal(kBlue);
+     },
+     None(Phase::kDegraded, "SplitBrain")},
     // With consent it is re-cloned even under rejoinMethod auto: on one shared timeline
     // pg_rewind finds no fork and changes nothing.
     {"ASameTimelineSplitBrainWithConsentIsReclonedNotRewound",
