@@ -179,7 +179,10 @@ std::string WhyNotStartAsPrimary(const ServerState& s, const ServerState& other)
     return theirs > mine ? absl::StrCat(o, " holds a newer timeline (", theirs, " > ", mine, ")")
                          : "";
   }
-  if (ConfiguredAsStandby(other)) return "";
+  // A peer with standby.signal starts as a standby and competes with nobody. Not one with
+  // only recovery.signal: it would end its archive recovery as a primary (or not start), so
+  // its WAL still counts as data the started primary must not be behind.
+  if (other.startup.standby_signal) return "";
   const model::Lsn other_end =
       r == Role::kStandby ? other.replay_lsn : other.control->checkpoint_lsn;
   if (s.control->checkpoint_lsn < other_end) {

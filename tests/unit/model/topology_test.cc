@@ -54,6 +54,18 @@ ServerState WithFence(ServerState s) {
   return s;
 }
 
+// A stopped peer with only recovery.signal is no standby: it would end its archive recovery
+// as a primary. Its WAL counts, so a server behind it is not started as the primary; with
+// standby.signal it competes with nobody.
+TEST(WhyNotStartAsPrimary, APeerWithOnlyRecoverySignalStillCountsItsWal) {
+  const ServerState behind = Stopped(Color::kGreen, "shut down", 0x3000100, 1);
+  ServerState ahead = Stopped(Color::kBlue, "shut down", 0x3000900, 1);
+  ahead.startup.recovery_signal = true;
+  EXPECT_NE(WhyNotStartAsPrimary(behind, ahead), "");
+  ahead.startup.standby_signal = true;
+  EXPECT_EQ(WhyNotStartAsPrimary(behind, ahead), "");
+}
+
 TEST(CleanlyFencedBehind, OnlyAStoppedFencedServerThatProvesItsEndBehindARunningStandby) {
   const ServerState standby = Standby(Color::kGreen, 1, 0x3000000);
   const ServerState clean = WithFence(Stopped(Color::kBlue, "shut down", 0x3000100, 1));
