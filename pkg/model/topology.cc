@@ -263,8 +263,10 @@ Lineage LineageOf(const ServerState& s, const ServerState& primary) {
     // timeline, and "follows" would let the stream, a rewind or a re-clone overwrite writes
     // it acknowledged. (Found by an adversarial review: before this rule such a server was
     // started as a standby, then re-cloned once the primary had recycled its WAL.)
+    // Not a directory with standby.signal: a copy pg_basebackup just made (its pg_control is
+    // the running primary's, "in production", until it first starts) or a fenced one.
     if (!s.reachable && !s.postmaster_alive && s.control->cluster_state == kInProduction &&
-        !promoted_over) {
+        !s.startup.standby_signal && !promoted_over) {
       return Lineage::kDiverged;
     }
     if (!exact) return Lineage::kUnknown;

@@ -352,6 +352,10 @@ absl::Status FakeCluster::CloneLocked(const api::DeploymentColor& dc, const mode
   if (!rewind) t.slots.clear();
   t.ConfigureStandbyOf(spec.color(*step.source).database.port);
   t.control_fault = ControlFault::kNone;  // a new pg_control
+  // What that pg_control says until the copy first starts: pg_basebackup copies the running
+  // primary's ("in production", beside a backup_label); pg_rewind writes "in archive
+  // recovery".
+  t.stopped_state = rewind ? "in archive recovery" : "in production";
   const std::set<uint64_t> kept = src.Writes();
   for (uint64_t w : before) {
     if (kept.count(w) == 0) {

@@ -49,6 +49,11 @@ ServerState Stopped(Color c, std::string state, Lsn checkpoint, uint32_t tli,
   return s;
 }
 
+ServerState WithStandbySignal(ServerState s) {
+  s.startup.standby_signal = true;
+  return s;
+}
+
 ServerState WithFence(ServerState s) {
   s.startup.fenced = s.startup.standby_signal = true;
   return s;
@@ -234,6 +239,11 @@ INSTANTIATE_TEST_SUITE_P(
         LineageCase{"crashed as a primary on the same timeline",
                     Stopped(Color::kBlue, "in production", 0x3000100, 1),
                     Primary(Color::kGreen, 1, 0x3000800), Lineage::kDiverged},
+        // A copy pg_basebackup just made, configured as a standby: its pg_control is the
+        // running primary's ("in production") until it first starts. (The nemesis found it.)
+        LineageCase{"a fresh copy of the primary, not yet started",
+                    WithStandbySignal(Stopped(Color::kBlue, "in production", 0x3000100, 1)),
+                    Primary(Color::kGreen, 1, 0x3000800), Lineage::kUnknown},
         LineageCase{"on a newer timeline than the primary",
                     Stopped(Color::kBlue, "shut down", 0x3000100, 3), kNewPrimary,
                     Lineage::kDiverged},
