@@ -37,8 +37,8 @@ steps=$(steps_of "$IT_ART/a-green.err")
 check "(a) switchyard --once exits 0 (got $once_rc, $took ms)" test "$once_rc" -eq 0
 check "(a) it started green as a standby first: $steps" \
   test "${steps%%;*}" = "start green:ok"
-check "(a) then switched: traffic, fence blue, promote green" \
-  grep -q 'switch-traffic green:ok;fence blue:ok;promote green:ok' <<<"$steps"
+check "(a) then switched: traffic, blue's slot, fence blue, promote green" \
+  grep -q 'switch-traffic green:ok;create-slot blue on green:ok;fence blue:ok;promote green:ok' <<<"$steps"
 assert_world green
 
 set_active blue
