@@ -47,10 +47,10 @@ receiver=$(pg green postgres 'SELECT pid FROM pg_stat_wal_receiver')
 faults_undo_on_exit "kill -CONT $receiver"
 kill -STOP "$receiver"
 t0=$(it_ts)
-run_once a2 --fault-kill-after-steps 1 --once-timeout 30
+run_once a2 --fault-kill-after-steps 2 --once-timeout 30
 show_run a2
-check "(a) run 2: fence blue with green's receiver frozen (exit $once_rc, $(($(it_ts) - t0)) ms): $(steps_of "$IT_ART/a2.err")" \
-  test "$once_rc" -eq 137 -a "$(steps_of "$IT_ART/a2.err")" = "fence blue:ok"
+check "(a) run 2: blue's slot, then fence blue with green's receiver frozen (exit $once_rc, $(($(it_ts) - t0)) ms): $(steps_of "$IT_ART/a2.err")" \
+  test "$once_rc" -eq 137 -a "$(steps_of "$IT_ART/a2.err")" = "create-slot blue on green:ok;fence blue:ok"
 c=$(checkpoint_lsn blue)
 check "(a) blue is stopped (shutdown checkpoint $c)" test -z "$(sy_pg_pid blue)" -a -n "$c"
 check "(a) green has not replayed blue's shutdown checkpoint ($(pg green postgres 'SELECT pg_last_wal_replay_lsn()') <= $c)" \

@@ -32,7 +32,7 @@ check "green is still a standby (standby.signal in its data directory)" \
   test -f "$(sy_pg_datadir green)/standby.signal"
 check "status: no primary (primaryColor empty)" json_true "$st" '(.status.primaryColor // "") == ""'
 check "no step but the switch's: $(log_steps_since "$mark" | sed -E 's/.*step="([^"]+)" outcome=([a-z]+).*/\1:\2/' | sort -u | paste -sd ' ')" \
-  test -z "$(log_steps_since "$mark" | grep -Ev 'step="(switch-traffic green|fence blue|promote green)"')"
+  test -z "$(log_steps_since "$mark" | grep -Ev 'step="(switch-traffic green|create-slot blue on green|fence blue|promote green)"')"
 
 kill -CONT "$frozen"
 check_converges "green thawed" green 60

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # some functions are only called through check and wait_until
 # A new primary that crashes before its first checkpoint keeps its acknowledged writes, on
-# the real stack. The daemon fences blue and dies (--fault-kill-after-steps 2); green's
+# the real stack. The daemon fences blue and dies (--fault-kill-after-steps 3); green's
 # checkpointer is frozen (so the checkpoint a promotion asks for cannot run: pg_control keeps
 # the old timeline), green is promoted by hand, takes 3 acknowledged rows and crashes (every
 # process of it killed). pg_control of both servers then shows the same timeline, and blue's
@@ -21,8 +21,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/faults_lib.sh"
 promote_and_crash() {
   local from=$1 to=$2 label=$3 ckpt
   set_active "$to"
-  run_once "$label-fence" --fault-kill-after-steps 2
-  check "($label) the run dies after switch-traffic and fence (got $once_rc)" test "$once_rc" -eq 137
+  run_once "$label-fence" --fault-kill-after-steps 3
+  check "($label) the run dies after switch-traffic, create-slot and fence (got $once_rc)" test "$once_rc" -eq 137
   check "($label) $from is stopped and fenced" \
     test -z "$(sy_pg_pid "$from")" -a -f "$(sy_pg_datadir "$from")/switchyard.fenced"
   ckpt=$(pg_aux_pid "$to" checkpointer)

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # some functions are only called through check and wait_until
 # The fence is durable, and nothing waits for HTTP after it, on the real stack:
-#  (a) the daemon dies right after promoting green (--fault-kill-after-steps 3); someone
+#  (a) the daemon dies right after promoting green (--fault-kill-after-steps 4); someone
 #      starts blue, the fenced old primary, with pg_ctl (what systemd, an operator or
 #      hack/local-up.sh does). Blue must come up read-only (a standby with no upstream), never
 #      a second writable primary; the next run rejoins it as green's standby. Reproduced two
 #      primaries before the fix (the fence left blue primary-configured).
-#  (b) the daemon dies right after fencing green (--fault-kill-after-steps 2, on the way back
+#  (b) the daemon dies right after fencing green (--fault-kill-after-steps 3, on the way back
 #      to blue); blue's app is stopped. The next run must still promote blue: after the fence
 #      nothing waits for nginx or the app (an app that needs a writable database would wait
 #      for ever). Reproduced no writable primary at all before the fix.
@@ -25,8 +25,8 @@ require "the writer gets orders acknowledged through nginx" wait_for_acks 10
 
 echo "--- (a) the daemon dies after the promotion; blue is started by someone else"
 set_active green
-run_once a-killed --fault-kill-after-steps 3
-check "(a) the run dies after switch-traffic, fence, promote (exit 137, got $once_rc)" \
+run_once a-killed --fault-kill-after-steps 4
+check "(a) the run dies after switch-traffic, create-slot, fence, promote (exit 137, got $once_rc)" \
   test "$once_rc" -eq 137
 show_run a-killed
 blue_dir=$(sy_pg_datadir blue)
@@ -44,8 +44,8 @@ check_no_write_lost green "(a)"
 
 echo "--- (b) the daemon dies after the fence; blue's app is down"
 set_active blue
-run_once b-killed --fault-kill-after-steps 2
-check "(b) the run dies after switch-traffic and fence (exit 137, got $once_rc)" \
+run_once b-killed --fault-kill-after-steps 3
+check "(b) the run dies after switch-traffic, create-slot and fence (exit 137, got $once_rc)" \
   test "$once_rc" -eq 137
 show_run b-killed
 app_pid=$(sy_app_pid blue)
