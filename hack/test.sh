@@ -4,7 +4,8 @@
 # and integration tests (real PostgreSQL 15, real nginx, on 127.0.0.1) while, beside them,
 # clang-tidy, the unit tests under ASan+UBSan and under TSan, and a bounded libFuzzer run of
 # each fuzz target. Exits non-zero when anything
-# fails. About 32 minutes on a quiet 2-core machine (more on a busy one).
+# fails. About 38 minutes on a quiet 2-core machine (more on a busy one); the CPU-bound checks
+# beside the integration tests are the longer path.
 #   SWITCHYARD_TEST_FILTER=regex   run only the matching ctest tests (build dir's)
 #   SWITCHYARD_SKIP_LINT=1         skip clang-tidy
 #   SWITCHYARD_SKIP_SANITIZERS=1   skip the ASan+UBSan and TSan runs
