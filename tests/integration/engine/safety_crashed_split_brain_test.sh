@@ -27,10 +27,7 @@ stop_pg green
 rm -f "$green_dir/standby.signal"
 pg_ctl_start green
 require "green runs as a second primary on blue's timeline" test "$(in_recovery green)" = f
-for i in $(seq 1 20); do
-  pg green shop "INSERT INTO orders (color, note) VALUES ('green', 'green-only-$i')" >/dev/null ||
-    fatal "insert $i on green"
-done
+own_writes green 1 20
 require "green acknowledged 20 writes of its own" test "$(green_rows)" = 20
 crash_pg green
 controldata() { runuser -u postgres -- "$SY_PG_BIN/pg_controldata" -D "$green_dir" | grep -E '^(Database cluster state|Latest checkpoint location)'; }

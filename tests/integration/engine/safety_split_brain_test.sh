@@ -71,10 +71,7 @@ require "green runs as a second primary" test "$(in_recovery green)" = f
 check "green is on blue's timeline" test \
   "$(pg green postgres 'SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)')" = \
   "$(pg blue postgres 'SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)')"
-for i in $(seq 1 20); do
-  pg green shop "INSERT INTO orders (color, note) VALUES ('green', 'green-only-$i')" >/dev/null ||
-    fatal "insert $i on green"
-done
+own_writes green 1 20
 check "green acknowledged 20 writes of its own" test "$(green_only)" = 20
 pg blue shop "CREATE TABLE ballast (t text)" >/dev/null
 pg blue shop "INSERT INTO ballast SELECT repeat('x', 1000) FROM generate_series(1, 5000)" >/dev/null
@@ -114,10 +111,7 @@ check "the error says why" grep -q 'allow-discard-diverged-writes\]: must name t
 check "a bare color: no step on green" no_step_on_green bare basebackup rewind configure-standby start
 # The operator looks at green again; it takes 5 more writes: a second incident.
 pg_ctl_start green || fatal "start green"
-for i in $(seq 21 25); do
-  pg green shop "INSERT INTO orders (color, note) VALUES ('green', 'green-only-$i')" >/dev/null ||
-    fatal "insert $i on green"
-done
+own_writes green 21 25
 check "green holds 25 writes of its own" test "$(green_only)" = 25
 stop_pg green
 annotate "$incident_a"

@@ -52,3 +52,13 @@ crash_pg() {
     wait_until 10 "pid $pid to die" it_pid_gone "$pid" || true
   done
 }
+
+# own_writes COLOR FROM TO: inserts orders FROM..TO noted "COLOR-only-N" straight into COLOR
+# (a server running as a second primary), each acknowledged or the test stops.
+own_writes() {
+  local i
+  for i in $(seq "$2" "$3"); do
+    pg "$1" shop "INSERT INTO orders (color, note) VALUES ('$1', '$1-only-$i')" >/dev/null ||
+      fatal "insert $i on $1"
+  done
+}
