@@ -103,6 +103,13 @@ struct DatabaseSpec {
   std::string os_user = "postgres";
   std::string bin_directory = "/usr/lib/postgresql/15/bin";
   int64_t max_lag_bytes = int64_t{16} * 1024 * 1024;
+  // How far behind in time the standby's replay may be before a switch (the primary's
+  // pg_stat_replication.replay_lag): a replay that stands still (a query conflict, an apply
+  // delay) shows here while the byte lag may stay small.
+  int max_replay_lag_seconds = 5;
+  // How long, from the old primary's fence, the standby may take to replay the rest of its
+  // WAL. Past it nothing is promoted: the switch is abandoned and the old primary, shut down
+  // cleanly, becomes the primary again (status.abandonedSwitch).
   int catch_up_timeout_seconds = 30;
   RejoinMethod rejoin_method = RejoinMethod::kAuto;
   SynchronousReplication synchronous_replication = SynchronousReplication::kUnmanaged;
@@ -193,6 +200,19 @@ struct RewindFailure {
   bool operator==(const RewindFailure&) const = default;
 };
 
+// A switch Switchyard gave up after fencing the old primary and before promoting anything
+// (the standby did not catch up in time, its replay was paused, or the old primary left WAL
+// unarchived): the old primary was brought back as the primary. The switch to `color` is not
+// tried again for this generation of the spec; a new generation (any spec change) retries.
+struct AbandonedSwitch {
+  std::string color;  // the color the switch was to
+  int64_t generation = 0;
+  std::string reason;   // CatchUpTimedOut, ReplayPaused or ArchiveGap
+  std::string message;  // what was seen, for a person
+  std::string abandoned_at;
+  bool operator==(const AbandonedSwitch&) const = default;
+};
+
 struct DeploymentColorStatus {
   int64_t observed_generation = 0;
   std::string phase;          // PhaseName(); empty before the first pass
@@ -203,6 +223,7 @@ struct DeploymentColorStatus {
   std::optional<Switchover> last_switchover;
   std::optional<FenceRecord> fence;
   std::optional<RewindFailure> rewind_failure;
+  std::optional<AbandonedSwitch> abandoned_switch;
   std::string source;  // where the spec came from (file path, git commit)
   bool operator==(const DeploymentColorStatus&) const = default;
 };

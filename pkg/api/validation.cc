@@ -332,6 +332,7 @@ void CheckDatabase(const DatabaseSpec& d, Checker& c) {
   if (d.max_lag_bytes < 0) {
     c.Add("spec.database.maxLagBytes", absl::StrCat("must not be negative, got ", d.max_lag_bytes));
   }
+  c.Range("spec.database.maxReplayLagSeconds", d.max_replay_lag_seconds, 1, kMaxSeconds);
   c.Range("spec.database.catchUpTimeoutSeconds", d.catch_up_timeout_seconds, 1, kMaxSeconds);
   c.Range("spec.database.slotRetentionSeconds", d.slot_retention_seconds, 0, kMaxSlotRetention);
   c.Range("spec.database.archiveTimeoutSeconds", d.archive_timeout_seconds, 0, kMaxSeconds);

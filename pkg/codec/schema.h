@@ -71,6 +71,7 @@ void Describe(auto& v, Is<api::DatabaseSpec> auto& d) {
   v.Field("osUser", d.os_user);
   v.Field("binDirectory", d.bin_directory);
   v.Field("maxLagBytes", d.max_lag_bytes);
+  v.Field("maxReplayLagSeconds", d.max_replay_lag_seconds);
   v.Field("catchUpTimeoutSeconds", d.catch_up_timeout_seconds);
   v.Field("slotRetentionSeconds", d.slot_retention_seconds);
   v.Field("archiveTimeoutSeconds", d.archive_timeout_seconds);
@@ -130,6 +131,14 @@ void Describe(auto& v, Is<api::RewindFailure> auto& f) {
   v.Field("failedAt", f.failed_at, kOmitEmpty);
 }
 
+void Describe(auto& v, Is<api::AbandonedSwitch> auto& a) {
+  v.Field("color", a.color, kOmitEmpty);
+  v.Field("generation", a.generation, kOmitEmpty);
+  v.Field("reason", a.reason, kOmitEmpty);
+  v.Field("message", a.message, kOmitEmpty);
+  v.Field("abandonedAt", a.abandoned_at, kOmitEmpty);
+}
+
 void Describe(auto& v, Is<api::DeploymentColorStatus> auto& s) {
   v.Field("observedGeneration", s.observed_generation, kOmitEmpty);
   v.Field("phase", s.phase, kOmitEmpty);
@@ -140,6 +149,7 @@ void Describe(auto& v, Is<api::DeploymentColorStatus> auto& s) {
   v.Field("lastSwitchover", s.last_switchover, kOmitEmpty);
   v.Field("fence", s.fence, kOmitEmpty);
   v.Field("rewindFailure", s.rewind_failure, kOmitEmpty);
+  v.Field("abandonedSwitch", s.abandoned_switch, kOmitEmpty);
   v.Field("source", s.source, kOmitEmpty);
 }
 

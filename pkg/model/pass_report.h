@@ -106,6 +106,8 @@ struct PassReport {
   std::optional<Observation> observed;  // when the world was observed
   std::optional<SwitchoverReport> switchover;
   std::optional<StepReport> step;
+  // The plan gives up a switch after its fence (plan::Plan::abandon): the status records it.
+  std::optional<api::AbandonedSwitch> abandon;
   FailedAt failed_at = FailedAt::kNone;
   absl::Status error;     // why, when failed_at is not kNone
   bool terminal = false;  // the error cannot clear by retrying: it waits for a new input

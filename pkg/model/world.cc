@@ -4,6 +4,10 @@
 
 namespace sy::model {
 
+bool Prerequisites::Has(std::string_view p) const {
+  return std::find(privileges.begin(), privileges.end(), p) != privileges.end();
+}
+
 bool World::UpstreamsHealthy(api::Color c) const {
   auto it = upstreams.find(c);
   if (it == upstreams.end() || it->second.empty()) return false;

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pkg/api/types.h"
@@ -19,6 +20,11 @@ struct ReplicationPeer {
   std::string state;             // "streaming", "catchup", "startup", ...
   Lsn replay_lsn = 0;
   std::string sync_state;  // "sync", "quorum", "potential" or "async"
+  // replay_lag: how long ago the primary flushed the WAL this standby has now replayed, in
+  // ms; -1 when PostgreSQL shows none (caught up and idle). It keeps growing while the
+  // standby's replay stands still (a conflict with a query, an apply delay), which a byte
+  // count does not show when the primary writes little.
+  int64_t replay_lag_ms = -1;
   bool operator==(const ReplicationPeer&) const = default;
 };
 
@@ -95,6 +101,26 @@ struct SyncReplication {
   bool operator==(const SyncReplication&) const = default;
 };
 
+// What the protocol needs of a running server's version, settings and the privileges of the
+// user Switchyard connects as (pkg/plan/preflight.h checks them before a switch).
+struct Prerequisites {
+  bool known = false;                   // read with the observation
+  int version_num = 0;                  // server_version_num, e.g. 150004
+  std::string version;                  // server_version, e.g. "15.4 (Debian 15.4-1)"
+  bool hot_standby = true;              // hot_standby: a standby accepts (read-only) connections
+  int64_t apply_delay_ms = 0;           // recovery_min_apply_delay
+  int64_t streaming_delay_ms = 30'000;  // max_standby_streaming_delay; -1: for ever
+  bool wal_log_hints = false;
+  bool data_checksums = false;
+  // What the user holds, among: superuser, replication (the REPLICATION attribute),
+  // pg_promote and pg_reload_conf (EXECUTE), pg_monitor and pg_checkpoint (membership),
+  // alter_system (ALTER SYSTEM on synchronous_standby_names; asked only of a non-superuser
+  // on PostgreSQL 15+ when Switchyard manages the setting).
+  std::vector<std::string> privileges;
+  bool Has(std::string_view p) const;
+  bool operator==(const Prerequisites&) const = default;
+};
+
 // One PostgreSQL server.
 struct ServerState {
   api::Color color = api::Color::kBlue;
@@ -142,6 +168,7 @@ struct ServerState {
   // must resume streaming before it cannot: the WAL it needs was removed.
   Lsn oldest_wal_lsn = 0;
   SyncReplication sync;
+  Prerequisites prerequisites;
 
   bool RunningPrimary() const { return reachable && !in_recovery; }
   bool RunningStandby() const { return reachable && in_recovery; }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "pkg/util/log.h"
 #include "pkg/util/status_macros.h"
 
@@ -42,7 +43,8 @@ SELECT 'node' AS kind, n.rec::text,
     THEN current_setting('data_directory') END
 FROM n
 UNION ALL
-SELECT 'peer', application_name, state, replay_lsn::text, sync_state, NULL, NULL, NULL, NULL,
+SELECT 'peer', application_name, state, replay_lsn::text, sync_state,
+  coalesce(floor(extract(epoch FROM replay_lag) * 1000), -1)::bigint::text, NULL, NULL, NULL,
   NULL, NULL, NULL, NULL
 FROM pg_stat_replication
 UNION ALL
@@ -65,7 +67,38 @@ SELECT 'sync', current_setting('synchronous_standby_names'),
   coalesce(floor(extract(epoch FROM now() - min(state_change)) * 1000), 0)::bigint::text,
   NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM pg_stat_activity WHERE wait_event_type = 'IPC' AND wait_event = 'SyncRep'
+UNION ALL
+SELECT 'prereq', current_setting('server_version_num'), current_setting('server_version'),
+  current_setting('hot_standby'),
+  (SELECT setting FROM pg_settings WHERE name = 'recovery_min_apply_delay'),
+  (SELECT setting FROM pg_settings WHERE name = 'max_standby_streaming_delay'),
+  current_setting('wal_log_hints'), current_setting('data_checksums'),
+  concat_ws(',', CASE WHEN r.rolsuper THEN 'superuser' END,
+    CASE WHEN r.rolreplication THEN 'replication' END,
+    CASE WHEN has_function_privilege('pg_promote(boolean, integer)', 'EXECUTE')
+      THEN 'pg_promote' END,
+    CASE WHEN has_function_privilege('pg_reload_conf()', 'EXECUTE') THEN 'pg_reload_conf' END,
+    CASE WHEN pg_has_role('pg_monitor', 'MEMBER') THEN 'pg_monitor' END,
+    CASE WHEN (SELECT pg_has_role(oid, 'MEMBER') FROM pg_roles WHERE rolname = 'pg_checkpoint')
+      THEN 'pg_checkpoint' END),
+  NULL, NULL, NULL, NULL
+FROM pg_roles r WHERE r.rolname = current_user
 )sql";
+
+// ALTER SYSTEM on one setting may be granted to a non-superuser from PostgreSQL 15 on; the
+// function that tells does not exist before, so it is asked only then (and only when it
+// matters: a non-superuser, Switchyard managing synchronous_standby_names).
+constexpr char kAlterSystemSql[] =
+    "SELECT has_parameter_privilege('synchronous_standby_names', 'ALTER SYSTEM')::text";
+
+// Asked when the observation query fails with an SQL error: a server older than the functions
+// it uses answers this still, and the error can then say so.
+constexpr char kVersionSql[] =
+    "SELECT current_setting('server_version_num'), current_setting('server_version')";
+
+// The oldest major version the observation query runs on (pg_get_wal_replay_pause_state()
+// is new in 14); the tests run on 15.
+constexpr int kOldestVersionNum = 140000;
 
 // The oldest WAL segment in pg_wal ("log" and "seg" of its name), asked of a primary only
 // when the 'wal' row says the user may: the privilege is checked when a statement starts,
@@ -135,6 +168,7 @@ absl::Status FillFromServer(const std::vector<PgRow>& rows, model::ServerState* 
     } else if (kind == "peer") {
       s->replication.push_back(
           model::ReplicationPeer{Text(row, 1), Text(row, 2), LsnAt(row, 3), Text(row, 4)});
+      (void)absl::SimpleAtoi(Text(row, 5), &s->replication.back().replay_lag_ms);
     } else if (kind == "receiver") {
       model::WalReceiver r{Text(row, 1), Text(row, 2), 0, Text(row, 4)};
       (void)absl::SimpleAtoi(Text(row, 3), &r.sender_port);
@@ -155,6 +189,17 @@ absl::Status FillFromServer(const std::vector<PgRow>& rows, model::ServerState* 
       sync.synchronous_commit = Text(row, 3);
       (void)absl::SimpleAtoi(Text(row, 4), &sync.waiting_commits);
       (void)absl::SimpleAtoi(Text(row, 5), &sync.longest_wait_ms);
+    } else if (kind == "prereq") {
+      model::Prerequisites& p = s->prerequisites;
+      p.known = true;
+      (void)absl::SimpleAtoi(Text(row, 1), &p.version_num);
+      p.version = Text(row, 2);
+      p.hot_standby = Text(row, 3) == "on";
+      (void)absl::SimpleAtoi(Text(row, 4), &p.apply_delay_ms);
+      (void)absl::SimpleAtoi(Text(row, 5), &p.streaming_delay_ms);
+      p.wal_log_hints = Text(row, 6) == "on";
+      p.data_checksums = Text(row, 7) == "on";
+      p.privileges = absl::StrSplit(Text(row, 8), ',', absl::SkipEmpty());
     }
   }
   if (!node) return absl::InternalError("the observation query returned no node row");
@@ -198,9 +243,27 @@ absl::StatusOr<model::ServerState> PqxxPostgresObserver::Observe(
                                             {"error", std::string(oldest.status().message())}});
       }
     }
+    if (const model::Prerequisites& p = s.prerequisites;
+        p.known && !p.Has("superuser") && p.version_num >= 150000 &&
+        spec.database.synchronous_replication != api::SynchronousReplication::kUnmanaged) {
+      if (absl::StatusOr<std::vector<PgRow>> alter = pg_.Query(ep, kAlterSystemSql);
+          alter.ok() && !alter->empty() && Text(alter->front(), 0) == "true") {
+        s.prerequisites.privileges.emplace_back("alter_system");
+      }
+    }
   } else if (absl::IsUnavailable(rows.status())) {
     s.error = std::string(rows.status().message());
   } else {
+    // Rule (versions): a server too old for the observation query is named as such, not
+    // reported as whatever function it lacks.
+    if (absl::StatusOr<std::vector<PgRow>> v = pg_.Query(ep, kVersionSql); v.ok() && !v->empty()) {
+      int num = 0;
+      if (absl::SimpleAtoi(Text(v->front(), 0), &num) && num > 0 && num < kOldestVersionNum) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(context, ": it runs PostgreSQL ", Text(v->front(), 1),
+                         "; Switchyard needs PostgreSQL 14 or later (tested with 15)"));
+      }
+    }
     return util::Annotate(rows.status(), context);
   }
 

@@ -5,6 +5,7 @@
 #include "pkg/model/lsn.h"
 #include "pkg/model/sync_rep.h"
 #include "pkg/model/topology.h"
+#include "pkg/plan/preflight.h"
 #include "pkg/util/clock.h"
 
 namespace sy::plan {
@@ -450,68 +451,18 @@ Plan Switch(const api::DeploymentColor& dc, const model::World& w, Color d,
   const ServerState& ds = w.server(d);
   const ServerState& os = w.server(api::Other(d));
   if (auto repair = RepairStandby(dc, ds, os, now)) return *repair;
-  // Preflight.
-  if (ds.system_identifier != os.system_identifier) {
-    return Hold(Phase::kDegraded, Wait::kRetry, "SystemIdentifierMismatch",
-                absl::StrCat(Name(d), " and ", Name(os.color), " are different clusters"));
-  }
-  if (ds.replay_paused) {
-    return Hold(Phase::kDegraded, Wait::kRetry, "ReplayPaused",
-                absl::StrCat("WAL replay is paused on ", Name(d),
-                             ": resume it (pg_wal_replay_resume()) to switch"));
-  }
-  const uint64_t lag = LagBytes(ds, os);
-  if (lag > static_cast<uint64_t>(spec.database.max_lag_bytes)) {
-    return Hold(Phase::kDegraded, Wait::kRetry, "StandbyLagging",
-                absl::StrCat(Name(d), " is more than maxLagBytes (", spec.database.max_lag_bytes,
-                             ") behind ", Name(os.color)));
+  // Preflight (pkg/plan/preflight.h): nothing moves until every blocking check passes.
+  if (const std::vector<Check> checks = Preflight(dc, w, d);
+      const Check* failed = FirstFailure(checks)) {
+    return Hold(failed->phase, Wait::kRetry, failed->reason, failed->message);
   }
   // Rule (synchronous replication, pkg/plan/README.md §17): once D is promoted, O is its only
   // possible standby, and it streams as application_name O. Managed, D gets the setting it
   // needs then while it is still a standby, where the setting has no effect yet (preferred
-  // leaves it empty: O does not stream from D at first). Unmanaged, a setting on D that O
-  // cannot satisfy would make every commit on D wait for ever (pg_basebackup and pg_rewind
-  // copy the configuration, so the old primary's setting is often D's too): nothing moves.
+  // leaves it empty: O does not stream from D at first). Unmanaged, the preflight refused a
+  // setting on D that O could not satisfy.
   if (auto sync = ManageSyncStandby(spec, ds, os.color, false, "before the switch")) {
     return *sync;
-  }
-  const bool unmanaged =
-      spec.database.synchronous_replication == api::SynchronousReplication::kUnmanaged;
-  if (const std::string why =
-          unmanaged ? model::WhySyncStandbyUnsatisfiable(ds, Name(os.color)) : "";
-      !why.empty()) {
-    return Hold(
-        Phase::kDegraded, Wait::kRetry, "SynchronousStandbyUnsatisfiable",
-        absl::StrCat("after the switch every commit on ", Name(d), " would wait for ever: its ",
-                     why, ". Set it on ", Name(d), " to name ", Name(os.color),
-                     " (or '*'), or empty it, e.g. ALTER "
-                     "SYSTEM SET synchronous_standby_names = '",
-                     Name(os.color),
-                     "'; SELECT pg_reload_conf(), or have Switchyard manage it "
-                     "(spec.database.synchronousReplication required or preferred); ",
-                     Name(os.color), " stays the primary and traffic stays where it is"));
-  }
-  // Rule: health gates come before the fence. Once the old primary is fenced nothing waits
-  // for HTTP: an app that needs a writable database would otherwise wait for a promotion
-  // that waits for the app.
-  if (!w.UpstreamsHealthy(d)) {
-    return Hold(Phase::kDegraded, Wait::kRetry, "UpstreamsUnhealthy",
-                absl::StrCat("no upstream of ", Name(d), " answers; ", Name(os.color),
-                             " stays the primary and traffic stays where it is"));
-  }
-  // Rule (logical slots): PostgreSQL 15 keeps a logical slot on the server that made it; a
-  // switch leaves the new primary without it and its consumers (CDC) stranded. Only the
-  // operator may accept that.
-  if (const std::vector<std::string> logical = model::LogicalSlots(os);
-      !logical.empty() && !model::LogicalSlotLossAllowed(dc)) {
-    return Hold(Phase::kDegraded, Wait::kRetry, "LogicalSlots",
-                absl::StrCat(Name(os.color), " holds logical replication slots (",
-                             absl::StrJoin(logical, ", "),
-                             "), which PostgreSQL 15 cannot carry to ", Name(d),
-                             ": a switch loses them and strands their consumers. Drop "
-                             "them, or annotate ",
-                             std::string(api::kAllowLosingLogicalSlotsAnnotation),
-                             "=true to switch anyway"));
   }
   if (auto route = RouteTraffic(dc, w, d)) return *route;
   // Rule (slots hold the fork): O's slot is made on D while D is still a standby. There it
@@ -548,6 +499,43 @@ std::optional<Plan> BringBack(const api::DeploymentColorSpec& spec, const Server
   return std::nullopt;
 }
 
+// The switch to `d` recorded as abandoned for the spec's current generation.
+const api::AbandonedSwitch* AbandonedFor(const api::DeploymentColor& dc, Color d) {
+  const std::optional<api::AbandonedSwitch>& a = dc.status.abandoned_switch;
+  if (!a || a->color != Name(d) || a->generation != dc.metadata.generation) return nullptr;
+  return &*a;
+}
+
+// Rule (abandoning a switch): a switch that has fenced the old primary O and cannot finish
+// before anything is promoted (D does not catch up within catchUpTimeoutSeconds, its replay
+// is paused, O left WAL unarchived past archiveTimeoutSeconds) is given up, and O, shut down
+// cleanly with every write it acknowledged, becomes the primary again by the flip-back path:
+// D is stopped first (nothing was asked to promote it; stopped it cannot be), then O's fence
+// is lifted (WhyNotLiftFence) and O started. The plan carries the record (status.
+// abandonedSwitch), so that the switch is not begun again for this generation of the spec.
+Plan Abandon(const api::DeploymentColor& dc, const World& w, Color d, std::string reason,
+             const std::string& what) {
+  const Color o = api::Other(d);
+  const api::AbandonedSwitch record{Name(d), dc.metadata.generation, reason, what, ""};
+  std::optional<Plan> back = BringBack(dc.spec, w.server(o), w.server(d),
+                                       absl::StrCat("the switch to ", Name(d), " is abandoned"));
+  Plan p =
+      back ? *back
+           : Hold(Phase::kFailed, Wait::kRetry, reason,
+                  absl::StrCat(what, "; nothing was promoted, and ", Name(o),
+                               " cannot be brought back yet: set activeColor back to ", Name(o)));
+  if (back) {
+    p.phase = Phase::kDegraded;
+    p.reason = "AbandoningSwitch";
+    p.message = absl::StrCat(what, "; nothing was promoted. ", Name(o),
+                             " shut down cleanly with every write it acknowledged and becomes "
+                             "the primary again: ",
+                             back->message);
+  }
+  p.abandon = record;
+  return p;
+}
+
 // Nothing runs as a primary.
 Plan NoPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
                std::chrono::system_clock::time_point now) {
@@ -569,7 +557,9 @@ Plan NoPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
   }
   const Role dr = RoleOf(ds);
   // The old primary was stopped cleanly and D streams: promote D once it has everything.
-  if (dr == Role::kStandby && RoleOf(os) == Role::kStopped && !Fenced(os) &&
+  // Not after the switch to D was abandoned: O's fence was lifted to start it as the primary.
+  const api::AbandonedSwitch* abandoned = AbandonedFor(dc, d);
+  if (abandoned == nullptr && dr == Role::kStandby && RoleOf(os) == Role::kStopped && !Fenced(os) &&
       !os.startup.standby_signal && os.control->cluster_state == kShutDown) {
     return Do(StepKind::kFence, o, std::nullopt, "Fencing",
               absl::StrCat(Name(o),
@@ -628,10 +618,10 @@ Plan NoPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
             absl::StrCat(msg, ": waiting up to archiveTimeoutSeconds (",
                          spec.database.archive_timeout_seconds, " s) for them to be archived"));
       }
-      return Hold(Phase::kFailed, Wait::kRetry, "ArchiveGap",
-                  absl::StrCat(msg, "; nothing was promoted. Set activeColor back to ", Name(o),
-                               " to restart it as the primary (its archiver retries them), or "
-                               "archive them by hand and rename their .ready files to .done"));
+      return Abandon(dc, w, d, "ArchiveGap",
+                     absl::StrCat(msg, " (waited archiveTimeoutSeconds, ",
+                                  spec.database.archive_timeout_seconds,
+                                  " s; running again, its archiver retries them)"));
     }
     if (caught_up) {
       Plan p = Do(StepKind::kPromote, d, std::nullopt, "Promoting",
@@ -646,9 +636,13 @@ Plan NoPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
     if (!timed_out && !ds.replay_paused) {
       return Hold(Phase::kProgressing, Wait::kPoll, "CatchingUp", msg);
     }
-    return Hold(Phase::kFailed, Wait::kRetry, "StandbyBehind",
-                absl::StrCat(msg, "; nothing was promoted. Set activeColor back to ", Name(o),
-                             " to restart it as the primary"));
+    if (ds.replay_paused) {
+      return Abandon(dc, w, d, "ReplayPaused",
+                     absl::StrCat(msg, ", and its replay was paused (pg_wal_replay_pause())"));
+    }
+    return Abandon(dc, w, d, "CatchUpTimedOut",
+                   absl::StrCat(msg, ", and did not catch up within catchUpTimeoutSeconds (",
+                                spec.database.catch_up_timeout_seconds, " s)"));
   }
   // Every other pending promotion is cancelled before anything starts as a primary.
   for (const ServerState* s : {&os, &ds}) {
@@ -666,6 +660,11 @@ Plan NoPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
     std::string why;
     if (f->color == d) {
       why = absl::StrCat(Name(d), " is desired and was fenced");
+    } else if (abandoned != nullptr && PromotionThreshold(*f)) {
+      // Resumes Abandon()'s flip back after the stop of D (or a restart of the daemon).
+      Plan p = Abandon(dc, w, d, abandoned->reason, abandoned->message);
+      if (p.step) return p;
+      continue;
     } else if (!PromotionThreshold(*f)) {
       why = absl::StrCat(Name(f->color), " did not shut down cleanly during its fence (",
                          f->control->cluster_state, ")");

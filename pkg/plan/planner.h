@@ -26,6 +26,9 @@ struct Plan {
   std::string reason;   // CamelCase, stable: metrics and alerts key on it
   std::string message;  // one sentence for people: what and why, and what to do
   Wait wait = Wait::kResync;
+  // Set when this plan gives up a switch after the fence (the old primary is being brought
+  // back): StatusFor records it as status.abandonedSwitch (abandonedAt filled in there).
+  std::optional<api::AbandonedSwitch> abandon;
   bool done() const { return !step.has_value(); }
 };
 

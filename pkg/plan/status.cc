@@ -83,6 +83,7 @@ model::PassReport PlannedReport(const api::DeploymentColor& dc, const model::Wor
   r.observed = model::ObservationOf(dc.spec, w);
   DateDrift(dc.status, now, &r.observed->drift);
   if (plan.step) r.step = model::StepReport{*plan.step};
+  r.abandon = plan.abandon;
   return r;
 }
 
@@ -171,6 +172,19 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
     if (!c || StreamsFrom(w.server(*c), w.server(api::Other(*c)), spec)) {
       st.rewind_failure.reset();
     }
+  }
+
+  // A switch given up after its fence is recorded once (the first pass that plans it dates
+  // it); a record of an earlier generation no longer holds anything back and goes.
+  if (report.abandon) {
+    const api::AbandonedSwitch& a = *report.abandon;
+    if (!st.abandoned_switch || st.abandoned_switch->color != a.color ||
+        st.abandoned_switch->generation != a.generation) {
+      st.abandoned_switch = a;
+      st.abandoned_switch->abandoned_at = ts;
+    }
+  } else if (st.abandoned_switch && st.abandoned_switch->generation != dc.metadata.generation) {
+    st.abandoned_switch.reset();
   }
 
   // The fence record: the old primary's shutdown checkpoint, when first seen. The planner

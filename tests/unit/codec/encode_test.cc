@@ -40,6 +40,7 @@ api::DeploymentColor FullyPopulated() {
                       "pg",
                       "/opt/pg/bin",
                       0,
+                      7,
                       120,
                       api::RejoinMethod::kBasebackup,
                       api::SynchronousReplication::kUnmanaged,
@@ -141,6 +142,7 @@ spec:
     osUser: postgres
     binDirectory: /usr/lib/postgresql/15/bin
     maxLagBytes: 16777216
+    maxReplayLagSeconds: 5
     catchUpTimeoutSeconds: 30
     slotRetentionSeconds: 300
     archiveTimeoutSeconds: 30

@@ -177,7 +177,8 @@ TEST_F(MetricsTest, SplitBrainShowsAsReasonAndTwoPrimaries) {
 
 TEST_F(MetricsTest, SwitchoverThatFailsIsCountedOnce) {
   Converge();
-  // Green stops receiving WAL: after the fence it never replays the shutdown checkpoint.
+  // Green stops receiving WAL: after the fence it never replays the shutdown checkpoint, and
+  // the switch is abandoned (blue becomes the primary again; pkg/plan/README.md §19).
   cluster_->SetLagging(Color::kGreen, true);
   ASSERT_TRUE(cluster_->Write().ok());
   Desire(Color::kGreen);
@@ -187,7 +188,7 @@ TEST_F(MetricsTest, SwitchoverThatFailsIsCountedOnce) {
     cluster_->clock().Advance(std::chrono::seconds(2));
   }
   ASSERT_EQ(r.phase, api::Phase::kFailed);
-  EXPECT_EQ(R("switchyard_resource_reason", {{"reason", "StandbyBehind"}}), 1);
+  EXPECT_EQ(R("switchyard_resource_reason", {{"reason", "SwitchAbandoned"}}), 1);
   EXPECT_EQ(R("switchyard_resource_phase", {{"phase", "Failed"}}), 1);
   Pass();
   Pass();
@@ -196,7 +197,7 @@ TEST_F(MetricsTest, SwitchoverThatFailsIsCountedOnce) {
       1);
   EXPECT_EQ(R("switchyard_switchover_total", {{"from", "blue"}, {"to", "green"}, {"result", "ok"}}),
             0);
-  EXPECT_EQ(R("switchyard_primary_color", {{"color", "blue"}}), 0);
+  EXPECT_EQ(R("switchyard_primary_color", {{"color", "blue"}}), 1);
   EXPECT_EQ(R("switchyard_primary_color", {{"color", "green"}}), 0);
 }
 

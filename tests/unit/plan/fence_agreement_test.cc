@@ -25,7 +25,7 @@ using api::Color;
 using fakes::FakeCluster;
 
 // The planner's reasons while it stands on a cleanly fenced old primary.
-const std::set<std::string> kWaitingOnFence = {"Promoting", "CatchingUp", "StandbyBehind"};
+const std::set<std::string> kWaitingOnFence = {"Promoting", "CatchingUp", "AbandoningSwitch"};
 
 // The record names the stopped old primary's shutdown checkpoint.
 bool RecordsFenceOf(const api::DeploymentColorStatus& st, const model::ServerState& old) {

@@ -178,28 +178,19 @@ class Sim {
 
   // Drives to Converged on the desired color, acting as the operator when asked to.
   void SettleOn() {
-    bool flipped_back = false;
     for (int i = 0; i < kSettlePasses && !Failed(); ++i) {
       const Plan p = Pass();
       if (!p.done()) {
         continue;
       }
-      if (p.phase == Phase::kConverged) {
-        if (flipped_back) {  // now back to where the operator wanted to go
-          Flip();
-          flipped_back = false;
-          continue;
-        }
-        return;
-      }
+      if (p.phase == Phase::kConverged) return;
       if (p.wait == Wait::kPoll) {
         cluster_.clock().Advance(std::chrono::seconds(1));
         continue;
       }
-      if (p.reason == "StandbyBehind" && !flipped_back) {
-        Log("operator: flips back, as the message says");
-        Flip();
-        flipped_back = true;
+      if (p.reason == "SwitchAbandoned") {
+        Log("operator: retries the abandoned switch (a new generation), as the message says");
+        ++dc_.metadata.generation;
         continue;
       }
       if (p.reason == "SplitBrain" || p.reason == "NoPrimary") {
@@ -498,7 +489,7 @@ TEST(Invariants, RandomInterleavingsOfStepsFaultsFlipsAndWrites) {
                         "StoppingFencedServer",
                         "ServerUnreadable",
                         "CatchingUp",
-                        "StandbyBehind",
+                        "AbandoningSwitch",
                         "CreatingSlot",
                         "Rejoining",
                         "StartingStandby",

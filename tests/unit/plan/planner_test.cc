@@ -40,6 +40,12 @@ Want Step(model::StepKind k, Color target, std::optional<Color> source, std::str
 Want None(Phase phase, std::string reason) {
   return {std::nullopt, kBlue, std::nullopt, phase, std::move(reason)};
 }
+// The first step of giving up a switch to green after blue's fence: lifting blue's fence
+// (green, a standby nobody asked to promote, cannot become a primary meanwhile), to start
+// blue as the primary again (pkg/plan/README.md §19).
+Want AbandonsTheSwitchToGreen() {
+  return {model::StepKind::kLiftFence, kBlue, std::nullopt, Phase::kDegraded, "AbandoningSwitch"};
+}
 
 struct Case {
   std::string name;
@@ -200,7 +206,7 @@ const Case kCases[] = {
        Until(c, dc, model::StepKind::kPromote);
        c.clock().Advance(seconds(dc.spec.database.catch_up_timeout_seconds + 1));
      },
-     None(Phase::kFailed, "StandbyBehind"),
+     AbandonsTheSwitchToGreen(),
      [](model::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
     // WAL archive (pkg/plan/README.md §6): segments the fenced old primary left unarchived
     // (.ready; its archive_command failed at its shutdown) hold the promotion for
@@ -218,7 +224,7 @@ const Case kCases[] = {
        Until(c, dc, model::StepKind::kPromote);
        c.clock().Advance(seconds(dc.spec.database.archive_timeout_seconds + 1));
      },
-     None(Phase::kFailed, "ArchiveGap"), [](model::World& w) { w.blue.archive_ready = 1; }},
+     AbandonsTheSwitchToGreen(), [](model::World& w) { w.blue.archive_ready = 1; }},
     {"UnarchivedSegmentsOfTheNewPrimaryDoNotHoldThePromotion",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
@@ -251,7 +257,7 @@ const Case kCases[] = {
        Until(c, dc, model::StepKind::kPromote);
        dc.status.fence->fenced_at = "yesterday";
      },
-     None(Phase::kFailed, "StandbyBehind"),
+     AbandonsTheSwitchToGreen(),
      [](model::World& w) { w.green.replay_lsn = w.blue.control->checkpoint_lsn - 8; }},
     {"LaggingStandbyMissesTheShutdownCheckpoint",
      [](FakeCluster& c, api::DeploymentColor& dc) {
@@ -269,7 +275,7 @@ const Case kCases[] = {
        ASSERT_FALSE(fakes::RunUntil(c, &dc, model::StepKind::kPromote).has_value());
        c.clock().Advance(seconds(31));
      },
-     None(Phase::kFailed, "StandbyBehind")},
+     AbandonsTheSwitchToGreen()},
     {"PausedReplayAfterTheFenceFailsAtOnce",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        c.SetLagging(kGreen, true);
@@ -278,7 +284,7 @@ const Case kCases[] = {
        ASSERT_FALSE(fakes::RunUntil(c, &dc, model::StepKind::kPromote).has_value());
        c.SetReplayPaused(kGreen, true);
      },
-     None(Phase::kFailed, "StandbyBehind")},
+     AbandonsTheSwitchToGreen()},
     // Never promote a standby whose WAL is not the stopped old primary's: blue crashed on
     // timeline 1 after writes green (promoted behind the back, timeline 2) lacks; blue rejoined
     // as a standby but cannot stream (diverged); green took a write and was stopped. Blue's
