@@ -212,7 +212,8 @@ model::ServerState FakeCluster::ObserveLocked(Color color) {
     std::string sync_state = "async";
     if (sync && model::SyncStandbysMatch(*sync, name))
       sync_state = sync->quorum ? "quorum" : "sync";
-    s.replication.push_back({name, "streaming", other.ReplayEnd(), sync_state});
+    s.replication.push_back(
+        {name, "streaming", other.ReplayEnd(), sync_state, other.replay_lag_ms});
   }
   if (pg.streaming) {
     s.receiver = model::WalReceiver{"streaming", "127.0.0.1", pg.primary_port, pg.primary_slot};

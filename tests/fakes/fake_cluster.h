@@ -132,6 +132,10 @@ class FakeCluster final : public model::PostgresObserver,
   // The standby stays connected but receives nothing new (lag grows with every write).
   void SetLagging(api::Color color, bool lagging);
   void SetReplayPaused(api::Color color, bool paused);
+  // How far behind in time its primary reports the standby's replay (replay_lag; -1: none).
+  void SetReplayLag(api::Color color, int64_t ms);
+  // Changes what the observation reads of `color`'s version, settings and privileges.
+  void EditPrerequisites(api::Color color, const std::function<void(model::Prerequisites&)>& edit);
   // ALTER SYSTEM SET synchronous_standby_names = `names` and a reload on `color` (running or
   // not: its configuration file).
   void SetSyncStandbyNames(api::Color color, const std::string& names);

@@ -150,6 +150,17 @@ void FakeCluster::SetReplayPaused(Color color, bool paused) {
   SyncLocked();
 }
 
+void FakeCluster::SetReplayLag(Color color, int64_t ms) {
+  std::lock_guard<std::mutex> l(mu_);
+  Pg(color).replay_lag_ms = ms;
+}
+
+void FakeCluster::EditPrerequisites(Color color,
+                                    const std::function<void(model::Prerequisites&)>& edit) {
+  std::lock_guard<std::mutex> l(mu_);
+  edit(Pg(color).prerequisites);
+}
+
 void FakeCluster::PromoteBehindBack(Color color) {
   std::lock_guard<std::mutex> l(mu_);
   FakePostgres& s = Pg(color);

@@ -119,6 +119,16 @@ void FakePostgres::StartAsStandby() {
   mode = Mode::kStandby;
 }
 
+model::Prerequisites FakePostgres::DefaultPrerequisites() {
+  model::Prerequisites p;
+  p.known = true;
+  p.version_num = 150004;
+  p.version = "15.4";
+  p.privileges = {"superuser",      "replication", "pg_promote",
+                  "pg_reload_conf", "pg_monitor",  "pg_checkpoint"};
+  return p;
+}
+
 model::ServerState FakePostgres::Observe() const {
   model::ServerState s;
   s.color = color;
@@ -181,7 +191,14 @@ model::ServerState FakePostgres::Observe() const {
                            unreachable ? " (fault injected)" : " (postmaster frozen)");
     return s;
   }
+  if (mode == Mode::kStandby && !prerequisites.hot_standby) {
+    s.error = absl::StrCat("connection to server at \"127.0.0.1\", port ", port,
+                           " failed: FATAL:  the database system is not accepting connections\n"
+                           "DETAIL:  Hot standby mode is disabled.");
+    return s;
+  }
   s.reachable = true;
+  s.prerequisites = prerequisites;
   s.in_recovery = mode == Mode::kStandby;
   s.system_identifier = system_id;
   s.timeline = ReportedTimeline();

@@ -96,6 +96,14 @@ struct FakePostgres {
   bool disconnected = false;   // the standby's walreceiver cannot reach its primary
   bool lagging = false;        // connected, but receives nothing new (a slow link)
   bool replay_paused = false;  // pg_wal_replay_pause(); not kept across a restart
+  // --- configuration and privileges ---
+  // What the observation reads of version, settings and the user's privileges (a superuser
+  // on PostgreSQL 15 by default). A standby with hot_standby off accepts no connections.
+  model::Prerequisites prerequisites = DefaultPrerequisites();
+  // pg_stat_replication.replay_lag its primary reports for it, in ms (-1: none).
+  int64_t replay_lag_ms = -1;
+
+  static model::Prerequisites DefaultPrerequisites();
 
   bool Running() const { return mode != Mode::kStopped; }
   bool RunningPrimary() const { return mode == Mode::kPrimary; }
