@@ -75,7 +75,7 @@ std::optional<model::Lsn> PromotionThreshold(const model::ServerState& old);
 // (PromotionThreshold) and `successor` runs as a standby. This is when a switch waits for the
 // successor to replay past the returned threshold and then promotes it; the status dates the
 // fence record then (the catch-up timeout runs from it), the planner waits, promotes or gives
-// up (StandbyBehind) then. nullopt otherwise.
+// up (the switch is abandoned) then. nullopt otherwise.
 std::optional<model::Lsn> CleanlyFencedBehind(const model::ServerState& old,
                                               const model::ServerState& successor);
 

@@ -444,13 +444,33 @@ Plan DesiredIsPrimary(const api::DeploymentColor& dc, const model::World& w, Col
                            consent));
 }
 
+// The switch to `d` recorded as abandoned for the spec's current generation.
+const api::AbandonedSwitch* AbandonedFor(const api::DeploymentColor& dc, Color d) {
+  const std::optional<api::AbandonedSwitch>& a = dc.status.abandoned_switch;
+  if (!a || a->color != Name(d) || a->generation != dc.metadata.generation) return nullptr;
+  return &*a;
+}
+
 // O is the running primary: make D its streaming standby, check, move traffic, fence O.
 Plan Switch(const api::DeploymentColor& dc, const model::World& w, Color d,
             std::chrono::system_clock::time_point now) {
   const auto& spec = dc.spec;
   const ServerState& ds = w.server(d);
   const ServerState& os = w.server(api::Other(d));
-  if (auto repair = RepairStandby(dc, ds, os, now)) return *repair;
+  if (auto repair = RepairStandby(dc, ds, os, now)) {
+    // Rule (abandoned switches): a switch given up for this generation waits for nothing, so
+    // a wait for D to stream does not stand in for it: D's replay may still stand still (the
+    // very cause; its WAL receiver is then not restarted), and the status would say
+    // Progressing for ever. Steps, and holds that need an operator, still come first.
+    if (repair->step || repair->phase != Phase::kProgressing || AbandonedFor(dc, d) == nullptr) {
+      return *repair;
+    }
+    const std::vector<Check> checks = Preflight(dc, w, d);
+    const Check* gave_up = FirstFailure(checks);  // "not-abandoned", the first check
+    if (gave_up == nullptr) return *repair;
+    return Hold(gave_up->phase, Wait::kRetry, gave_up->reason,
+                absl::StrCat(gave_up->message, ". Meanwhile ", repair->message));
+  }
   // Preflight (pkg/plan/preflight.h): nothing moves until every blocking check passes.
   if (const std::vector<Check> checks = Preflight(dc, w, d);
       const Check* failed = FirstFailure(checks)) {
@@ -497,13 +517,6 @@ std::optional<Plan> BringBack(const api::DeploymentColorSpec& spec, const Server
                            " becomes the primary again"));
   }
   return std::nullopt;
-}
-
-// The switch to `d` recorded as abandoned for the spec's current generation.
-const api::AbandonedSwitch* AbandonedFor(const api::DeploymentColor& dc, Color d) {
-  const std::optional<api::AbandonedSwitch>& a = dc.status.abandoned_switch;
-  if (!a || a->color != Name(d) || a->generation != dc.metadata.generation) return nullptr;
-  return &*a;
 }
 
 // Rule (abandoning a switch): a switch that has fenced the old primary O and cannot finish

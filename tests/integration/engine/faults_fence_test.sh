@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # some functions are only called through check and wait_until
 # Faults at the fence of the old primary, on the real stack, a writer posting orders through
-# nginx throughout:
+# nginx and the fast monitor sampling both servers (never two primaries) throughout:
 #  (a) the standby disconnected at fence time: green's WAL receiver is frozen (SIGSTOP) just
 #      before the fence, so blue's shutdown checkpoint never reaches it (blue's walsender gives
 #      up after wal_sender_timeout, 5 s here). Driven by `switchyard --once` runs: green must
-#      not be promoted; status Failed/StandbyBehind once catchUpTimeoutSeconds (3 s) passed.
-#      Flipping back to blue lifts blue's fence (green was never asked to promote, so it may
-#      keep running) and restarts blue as the primary unharmed (same timeline, every
-#      acknowledged write there); the receiver thawed, green streams from blue again.
+#      not be promoted; once catchUpTimeoutSeconds (3 s) passed the switch is abandoned
+#      (AbandoningSwitch): blue's fence is lifted (green was never asked to promote, so it may
+#      keep running) and blue restarted as the primary unharmed (same timeline, writable, every
+#      acknowledged write there); then Failed/SwitchAbandoned with status.abandonedSwitch
+#      (CatchUpTimedOut), also while green cannot stream. The receiver thawed, green streams
+#      from blue again, and the switch is not begun again for this generation; flipping back
+#      to blue converges.
 #  (b) the old primary refusing to stop: blue's postmaster frozen (SIGSTOP; its backends keep
 #      serving, so blue keeps taking writes) before the daemon flips to green. The fence's fast
 #      shutdown request is pending; after the 60 s stop timeout the fence fails, status
@@ -28,6 +31,7 @@ faults_begin faults_fence
 set_spec catchUpTimeoutSeconds 3
 run_once converge
 require "switchyard --once on the fresh stack exits 0 (got $once_rc)" test "$once_rc" -eq 0
+start_fast_monitor
 start_writer
 require "the writer gets orders acknowledged through nginx" wait_for_acks 10
 
@@ -57,24 +61,34 @@ check "(a) green has not replayed blue's shutdown checkpoint ($(pg green postgre
   test "$(pg green postgres "SELECT pg_last_wal_replay_lsn() <= '$c'::pg_lsn")" = t
 run_once a3 --once-timeout 30
 show_run a3
-check "(a) run 3: exits non-zero (got $once_rc) and takes no step ($(steps_of "$IT_ART/a3.err"))" \
-  test "$once_rc" -ne 0 -a "$once_rc" -ne 124 -a "$(steps_taken "$IT_ART/a3.err")" -eq 0
+check "(a) run 3: once catchUpTimeoutSeconds passed, the switch is abandoned: blue's fence lifted and blue started (exit $once_rc): $(steps_of "$IT_ART/a3.err")" \
+  test "$once_rc" -ne 0 -a "$once_rc" -ne 124 -a "$(steps_of "$IT_ART/a3.err")" = "lift-fence blue:ok;start blue:ok"
+check "(a) the lift-fence step gives up the switch (AbandoningSwitch: nothing was promoted)" \
+  grep -Eq 'step="lift-fence blue" outcome=started .*reason="[^"]*did not catch up within catchUpTimeoutSeconds \(3 s\); nothing was promoted.*switch to green is abandoned' "$IT_ART/a3.err"
 check "(a) green was not promoted" test "$(in_recovery green)" = t
-check_ready "(a)" "$(status_json)" Failed StandbyBehind "nothing was promoted.*activeColor back to blue"
-
-set_active blue
-run_once a4 --fault-kill-after-steps 2
-check "(a) flipped back: the first steps lift blue's fence and start it (exit $once_rc): $(steps_of "$IT_ART/a4.err")" \
-  test "$once_rc" -eq 137 -a "$(steps_of "$IT_ART/a4.err")" = "lift-fence blue:ok;start blue:ok"
 check "(a) blue is the primary again" test "$(in_recovery blue)" = f
+check "(a) blue is writable" pg blue "$SY_DATABASE" "INSERT INTO orders (color, note) VALUES ('blue', 'after-abandon')"
 check "(a) blue is unharmed: still on timeline $blue_tli" \
   test "$(pg blue postgres 'SELECT timeline_id FROM pg_control_checkpoint()')" = "$blue_tli"
-check "(a) green is still not promoted" test "$(in_recovery green)" = t
+assert_not_two_primaries "(a) after the abandonment"
+st=$(status_json)
+check_ready "(a)" "$st" Failed SwitchAbandoned "switch to green was abandoned at .*blue is the primary again"
+# shellcheck disable=SC2016  # $a is jq's
+check "(a) status.abandonedSwitch: green, this generation, CatchUpTimedOut" json_true "$st" \
+  '.status.abandonedSwitch as $a | $a.color == "green" and $a.generation == .metadata.generation and
+   $a.reason == "CatchUpTimedOut" and ($a.abandonedAt | length) > 0'
 check_no_write_lost blue "(a) blue restarted"
 kill -CONT "$receiver"
+check "(a) receiver thawed: green streams from blue again" wait_until 30 "green to stream" streaming blue green
+run_once a4 --once-timeout 30
+show_run a4
+check "(a) the switch is not begun again for this generation: no step, Failed (exit $once_rc)" \
+  test "$once_rc" -ne 0 -a "$once_rc" -ne 124 -a "$(steps_taken "$IT_ART/a4.err")" -eq 0
+check_ready "(a) run 4" "$(status_json)" Failed SwitchAbandoned "abandoned"
+set_active blue
 run_once a5
 show_run a5
-check "(a) receiver thawed: the flip back to blue completes (exit $once_rc)" test "$once_rc" -eq 0
+check "(a) flipped back to blue: converges (exit $once_rc)" test "$once_rc" -eq 0
 assert_world blue
 check "(a) writes are acknowledged on blue" wait_for_acks "$(($(acked_count) + 10))"
 
@@ -95,6 +109,7 @@ stop_daemon
 assert_world green
 check "(b) writes are acknowledged on green" wait_for_acks "$((acks + 10))"
 stop_writer
+check_fast_monitor
 check_no_write_lost green "at the end"
 it_log "writes: $(acked_count) acknowledged, $(refused_count) refused"
 

@@ -15,9 +15,11 @@
 #     binDirectory);
 #   - nginx stopped; the idle color's app answering 503;
 #   - rejoinMethod basebackup for some flips (every rejoin is then a full re-clone).
-# Then the faults stop and the flip must converge; a flip left Failed/StandbyBehind (the
-# standby missed the old primary's last WAL, e.g. its walreceiver frozen through the fence)
-# is flipped back as its message asks, and must converge. Invariants: no moment with two
+# Then the faults stop and the flip must converge. A switch given up after its fence (the
+# standby missed the old primary's last WAL, e.g. its walreceiver frozen through the fence:
+# the old primary comes back, Failed/SwitchAbandoned) is retried as its message asks, by a
+# spec change (maxReplayLagSeconds toggled between 5 and 6: a new generation), and must then
+# converge on the same color. Invariants: no moment with two
 # writable primaries; no acknowledged write lost; no data directory replaced but a re-clone
 # that rejoinMethod basebackup asked for (no consent is ever given, nothing is ever wiped);
 # no copy process outlives its daemon. The seed is printed: SY_NEMESIS_SEED replays the
@@ -42,7 +44,7 @@ declare -A faults_done=()   # kind -> count
 declare -A frozen_pids=()   # pid -> what, thawed when the faults stop
 converge_ms=()              # per flip: from the faults' end to convergence
 daemon_runs=0
-operator_flips=0
+operator_retries=0          # abandoned switches retried by a spec change
 copies_ok=0                 # re-clones asked for by rejoinMethod basebackup
 copies_bad=()               # any other replacement of a data directory
 flip=0
@@ -214,28 +216,42 @@ converged_on() {
     .status.servingColor == $c and .status.observedGeneration == .metadata.generation' >/dev/null
 }
 
-# settle: waits (bounded) for convergence on $desired; a flip left StandbyBehind is flipped
-# back as its message says. Records the time from the faults' end.
+# abandoned_on COLOR: Failed/SwitchAbandoned, the switch to COLOR given up for the current
+# generation.
+abandoned_on() {
+  api_json | jq -e --arg c "$1" '.status.abandonedSwitch.color == $c and
+    .status.abandonedSwitch.generation == .metadata.generation and
+    ([.status.conditions[]? | select(.type == "Ready")][0].reason == "SwitchAbandoned")' >/dev/null
+}
+settled_on() { converged_on "$1" || abandoned_on "$1"; }
+generation_above() { (($(api_json | jq -r '.metadata.generation // 0') > $1)); }
+
+# settle: waits (bounded) for convergence on $desired; a switch abandoned after its fence is
+# retried with a new generation of the spec (the old primary is back meanwhile), at most 3
+# times. Records the time from the faults' end.
 settle() {
-  local t0=$1 reason
-  if ! wait_until 90 "flip $flip to converge on $desired" converged_on "$desired"; then
-    reason=$(ready_of "$(api_json)" | jq -r '.reason // ""')
-    if [[ $reason == StandbyBehind ]]; then
-      operator_flips=$((operator_flips + 1))
-      it_log "flip $flip: $desired stayed Failed/StandbyBehind; flipping back as the status says"
-      desired=$(other_of "$desired")
-      set_active "$desired"
-      wait_until 90 "flip $flip to converge back on $desired" converged_on "$desired" || {
-        show_status "$(api_json)"
-        fail "flip $flip: converged back on $desired after StandbyBehind"
-        return 1
-      }
-    else
+  local t0=$1 retries=0 gen lag
+  while true; do
+    if ! wait_until 90 "flip $flip to converge on $desired (or be abandoned)" settled_on "$desired"; then
       show_status "$(api_json)"
-      fail "flip $flip: converged on $desired within 90 s of the faults' end (held: $reason)"
+      fail "flip $flip: converged on $desired within 90 s of the faults' end (held: $(ready_of "$(api_json)" | jq -r '.reason // ""'))"
       return 1
     fi
-  fi
+    converged_on "$desired" && break
+    if ((retries == 3)); then
+      show_status "$(api_json)"
+      fail "flip $flip: the switch to $desired was abandoned 3 times after the faults' end"
+      return 1
+    fi
+    retries=$((retries + 1))
+    operator_retries=$((operator_retries + 1))
+    it_log "flip $flip: the switch to $desired was abandoned ($(api_json | jq -r .status.abandonedSwitch.reason)); retrying with a new generation, as the status says"
+    gen=$(api_json | jq -r .metadata.generation)
+    lag=$(sed -n 's/^ *maxReplayLagSeconds: *\([0-9]*\).*/\1/p' "$IT_MANIFEST")
+    set_spec maxReplayLagSeconds $((lag == 5 ? 6 : 5))
+    wait_until 15 "a generation after $gen" generation_above "$gen" ||
+      fatal "flip $flip: the spec change was not picked up"
+  done
   converge_ms+=($(($(it_ts) - t0)))
 }
 
@@ -260,6 +276,9 @@ it_log "flips: $FLIPS, seed: $SEED (SY_NEMESIS_SEED=$SEED replays the schedule)"
 controldata_wrapper "$IT_WORK/bin"
 set_spec binDirectory "$bin"
 set_spec catchUpTimeoutSeconds 5
+# maxReplayLagSeconds (default 5) written out, for the retries of abandoned switches.
+sed -i 's/^\(    catchUpTimeoutSeconds:.*\)$/\1\n    maxReplayLagSeconds: 5/' "$IT_MANIFEST"
+grep -q '^    maxReplayLagSeconds: 5' "$IT_MANIFEST" || fatal "could not add maxReplayLagSeconds"
 pg blue "$SY_DATABASE" 'CREATE TABLE IF NOT EXISTS bench_writes (id bigint PRIMARY KEY,
   at timestamptz NOT NULL DEFAULT now())' >/dev/null || fatal "creating bench_writes"
 : >"$IT_ART/daemon.log"
@@ -342,7 +361,8 @@ for kind in "${FAULT_KINDS[@]}"; do
   printf '    %-44s %s\n' "faults: $kind" "${faults_done[$kind]:-0}"
 done
 printf '    %-44s %s\n' "daemon runs" "$daemon_runs" \
-  "flipped back after StandbyBehind (operator)" "$operator_flips" \
+  "lift-fence steps giving a switch up" "$(grep -cE 'step="lift-fence [a-z]+" outcome=started .*is abandoned' "$IT_ART/daemon.log" || true)" \
+  "abandoned switches retried (operator)" "$operator_retries" \
   "two-primary overlaps" "$overlaps_found ($monitor_samples)" \
   "acknowledged writes" "${acked:-?}" \
   "acknowledged writes lost" "${lost:-?}" \

@@ -101,6 +101,16 @@ void SplitBrainGreenStoppedByHand(FakeCluster& c, api::DeploymentColor&) {
   c.StopServer(kGreen);
 }
 
+// Flips to green with green not receiving blue's last WAL, past the catch-up timeout: the
+// switch is abandoned at the next pass.
+void AbandonTheSwitchToGreen(FakeCluster& c, api::DeploymentColor& dc) {
+  c.SetLagging(kGreen, true);
+  ASSERT_TRUE(c.Write().ok());
+  Desire(dc, kGreen);
+  ASSERT_FALSE(fakes::RunUntil(c, &dc, model::StepKind::kPromote).has_value());
+  c.clock().Advance(seconds(dc.spec.database.catch_up_timeout_seconds + 1));
+}
+
 const Case kCases[] = {
     // --- steady state and holds ---
     {"ConvergedOnBlue", [](FakeCluster&, api::DeploymentColor&) {},
@@ -285,6 +295,28 @@ const Case kCases[] = {
        c.SetReplayPaused(kGreen, true);
      },
      AbandonsTheSwitchToGreen()},
+    // After the abandonment blue is the primary again and the switch is held for this
+    // generation (Failed: the alert fires).
+    {"AnAbandonedSwitchEndsWithTheOldPrimaryBack",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       AbandonTheSwitchToGreen(c, dc);
+       c.SetLagging(kGreen, false);
+       fakes::Settle(c, &dc);
+       ASSERT_TRUE(c.ObserveWorld().blue.RunningPrimary());
+     },
+     None(Phase::kFailed, "SwitchAbandoned")},
+    // Regression (real stack, a replay frozen by a lock conflict): the standby's WAL receiver
+    // is not restarted while its replay stands still, so it does not stream from the old
+    // primary back; the wait for it (StandbyConnecting, Progressing) hid the abandonment for
+    // as long as that lasted.
+    {"AnAbandonedSwitchIsReportedWhileTheStandbyCannotStream",
+     [](FakeCluster& c, api::DeploymentColor& dc) {
+       AbandonTheSwitchToGreen(c, dc);
+       c.SetDisconnected(kGreen, true);
+       fakes::Settle(c, &dc);
+       ASSERT_TRUE(c.ObserveWorld().blue.RunningPrimary());
+     },
+     None(Phase::kFailed, "SwitchAbandoned")},
     // Never promote a standby whose WAL is not the stopped old primary's: blue crashed on
     // timeline 1 after writes green (promoted behind the back, timeline 2) lacks; blue rejoined
     // as a standby but cannot stream (diverged); green took a write and was stopped. Blue's
@@ -622,7 +654,7 @@ const Case kCases[] = {
        Desire(dc, kBlue);
      },
      Step(model::StepKind::kLiftFence, kBlue, std::nullopt, "LiftingFence")},
-    {"FlipBackAfterStandbyBehindLiftsTheFence",
+    {"FlipBackWhileTheStandbyIsBehindLiftsTheFence",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        c.SetLagging(kGreen, true);
        ASSERT_TRUE(c.Write().ok());

@@ -26,8 +26,8 @@ constexpr Color kBlue = Color::kBlue;
 constexpr Color kGreen = Color::kGreen;
 
 const Check* Find(const std::vector<Check>& checks, const std::string& name) {
-  auto it = std::find_if(checks.begin(), checks.end(),
-                         [&](const Check& c) { return c.name == name; });
+  auto it =
+      std::find_if(checks.begin(), checks.end(), [&](const Check& c) { return c.name == name; });
   return it == checks.end() ? nullptr : &*it;
 }
 
@@ -160,9 +160,10 @@ TEST(Preflight, AMissingPrivilegeNamesItsGrant) {
   const Check* privileges = Find(checks, "privileges");
   ASSERT_NE(privileges, nullptr);
   EXPECT_FALSE(privileges->ok);
-  for (const char* grant : {"GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO switchyard",
-                            "GRANT pg_checkpoint TO switchyard",
-                            "ALTER ROLE switchyard REPLICATION", "GRANT pg_monitor TO switchyard"}) {
+  for (const char* grant :
+       {"GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO switchyard",
+        "GRANT pg_checkpoint TO switchyard", "ALTER ROLE switchyard REPLICATION",
+        "GRANT pg_monitor TO switchyard"}) {
     EXPECT_NE(privileges->message.find(grant), std::string::npos) << privileges->message;
   }
   EXPECT_EQ(privileges->message.find("on blue"), std::string::npos) << privileges->message;
@@ -173,7 +174,8 @@ TEST(Preflight, SwitchStepsAreTheStepsTaken) {
   for (const api::SynchronousReplication mode :
        {api::SynchronousReplication::kUnmanaged, api::SynchronousReplication::kPreferred,
         api::SynchronousReplication::kRequired}) {
-    for (const api::RejoinMethod rejoin : {api::RejoinMethod::kAuto, api::RejoinMethod::kBasebackup}) {
+    for (const api::RejoinMethod rejoin :
+         {api::RejoinMethod::kAuto, api::RejoinMethod::kBasebackup}) {
       FakeCluster cluster;
       api::DeploymentColor dc = fakes::FakeResource(kBlue);
       dc.spec.database.synchronous_replication = mode;
@@ -189,7 +191,8 @@ TEST(Preflight, SwitchStepsAreTheStepsTaken) {
       ASSERT_EQ(fakes::Settle(cluster, &dc).phase, Phase::kConverged);
       std::vector<std::string> taken;
       const auto steps = cluster.Steps();
-      for (size_t i = before; i < steps.size(); ++i) taken.push_back(model::Describe(steps[i].step));
+      for (size_t i = before; i < steps.size(); ++i)
+        taken.push_back(model::Describe(steps[i].step));
       EXPECT_EQ(predicted, taken) << api::SynchronousReplicationName(mode) << ", rejoin "
                                   << static_cast<int>(rejoin);
     }
