@@ -159,8 +159,12 @@ struct ServerState {
   Lsn receive_lsn = 0;  // standby: pg_last_wal_receive_lsn()
   Lsn replay_lsn = 0;   // standby: pg_last_wal_replay_lsn()
   bool replay_paused = false;
-  std::vector<ReplicationPeer> replication;   // primary: pg_stat_replication
-  std::optional<WalReceiver> receiver;        // standby: pg_stat_wal_receiver
+  std::vector<ReplicationPeer> replication;  // primary: pg_stat_replication
+  std::optional<WalReceiver> receiver;       // standby: pg_stat_wal_receiver
+  // standby: the port of the primary_conninfo it runs with, which its configuration file may
+  // no longer say (rewritten while it started); 0 when the setting is empty or names no
+  // port; nullopt when not read (a primary, or a user without pg_read_all_settings).
+  std::optional<int> running_primary_port;
   std::vector<std::string> slots;             // pg_replication_slots names (physical)
   std::vector<ReplicationSlot> slot_details;  // every row of pg_replication_slots
   // Where the oldest WAL segment its pg_wal holds begins (pg_ls_waldir(), any timeline); 0

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "pkg/host/pg_auto_conf.h"
 #include "pkg/util/log.h"
 #include "pkg/util/status_macros.h"
 
@@ -81,7 +82,9 @@ SELECT 'prereq', current_setting('server_version_num'), current_setting('server_
     CASE WHEN pg_has_role('pg_monitor', 'MEMBER') THEN 'pg_monitor' END,
     CASE WHEN (SELECT pg_has_role(oid, 'MEMBER') FROM pg_roles WHERE rolname = 'pg_checkpoint')
       THEN 'pg_checkpoint' END),
-  NULL, NULL, NULL, NULL
+  CASE WHEN pg_is_in_recovery() AND pg_has_role('pg_read_all_settings', 'USAGE')
+    THEN current_setting('primary_conninfo') END,
+  NULL, NULL, NULL
 FROM pg_roles r WHERE r.rolname = current_user
 )sql";
 
@@ -200,6 +203,10 @@ absl::Status FillFromServer(const std::vector<PgRow>& rows, model::ServerState* 
       p.wal_log_hints = Text(row, 6) == "on";
       p.data_checksums = Text(row, 7) == "on";
       p.privileges = absl::StrSplit(Text(row, 8), ',', absl::SkipEmpty());
+      // Only the port is kept: the setting may hold a password.
+      if (row.size() > 9 && row[9].has_value()) {
+        s->running_primary_port = host::ConninfoPort(*row[9]);
+      }
     }
   }
   if (!node) return absl::InternalError("the observation query returned no node row");

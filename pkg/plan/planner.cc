@@ -275,6 +275,17 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
       return Do(StepKind::kStop, sc, std::nullopt, "Rejoining",
                 absl::StrCat("stopping ", Name(sc), ": it is not a standby of ", Name(pc)));
     }
+    // Configured to follow p, but running with what its file said before (someone started
+    // it while it was being configured): it would wait for ever. Restarted, it reads the file.
+    if (s.running_primary_port && *s.running_primary_port != spec.color(pc).database.port) {
+      return Do(StepKind::kStop, sc, std::nullopt, "Rejoining",
+                absl::StrCat(
+                    "stopping ", Name(sc), ": it runs with a primary_conninfo (",
+                    *s.running_primary_port == 0 ? std::string("empty")
+                                                 : absl::StrCat("port ", *s.running_primary_port),
+                    ") that its configuration no longer says (", Name(pc), ", port ",
+                    spec.color(pc).database.port, "): it was started while being configured"));
+    }
     return WithSlot(dc, s, p,
                     Hold(Phase::kProgressing, Wait::kPoll, "StandbyConnecting",
                          absl::StrCat(Name(sc), " is starting to stream from ", Name(pc))),
@@ -451,26 +462,52 @@ const api::AbandonedSwitch* AbandonedFor(const api::DeploymentColor& dc, Color d
   return &*a;
 }
 
+// Rule (abandoned switches, pkg/plan/README.md §19): while the switch to `d` stands abandoned
+// for this generation and the other color runs as the primary again, what the switch had
+// changed is put back: traffic to the primary's color (d's apps may write only through d's
+// database), when its upstreams answer; then d's slot for the other color, made before the
+// fence, which would pin d's WAL for the whole generation. Then it holds, saying why (and
+// what it waits for meanwhile, `waiting`).
+Plan WhileAbandoned(const api::DeploymentColor& dc, const World& w, Color d,
+                    const std::optional<Plan>& waiting) {
+  const Color o = api::Other(d);
+  auto undoing = [&](Plan p) {
+    p.phase = Phase::kDegraded;
+    p.reason = "RevertingSwitch";
+    p.message = absl::StrCat("the switch to ", Name(d), " was abandoned: ", p.message);
+    return p;
+  };
+  if (std::optional<Plan> back = RouteTraffic(dc, w, o); back && back->step) {
+    back->message = absl::StrCat(back->message, ", the primary again");
+    return undoing(*back);
+  }
+  if (auto stale = DropStaleStandbySlot(w.server(d))) return undoing(*stale);
+  const std::vector<Check> checks = Preflight(dc, w, d);
+  const Check* gave_up = FirstFailure(checks);  // "not-abandoned" comes first
+  if (gave_up == nullptr || gave_up->reason != "SwitchAbandoned") {
+    return Hold(Phase::kFailed, Wait::kRetry, "SwitchAbandoned",
+                absl::StrCat("the switch to ", Name(d), " was abandoned"));
+  }
+  std::string message = gave_up->message;
+  if (waiting) absl::StrAppend(&message, ". Meanwhile ", waiting->message);
+  return Hold(gave_up->phase, Wait::kRetry, gave_up->reason, message);
+}
+
 // O is the running primary: make D its streaming standby, check, move traffic, fence O.
 Plan Switch(const api::DeploymentColor& dc, const model::World& w, Color d,
             std::chrono::system_clock::time_point now) {
   const auto& spec = dc.spec;
   const ServerState& ds = w.server(d);
   const ServerState& os = w.server(api::Other(d));
-  if (auto repair = RepairStandby(dc, ds, os, now)) {
-    // Rule (abandoned switches): a switch given up for this generation waits for nothing, so
-    // a wait for D to stream does not stand in for it: D's replay may still stand still (the
-    // very cause; its WAL receiver is then not restarted), and the status would say
-    // Progressing for ever. Steps, and holds that need an operator, still come first.
-    if (repair->step || repair->phase != Phase::kProgressing || AbandonedFor(dc, d) == nullptr) {
-      return *repair;
-    }
-    const std::vector<Check> checks = Preflight(dc, w, d);
-    const Check* gave_up = FirstFailure(checks);  // "not-abandoned", the first check
-    if (gave_up == nullptr) return *repair;
-    return Hold(gave_up->phase, Wait::kRetry, gave_up->reason,
-                absl::StrCat(gave_up->message, ". Meanwhile ", repair->message));
+  const std::optional<Plan> repair = RepairStandby(dc, ds, os, now);
+  // Steps, and holds that need an operator, come first; a wait for D to stream does not stand
+  // in for an abandoned switch: D's replay may still stand still (the very cause, and its WAL
+  // receiver is then not restarted), and the status would say Progressing for ever.
+  if (repair &&
+      (repair->step || repair->phase != Phase::kProgressing || AbandonedFor(dc, d) == nullptr)) {
+    return *repair;
   }
+  if (AbandonedFor(dc, d) != nullptr) return WhileAbandoned(dc, w, d, repair);
   // Preflight (pkg/plan/preflight.h): nothing moves until every blocking check passes.
   if (const std::vector<Check> checks = Preflight(dc, w, d);
       const Check* failed = FirstFailure(checks)) {
@@ -523,9 +560,11 @@ std::optional<Plan> BringBack(const api::DeploymentColorSpec& spec, const Server
 // before anything is promoted (D does not catch up within catchUpTimeoutSeconds, its replay
 // is paused, O left WAL unarchived past archiveTimeoutSeconds) is given up, and O, shut down
 // cleanly with every write it acknowledged, becomes the primary again by the flip-back path:
-// D is stopped first (nothing was asked to promote it; stopped it cannot be), then O's fence
-// is lifted (WhyNotLiftFence) and O started. The plan carries the record (status.
-// abandonedSwitch), so that the switch is not begun again for this generation of the spec.
+// O's fence is lifted while D cannot become a primary meanwhile (WhyNotLiftFence: D runs as
+// a standby nobody asked to promote over this fence and has no request pending, or is stopped
+// and never left recovery; otherwise D is stopped first), then O is started. The plan carries the
+// record (status. abandonedSwitch), so that the switch is not begun again for this generation of
+// the spec.
 Plan Abandon(const api::DeploymentColor& dc, const World& w, Color d, std::string reason,
              const std::string& what) {
   const Color o = api::Other(d);
@@ -618,6 +657,9 @@ Plan NoPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
     // runs again, or by hand; a stopped server archives nothing (pkg/observe/README.md #30).
     // D is not promoted over them silently: it waits archiveTimeoutSeconds from the fence,
     // then refuses.
+    // Rule: a switch recorded as abandoned is not finished after all (the daemon died before
+    // bringing O back, and D caught up meanwhile): the status said O comes back, and it does.
+    if (abandoned != nullptr) return Abandon(dc, w, d, abandoned->reason, abandoned->message);
     if (caught_up && os.archive_ready > 0) {
       const std::string msg =
           absl::StrCat(os.archive_ready, " WAL segment", os.archive_ready == 1 ? "" : "s", " of ",

@@ -187,6 +187,18 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
     st.abandoned_switch.reset();
   }
 
+  // A fence record goes once its server is seen unfenced or running: a later fence of the same
+  // stopped server (same shutdown checkpoint: it did not run in between, e.g. its fence was
+  // lifted to bring it back and a new generation fences it again) is a new wait, from then.
+  if (st.fence) {
+    const std::optional<Color> c = api::ParseColor(st.fence->color);
+    const model::ServerState* s = c ? &w.server(*c) : nullptr;
+    if (s == nullptr || s->reachable || s->postmaster_alive ||
+        (s->control && s->directory_error.empty() && !s->startup.fenced)) {
+      st.fence.reset();
+    }
+  }
+
   // The fence record: the old primary's shutdown checkpoint, when first seen. The planner
   // waits for the standby (the catch-up timeout runs from fencedAt) under the same predicate.
   if (model::CleanlyFencedBehind(os, ds)) {

@@ -12,9 +12,10 @@
 #  3. The same frozen replay with maxReplayLagSeconds 600 (catchUpTimeoutSeconds 4): the
 #     switch fences blue, green cannot replay past blue's shutdown checkpoint, and 4 s later
 #     the switch is abandoned: blue's fence is lifted and blue started again as the primary
-#     (writable), green still its standby and never asked to promote; Failed/SwitchAbandoned
-#     with status.abandonedSwitch (CatchUpTimedOut, this generation), and the switch is not
-#     begun again for this generation. The write-unavailable window (fence to blue writable
+#     (writable), green still its standby and never asked to promote; traffic goes back to
+#     blue and blue's slot on green is dropped; Failed/SwitchAbandoned with
+#     status.abandonedSwitch (CatchUpTimedOut, this generation), and the switch is not begun
+#     again for this generation. The write-unavailable window (fence to blue writable
 #     again) is logged.
 #  4. The session ends (green replays on) and the spec changes (a new generation): the switch
 #     to green completes.
@@ -143,7 +144,11 @@ check "3: blue's fence was lifted as the switch was abandoned (AbandoningSwitch)
 check "3: blue is the primary" test "$(in_recovery blue)" = f
 check "3: green is a standby and was never asked to promote" \
   test "$(in_recovery green)" = t -a "$(count_since "$mark" 'step="promote ')" -eq 0
-check "3: green is blue's streaming standby again" wait_until 15 "green to stream" streaming blue green
+# Its replay held by the lock, green does not restart its WAL receiver: it streams again only
+# in 4, once the session ends.
+check "3: traffic went back to blue, the primary again" wait_until 15 "nginx to serve blue" serves_only blue
+check "3: blue's slot on green (made before the fence) was dropped" \
+  logged_since "$mark" 'step="drop-slot blue on green" outcome=ok'
 check "3: green's replay still waits for the session's lock" replay_blocked
 it_log "3: write-unavailable window: fence requested to blue writable again $((t_writable - t_fence)) ms" \
   "(to the end of the start of blue: $((${t_started:-0} - t_fence)) ms; longest gap between" \

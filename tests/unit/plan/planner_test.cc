@@ -130,6 +130,16 @@ const Case kCases[] = {
     {"StandbyNotStreamingWhenConverged",
      [](FakeCluster& c, api::DeploymentColor&) { c.SetDisconnected(kGreen, true); },
      None(Phase::kProgressing, "StandbyConnecting")},
+    // Started by someone else while its configuration was rewritten: it runs with the old,
+    // empty primary_conninfo and would wait for ever; restarted, it reads the new one.
+    {"StandbyRunningWithAnEmptyPrimaryConninfoIsRestarted",
+     [](FakeCluster& c, api::DeploymentColor&) { c.SetDisconnected(kGreen, true); },
+     Step(model::StepKind::kStop, kGreen, std::nullopt, "Rejoining"),
+     [](model::World& w) { w.green.running_primary_port = 0; }},
+    {"StandbyRunningWithItsConfiguredPrimaryConninfoWaits",
+     [](FakeCluster& c, api::DeploymentColor&) { c.SetDisconnected(kGreen, true); },
+     None(Phase::kProgressing, "StandbyConnecting"),
+     [](model::World& w) { w.green.running_primary_port = w.green.startup.primary_port; }},
     {"RejoinedStandbyDisconnectedAfterASwitch",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        SwitchTo(c, dc, kGreen);

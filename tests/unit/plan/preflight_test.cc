@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "pkg/model/topology.h"
 #include "pkg/plan/planner.h"
 #include "tests/fakes/fake_cluster.h"
 #include "tests/fakes/plan_driver.h"
@@ -288,6 +289,80 @@ TEST(Abandon, ResumesWhenTheStandbyStoppedMeanwhile) {
   EXPECT_EQ(fakes::Settle(cluster, &dc).reason, "SwitchAbandoned");
   EXPECT_TRUE(cluster.server(kBlue).RunningPrimary());
   EXPECT_TRUE(cluster.CheckNoAcknowledgedWriteLost().ok());
+}
+
+// Starts a switch to green that green cannot finish (it receives nothing new) and passes the
+// catch-up timeout after blue's fence: the next pass abandons it.
+void SwitchToGreenThatTimesOut(FakeCluster& cluster, api::DeploymentColor& dc) {
+  ASSERT_EQ(fakes::Settle(cluster, &dc).phase, Phase::kConverged);
+  cluster.SetLagging(kGreen, true);
+  ASSERT_TRUE(cluster.Write().ok());
+  dc.spec.active_color = kGreen;
+  ++dc.metadata.generation;
+  ASSERT_FALSE(fakes::RunUntil(cluster, &dc, model::StepKind::kPromote).has_value());
+  cluster.clock().Advance(seconds(dc.spec.database.catch_up_timeout_seconds + 1));
+}
+
+// What the switch changed is put back while it stands abandoned: traffic to blue (the primary
+// again), and blue's slot on green, made before the fence, which would otherwise pin green's
+// WAL for the whole generation.
+TEST(Abandon, TrafficGoesBackAndTheSlotMadeForTheSwitchIsDropped) {
+  FakeCluster cluster;
+  api::DeploymentColor dc = fakes::FakeResource(kBlue);
+  SwitchToGreenThatTimesOut(cluster, dc);
+  ASSERT_TRUE(model::HasSlotFor(cluster.ObserveWorld().green, kBlue));
+  EXPECT_EQ(fakes::Settle(cluster, &dc).reason, "SwitchAbandoned");
+  const model::World w = cluster.ObserveWorld();
+  EXPECT_EQ(w.nginx.served_color, kBlue);
+  EXPECT_FALSE(model::HasSlotFor(w.green, kBlue));
+  std::vector<std::string> steps;
+  for (const auto& st : cluster.Steps()) steps.push_back(model::Describe(st.step));
+  EXPECT_NE(std::find(steps.begin(), steps.end(), "switch-traffic blue"), steps.end());
+  EXPECT_NE(std::find(steps.begin(), steps.end(), "drop-slot blue on green"), steps.end());
+}
+
+// The daemon recorded the abandonment but died before bringing blue back, and green caught up
+// meanwhile: blue still comes back, as the status said, rather than green being promoted.
+TEST(Abandon, ARecordedAbandonmentIsNotPromotedOverWhenTheStandbyCatchesUp) {
+  FakeCluster cluster;
+  api::DeploymentColor dc = fakes::FakeResource(kBlue);
+  SwitchToGreenThatTimesOut(cluster, dc);
+  cluster.FailNext(model::StepKind::kLiftFence, absl::UnavailableError("the daemon died"));
+  ASSERT_FALSE(fakes::Pass(cluster, &dc).step_status.ok());
+  ASSERT_TRUE(dc.status.abandoned_switch.has_value());
+  cluster.SetLagging(kGreen, false);
+  const fakes::DrivenPass next = fakes::Pass(cluster, &dc);
+  ASSERT_TRUE(next.plan.step.has_value()) << next.plan.message;
+  EXPECT_EQ(model::Describe(*next.plan.step), "lift-fence blue") << next.plan.message;
+  EXPECT_EQ(fakes::Settle(cluster, &dc).reason, "SwitchAbandoned");
+  EXPECT_TRUE(cluster.server(kBlue).RunningPrimary());
+  EXPECT_FALSE(cluster.server(kGreen).RunningPrimary());
+}
+
+// A new generation between the lift of blue's fence and blue's start fences blue again: that
+// is a new fence, and the catch-up wait runs from it, not from the first one (blue did not
+// run in between, so its shutdown checkpoint is the same).
+TEST(Abandon, ANewGenerationBeforeTheOldPrimaryStartsWaitsAgainInFull) {
+  FakeCluster cluster;
+  api::DeploymentColor dc = fakes::FakeResource(kBlue);
+  SwitchToGreenThatTimesOut(cluster, dc);
+  const fakes::DrivenPass lift = fakes::Pass(cluster, &dc);
+  ASSERT_TRUE(lift.plan.step.has_value());
+  ASSERT_EQ(model::Describe(*lift.plan.step), "lift-fence blue");
+  ASSERT_TRUE(lift.step_status.ok());
+  ++dc.metadata.generation;  // still green
+  std::vector<std::string> reasons;
+  for (int i = 0; i < 6; ++i) {
+    const fakes::DrivenPass p = fakes::Pass(cluster, &dc);
+    reasons.push_back(p.plan.reason);
+    if (p.plan.reason == "CatchingUp") break;
+  }
+  EXPECT_EQ(reasons.back(), "CatchingUp") << reasons.back();
+  EXPECT_FALSE(dc.status.abandoned_switch.has_value() &&
+               dc.status.abandoned_switch->generation == dc.metadata.generation);
+  // ... and gives up only once catchUpTimeoutSeconds passed from the new fence.
+  cluster.clock().Advance(seconds(dc.spec.database.catch_up_timeout_seconds + 1));
+  EXPECT_EQ(fakes::Pass(cluster, &dc).plan.reason, "AbandoningSwitch");
 }
 
 // A flip back during the abandonment is simply the flip back: blue converges as desired.
