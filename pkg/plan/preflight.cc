@@ -65,16 +65,17 @@ std::string Missing(const api::DeploymentColorSpec& spec, const ServerState& s) 
   auto need = [&](const Needed& n) {
     if (p.Has(n.privilege)) return;
     lacks.emplace_back(n.what);
-    grants.push_back(absl::StrReplaceAll(absl::string_view(n.grant.data(), n.grant.size()), {{"%s", user}}));
+    grants.push_back(
+        absl::StrReplaceAll(absl::string_view(n.grant.data(), n.grant.size()), {{"%s", user}}));
   };
   for (const Needed& n : kNeeded) need(n);
   if (spec.database.synchronous_replication != api::SynchronousReplication::kUnmanaged) {
     for (const Needed& n : kNeededForSync) need(n);
   }
   if (lacks.empty()) return "";
-  std::string out = absl::StrCat("on ", Name(s.color), " the user ", user,
-                                 " is not a superuser and lacks ", absl::StrJoin(lacks, ", "),
-                                 " (", absl::StrJoin(grants, "; "), ")");
+  std::string out =
+      absl::StrCat("on ", Name(s.color), " the user ", user, " is not a superuser and lacks ",
+                   absl::StrJoin(lacks, ", "), " (", absl::StrJoin(grants, "; "), ")");
   if (!p.Has("pg_checkpoint") && p.version_num > 0 && p.version_num < 150000) {
     absl::StrAppend(&out, "; before PostgreSQL 15 only a superuser may CHECKPOINT");
   }
@@ -133,11 +134,10 @@ std::vector<Check> Preflight(const api::DeploymentColor& dc, const model::World&
   a.phase = api::Phase::kFailed;
   checks.push_back(std::move(a));
 
-  checks.push_back(Make(
-      "same-cluster", ds.system_identifier == os.system_identifier,
-      absl::StrCat(ds.system_identifier, " / ", os.system_identifier), "one system identifier",
-      "SystemIdentifierMismatch",
-      absl::StrCat(Name(d), " and ", Name(o), " are different clusters")));
+  checks.push_back(Make("same-cluster", ds.system_identifier == os.system_identifier,
+                        absl::StrCat(ds.system_identifier, " / ", os.system_identifier),
+                        "one system identifier", "SystemIdentifierMismatch",
+                        absl::StrCat(Name(d), " and ", Name(o), " are different clusters")));
 
   const bool old_version = (ds.prerequisites.known && ds.prerequisites.version_num > 0 &&
                             ds.prerequisites.version_num < kOldestVersionNum) ||
@@ -187,7 +187,8 @@ std::vector<Check> Preflight(const api::DeploymentColor& dc, const model::World&
       absl::StrCat(Name(d), " has recovery_min_apply_delay = ", delay,
                    " ms: it replays each commit that late, so after the fence nothing could be "
                    "promoted for that long and nothing would take writes. Set it to 0 on ",
-                   Name(d), " (ALTER SYSTEM SET recovery_min_apply_delay = 0; SELECT "
+                   Name(d),
+                   " (ALTER SYSTEM SET recovery_min_apply_delay = 0; SELECT "
                    "pg_reload_conf()) to switch")));
 
   const uint64_t lag = model::LagBytes(ds, os);
@@ -219,16 +220,16 @@ std::vector<Check> Preflight(const api::DeploymentColor& dc, const model::World&
   // than the catch-up timeout, it can make a switch that has fenced give up.
   const int64_t hold = ds.prerequisites.known ? ds.prerequisites.streaming_delay_ms : 0;
   const int64_t catch_up_ms = int64_t{db.catch_up_timeout_seconds} * 1000;
-  checks.push_back(Warning(Make(
-      "conflict-delay", hold >= 0 && hold <= catch_up_ms,
-      hold < 0 ? "-1 (for ever)" : absl::StrCat(hold, " ms"),
-      absl::StrCat("at most catchUpTimeoutSeconds (", db.catch_up_timeout_seconds, " s)"),
-      "ConflictDelay",
-      absl::StrCat(Name(d), "'s max_standby_streaming_delay lets a query hold its replay ",
-                   hold < 0 ? "for ever" : absl::StrCat("for ", hold, " ms"),
-                   ": such a query during the switch makes it give up after "
-                   "catchUpTimeoutSeconds and bring ",
-                   Name(o), " back"))));
+  checks.push_back(Warning(
+      Make("conflict-delay", hold >= 0 && hold <= catch_up_ms,
+           hold < 0 ? "-1 (for ever)" : absl::StrCat(hold, " ms"),
+           absl::StrCat("at most catchUpTimeoutSeconds (", db.catch_up_timeout_seconds, " s)"),
+           "ConflictDelay",
+           absl::StrCat(Name(d), "'s max_standby_streaming_delay lets a query hold its replay ",
+                        hold < 0 ? "for ever" : absl::StrCat("for ", hold, " ms"),
+                        ": such a query during the switch makes it give up after "
+                        "catchUpTimeoutSeconds and bring ",
+                        Name(o), " back"))));
 
   // Rule (synchronous replication, pkg/plan/README.md §17): unmanaged, a setting on D that O
   // cannot satisfy would make every commit on D wait for ever once D is promoted.
@@ -236,8 +237,11 @@ std::vector<Check> Preflight(const api::DeploymentColor& dc, const model::World&
   const std::string sync_why = unmanaged ? model::WhySyncStandbyUnsatisfiable(ds, Name(o)) : "";
   checks.push_back(Make(
       "sync-standby", sync_why.empty(),
-      unmanaged ? model::DescribeSyncStandbyNames(ds)
-                : absl::StrCat("managed (", std::string(api::SynchronousReplicationName(db.synchronous_replication)), ")"),
+      unmanaged
+          ? model::DescribeSyncStandbyNames(ds)
+          : absl::StrCat("managed (",
+                         std::string(api::SynchronousReplicationName(db.synchronous_replication)),
+                         ")"),
       absl::StrCat("satisfiable by ", Name(o), " streaming from ", Name(d)),
       "SynchronousStandbyUnsatisfiable",
       absl::StrCat("after the switch every commit on ", Name(d), " would wait for ever: its ",
@@ -272,18 +276,21 @@ std::vector<Check> Preflight(const api::DeploymentColor& dc, const model::World&
   const bool allowed = model::LogicalSlotLossAllowed(dc);
   checks.push_back(Make(
       "logical-slots", logical.empty() || allowed,
-      logical.empty() ? "none"
-                      : absl::StrCat(absl::StrJoin(logical, ", "), allowed ? " (loss accepted)" : ""),
-      absl::StrCat("none, or ", std::string(api::kAllowLosingLogicalSlotsAnnotation), "=true"), "LogicalSlots",
+      logical.empty()
+          ? "none"
+          : absl::StrCat(absl::StrJoin(logical, ", "), allowed ? " (loss accepted)" : ""),
+      absl::StrCat("none, or ", std::string(api::kAllowLosingLogicalSlotsAnnotation), "=true"),
+      "LogicalSlots",
       absl::StrCat(Name(o), " holds logical replication slots (", absl::StrJoin(logical, ", "),
                    "), which PostgreSQL 15 cannot carry to ", Name(d),
                    ": a switch loses them and strands their consumers. Drop them, or annotate ",
-                   std::string(api::kAllowLosingLogicalSlotsAnnotation), "=true to switch anyway")));
+                   std::string(api::kAllowLosingLogicalSlotsAnnotation),
+                   "=true to switch anyway")));
 
   const bool traffic_there = w.nginx.served_color == d && w.nginx.file_color == d;
   checks.push_back(Make("nginx-running", traffic_there || w.nginx.running,
-                        w.nginx.running ? "running" : "not running",
-                        "running (to switch traffic)", "NginxNotRunning",
+                        w.nginx.running ? "running" : "not running", "running (to switch traffic)",
+                        "NginxNotRunning",
                         absl::StrCat("nginx is not running (", spec.nginx.config_file,
                                      "): start it; traffic cannot be switched to ", Name(d))));
 
@@ -291,15 +298,17 @@ std::vector<Check> Preflight(const api::DeploymentColor& dc, const model::World&
   // wal_log_hints or data checksums on it; without both the rejoin falls back to a copy.
   const Prerequisites& op = os.prerequisites;
   const bool rewindable = !op.known || op.wal_log_hints || op.data_checksums;
-  checks.push_back(Warning(Make(
-      "rewind-possible", db.rejoin_method != api::RejoinMethod::kAuto || rewindable,
-      op.known ? absl::StrCat("wal_log_hints ", op.wal_log_hints ? "on" : "off",
-                              ", data checksums ", op.data_checksums ? "on" : "off")
-               : "not read",
-      absl::StrCat("wal_log_hints or data checksums on ", Name(o)), "RewindImpossible",
-      absl::StrCat(Name(o), " has neither wal_log_hints nor data checksums: should it diverge "
-                            "from ",
-                   Name(d), ", pg_rewind cannot rejoin it and it would be re-cloned (a full copy)"))));
+  checks.push_back(Warning(
+      Make("rewind-possible", db.rejoin_method != api::RejoinMethod::kAuto || rewindable,
+           op.known ? absl::StrCat("wal_log_hints ", op.wal_log_hints ? "on" : "off",
+                                   ", data checksums ", op.data_checksums ? "on" : "off")
+                    : "not read",
+           absl::StrCat("wal_log_hints or data checksums on ", Name(o)), "RewindImpossible",
+           absl::StrCat(Name(o),
+                        " has neither wal_log_hints nor data checksums: should it diverge "
+                        "from ",
+                        Name(d),
+                        ", pg_rewind cannot rejoin it and it would be re-cloned (a full copy)"))));
   return checks;
 }
 
