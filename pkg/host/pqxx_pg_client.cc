@@ -3,8 +3,11 @@
 #include <exception>
 #include <pqxx/pqxx>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace sy::host {
 
@@ -21,6 +24,19 @@ std::string Short(const char* what) {
   std::string s(what);
   s = s.substr(0, s.find('\n'));
   while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+// A refused connection's first line is often generic ("the database system is not accepting
+// connections"); its DETAIL says why (e.g. "Hot standby mode is disabled."), and is kept.
+std::string ShortWithDetail(const char* what) {
+  std::string s = Short(what);
+  for (absl::string_view line : absl::StrSplit(what, '\n')) {
+    if (absl::ConsumePrefix(&line, "DETAIL:")) {
+      absl::StrAppend(&s, " (", absl::StripAsciiWhitespace(line), ")");
+      break;
+    }
+  }
   return s;
 }
 
@@ -110,7 +126,8 @@ absl::StatusOr<std::vector<PgRow>> PqxxPgClient::RunStatement(
       slot->conn.reset();
       if (hung) return hung_error();         // not sent again: a second wait would hang too
       if (reused && attempt == 0) continue;  // went stale between calls: one fresh try
-      return absl::UnavailableError(absl::StrCat(stage, " ", ep.Address(), ": ", Short(e.what())));
+      return absl::UnavailableError(
+          absl::StrCat(stage, " ", ep.Address(), ": ", ShortWithDetail(e.what())));
     } catch (const pqxx::sql_error& e) {
       if (hung) {
         slot->conn.reset();

@@ -1,5 +1,6 @@
 #include "pkg/plan/planner.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "pkg/model/lsn.h"
@@ -86,12 +87,27 @@ std::optional<Plan> ManageSyncStandby(const api::DeploymentColorSpec& spec, cons
                 ")"));
 }
 
+// What PostgreSQL (14 and later) details when it refuses a connection because it runs in
+// recovery with hot_standby = off.
+constexpr absl::string_view kHotStandbyDisabled = "Hot standby mode is disabled";
+
 // Holds while `s` cannot be looked at: its postmaster runs but takes no connections, or its
 // data directory cannot be read. Nothing is decided about a server Switchyard cannot see.
 std::optional<Plan> Unseen(const api::DeploymentColorSpec& spec, const ServerState& s,
                            Phase phase) {
   switch (RoleOf(s)) {
     case Role::kUnknown:
+      // Rule (prerequisites): a standby started with hot_standby = off refuses every
+      // connection, for good; PostgreSQL says so in the refusal (SQLSTATE 57P03, DETAIL "Hot
+      // standby mode is disabled."), which tells it from a server still starting up.
+      if (absl::StrContains(s.error, kHotStandbyDisabled)) {
+        return Hold(Phase::kDegraded, Wait::kRetry, "HotStandbyOff",
+                    absl::StrCat(Where(spec, s.color),
+                                 " runs as a standby with hot_standby = off: it accepts no "
+                                 "connections, and Switchyard must see a standby replay. Set "
+                                 "hot_standby = on in its configuration and restart it (",
+                                 s.error, ")"));
+      }
       return Hold(
           phase, Wait::kRetry, "ServerUnreachable",
           absl::StrCat(Where(spec, s.color), " runs but accepts no connections: ", s.error));
@@ -190,6 +206,14 @@ Plan WalRemoved(const api::DeploymentColor& dc, const ServerState& s, const Serv
                            " (this value covers this incident only)"));
 }
 
+// Whether the user Switchyard connects as sees the replication state on `s`: without
+// pg_read_all_stats (which pg_monitor holds) a non-superuser sees the rows of
+// pg_stat_replication and pg_stat_wal_receiver with their state and positions NULL.
+bool SeesReplication(const ServerState& s) {
+  const model::Prerequisites& p = s.prerequisites;
+  return !p.known || p.Has("superuser") || p.Has("pg_monitor");
+}
+
 // Makes `s` (not running as a primary) a streaming standby of running primary `p`.
 // Returns nullopt when it already streams.
 std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerState& s,
@@ -285,6 +309,16 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
                                                  : absl::StrCat("port ", *s.running_primary_port),
                     ") that its configuration no longer says (", Name(pc), ", port ",
                     spec.color(pc).database.port, "): it was started while being configured"));
+    }
+    if (!SeesReplication(s) && !SeesReplication(p)) {
+      const std::string& user = spec.database.user;
+      return Hold(
+          Phase::kDegraded, Wait::kRetry, "InsufficientPrivileges",
+          absl::StrCat("the user ", user,
+                       " is neither a superuser nor in pg_monitor: PostgreSQL hides the "
+                       "state of pg_stat_replication and pg_stat_wal_receiver from it, so "
+                       "Switchyard cannot tell whether ",
+                       Name(sc), " streams from ", Name(pc), " (GRANT pg_monitor TO ", user, ")"));
     }
     return WithSlot(dc, s, p,
                     Hold(Phase::kProgressing, Wait::kPoll, "StandbyConnecting",
@@ -565,7 +599,7 @@ std::optional<Plan> BringBack(const api::DeploymentColorSpec& spec, const Server
 // and never left recovery; otherwise D is stopped first), then O is started. The plan carries the
 // record (status. abandonedSwitch), so that the switch is not begun again for this generation of
 // the spec.
-Plan Abandon(const api::DeploymentColor& dc, const World& w, Color d, std::string reason,
+Plan Abandon(const api::DeploymentColor& dc, const World& w, Color d, const std::string& reason,
              const std::string& what) {
   const Color o = api::Other(d);
   const api::AbandonedSwitch record{Name(d), dc.metadata.generation, reason, what, ""};

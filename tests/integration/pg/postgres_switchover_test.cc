@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pkg/actuate/postgres_actuator.h"
 #include "pkg/host/local_postgres_host.h"
@@ -16,6 +18,7 @@
 #include "pkg/model/step.h"
 #include "pkg/model/topology.h"
 #include "pkg/observe/pqxx_postgres_observer.h"
+#include "pkg/plan/preflight.h"
 #include "pkg/util/clock.h"
 #include "pkg/util/command_runner.h"
 #include "pkg/util/files.h"
@@ -27,6 +30,7 @@ namespace {
 using api::Color;
 using model::ServerState;
 using std::chrono::milliseconds;
+using ::testing::HasSubstr;
 
 #define ASSERT_OK(expr)                         \
   do {                                          \
@@ -435,6 +439,169 @@ TEST_F(PostgresSwitchoverTest, RunningServersAreObservedWithoutAProcess) {
   EXPECT_EQ(counting.runs, 1);
   ASSERT_TRUE(stopped->control);
   EXPECT_EQ(stopped->control->cluster_state, "shut down in recovery");
+}
+
+// The prerequisites a switch depends on, as the observer reads them from real servers.
+TEST_F(PostgresSwitchoverTest, PrerequisitesAreObserved) {
+  const ServerState blue = Observe(kBlue);
+  const ServerState green = Observe(kGreen);
+  for (const ServerState* s : {&blue, &green}) {
+    const model::Prerequisites& p = s->prerequisites;
+    SCOPED_TRACE(std::string(api::ColorName(s->color)));
+    EXPECT_TRUE(p.known);
+    EXPECT_GE(p.version_num, 150000);
+    EXPECT_TRUE(absl::StartsWith(p.version, "15.")) << p.version;
+    EXPECT_TRUE(p.hot_standby);
+    EXPECT_EQ(p.apply_delay_ms, 0);
+    EXPECT_EQ(p.streaming_delay_ms, 30'000);
+    EXPECT_TRUE(p.wal_log_hints);  // MiniPostgres sets it
+    EXPECT_TRUE(p.Has("superuser"));
+  }
+  const model::ReplicationPeer* peer = nullptr;
+  for (const model::ReplicationPeer& r : blue.replication) {
+    if (r.application_name == "green") peer = &r;
+  }
+  ASSERT_NE(peer, nullptr) << "green is not among blue's pg_stat_replication rows";
+  EXPECT_GE(peer->replay_lag_ms, -1);
+
+  // Set on the standby and reloaded: seen at once (pg_settings reads the applied value).
+  ASSERT_OK(Exec(kGreen, "ALTER SYSTEM SET recovery_min_apply_delay = '3s'"));
+  ASSERT_OK(Exec(kGreen, "SELECT pg_reload_conf()"));
+  int64_t delay = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((delay = Observe(kGreen).prerequisites.apply_delay_ms) != 3000 &&
+         std::chrono::steady_clock::now() < deadline) {  // poll: the reload is asynchronous
+    clock_.SleepFor(milliseconds(20));
+  }
+  EXPECT_EQ(delay, 3000);
+}
+
+// A non-superuser without grants: the observation works, shows what it lacks (and the
+// replication state PostgreSQL hides from it), and the preflight names the GRANTs; once
+// granted, everything is seen and the preflight passes.
+TEST_F(PostgresSwitchoverTest, PrivilegesOfANonSuperuser) {
+  ASSERT_OK(Exec(kBlue, "CREATE ROLE limited LOGIN"));  // replayed by green
+  api::DeploymentColor dc = Resource();
+  dc.spec.active_color = kGreen;
+  dc.spec.database.user = "limited";
+  host::PqxxPgClient limited_pg;
+  observe::PqxxPostgresObserver limited(limited_pg, host_);
+  auto observe_world = [&](model::World* w) {
+    for (Color c : {kBlue, kGreen}) {
+      absl::StatusOr<ServerState> s = limited.Observe(dc.spec, c);
+      ASSERT_TRUE(s.ok()) << s.status();
+      ASSERT_TRUE(s->reachable) << s->error;
+      w->server(c) = *s;
+    }
+  };
+  // The preflight's "privileges" check of a switch to green over `w`.
+  auto privileges = [&](const model::World& w) {
+    for (plan::Check& c : plan::Preflight(dc, w, kGreen)) {
+      if (c.name == "privileges") return c;
+    }
+    ADD_FAILURE() << "no privileges check";
+    return plan::Check{};
+  };
+
+  model::World before;
+  const auto role_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (absl::StatusOr<ServerState> s = limited.Observe(dc.spec, kGreen);
+       !(s.ok() && s->reachable) && std::chrono::steady_clock::now() < role_deadline;
+       s = limited.Observe(dc.spec, kGreen)) {  // poll: green replays the role
+    clock_.SleepFor(milliseconds(20));
+  }
+  ASSERT_NO_FATAL_FAILURE(observe_world(&before));
+  for (Color c : {kBlue, kGreen}) {
+    const model::Prerequisites& p = before.server(c).prerequisites;
+    SCOPED_TRACE(std::string(api::ColorName(c)));
+    EXPECT_TRUE(p.known);
+    EXPECT_GE(p.version_num, 150000);
+    for (const char* lacking : {"superuser", "pg_promote", "pg_checkpoint", "replication",
+                                "pg_monitor", "pg_reload_conf"}) {
+      EXPECT_FALSE(p.Has(lacking)) << lacking;
+    }
+  }
+  EXPECT_TRUE(before.green.RunningStandby());
+  EXPECT_TRUE(before.blue.RunningPrimary());
+  // Without pg_monitor the rows are there, their state hidden: nothing shows green streams.
+  EXPECT_FALSE(model::StreamsFrom(before.green, before.blue, dc.spec));
+  const plan::Check refused = privileges(before);
+  EXPECT_FALSE(refused.ok);
+  EXPECT_EQ(refused.reason, "InsufficientPrivileges");
+  for (const char* grant : {"GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO limited",
+                            "GRANT pg_checkpoint TO limited", "ALTER ROLE limited REPLICATION",
+                            "GRANT pg_monitor TO limited"}) {
+    EXPECT_THAT(refused.message, HasSubstr(grant));
+  }
+  std::cout << "  privileges check before the grants: " << refused.message << "\n";
+
+  ASSERT_OK(Exec(kBlue, "GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO limited"));
+  ASSERT_OK(Exec(kBlue, "GRANT pg_checkpoint TO limited"));
+  ASSERT_OK(Exec(kBlue, "ALTER ROLE limited REPLICATION"));
+  ASSERT_OK(Exec(kBlue, "GRANT pg_monitor TO limited"));
+  model::World after;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {  // poll: green replays the grants
+    ASSERT_NO_FATAL_FAILURE(observe_world(&after));
+  } while (!after.green.prerequisites.Has("pg_monitor") &&
+           std::chrono::steady_clock::now() < deadline &&
+           (clock_.SleepFor(milliseconds(20)), true));
+  for (Color c : {kBlue, kGreen}) {
+    const model::Prerequisites& p = after.server(c).prerequisites;
+    SCOPED_TRACE(std::string(api::ColorName(c)));
+    for (const char* held : {"pg_promote", "pg_checkpoint", "replication", "pg_monitor"}) {
+      EXPECT_TRUE(p.Has(held)) << held;
+    }
+    EXPECT_FALSE(p.Has("superuser"));
+  }
+  EXPECT_TRUE(model::StreamsFrom(after.green, after.blue, dc.spec));
+  const plan::Check passed = privileges(after);
+  EXPECT_TRUE(passed.ok) << passed.message;
+  EXPECT_EQ(passed.observed, "limited: everything needed");
+}
+
+// A standby started with hot_standby = off refuses every connection: the observer sees it
+// running and unreachable, and the refusal says why (the planner holds with HotStandbyOff on
+// that text). Restarted with hot_standby on, it is a streaming standby again.
+TEST_F(PostgresSwitchoverTest, AStandbyWithHotStandbyOffIsSeenAsSuch) {
+  ASSERT_OK(actuator_.Stop(spec_, kGreen));
+  const auto& db = spec_.green.database;
+  util::Command start;
+  start.argv = {
+      spec_.database.bin_directory + "/pg_ctl",
+      "-D",
+      db.data_directory,
+      "-l",
+      pg_->root() + "/green-hot-standby-off.log",
+      "-o",
+      absl::StrCat("-c port=", db.port, " -c listen_addresses=", db.host, " -c hot_standby=off"),
+      "-w",
+      "-t",
+      "30",
+      "start"};
+  start.run_as = spec_.database.os_user;
+  absl::StatusOr<util::CommandResult> started = runner_.Run(start);
+  ASSERT_TRUE(started.ok() && started->exit_code == 0)
+      << started.status() << (started.ok() ? started->output : "");
+  ServerState green;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  do {  // poll: the refusal comes once recovery has started
+    green = Observe(kGreen);
+  } while (!absl::StrContains(green.error, "Hot standby mode is disabled") &&
+           std::chrono::steady_clock::now() < deadline &&
+           (clock_.SleepFor(milliseconds(20)), true));
+  std::cout << "  green with hot_standby = off: " << green.error << "\n";
+  RecordProperty("hot_standby_off_error", green.error);
+  EXPECT_FALSE(green.reachable);
+  EXPECT_TRUE(green.postmaster_alive);
+  EXPECT_EQ(model::RoleOf(green), model::Role::kUnknown);
+  EXPECT_THAT(green.error, HasSubstr("the database system is not accepting connections"));
+  EXPECT_THAT(green.error, HasSubstr("Hot standby mode is disabled"));
+
+  ASSERT_OK(actuator_.Stop(spec_, kGreen));
+  ASSERT_OK(actuator_.Start(spec_, kGreen));
+  ASSERT_NO_FATAL_FAILURE(WaitStreaming(kGreen, kBlue));
+  EXPECT_TRUE(Observe(kGreen).prerequisites.hot_standby);
 }
 
 }  // namespace

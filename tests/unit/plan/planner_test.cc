@@ -167,6 +167,30 @@ const Case kCases[] = {
     {"ServerUnreachable",
      [](FakeCluster& c, api::DeploymentColor&) { c.SetUnreachable(kGreen, true); },
      None(Phase::kProgressing, "ServerUnreachable")},
+    // The refusal of a standby started with hot_standby = off, as the PostgreSQL client
+    // reports it (captured from PostgreSQL 15).
+    {"HotStandbyOff",
+     [](FakeCluster& c, api::DeploymentColor&) { c.SetUnreachable(kGreen, true); },
+     None(Phase::kDegraded, "HotStandbyOff"),
+     [](model::World& w) {
+       w.green.error =
+           "connecting to 127.0.0.1:15434: connection to server at \"127.0.0.1\", port 15434 "
+           "failed: FATAL:  the database system is not accepting connections (Hot standby mode "
+           "is disabled.)";
+     }},
+    // A non-superuser outside pg_monitor sees pg_stat_replication and pg_stat_wal_receiver
+    // with their state hidden: a streaming standby is not taken for one starting to.
+    {"ReplicationStateHiddenFromTheUser",
+     [](FakeCluster&, api::DeploymentColor& dc) { Desire(dc, kGreen); },
+     None(Phase::kDegraded, "InsufficientPrivileges"),
+     [](model::World& w) {
+       for (model::ServerState* s : {&w.blue, &w.green}) {
+         s->prerequisites.known = true;
+         s->prerequisites.privileges = {"replication", "pg_promote", "pg_checkpoint"};
+       }
+       for (model::ReplicationPeer& peer : w.blue.replication) peer.state.clear();
+       w.green.receiver->status.clear();
+     }},
     {"ServerUnreachableWithNoPrimary",
      [](FakeCluster& c, api::DeploymentColor& dc) {
        Desire(dc, kGreen);
