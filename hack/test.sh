@@ -9,7 +9,8 @@
 #   SWITCHYARD_TEST_FILTER=regex   run only the matching ctest tests (build dir's)
 #   SWITCHYARD_SKIP_LINT=1         skip clang-tidy
 #   SWITCHYARD_SKIP_SANITIZERS=1   skip the ASan+UBSan and TSan runs
-#   SWITCHYARD_SKIP_FUZZ=1         skip fuzzing;   FUZZ_SECONDS=60 per target (hack/fuzz.sh)
+#   SWITCHYARD_SKIP_FUZZ=1         skip fuzzing;   FUZZ_SECONDS=30 per target here (longer runs:
+#                                  FUZZ_SECONDS=3600 hack/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${SWITCHYARD_BUILD_DIR:-build}"
@@ -35,7 +36,7 @@ checks=()
 [ "${SWITCHYARD_SKIP_LINT:-}" = "1" ] || checks+=(lint)
 run_check() {
   case "$1" in
-    fuzz) FUZZ_JOBS=2 bash hack/fuzz.sh ;;
+    fuzz) FUZZ_JOBS=2 FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash hack/fuzz.sh ;;
     asan | tsan) bash hack/sanitize.sh "$1" ;;
     lint) LINT_JOBS=2 bash hack/lint.sh "$build" ;;
   esac

@@ -65,8 +65,8 @@ check "its shutdown archived nothing: $left .ready segments left" test "$left" -
 sy_as_postgres touch "$blue_dir/recovery.signal"
 run_once abandon --once-timeout 30
 show_run abandon
-check "once archiveTimeoutSeconds passed the switch is abandoned: blue's fence lifted, blue started, then Failed (exit $once_rc): $(steps_of "$IT_ART/abandon.err")" \
-  test "$once_rc" -ne 0 -a "$once_rc" -ne 124 -a "$(steps_of "$IT_ART/abandon.err")" = "lift-fence blue:ok;start blue:ok"
+check "once archiveTimeoutSeconds passed the switch is abandoned: blue's fence lifted, blue started, traffic and the slot put back, then Failed (exit $once_rc): $(steps_of "$IT_ART/abandon.err")" \
+  test "$once_rc" -ne 0 -a "$once_rc" -ne 124 -a "$(steps_of "$IT_ART/abandon.err")" = "lift-fence blue:ok;start blue:ok;switch-traffic blue:ok;drop-slot blue on green:ok"
 fenced_at=$(date -d "$(grep -m 1 'step="fence blue" outcome=ok' "$IT_ART/gap.err" | cut -d' ' -f1)" +%s%3N)
 lifted_at=$(date -d "$(grep -m 1 'step="lift-fence blue" outcome=started' "$IT_ART/abandon.err" | cut -d' ' -f1)" +%s%3N)
 # fencedAt has second precision: the wait may end up to a second early.
@@ -86,7 +86,8 @@ check "blue is the primary on timeline 1 (not promoted by an archive recovery)" 
   false00000001
 check "while archive_command fails the segments stay .ready on blue" test "$(ready_count "$blue_dir")" -ge "$left"
 rm -f "$IT_WORK/archive.fail"
-# After three failures in a row the archiver idles up to a minute; a completed segment wakes it.
+# After three failures in a row the archiver idles up to a minute; a reload wakes it at once.
+check "blue reloads its configuration (waking its archiver)" pg blue postgres 'SELECT pg_reload_conf()'
 check "blue is writable (it completes a segment)" switch_segment blue
 check "blue's archiver archives what was pending" wait_until 30 "blue's .ready files to go" \
   test "$(ready_count "$blue_dir")" -eq 0

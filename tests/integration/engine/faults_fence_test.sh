@@ -61,8 +61,8 @@ check "(a) green has not replayed blue's shutdown checkpoint ($(pg green postgre
   test "$(pg green postgres "SELECT pg_last_wal_replay_lsn() <= '$c'::pg_lsn")" = t
 run_once a3 --once-timeout 30
 show_run a3
-check "(a) run 3: once catchUpTimeoutSeconds passed, the switch is abandoned: blue's fence lifted and blue started (exit $once_rc): $(steps_of "$IT_ART/a3.err")" \
-  test "$once_rc" -ne 0 -a "$once_rc" -ne 124 -a "$(steps_of "$IT_ART/a3.err")" = "lift-fence blue:ok;start blue:ok"
+check "(a) run 3: once catchUpTimeoutSeconds passed, the switch is abandoned: blue's fence lifted, blue started, traffic and the slot put back (exit $once_rc): $(steps_of "$IT_ART/a3.err")" \
+  test "$once_rc" -ne 0 -a "$once_rc" -ne 124 -a "$(steps_of "$IT_ART/a3.err")" = "lift-fence blue:ok;start blue:ok;switch-traffic blue:ok;drop-slot blue on green:ok"
 check "(a) the lift-fence step gives up the switch (AbandoningSwitch: nothing was promoted)" \
   grep -Eq 'step="lift-fence blue" outcome=started .*reason="[^"]*did not catch up within catchUpTimeoutSeconds \(3 s\); nothing was promoted.*switch to green is abandoned' "$IT_ART/a3.err"
 check "(a) green was not promoted" test "$(in_recovery green)" = t
