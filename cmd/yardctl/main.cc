@@ -7,6 +7,7 @@
 //   yardctl pause dc/NAME | resume dc/NAME
 //   yardctl config                       a kubeconfig (server, token) for kubectl
 //   yardctl plan -f FILE                 the next step the controller would take, and why
+//   yardctl check -f FILE [--to COLOR]   the preflight and steps of a switch (exit 0 / 1 / 2)
 //   yardctl validate -f FILE|DIR         decode and validate manifests, changing nothing
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -98,6 +99,25 @@ int main(int argc, char** argv) {
       cli.add_subcommand("plan", "observe the world and print the next step, changing nothing");
   plan->add_option("-f,--filename", o.files, "manifest file, directory or -")->required();
 
+  auto* check = cli.add_subcommand(
+      "check", "observe the world and print the checks and steps of a switch, changing nothing");
+  check->add_option("-f,--filename", o.files, "manifest file, directory or -")->required();
+  std::string to;
+  check
+      ->add_option("--to", to,
+                   "the color to check a switch to (default: spec.activeColor unless it is "
+                   "already the primary, else the other color)")
+      ->check(CLI::IsMember({"blue", "green"}));
+  check->footer(
+      "Exit codes:\n"
+      "  0  the switch would go ahead: the primary is known and no blocking check fails\n"
+      "     (warnings, marked !, may)\n"
+      "  1  it would not, or not yet: a check marked ✗ fails, no server or both run as\n"
+      "     the primary, or the controller would hold or first make the target a streaming\n"
+      "     standby\n"
+      "  2  an error: a missing, unreadable or invalid manifest, a usage error, a world that\n"
+      "     cannot be observed");
+
   auto* validate = cli.add_subcommand("validate", "decode and validate manifests");
   validate->add_option("-f,--filename", o.files, "manifest file, directory or -")->required();
 
@@ -112,6 +132,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.dry_run = dry_run == "server";
+  if (!to.empty()) o.to = sy::api::ParseColor(to);
   const bool kind_optional = wait->parsed() || pause->parsed() || resume->parsed();
   if (!args.empty() && !sy::app::ParseTargets(args, kind_optional, &o.names, std::cerr)) return 2;
   std::ostream& out = std::cout;
@@ -124,6 +145,7 @@ int main(int argc, char** argv) {
   if (pause->parsed()) return sy::app::CtlSetPaused(o, true, out, err);
   if (resume->parsed()) return sy::app::CtlSetPaused(o, false, out, err);
   if (plan->parsed()) return sy::app::CtlPlan(o, out, err);
+  if (check->parsed()) return sy::app::CtlCheck(o, out, err);
   if (validate->parsed()) return sy::app::CtlValidate(o, out, err);
   return sy::app::CtlConfig(o, out, err);
 }

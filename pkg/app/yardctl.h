@@ -1,15 +1,20 @@
 // yardctl's commands, as functions of their options and streams (testable without a process).
 // Each returns the exit code: 0 ok; 1 failure (message on err: the server's answer, an
 // unreachable server, an invalid manifest, a timeout); 2 usage error. `diff` returns 0 when
-// nothing differs, 1 when something does, 2 on errors, like kubectl diff.
+// nothing differs, 1 when something does, 2 on errors, like kubectl diff. `check` returns 0
+// when a switch would go ahead, 1 when it would not, 2 on errors (see CtlCheck).
 #pragma once
 
 #include <chrono>
 #include <iostream>
 #include <istream>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include "pkg/api/types.h"
+#include "pkg/model/world.h"
 
 namespace sy::app {
 
@@ -34,6 +39,7 @@ struct CtlOptions {
   std::string for_condition;  // wait --for=condition=Ready[=True|False]
   bool dry_run = false;       // apply/delete --dry-run=server: the server checks, stores nothing
   bool ignore_not_found = false;
+  std::optional<api::Color> to;  // check --to: the color to check a switch to
   std::istream* in = &std::cin;  // for -f -
 };
 
@@ -48,6 +54,24 @@ int CtlSetPaused(const CtlOptions& o, bool paused, std::ostream& out, std::ostre
 int CtlConfig(const CtlOptions& o, std::ostream& out, std::ostream& err);
 int CtlPlan(const CtlOptions& o, std::ostream& out, std::ostream& err);
 int CtlValidate(const CtlOptions& o, std::ostream& out, std::ostream& err);
+
+// check -f FILE [--to COLOR]: for each resource of the manifests, observes the world as `plan`
+// does and prints the preflight of a switch (plan::Preflight: every check with what was
+// observed and its limit, the message of each that fails) and the steps it would take
+// (plan::SwitchSteps), changing nothing. The switch checked goes to spec.activeColor when that
+// color is not the running primary, else to the other color (the next flip); `to` overrides.
+// Exit code, the worst over the resources: 0 a switch would go ahead (the primary is known,
+// no blocking check fails; warnings may); 1 it would not, or not yet (a blocking check fails,
+// no server or both run as the primary, the target already is, or the controller would hold
+// or first make the target a streaming standby); 2 an error (no, unreadable or invalid
+// manifest, a world that cannot be observed).
+int CtlCheck(const CtlOptions& o, std::ostream& out, std::ostream& err);
+
+// The report of `check` for one resource and the world observed for it, at `now` (the
+// planner's clock); `to` as CtlOptions::to. Returns 0 or 1 as CtlCheck. Pure: no I/O but `out`.
+int RenderCheck(const api::DeploymentColor& dc, const model::World& world,
+                std::optional<api::Color> to, std::chrono::system_clock::time_point now,
+                std::ostream& out);
 
 // Reads "dc NAME...", "deploymentcolor(s)[.switchyard.dev] NAME..." and "dc/NAME" arguments
 // into names; with `kind_optional`, bare names too. False (message on err) for another kind.
