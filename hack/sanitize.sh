@@ -6,6 +6,7 @@
 # -O1 -g1 (line tables only, to build fast; reports still name file:line), and runs
 # `ctest -L unit` there. Any report fails the test that caused it.
 #   SANITIZE_TEST_FILTER=regex   only the matching tests
+#   SANITIZE_TARGETS="a_test b"  build only these test binaries (default: every unit test)
 # Further arguments go to cmake's configure step (e.g. -DSY_DEPS_DIR=...).
 # Warnings are the normal build's business (-Werror in CI); here they are not errors.
 set -euo pipefail
@@ -20,7 +21,9 @@ esac
 build="${SWITCHYARD_SANITIZE_BUILD_DIR:-build-$kind}"
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Sanitize -DCMAKE_CXX_FLAGS_SANITIZE="-O1 -g1" \
   "$flag" -DSY_WERROR=OFF "$@" >/dev/null
-cmake --build "$build" -j"${BUILD_JOBS:-2}" --target unit_tests
+targets=()
+for t in ${SANITIZE_TARGETS:-unit_tests}; do targets+=(--target "$t"); done
+cmake --build "$build" -j"${BUILD_JOBS:-2}" "${targets[@]}"
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"

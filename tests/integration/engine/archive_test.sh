@@ -86,10 +86,11 @@ check "blue is the primary on timeline 1 (not promoted by an archive recovery)" 
   false00000001
 check "while archive_command fails the segments stay .ready on blue" test "$(ready_count "$blue_dir")" -ge "$left"
 rm -f "$IT_WORK/archive.fail"
-# After three failures in a row the archiver idles up to a minute; a reload wakes it at once.
+# After failing, PostgreSQL 15's archiver may sleep until its next timed wake-up (60 s) even
+# through a reload and a completed segment (seen on a loaded machine): the wait covers that.
 check "blue reloads its configuration (waking its archiver)" pg blue postgres 'SELECT pg_reload_conf()'
 check "blue is writable (it completes a segment)" switch_segment blue
-check "blue's archiver archives what was pending" wait_until 30 "blue's .ready files to go" \
+check "blue's archiver archives what was pending" wait_until 75 "blue's .ready files to go" \
   test "$(ready_count "$blue_dir")" -eq 0
 
 # --- 3: the same generation is not retried; a new one promotes and leaves no gap ---
