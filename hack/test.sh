@@ -5,7 +5,7 @@
 # clang-tidy, the unit tests under ASan+UBSan (all) and under TSan (those that run threads),
 # and a bounded libFuzzer run of each fuzz target (with SWITCHYARD_SKIP_SANITIZERS=1 the unit
 # tests run in the normal build instead). Exits non-zero when anything
-# fails. About 38 minutes on a quiet 2-core machine (more on a busy one); the CPU-bound checks
+# fails. About 32 minutes on a quiet 2-core machine (more on a busy one); the CPU-bound checks
 # beside the integration tests are the longer path.
 #   SWITCHYARD_TEST_FILTER=regex   run only the matching ctest tests (build dir's)
 #   SWITCHYARD_SKIP_LINT=1         skip clang-tidy

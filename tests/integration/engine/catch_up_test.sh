@@ -93,8 +93,10 @@ set_green 'ALTER SYSTEM RESET recovery_min_apply_delay' || fatal "resetting reco
 # --- 2: a replay that stands still -------------------------------------------------------------
 echo "--- 2: green's replay frozen by a lock conflict, flip to green"
 set_green 'ALTER SYSTEM SET max_standby_streaming_delay = -1' || fatal "setting max_standby_streaming_delay"
+# (A function: wait_until runs it again each time; a "$(...)" argument would be read once.)
+green_waits_for_ever() { test "$(pg green postgres 'SHOW max_standby_streaming_delay')" = -1; }
 require "green waits for ever on replay conflicts" \
-  wait_until 10 "max_standby_streaming_delay -1" test "$(pg green postgres 'SHOW max_standby_streaming_delay')" = -1
+  wait_until 10 "max_standby_streaming_delay -1" green_waits_for_ever
 mkfifo "$IT_WORK/reader.fifo"
 "$SY_PG_BIN/psql" -X -q -h "$SY_HOST" -p "${SY_PG_PORT[green]}" -U "$SY_SUPERUSER" -d "$SY_DATABASE" \
   <"$IT_WORK/reader.fifo" >"$IT_ART/reader.out" 2>&1 &

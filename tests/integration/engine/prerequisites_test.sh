@@ -75,8 +75,12 @@ check "green is still a standby" test "$(in_recovery green)" = t
 
 pg blue postgres "GRANT EXECUTE ON FUNCTION pg_promote(boolean, integer) TO $ROLE" >/dev/null ||
   fatal "grant pg_promote"
-require "green replays the grant" wait_until 10 "the grant on green" test "$(pg green postgres \
-  "SELECT has_function_privilege('$ROLE', 'pg_promote(boolean, integer)', 'EXECUTE')")" = t
+# (A function: wait_until runs it again each time; a "$(...)" argument would be read once.)
+green_has_the_grant() {
+  test "$(pg green postgres \
+    "SELECT has_function_privilege('$ROLE', 'pg_promote(boolean, integer)', 'EXECUTE')")" = t
+}
+require "green replays the grant" wait_until 10 "the grant on green" green_has_the_grant
 run_once granted --once-timeout 30
 show_run granted
 check "as $ROLE the flip to green converges (got $once_rc)" test "$once_rc" -eq 0
