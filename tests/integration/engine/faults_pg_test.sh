@@ -81,8 +81,10 @@ cp -p "$hba" "$IT_WORK/green.hba.good"
 faults_undo_on_exit "cp -p '$IT_WORK/green.hba.good' '$hba' && pg_sock green postgres 'SELECT pg_reload_conf()'"
 sed -i "1i host all $SY_SUPERUSER $SY_HOST/32 reject" "$hba"
 require "green reloads pg_hba.conf" pg_sock green postgres 'SELECT pg_reload_conf()'
+# (A function: wait_until runs it again each time; a "$(...)" argument would be read once.)
+green_rejects() { test -z "$(in_recovery green)"; }
 require "green rejects new TCP connections of $SY_SUPERUSER" \
-  wait_until 5 "the rejection" test -z "$(in_recovery green)"
+  wait_until 5 "the rejection" green_rejects
 pg_sock green postgres \
   "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'switchyard'" >/dev/null
 green_since=$(pg_sock green postgres 'SELECT pg_postmaster_start_time()')
