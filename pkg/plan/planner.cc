@@ -534,14 +534,14 @@ Plan Switch(const api::DeploymentColor& dc, const model::World& w, Color d,
   const ServerState& ds = w.server(d);
   const ServerState& os = w.server(api::Other(d));
   const std::optional<Plan> repair = RepairStandby(dc, ds, os, now);
+  const bool abandoned = AbandonedFor(dc, d) != nullptr;
   // Steps, and holds that need an operator, come first; a wait for D to stream does not stand
   // in for an abandoned switch: D's replay may still stand still (the very cause, and its WAL
   // receiver is then not restarted), and the status would say Progressing for ever.
-  if (repair &&
-      (repair->step || repair->phase != Phase::kProgressing || AbandonedFor(dc, d) == nullptr)) {
+  if (repair && (repair->step || repair->phase != Phase::kProgressing || !abandoned)) {
     return *repair;
   }
-  if (AbandonedFor(dc, d) != nullptr) return WhileAbandoned(dc, w, d, repair);
+  if (abandoned) return WhileAbandoned(dc, w, d, repair);
   // Preflight (pkg/plan/preflight.h): nothing moves until every blocking check passes.
   if (const std::vector<Check> checks = Preflight(dc, w, d);
       const Check* failed = FirstFailure(checks)) {

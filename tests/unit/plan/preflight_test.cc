@@ -200,6 +200,23 @@ TEST(Preflight, SwitchStepsAreTheStepsTaken) {
   }
 }
 
+// Starts a switch to green that green cannot finish (it receives nothing new), up to where
+// it waits for green after blue's fence.
+void SwitchToGreenThatCannotCatchUp(FakeCluster& cluster, api::DeploymentColor& dc) {
+  ASSERT_EQ(fakes::Settle(cluster, &dc).phase, Phase::kConverged);
+  cluster.SetLagging(kGreen, true);
+  ASSERT_TRUE(cluster.Write().ok());
+  dc.spec.active_color = kGreen;
+  ++dc.metadata.generation;
+  ASSERT_FALSE(fakes::RunUntil(cluster, &dc, model::StepKind::kPromote).has_value());
+}
+
+// ... and passes the catch-up timeout: the next pass abandons it.
+void SwitchToGreenThatTimesOut(FakeCluster& cluster, api::DeploymentColor& dc) {
+  SwitchToGreenThatCannotCatchUp(cluster, dc);
+  cluster.clock().Advance(seconds(dc.spec.database.catch_up_timeout_seconds + 1));
+}
+
 // Green never catches up after blue's fence: the switch is abandoned, blue becomes the
 // primary again with every acknowledged write, green its standby, and the status says so and
 // holds until the spec changes; then the switch is tried again and completes.
@@ -252,12 +269,7 @@ TEST(Abandon, ACatchUpTimeoutBringsTheOldPrimaryBackUntilTheSpecChanges) {
 TEST(Abandon, AReplayPausedAfterTheFenceGivesUpAtOnce) {
   FakeCluster cluster;
   api::DeploymentColor dc = fakes::FakeResource(kBlue);
-  ASSERT_EQ(fakes::Settle(cluster, &dc).phase, Phase::kConverged);
-  cluster.SetLagging(kGreen, true);
-  ASSERT_TRUE(cluster.Write().ok());
-  dc.spec.active_color = kGreen;
-  ++dc.metadata.generation;
-  ASSERT_FALSE(fakes::RunUntil(cluster, &dc, model::StepKind::kPromote).has_value());
+  SwitchToGreenThatCannotCatchUp(cluster, dc);
   cluster.SetReplayPaused(kGreen, true);
   EXPECT_EQ(fakes::Settle(cluster, &dc).reason, "SwitchAbandoned");
   ASSERT_TRUE(dc.status.abandoned_switch.has_value());
@@ -272,12 +284,7 @@ TEST(Abandon, AReplayPausedAfterTheFenceGivesUpAtOnce) {
 TEST(Abandon, ResumesWhenTheStandbyStoppedMeanwhile) {
   FakeCluster cluster;
   api::DeploymentColor dc = fakes::FakeResource(kBlue);
-  ASSERT_EQ(fakes::Settle(cluster, &dc).phase, Phase::kConverged);
-  cluster.SetLagging(kGreen, true);
-  ASSERT_TRUE(cluster.Write().ok());
-  dc.spec.active_color = kGreen;
-  ++dc.metadata.generation;
-  ASSERT_FALSE(fakes::RunUntil(cluster, &dc, model::StepKind::kPromote).has_value());
+  SwitchToGreenThatCannotCatchUp(cluster, dc);
   cluster.clock().Advance(seconds(dc.spec.database.catch_up_timeout_seconds + 1));
   cluster.FailNext(model::StepKind::kLiftFence, absl::UnavailableError("the daemon died"));
   ASSERT_FALSE(fakes::Pass(cluster, &dc).step_status.ok());
@@ -289,18 +296,6 @@ TEST(Abandon, ResumesWhenTheStandbyStoppedMeanwhile) {
   EXPECT_EQ(fakes::Settle(cluster, &dc).reason, "SwitchAbandoned");
   EXPECT_TRUE(cluster.server(kBlue).RunningPrimary());
   EXPECT_TRUE(cluster.CheckNoAcknowledgedWriteLost().ok());
-}
-
-// Starts a switch to green that green cannot finish (it receives nothing new) and passes the
-// catch-up timeout after blue's fence: the next pass abandons it.
-void SwitchToGreenThatTimesOut(FakeCluster& cluster, api::DeploymentColor& dc) {
-  ASSERT_EQ(fakes::Settle(cluster, &dc).phase, Phase::kConverged);
-  cluster.SetLagging(kGreen, true);
-  ASSERT_TRUE(cluster.Write().ok());
-  dc.spec.active_color = kGreen;
-  ++dc.metadata.generation;
-  ASSERT_FALSE(fakes::RunUntil(cluster, &dc, model::StepKind::kPromote).has_value());
-  cluster.clock().Advance(seconds(dc.spec.database.catch_up_timeout_seconds + 1));
 }
 
 // What the switch changed is put back while it stands abandoned: traffic to blue (the primary
@@ -369,12 +364,7 @@ TEST(Abandon, ANewGenerationBeforeTheOldPrimaryStartsWaitsAgainInFull) {
 TEST(Abandon, AFlipBackMeanwhileConverges) {
   FakeCluster cluster;
   api::DeploymentColor dc = fakes::FakeResource(kBlue);
-  ASSERT_EQ(fakes::Settle(cluster, &dc).phase, Phase::kConverged);
-  cluster.SetLagging(kGreen, true);
-  ASSERT_TRUE(cluster.Write().ok());
-  dc.spec.active_color = kGreen;
-  ++dc.metadata.generation;
-  ASSERT_FALSE(fakes::RunUntil(cluster, &dc, model::StepKind::kPromote).has_value());
+  SwitchToGreenThatCannotCatchUp(cluster, dc);
   cluster.clock().Advance(seconds(dc.spec.database.catch_up_timeout_seconds + 1));
   ASSERT_TRUE(fakes::Pass(cluster, &dc).step_status.ok());
   dc.spec.active_color = kBlue;
