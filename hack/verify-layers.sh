@@ -22,6 +22,8 @@ declare -A allowed=(
   [controller]="plan actuate observe source model api util"  # the reconcile loop
   [metrics]="model api util"       # Prometheus exposition of model::PassReport
   [server]="source codec api util" # the Kubernetes-shaped HTTP API
+  [agent]="server actuate observe host model codec api util"  # switchyard-agent and the
+                                   # controller's side of its protocol
   [app]="*"                        # the composition root: flags, wiring, yardctl
 )
 
