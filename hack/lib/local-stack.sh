@@ -3,7 +3,8 @@
 # Shared by hack/local-up.sh, hack/local-down.sh, the integration tests (through
 # tests/integration/engine/lib.sh, and tests/integration/local_stack_test.sh) and the
 # benchmark's manual switch: the names, ports and paths of the local blue/green stack, and
-# small helpers.
+# small helpers. It sources hack/lib/stack-config.sh: how the servers are configured (shared
+# with the multi-host stack, hack/lib/multihost.sh).
 # Source it; it defines variables and functions only.
 #
 # Ports and colors are fixed: examples/local.yaml and the integration tests use them.
@@ -187,3 +188,6 @@ sy_wait_for() {
     sleep 0.1
   done
 }
+
+# shellcheck source=hack/lib/stack-config.sh
+source "$SY_ROOT/hack/lib/stack-config.sh"
