@@ -248,19 +248,6 @@ upstream_color() {
   done
 }
 
-# Writes FILE from stdin only when its content changes (atomically). Returns 1 if unchanged.
-write_if_changed() {
-  local file=$1 tmp
-  tmp=$(mktemp "$file.XXXXXX")
-  cat >"$tmp"
-  if [[ -f $file ]] && cmp -s "$tmp" "$file"; then
-    rm -f "$tmp"
-    return 1
-  fi
-  chmod 0644 "$tmp"
-  mv -f "$tmp" "$file"
-}
-
 # The color nginx answers with (X-Switchyard-Color), on a new connection.
 served_color() {
   curl -fsS -m 2 -o /dev/null -w '%header{x-switchyard-color}' "http://$SY_HOST:$SY_NGINX_PORT/"
@@ -270,11 +257,11 @@ nginx_serves() { [[ $(served_color 2>/dev/null) == "$1" ]]; }
 
 up_nginx() {
   local conf_changed=0 pid expected
-  if sy_render_nginx_conf "$SY_NGINX_DIR" "$SY_HOST:$SY_NGINX_PORT" | write_if_changed "$SY_NGINX_CONF"; then
+  if sy_render_nginx_conf "$SY_NGINX_DIR" "$SY_HOST:$SY_NGINX_PORT" | sy_write_if_changed "$SY_NGINX_CONF"; then
     conf_changed=1
   fi
   if [[ ! -f $SY_UPSTREAM_FILE ]]; then
-    sy_render_upstream blue "$SY_HOST:${SY_APP_PORT[blue]}" | write_if_changed "$SY_UPSTREAM_FILE" || true
+    sy_render_upstream blue "$SY_HOST:${SY_APP_PORT[blue]}" | sy_write_if_changed "$SY_UPSTREAM_FILE" || true
   fi
   expected=$(upstream_color)
   [[ -n $expected ]] || sy_fail nginx "$SY_UPSTREAM_FILE" "cannot tell which color $SY_UPSTREAM_FILE serves"

@@ -174,6 +174,19 @@ sy_nginx() {
   "$SY_NGINX" -p "$SY_NGINX_DIR" -e "$SY_NGINX_ERROR_LOG" -c "$SY_NGINX_CONF" "$@"
 }
 
+# Writes FILE from stdin only when its content changes (atomically). Returns 1 if unchanged.
+sy_write_if_changed() {
+  local file=$1 tmp
+  tmp=$(mktemp "$file.XXXXXX")
+  cat >"$tmp"
+  if [[ -f $file ]] && cmp -s "$tmp" "$file"; then
+    rm -f "$tmp"
+    return 1
+  fi
+  chmod 0644 "$tmp"
+  mv -f "$tmp" "$file"
+}
+
 # sy_wait_for SECONDS WHAT COMMAND...: polls COMMAND every 0.1 s until it succeeds.
 # Returns 1 (after saying what it waited for) if it did not within SECONDS.
 sy_wait_for() {
