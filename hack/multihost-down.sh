@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Takes down what hack/multihost-up.sh brought up in ${SWITCHYARD_MULTIHOST_DIR:-/tmp/switchyard-multihost},
-# and nothing else: each host is powered off (its init killed: every process of the host dies
-# with it, PostgreSQL included, as in a power cut), then every process still in one of the
-# stack's network namespaces (clients) is killed by pid, the namespaces and the bridge are
-# deleted (the veths and the hosts' mounts go with them) and the hosts' freezer cgroups
-# removed. Then it checks that nothing remains: no namespace of the stack, no process in one,
-# no 10.200.0.0/24 address or route in the root namespace.
+# Takes down what hack/multihost-up.sh brought up in
+# ${SWITCHYARD_MULTIHOST_DIR:-/tmp/switchyard-multihost}, and nothing else: each host is powered
+# off (its init killed: every process of the host dies with it, PostgreSQL included, as in a
+# power cut), every process still in one of the stack's network namespaces (clients) is
+# killed by pid, the namespaces and the bridge are deleted (the veths and the hosts' mounts go
+# with them) and the hosts' freezer cgroups removed; with --purge, the hosts' tmpfs is
+# unmounted and the work dir deleted. Then it checks that nothing remains: no namespace of the
+# stack, no process in one, no 10.200.0.0/24 address or route in the root namespace.
 #
 #   hack/multihost-down.sh [--purge]     --purge also deletes the work dir
 #
@@ -96,6 +97,9 @@ check_nothing_left() {
 purge_dir() {
   [[ -e $MH_DIR ]] || return 0
   [[ -f $MH_MARKER ]] || sy_die "--purge: $MH_DIR has no $(basename "$MH_MARKER"); not deleting it"
+  if mountpoint -q "$MH_DIR/hosts"; then
+    umount "$MH_DIR/hosts" || sy_die "cannot unmount the hosts' tmpfs $MH_DIR/hosts"
+  fi
   sy_log "deleting $MH_DIR"
   rm -rf -- "$MH_DIR"
 }

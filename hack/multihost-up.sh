@@ -14,10 +14,11 @@
 # is reached by host and port, a data directory and a process table are visible only on their
 # own host, and a host can be cut off, frozen or powered off (tests/integration/multihost).
 #
-# Everything lives in ${SWITCHYARD_MULTIHOST_DIR:-/tmp/switchyard-multihost}: hosts/<h>/ (each
-# host's private files; hosts/<h>/srv is its /srv), run/ (the hosts' init pids), logs/,
-# tls/ (the CA and the certificates), shop.yaml (the manifest). hack/lib/multihost.sh tells
-# the layout; hack/multihost-exec.sh HOST COMMAND runs a command in a host.
+# Everything lives in ${SWITCHYARD_MULTIHOST_DIR:-/tmp/switchyard-multihost}: hosts/<h>/
+# (each host's private files, on a tmpfs by default; hosts/<h>/srv is its /srv), run/ (the
+# hosts' init pids), logs/, tls/ (the CA and the certificates), shop.yaml (the manifest).
+# hack/lib/multihost.sh tells the layout; hack/multihost-exec.sh HOST COMMAND runs a command
+# in a host.
 #
 # Idempotent: what runs is left alone, what is down is started again (a host powered off by a
 # test comes back with its servers). The agents start only if cmd/switchyard-agent is built,
@@ -25,6 +26,7 @@
 #
 # Environment: SWITCHYARD_MULTIHOST_DIR, MULTIHOST_PREFIX (namespace names, default sy-),
 # MULTIHOST_AGENTS=0 (no agents), MULTIHOST_CONTROLLER=0|1 (default: with the agents),
+# MULTIHOST_TMPFS=0 (the hosts' files on disk, not on a tmpfs; MULTIHOST_TMPFS_SIZE: 2g),
 # SWITCHYARD_BUILD_DIR (default ./build: shop-app, switchyard, yardctl, switchyard-agent),
 # SWITCHYARD_PG_BIN, SWITCHYARD_NGINX.
 set -euo pipefail

@@ -148,16 +148,32 @@ mh_net_pids() {
     if mh_ns_exists "$host"; then inodes+=("$(stat -c %i "/run/netns/$(mh_ns "$host")")"); fi
   done
   ((${#inodes[@]})) || return 0
-  local pid inode
-  for pid in /proc/[0-9]*; do
-    inode=$(stat -L -c %i "$pid/ns/net" 2>/dev/null) || continue
-    if [[ " ${inodes[*]} " == *" $inode "* ]]; then printf '%s\n' "${pid#/proc/}"; fi
-  done
+  ps -e -o pid=,netns= | awk -v list=" ${inodes[*]} " 'index(list, " " $2 " ") { print $1 }'
 }
 
 # mh_freezer HOST: HOST's freezer cgroup (cgroup v1), or nothing if the freezer is not mounted.
 mh_freezer() {
   if [[ -d /sys/fs/cgroup/freezer ]]; then printf '/sys/fs/cgroup/freezer/%s' "$(mh_ns "$1")"; fi
+}
+
+# mh_freeze HOST: stops every process of HOST where it stands (a paused VM): with the cgroup
+# v1 freezer when it is mounted, else SIGSTOP to each. A process started in HOST afterwards
+# is not frozen. Undo with mh_thaw.
+mh_freeze() {
+  local host=$1 cg pid
+  cg=$(mh_freezer "$host")
+  if [[ -n $cg ]]; then
+    mkdir -p "$cg"
+    for pid in $(mh_host_pids "$host"); do
+      echo "$pid" >"$cg/cgroup.procs" 2>/dev/null || true  # a process may exit meanwhile
+    done
+    echo FROZEN >"$cg/freezer.state"
+    sy_wait_for 10 "host $host to freeze" grep -qx FROZEN "$cg/freezer.state" ||
+      sy_die "host $host: the freezer says $(cat "$cg/freezer.state")"
+  else
+    touch "$MH_RUN/$host.stopped"
+    mh_host_pids "$host" | xargs -r kill -STOP 2>/dev/null || true
+  fi
 }
 
 # mh_thaw HOST: lets a frozen host run again (a frozen process cannot even die).
