@@ -22,13 +22,8 @@ SY_LOG_PREFIX=local-up
 declare -A summary=()  # piece -> "started" | "already running" | ...
 
 check_prerequisites() {
-  [[ $(id -u) -eq 0 ]] || sy_die "run as root (PostgreSQL runs as the '$SY_OS_USER' OS user via runuser)"
-  id "$SY_OS_USER" >/dev/null 2>&1 || sy_die "OS user '$SY_OS_USER' missing (hack/install-deps.sh)"
+  sy_check_server_prerequisites "PostgreSQL runs as the '$SY_OS_USER' OS user via runuser"
   local tool
-  for tool in "$SY_PG_BIN/initdb" "$SY_PG_BIN/pg_ctl" "$SY_PG_BIN/psql" "$SY_PG_BIN/pg_basebackup" \
-    "$SY_NGINX"; do
-    [[ -x $tool ]] || sy_die "$tool not found (hack/install-deps.sh installs it)"
-  done
   for tool in curl ss runuser; do
     command -v "$tool" >/dev/null || sy_die "'$tool' not found"
   done

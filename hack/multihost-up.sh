@@ -45,13 +45,8 @@ source "$hack/lib/multihost-control.sh"
 declare -A summary=()  # piece -> "started (...)" | "already running (...)"
 
 check_prerequisites() {
-  [[ $(id -u) -eq 0 ]] || sy_die "run as root (namespaces; PostgreSQL runs as '$SY_OS_USER')"
-  id "$SY_OS_USER" >/dev/null 2>&1 || sy_die "OS user '$SY_OS_USER' missing (hack/install-deps.sh)"
+  sy_check_server_prerequisites "namespaces; PostgreSQL runs as '$SY_OS_USER'"
   local tool
-  for tool in "$SY_PG_BIN/initdb" "$SY_PG_BIN/pg_ctl" "$SY_PG_BIN/psql" "$SY_PG_BIN/pg_basebackup" \
-    "$SY_NGINX"; do
-    [[ -x $tool ]] || sy_die "$tool not found (hack/install-deps.sh installs it)"
-  done
   for tool in ip nsenter unshare setsid runuser curl ss openssl jq; do
     command -v "$tool" >/dev/null || sy_die "'$tool' not found (hack/install-deps.sh)"
   done

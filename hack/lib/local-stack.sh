@@ -100,6 +100,18 @@ sy_port_owner() {
   ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*users:(\(.*\))$/\1/p' | head -n 1
 }
 
+# sy_check_server_prerequisites WHY: root (WHY says what for), the postgres OS user, and the
+# PostgreSQL tools and nginx the stacks run; dies naming what is missing.
+sy_check_server_prerequisites() {
+  [[ $(id -u) -eq 0 ]] || sy_die "run as root ($1)"
+  id "$SY_OS_USER" >/dev/null 2>&1 || sy_die "OS user '$SY_OS_USER' missing (hack/install-deps.sh)"
+  local tool
+  for tool in "$SY_PG_BIN/initdb" "$SY_PG_BIN/pg_ctl" "$SY_PG_BIN/psql" "$SY_PG_BIN/pg_basebackup" \
+    "$SY_NGINX"; do
+    [[ -x $tool ]] || sy_die "$tool not found (hack/install-deps.sh installs it)"
+  done
+}
+
 # True if PID runs and its command line contains every further argument (guards against a
 # pid file whose process died and whose number was reused by something else).
 sy_pid_matches() {

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2154  # it_pids is set by the lib.sh that sources this file
 # Part of tests/integration/engine/lib.sh (and tests/integration/multihost/lib.sh), which source
 # it: stopping and watching single processes the test started.
 
@@ -14,3 +15,11 @@ stop_pid() {
   wait "$pid" 2>/dev/null || true
 }
 it_pid_gone() { ! sy_pid_alive "$1"; }
+
+# it_stop_all: stops every process of it_pids (the test's background processes).
+it_stop_all() {
+  local pid
+  for pid in "${it_pids[@]}"; do
+    stop_pid "$pid" 10
+  done
+}

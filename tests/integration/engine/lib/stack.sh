@@ -52,10 +52,7 @@ it_begin() {
 it_cleanup() {
   local rc=$? status=$?
   trap - EXIT INT TERM
-  local pid
-  for pid in "${it_pids[@]}"; do
-    stop_pid "$pid" 10
-  done
+  it_stop_all
   rm -f "$SY_DIR"/engine/*.on 2>/dev/null || true
   if ((rc != 0 || it_failures > 0)); then
     rc=1
@@ -71,16 +68,7 @@ it_cleanup() {
     cat "$IT_ART/local-down.log" >&2
     rc=1
   fi
-  local secs=$((($(it_ts) - it_t0) / 1000))
-  if ((rc == 0)); then
-    echo "PASS: $it_name (${secs}s)"
-  else
-    if ((it_failures > 0)); then
-      echo "FAIL: $it_name: $it_failures check(s) failed (${secs}s)"
-    else
-      echo "FAIL: $it_name: stopped with exit status $status (${secs}s)"
-    fi
-  fi
+  it_verdict "$rc" "$status"
   exit "$rc"
 }
 
