@@ -28,6 +28,8 @@ packages=(
   civetweb libcivetweb-dev libcurl4-openssl-dev zlib1g-dev
   # the real parts and the tools the tests use
   postgresql-15 postgresql-client-15 nginx wrk prometheus procps psmisc iproute2 jq
+  # the multi-host stack's fault kit (tests/integration/multihost: one-way drops)
+  nftables
 )
 [ -x /usr/bin/kubectl ] || command -v kubectl >/dev/null || packages+=(kubernetes-client)
 

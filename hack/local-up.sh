@@ -22,13 +22,8 @@ SY_LOG_PREFIX=local-up
 declare -A summary=()  # piece -> "started" | "already running" | ...
 
 check_prerequisites() {
-  [[ $(id -u) -eq 0 ]] || sy_die "run as root (PostgreSQL runs as the '$SY_OS_USER' OS user via runuser)"
-  id "$SY_OS_USER" >/dev/null 2>&1 || sy_die "OS user '$SY_OS_USER' missing (hack/install-deps.sh)"
+  sy_check_server_prerequisites "PostgreSQL runs as the '$SY_OS_USER' OS user via runuser"
   local tool
-  for tool in "$SY_PG_BIN/initdb" "$SY_PG_BIN/pg_ctl" "$SY_PG_BIN/psql" "$SY_PG_BIN/pg_basebackup" \
-    "$SY_NGINX"; do
-    [[ -x $tool ]] || sy_die "$tool not found (hack/install-deps.sh installs it)"
-  done
   for tool in curl ss runuser; do
     command -v "$tool" >/dev/null || sy_die "'$tool' not found"
   done
@@ -89,30 +84,7 @@ init_blue() {
   sy_as_postgres "$SY_PG_BIN/initdb" -D "$datadir" -U postgres --no-locale -E UTF8 \
     --auth-local=trust --auth-host=trust >>"$logfile" 2>&1 ||
     sy_fail "PostgreSQL blue" "$logfile" "initdb failed"
-  # listen_addresses and port are per node: they go on the command line, never in a file
-  # that pg_basebackup or pg_rewind copy to the other node (pkg/observe/README.md #2).
-  cat >>"$datadir/postgresql.conf" <<'EOF'
-
-# --- Switchyard local stack (hack/local-up.sh) ---
-wal_level = replica
-hot_standby = on
-wal_log_hints = on            # pg_rewind needs it
-max_wal_senders = 10
-max_replication_slots = 10
-wal_keep_size = 256MB
-fsync = on
-max_connections = 200         # each app keeps one connection per worker thread that wrote
-wal_retrieve_retry_interval = 1s  # a standby whose primary restarted reconnects within 1 s, not 5
-log_line_prefix = '%m [%p] %q%u@%d '
-EOF
-  cat >"$datadir/pg_hba.conf" <<EOF
-# Switchyard local stack: loopback only, trust.
-local   all          all                  trust
-local   replication  all                  trust
-host    all          all   $SY_HOST/32   trust
-host    replication  all   $SY_HOST/32   trust
-EOF
-  chown "$SY_OS_USER:$SY_OS_USER" "$datadir/postgresql.conf" "$datadir/pg_hba.conf"
+  sy_pg_write_config "$datadir" "$SY_HOST/32"
   summary[pg-blue-init]=1
 }
 
@@ -152,53 +124,12 @@ bootstrap_blue() {
   local port=${SY_PG_PORT[blue]}
   # Quiet "already exists, skipping" notices of the idempotent statements.
   local -x PGOPTIONS='-c client_min_messages=warning'
-  "$SY_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$SY_HOST" -p "$port" -U postgres -d postgres \
-    >/dev/null <<EOF || sy_fail "PostgreSQL blue" "$(sy_pg_logfile blue)" "bootstrap SQL failed"
-DO \$\$
-BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$SY_SUPERUSER') THEN
-    CREATE ROLE $SY_SUPERUSER SUPERUSER LOGIN;
-  END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$SY_REPLICATION_USER') THEN
-    CREATE ROLE $SY_REPLICATION_USER REPLICATION LOGIN;
-  END IF;
-END
-\$\$;
-SELECT 'CREATE DATABASE $SY_DATABASE OWNER $SY_SUPERUSER'
-  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$SY_DATABASE') \gexec
--- immediately_reserve: WAL is kept from now on, so the clone below can never miss any.
-SELECT pg_create_physical_replication_slot('switchyard_green', true)
-  WHERE NOT EXISTS (SELECT FROM pg_replication_slots WHERE slot_name = 'switchyard_green');
-EOF
-  "$SY_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$SY_HOST" -p "$port" -U "$SY_SUPERUSER" \
-    -d "$SY_DATABASE" >/dev/null <<'EOF' ||
-CREATE TABLE IF NOT EXISTS orders (
-  id bigserial PRIMARY KEY,
-  color text NOT NULL,
-  created_at timestamptz DEFAULT now(),
-  note text
-);
-EOF
+  sy_bootstrap_sql | "$SY_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$SY_HOST" -p "$port" \
+    -U postgres -d postgres >/dev/null ||
+    sy_fail "PostgreSQL blue" "$(sy_pg_logfile blue)" "bootstrap SQL failed"
+  sy_orders_sql | "$SY_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$SY_HOST" -p "$port" \
+    -U "$SY_SUPERUSER" -d "$SY_DATABASE" >/dev/null ||
     sy_fail "PostgreSQL blue" "$(sy_pg_logfile blue)" "creating table orders failed"
-}
-
-# Points COLOR's data dir at the primary OTHER as Switchyard does: exactly one
-# primary_conninfo and primary_slot_name in postgresql.auto.conf (-R only appends, and a
-# clone carries the source's lines, pkg/observe/README.md #3), plus standby.signal.
-configure_standby() {
-  local color=$1 upstream=$2 datadir auto tmp
-  datadir=$(sy_pg_datadir "$color")
-  auto="$datadir/postgresql.auto.conf"
-  tmp=$(mktemp "$datadir/.auto.conf.XXXXXX")
-  grep -Ev '^[[:space:]]*(primary_conninfo|primary_slot_name)[[:space:]]*=' "$auto" >"$tmp" || true
-  cat >>"$tmp" <<EOF
-primary_conninfo = 'host=$SY_HOST port=${SY_PG_PORT[$upstream]} user=$SY_REPLICATION_USER application_name=$color'
-primary_slot_name = 'switchyard_$color'
-EOF
-  chown "$SY_OS_USER:$SY_OS_USER" "$tmp"
-  chmod 0600 "$tmp"
-  mv -f "$tmp" "$auto"
-  install -o "$SY_OS_USER" -g "$SY_OS_USER" -m 0600 /dev/null "$datadir/standby.signal"
 }
 
 clone_green() {
@@ -212,7 +143,7 @@ clone_green() {
   sy_as_postgres "$SY_PG_BIN/pg_basebackup" -h "$SY_HOST" -p "${SY_PG_PORT[blue]}" \
     -U "$SY_REPLICATION_USER" -D "$datadir" -c fast -X stream -R >>"$logfile" 2>&1 ||
     sy_fail "PostgreSQL green" "$logfile" "pg_basebackup from blue failed"
-  configure_standby green blue
+  sy_configure_standby "$datadir" green "$SY_HOST" "${SY_PG_PORT[blue]}"
   summary[pg-green-init]=1
 }
 
@@ -301,56 +232,6 @@ start_app() {
 
 # --- nginx ----------------------------------------------------------------------------------
 
-# The main config; every path absolute so that `nginx -t -c FILE` and `nginx -s reload -c FILE`
-# work without -p/-e, as Switchyard runs them.
-render_nginx_conf() {
-  cat <<EOF
-# nginx of the Switchyard local stack (hack/local-up.sh rewrites this file).
-# Run: nginx -p $SY_NGINX_DIR -e $SY_NGINX_ERROR_LOG -c $SY_NGINX_CONF
-pid $SY_NGINX_PID;
-error_log $SY_NGINX_ERROR_LOG warn;
-worker_processes 2;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    access_log off;
-    client_body_temp_path $SY_NGINX_DIR/tmp/client_body;
-    proxy_temp_path $SY_NGINX_DIR/tmp/proxy;
-    fastcgi_temp_path $SY_NGINX_DIR/tmp/fastcgi;
-    uwsgi_temp_path $SY_NGINX_DIR/tmp/uwsgi;
-    scgi_temp_path $SY_NGINX_DIR/tmp/scgi;
-
-    # upstream "shop": the one file Switchyard owns and rewrites.
-    include $SY_UPSTREAM_FILE;
-
-    server {
-        listen $SY_HOST:$SY_NGINX_PORT;
-        location / {
-            proxy_pass http://shop;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host \$host;
-        }
-    }
-}
-EOF
-}
-
-# Exactly what Switchyard renders for default/shop.
-render_upstream() {
-  local color=$1
-  cat <<EOF
-# Managed by Switchyard (default/shop): traffic goes to $color. Do not edit: it is rewritten.
-upstream shop {
-    server $SY_HOST:${SY_APP_PORT[$color]};
-    keepalive 16;
-}
-EOF
-}
-
 # The color the upstream file sends traffic to (by its server port), or nothing.
 upstream_color() {
   local color
@@ -362,19 +243,6 @@ upstream_color() {
   done
 }
 
-# Writes FILE from stdin only when its content changes (atomically). Returns 1 if unchanged.
-write_if_changed() {
-  local file=$1 tmp
-  tmp=$(mktemp "$file.XXXXXX")
-  cat >"$tmp"
-  if [[ -f $file ]] && cmp -s "$tmp" "$file"; then
-    rm -f "$tmp"
-    return 1
-  fi
-  chmod 0644 "$tmp"
-  mv -f "$tmp" "$file"
-}
-
 # The color nginx answers with (X-Switchyard-Color), on a new connection.
 served_color() {
   curl -fsS -m 2 -o /dev/null -w '%header{x-switchyard-color}' "http://$SY_HOST:$SY_NGINX_PORT/"
@@ -384,11 +252,11 @@ nginx_serves() { [[ $(served_color 2>/dev/null) == "$1" ]]; }
 
 up_nginx() {
   local conf_changed=0 pid expected
-  if render_nginx_conf | write_if_changed "$SY_NGINX_CONF"; then
+  if sy_render_nginx_conf "$SY_NGINX_DIR" "$SY_HOST:$SY_NGINX_PORT" | sy_write_if_changed "$SY_NGINX_CONF"; then
     conf_changed=1
   fi
   if [[ ! -f $SY_UPSTREAM_FILE ]]; then
-    render_upstream blue | write_if_changed "$SY_UPSTREAM_FILE" || true
+    sy_render_upstream blue "$SY_HOST:${SY_APP_PORT[blue]}" | sy_write_if_changed "$SY_UPSTREAM_FILE" || true
   fi
   expected=$(upstream_color)
   [[ -n $expected ]] || sy_fail nginx "$SY_UPSTREAM_FILE" "cannot tell which color $SY_UPSTREAM_FILE serves"

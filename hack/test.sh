@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test from nothing, as root on Debian 12: installs the dependencies, builds,
 # checks formatting and the packages' layering (hack/verify-layers.sh), then runs the
-# integration tests (real PostgreSQL 15, real nginx, on 127.0.0.1) while, beside them,
+# integration tests (real PostgreSQL 15, real nginx, on 127.0.0.1, and the multi-host stack's
+# in network namespaces: tests/integration/multihost) while, beside them,
 # clang-tidy, the unit tests under ASan+UBSan (all) and under TSan (those that run threads),
 # and a bounded libFuzzer run of each fuzz target (with SWITCHYARD_SKIP_SANITIZERS=1 the unit
 # tests run in the normal build instead). Exits non-zero when anything

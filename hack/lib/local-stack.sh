@@ -3,7 +3,8 @@
 # Shared by hack/local-up.sh, hack/local-down.sh, the integration tests (through
 # tests/integration/engine/lib.sh, and tests/integration/local_stack_test.sh) and the
 # benchmark's manual switch: the names, ports and paths of the local blue/green stack, and
-# small helpers.
+# small helpers. It sources hack/lib/stack-config.sh: how the servers are configured (shared
+# with the multi-host stack, hack/lib/multihost.sh).
 # Source it; it defines variables and functions only.
 #
 # Ports and colors are fixed: examples/local.yaml and the integration tests use them.
@@ -99,6 +100,18 @@ sy_port_owner() {
   ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*users:(\(.*\))$/\1/p' | head -n 1
 }
 
+# sy_check_server_prerequisites WHY: root (WHY says what for), the postgres OS user, and the
+# PostgreSQL tools and nginx the stacks run; dies naming what is missing.
+sy_check_server_prerequisites() {
+  [[ $(id -u) -eq 0 ]] || sy_die "run as root ($1)"
+  id "$SY_OS_USER" >/dev/null 2>&1 || sy_die "OS user '$SY_OS_USER' missing (hack/install-deps.sh)"
+  local tool
+  for tool in "$SY_PG_BIN/initdb" "$SY_PG_BIN/pg_ctl" "$SY_PG_BIN/psql" "$SY_PG_BIN/pg_basebackup" \
+    "$SY_NGINX"; do
+    [[ -x $tool ]] || sy_die "$tool not found (hack/install-deps.sh installs it)"
+  done
+}
+
 # True if PID runs and its command line contains every further argument (guards against a
 # pid file whose process died and whose number was reused by something else).
 sy_pid_matches() {
@@ -173,6 +186,19 @@ sy_nginx() {
   "$SY_NGINX" -p "$SY_NGINX_DIR" -e "$SY_NGINX_ERROR_LOG" -c "$SY_NGINX_CONF" "$@"
 }
 
+# Writes FILE from stdin only when its content changes (atomically). Returns 1 if unchanged.
+sy_write_if_changed() {
+  local file=$1 tmp
+  tmp=$(mktemp "$file.XXXXXX")
+  cat >"$tmp"
+  if [[ -f $file ]] && cmp -s "$tmp" "$file"; then
+    rm -f "$tmp"
+    return 1
+  fi
+  chmod 0644 "$tmp"
+  mv -f "$tmp" "$file"
+}
+
 # sy_wait_for SECONDS WHAT COMMAND...: polls COMMAND every 0.1 s until it succeeds.
 # Returns 1 (after saying what it waited for) if it did not within SECONDS.
 sy_wait_for() {
@@ -187,3 +213,6 @@ sy_wait_for() {
     sleep 0.1
   done
 }
+
+# shellcheck source=hack/lib/stack-config.sh
+source "$SY_ROOT/hack/lib/stack-config.sh"

@@ -8,12 +8,17 @@
 # A test sources this file, calls it_begin NAME, does its work with the helpers and ends
 # with it_end. The helpers are in lib/, one file per concern, all sourced below:
 #   lib/report.sh   PASS/FAIL lines, check, require, fatal, wait_until
-#   lib/stack.sh    it_begin, it_cleanup, it_end, stop_pid: the test's life on the stack
+#   lib/procs.sh    stop_pid, it_pid_gone: single processes the test started
+#   lib/stack.sh    it_begin, it_cleanup, it_end: the test's life on the stack
 #   lib/daemon.sh   the manifest, switchyard --once, the daemon, its status and step lines
 #   lib/pg.sh       psql, roles and replication, pg_ctl, crashes
 #   lib/monitor.sh  two-primaries monitors, slow and fast
 #   lib/world.sh    what nginx serves; the converged world of a color
 #   lib/writes.sh   the writer through nginx, acknowledged writes, none lost
+# The helpers reach the stack as a client through the names defined below (IT_CLIENT,
+# IT_PG_HOST, IT_PG_PORT, IT_NGINX_URL, IT_APP_ADDR, IT_UPSTREAM_FILE):
+# tests/integration/multihost/lib.sh defines them for the multi-host stack and reuses the
+# helpers there.
 # it_begin installs a trap that, whatever happens (failure, set -e, ^C, CTest's timeout
 # SIGTERM), kills every process the test started (by pid) and brings the stack down with
 # hack/local-down.sh --purge.
@@ -76,9 +81,21 @@ it_failures=0
 it_pids=()            # background processes to kill at the end (writer, reader, daemons...)
 it_t0=0
 
+# How the helpers reach the stack as a client: IT_CLIENT is the command prefix a client runs
+# under (none here; the multi-host stack's runs clients in its cli host), the others are
+# where each color's server and app are, nginx's URL and the upstream file.
+IT_CLIENT=()
+declare -A IT_PG_HOST=([blue]=$SY_HOST [green]=$SY_HOST)
+declare -A IT_PG_PORT=([blue]=${SY_PG_PORT[blue]} [green]=${SY_PG_PORT[green]})
+declare -A IT_APP_ADDR=([blue]=$SY_HOST:${SY_APP_PORT[blue]} [green]=$SY_HOST:${SY_APP_PORT[green]})
+IT_NGINX_URL="http://$SY_HOST:$SY_NGINX_PORT"
+IT_UPSTREAM_FILE=$SY_UPSTREAM_FILE
+
 IT_LIB="$IT_ROOT/tests/integration/engine/lib"
 # shellcheck source=tests/integration/engine/lib/report.sh
 source "$IT_LIB/report.sh"
+# shellcheck source=tests/integration/engine/lib/procs.sh
+source "$IT_LIB/procs.sh"
 # shellcheck source=tests/integration/engine/lib/stack.sh
 source "$IT_LIB/stack.sh"
 # shellcheck source=tests/integration/engine/lib/daemon.sh

@@ -77,8 +77,8 @@ sampler() {
   local c=$1
   while [[ -f $IT_WORK/monitor.on ]]; do
     printf '%s\n\\watch %s\n' "$SAMPLE_SQL" "${SY_IT_SAMPLE_S:-0.003}" |
-      "$SY_PG_BIN/psql" -X -At -q -h "$SY_HOST" -p "${SY_PG_PORT[$c]}" -U "$SY_SUPERUSER" \
-        -d postgres >>"$IT_ART/samples-$c.log" 2>/dev/null &
+      "${IT_CLIENT[@]}" "$SY_PG_BIN/psql" -X -At -q -h "${IT_PG_HOST[$c]}" -p "${IT_PG_PORT[$c]}" \
+        -U "$SY_SUPERUSER" -d postgres >>"$IT_ART/samples-$c.log" 2>/dev/null &
     echo "$!" >"$IT_WORK/sampler-$c.pid"
     wait "$!"
     sleep 0.005

@@ -6,8 +6,8 @@
 
 # pg COLOR DB SQL: one value (psql -At) from COLOR's server, as the superuser.
 pg() {
-  "$SY_PG_BIN/psql" -X -At -q -v ON_ERROR_STOP=1 -h "$SY_HOST" -p "${SY_PG_PORT[$1]}" \
-    -U "$SY_SUPERUSER" -d "$2" -c "$3" 2>/dev/null
+  "${IT_CLIENT[@]}" "$SY_PG_BIN/psql" -X -At -q -v ON_ERROR_STOP=1 -h "${IT_PG_HOST[$1]}" \
+    -p "${IT_PG_PORT[$1]}" -U "$SY_SUPERUSER" -d "$2" -c "$3" 2>/dev/null
 }
 
 # in_recovery COLOR: t (standby), f (primary) or nothing (not answering).

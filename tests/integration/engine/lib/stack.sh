@@ -4,8 +4,7 @@
 # Part of tests/integration/engine/lib.sh, which sources it: a test's life on the local
 # stack. it_begin brings the stack up (hack/local-up.sh) and writes the manifest; the EXIT
 # trap it installs (it_cleanup) kills every process the test started, keeps the logs of a
-# failure and brings the stack down (hack/local-down.sh --purge). stop_pid and it_pid_gone
-# stop and watch single processes.
+# failure and brings the stack down (hack/local-down.sh --purge).
 
 # it_begin NAME: checks prerequisites, waits for the ports, brings the stack up (blue primary,
 # green streaming, nginx on blue) and writes the manifest $IT_MANIFEST (activeColor blue).
@@ -50,26 +49,10 @@ it_begin() {
   "$IT_YARDCTL" validate -f "$IT_MANIFEST" >/dev/null || fatal "yardctl validate $IT_MANIFEST"
 }
 
-# stop_pid PID [SECONDS]: SIGTERM, then SIGKILL after SECONDS (default 10); waits for it.
-stop_pid() {
-  local pid=$1 seconds=${2:-10}
-  [[ -n $pid ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  if ! wait_until "$seconds" "pid $pid to exit" it_pid_gone "$pid"; then
-    kill -KILL "$pid" 2>/dev/null || true
-    wait_until 5 "pid $pid to die" it_pid_gone "$pid" || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
-it_pid_gone() { ! sy_pid_alive "$1"; }
-
 it_cleanup() {
   local rc=$? status=$?
   trap - EXIT INT TERM
-  local pid
-  for pid in "${it_pids[@]}"; do
-    stop_pid "$pid" 10
-  done
+  it_stop_all
   rm -f "$SY_DIR"/engine/*.on 2>/dev/null || true
   if ((rc != 0 || it_failures > 0)); then
     rc=1
@@ -85,16 +68,7 @@ it_cleanup() {
     cat "$IT_ART/local-down.log" >&2
     rc=1
   fi
-  local secs=$((($(it_ts) - it_t0) / 1000))
-  if ((rc == 0)); then
-    echo "PASS: $it_name (${secs}s)"
-  else
-    if ((it_failures > 0)); then
-      echo "FAIL: $it_name: $it_failures check(s) failed (${secs}s)"
-    else
-      echo "FAIL: $it_name: stopped with exit status $status (${secs}s)"
-    fi
-  fi
+  it_verdict "$rc" "$status"
   exit "$rc"
 }
 

@@ -7,7 +7,7 @@
 
 # served_color: the color nginx answers with on a new connection, or nothing.
 served_color() {
-  curl -sS -m 3 -o /dev/null -w '%header{x-switchyard-color}' "http://$SY_HOST:$SY_NGINX_PORT/" 2>/dev/null || true
+  "${IT_CLIENT[@]}" curl -sS -m 3 -o /dev/null -w '%header{x-switchyard-color}' "$IT_NGINX_URL/" 2>/dev/null || true
 }
 
 # serves_only COLOR: 10 fresh connections through nginx all answer COLOR.
@@ -25,13 +25,15 @@ serves_only() {
 assert_world() {
   local d=$1 o
   if [[ $d == blue ]]; then o=green; else o=blue; fi
-  check "$d is the primary (pg_is_in_recovery() = f on :${SY_PG_PORT[$d]})" test "$(in_recovery "$d")" = f
-  check "$o is a standby (pg_is_in_recovery() = t on :${SY_PG_PORT[$o]})" test "$(in_recovery "$o")" = t
+  check "$d is the primary (pg_is_in_recovery() = f on ${IT_PG_HOST[$d]}:${IT_PG_PORT[$d]})" \
+    test "$(in_recovery "$d")" = f
+  check "$o is a standby (pg_is_in_recovery() = t on ${IT_PG_HOST[$o]}:${IT_PG_PORT[$o]})" \
+    test "$(in_recovery "$o")" = t
   check "$d's pg_stat_replication shows $o streaming" \
     wait_until 15 "$o to stream from $d" streaming "$d" "$o"
   check "nginx serves $d on 10 new connections" serves_only "$d"
-  check "the upstream file points at $d's app (:${SY_APP_PORT[$d]})" \
-    grep -Eq "^[[:space:]]*server[[:space:]]+$SY_HOST:${SY_APP_PORT[$d]};" "$SY_UPSTREAM_FILE"
+  check "the upstream file points at $d's app (${IT_APP_ADDR[$d]})" \
+    grep -Eq "^[[:space:]]*server[[:space:]]+${IT_APP_ADDR[$d]};" "$IT_UPSTREAM_FILE"
 }
 
 # primary_color: the color whose server answers pg_is_in_recovery() = f (the first, if two).

@@ -15,7 +15,7 @@ start_writer() {
     i=0
     while [[ -f $IT_WORK/writer.on ]]; do
       i=$((i + 1))
-      r=$(curl -s -m 5 -w '\n' -X POST "http://$SY_HOST:$SY_NGINX_PORT/orders" -d "note=$it_name-$i" \
+      r=$("${IT_CLIENT[@]}" curl -s -m 5 -w '\n' -X POST "$IT_NGINX_URL/orders" -d "note=$it_name-$i" \
         2>/dev/null) || r="curl-error $? $r"
       printf '%s %s\n' "$EPOCHREALTIME" "${r//$'\n'/ }" >>"$IT_ART/writes.log"
     done
@@ -66,8 +66,8 @@ check_no_write_lost() {
       cat "$IT_ART/acked.ids"
       echo '\.'
       echo 'SELECT id FROM acked EXCEPT SELECT id FROM orders ORDER BY 1;'
-    } | "$SY_PG_BIN/psql" -X -At -q -v ON_ERROR_STOP=1 -h "$SY_HOST" -p "${SY_PG_PORT[$color]}" \
-      -U "$SY_SUPERUSER" -d "$SY_DATABASE" 2>&1
+    } | "${IT_CLIENT[@]}" "$SY_PG_BIN/psql" -X -At -q -v ON_ERROR_STOP=1 -h "${IT_PG_HOST[$color]}" \
+      -p "${IT_PG_PORT[$color]}" -U "$SY_SUPERUSER" -d "$SY_DATABASE" 2>&1
   ) || {
     fail "no acknowledged write lost ($when): querying $color failed: $missing"
     return
