@@ -256,9 +256,8 @@ absl::StatusOr<Ca> MintCa(absl::string_view cluster, int days, Time now) {
   ssl::KeyPtr key(EVP_EC_gen("P-256"));
   if (!key) return Internal("generate a P-256 key");
   const Time not_after = now + std::chrono::days(std::max(kCaDays, days));
-  SY_ASSIGN_OR_RETURN(
-      X509Ptr cert,
-      NewCertificate(key.get(), cluster, absl::StrCat("Switchyard CA ", cluster), now, not_after));
+  SY_ASSIGN_OR_RETURN(X509Ptr cert,
+                      NewCertificate(key.get(), cluster, "Switchyard CA", now, not_after));
   if (X509_set_issuer_name(cert.get(), X509_get_subject_name(cert.get())) != 1) {
     return Internal("set the issuer");
   }

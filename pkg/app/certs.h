@@ -38,9 +38,10 @@ struct Leaf {
 };
 
 // Mints a self-signed CA for `cluster`: an ECDSA P-256 key; subject O=Switchyard,
-// OU=<cluster>, CN=Switchyard CA <cluster>; basicConstraints CA:TRUE with pathlen 0 (it
-// signs leaves only), keyUsage keyCertSign and cRLSign; valid from an hour before `now`
-// for max(kCaDays, days) days. kInternal when OpenSSL fails.
+// OU=<cluster>, CN=Switchyard CA (a CN holds 64 characters, a cluster name up to 63);
+// basicConstraints CA:TRUE with pathlen 0 (it signs leaves only), keyUsage keyCertSign and
+// cRLSign; valid from an hour before `now` for max(kCaDays, days) days. kInternal when
+// OpenSSL fails.
 absl::StatusOr<Ca> MintCa(absl::string_view cluster, int days, Time now);
 
 // Reads a CA back to sign more certificates with it. kInvalidArgument when either PEM
@@ -60,6 +61,9 @@ absl::StatusOr<Leaf> MintController(const Ca& ca, absl::string_view cluster, abs
 
 // An agent's server certificate: extendedKeyUsage serverAuth, subjectAltName IP or DNS =
 // `host` (what the controller dials, without a port), CN = name. Valid as MintController.
+// The CN is a label for people, not the agent's identity: a verifier checks the SAN only
+// (OpenSSL's X509_VERIFY_PARAM_set1_ip_asc / set1_host), never cpp-httplib 0.11.4's own
+// host check, which accepts a CN equal to the address dialled.
 // kInvalidArgument for a host that is neither an IP address nor a DNS name.
 absl::StatusOr<Leaf> MintAgent(const Ca& ca, absl::string_view cluster, absl::string_view name,
                                absl::string_view host, int days, Time now);

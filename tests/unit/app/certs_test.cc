@@ -31,7 +31,7 @@ TEST(MintCaTest, IsACaThatSignsLeavesOnly) {
   EXPECT_EQ(X509_check_ca(cert.get()), 1);
   EXPECT_EQ(X509_get_pathlen(cert.get()), 0);
   EXPECT_EQ(X509_get_key_usage(cert.get()), static_cast<uint32_t>(KU_KEY_CERT_SIGN | KU_CRL_SIGN));
-  EXPECT_EQ(Subject(cert.get()), "CN=Switchyard CA prod,OU=prod,O=Switchyard");
+  EXPECT_EQ(Subject(cert.get()), "CN=Switchyard CA,OU=prod,O=Switchyard");
   // Self-signed, with the key given back, which is a P-256 key.
   ssl::KeyPtr key = ReadKey(ca.key_pem);
   ASSERT_TRUE(key);
@@ -47,6 +47,20 @@ TEST(MintCaTest, IsACaThatSignsLeavesOnly) {
   EXPECT_LT(X509_cmp_time(X509_get0_notBefore(cert.get()), &before), 0);
   before = std::chrono::system_clock::to_time_t(kNow - std::chrono::minutes(61));
   EXPECT_GT(X509_cmp_time(X509_get0_notBefore(cert.get()), &before), 0);
+}
+
+TEST(MintLeafTest, TheLongestNamesFit) {
+  const std::string longest(63, 'a');
+  const Ca ca = MustCa(longest);
+  absl::StatusOr<Leaf> controller = certs::MintController(ca, longest, longest, 825, kNow);
+  ASSERT_TRUE(controller.ok()) << controller.status();
+  ExpectLeaf(ca.cert_pem, controller->cert_pem, controller->key_pem, X509_PURPOSE_SSL_CLIENT,
+             "URI:switchyard://" + longest + "/controller/" + longest);
+  const std::string host = longest + "." + longest + "." + longest + "." + std::string(61, 'b');
+  ASSERT_EQ(host.size(), 253u);
+  absl::StatusOr<Leaf> agent = certs::MintAgent(ca, longest, longest, host, 825, kNow);
+  ASSERT_TRUE(agent.ok()) << agent.status();
+  ExpectLeaf(ca.cert_pem, agent->cert_pem, agent->key_pem, X509_PURPOSE_SSL_SERVER, "DNS:" + host);
 }
 
 TEST(MintCaTest, OutlivesLongerLeaves) {
