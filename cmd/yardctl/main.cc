@@ -9,10 +9,13 @@
 //   yardctl plan -f FILE                 the next step the controller would take, and why
 //   yardctl check -f FILE [--to COLOR]   the preflight and steps of a switch (exit 0 / 1 / 2)
 //   yardctl validate -f FILE|DIR         decode and validate manifests, changing nothing
+//   yardctl certs --dir DIR [--controller ID] [--agent NAME=ADDRESS]
+//                                        a private CA and the controller-agent mTLS certificates
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "absl/time/time.h"
+#include "pkg/app/certs.h"
 #include "pkg/app/yardctl.h"
 
 namespace {
@@ -121,6 +124,24 @@ int main(int argc, char** argv) {
   auto* validate = cli.add_subcommand("validate", "decode and validate manifests");
   validate->add_option("-f,--filename", o.files, "manifest file, directory or -")->required();
 
+  sy::app::CertsOptions c;
+  auto* certs = cli.add_subcommand(
+      "certs", "mint a private CA and the mutual-TLS certificates of controllers and agents");
+  certs->add_option("--dir", c.dir, "where the files go (made 0700; its CA is reused)")->required();
+  certs->add_option("--cluster", c.cluster,
+                    "the cluster the controllers belong to (default: the CA's, else local)");
+  certs->add_option("--controller", c.controllers,
+                    "a controller's ID: controller-ID.crt/.key, a client certificate naming "
+                    "switchyard://CLUSTER/controller/ID (repeatable)");
+  certs->add_option("--agent", c.agents,
+                    "NAME=ADDRESS[:PORT], ADDRESS an IP address or DNS name: agent-NAME.crt/.key, "
+                    "a server certificate for ADDRESS (repeatable)");
+  certs->add_option("--days", c.days, "how long the certificates are valid")
+      ->check(CLI::Range(1, sy::app::certs::kMaxDays))
+      ->capture_default_str();
+  certs->add_flag("--force", c.force,
+                  "replace existing certificates and keys, and a CA that cannot sign");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -147,5 +168,6 @@ int main(int argc, char** argv) {
   if (plan->parsed()) return sy::app::CtlPlan(o, out, err);
   if (check->parsed()) return sy::app::CtlCheck(o, out, err);
   if (validate->parsed()) return sy::app::CtlValidate(o, out, err);
+  if (certs->parsed()) return sy::app::CtlCerts(c, out, err);
   return sy::app::CtlConfig(o, out, err);
 }

@@ -15,6 +15,7 @@
 
 #include "pkg/api/types.h"
 #include "pkg/model/world.h"
+#include "pkg/util/clock.h"
 
 namespace sy::app {
 
@@ -72,6 +73,31 @@ int CtlCheck(const CtlOptions& o, std::ostream& out, std::ostream& err);
 int RenderCheck(const api::DeploymentColor& dc, const model::World& world,
                 std::optional<api::Color> to, std::chrono::system_clock::time_point now,
                 std::ostream& out);
+
+// What `yardctl certs` mints (see CtlCerts).
+struct CertsOptions {
+  std::string dir;                       // --dir: where the files go (made 0700)
+  std::string cluster;                   // --cluster; "": the existing CA's, else "local"
+  std::vector<std::string> controllers;  // --controller ID (repeatable)
+  std::vector<std::string> agents;       // --agent NAME=ADDRESS[:PORT] (repeatable)
+  // --days: how long the certificates are valid. 825 days is the longest that Apple's TLS
+  // clients accept for a server certificate, and the CA/Browser Forum's former limit.
+  int days = 825;
+  bool force = false;  // --force: replace existing leaf files, and a CA that cannot sign
+  const util::Clock* clock = &util::RealClock::Get();
+};
+
+// certs: writes into `dir` a private CA (ca.crt, ca.key: made on the first run, reused on
+// later ones) and, signed by it, a client certificate and key per controller
+// (controller-<ID>.crt/.key, URI switchyard://<cluster>/controller/<ID>) and a server
+// certificate and key per agent (agent-<NAME>.crt/.key, IP or DNS = ADDRESS), then prints
+// which file goes to which machine and the settings that use them (pkg/app/certs.h says
+// what the certificates hold). Keys are written 0600, certificates 0644, each atomically.
+// Exit code 0; 1 when a file is in the way (an existing leaf without --force; a CA that
+// cannot sign, or half of one, without --force; a CA of another cluster: then nothing is
+// written) or cannot be read or written; 2 for a usage error (a bad name or address, a name
+// given twice, --days out of range).
+int CtlCerts(const CertsOptions& o, std::ostream& out, std::ostream& err);
 
 // Reads "dc NAME...", "deploymentcolor(s)[.switchyard.dev] NAME..." and "dc/NAME" arguments
 // into names; with `kind_optional`, bare names too. False (message on err) for another kind.
