@@ -17,36 +17,19 @@ MH_CLI_TOKEN="$MH_DIR/hosts/cli/token"  # the API token, for yardctl in cli
 
 # --- certificates ---------------------------------------------------------------------------
 
-# mh_make_certs: in $MH_TLS, a CA (ca.crt, ca.key), the controller's client certificate
-# (controller.crt: SAN URI switchyard://local/controller/ctl, clientAuth) and each agent's
-# server certificate (agent-<h>.crt: SAN IP of its address, serverAuth). Keeps what exists.
-# The one place that makes certificates: `yardctl certs` takes its place once it exists.
+# mh_make_certs: in $MH_TLS, with `yardctl certs`: a CA (ca.crt, ca.key), the controller's
+# client certificate (controller-ctl.crt: SAN URI switchyard://local/controller/ctl,
+# clientAuth) and each agent's server certificate (agent-<h>.crt: SAN IP of its address,
+# serverAuth). Made once: what exists is kept.
 mh_make_certs() {
-  local tls=$MH_TLS host
-  if [[ ! -f $tls/ca.crt || ! -f $tls/ca.key ]]; then
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
-      -subj "/CN=switchyard multihost CA" -keyout "$tls/ca.key" -out "$tls/ca.crt" \
-      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-      2>/dev/null || sy_die "openssl: cannot make the CA in $tls"
-  fi
-  mh_make_leaf controller "URI:switchyard://local/controller/ctl" clientAuth
+  local tls=$MH_TLS host args=()
+  [[ -f $tls/ca.crt && -f $tls/controller-ctl.crt ]] && return 0
+  [[ -x $MH_YARDCTL ]] || sy_die "$MH_YARDCTL is not built (it mints the certificates)"
   for host in "${MH_AGENT_HOSTS[@]}"; do
-    mh_make_leaf "agent-$host" "IP:${MH_ADDR[$host]}" serverAuth
+    args+=(--agent "$host=${MH_ADDR[$host]}")
   done
-}
-
-# mh_make_leaf NAME SAN EKU: NAME.key and NAME.crt signed by the CA, unless they exist.
-mh_make_leaf() {
-  local name=$1 san=$2 eku=$3 tls=$MH_TLS
-  [[ -f $tls/$name.crt && -f $tls/$name.key ]] && return 0
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$name" \
-    -keyout "$tls/$name.key" -out "$tls/$name.csr" 2>/dev/null ||
-    sy_die "openssl: cannot make $name's key"
-  openssl x509 -req -in "$tls/$name.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
-    -set_serial "0x$(openssl rand -hex 8)" -days 30 -out "$tls/$name.crt" \
-    -extfile <(printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\nsubjectAltName=%s\n' "$eku" "$san") \
-    2>/dev/null || sy_die "openssl: cannot sign $name's certificate"
-  rm -f "$tls/$name.csr"
+  "$MH_YARDCTL" certs --dir "$tls" --cluster local --controller ctl "${args[@]}" \
+    >"$MH_LOGS/certs.log" 2>&1 || sy_fail certs "$MH_LOGS/certs.log" "yardctl certs --dir $tls failed"
 }
 
 # mh_install_certs HOST NAME: the CA certificate and NAME's pair into HOST's own tls/ (the
@@ -248,7 +231,7 @@ mh_up_controller() {
   fi
   local tls pid
   tls="$(mh_host_dir ctl)/tls"
-  mh_install_certs ctl controller
+  mh_install_certs ctl controller-ctl
   install -d -m 0700 "$(mh_path ctl "$MH_CTL_STATE")"
   pid=$(mh_controller_pid)
   if [[ -n $pid ]]; then
@@ -256,7 +239,7 @@ mh_up_controller() {
   else
     mh_spawn ctl "$MH_CTL_PIDFILE" "$MH_LOGS/controller.log" "$MH_SWITCHYARD" \
       --state-dir "$MH_CTL_STATE" --listen "${MH_ADDR[ctl]}:$MH_API_PORT" \
-      --agent-ca "$tls/ca.crt" --agent-cert "$tls/controller.crt" --agent-key "$tls/controller.key"
+      --agent-ca "$tls/ca.crt" --agent-cert "$tls/controller-ctl.crt" --agent-key "$tls/controller-ctl.key"
     summary[controller]=started
   fi
   sy_wait_for 20 "the controller to answer $MH_API/readyz" mh_controller_ready ||
