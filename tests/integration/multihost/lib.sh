@@ -44,6 +44,8 @@ SY_LOG_PREFIX=multihost-it
 source "$IT_ROOT/hack/lib/multihost.sh"
 # shellcheck source=hack/lib/multihost-services.sh
 source "$IT_ROOT/hack/lib/multihost-services.sh"
+# shellcheck source=hack/lib/multihost-control.sh
+source "$IT_ROOT/hack/lib/multihost-control.sh"
 
 # How the engine's helpers reach this stack (see tests/integration/engine/lib.sh): every
 # client runs in cli's network namespace; nsenter execs it, so a client started in the
@@ -81,3 +83,5 @@ source "$IT_MH_LIB/stack.sh"
 source "$IT_MH_LIB/hosts.sh"
 # shellcheck source=tests/integration/multihost/lib/faults.sh
 source "$IT_MH_LIB/faults.sh"
+# shellcheck source=tests/integration/multihost/lib/control.sh
+source "$IT_MH_LIB/control.sh"
