@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "pkg/api/types.h"
@@ -20,6 +21,43 @@ struct StepOutcome {
   std::optional<std::chrono::steady_clock::time_point> writes_stopped_at;
   std::optional<std::chrono::steady_clock::time_point> writes_resumed_at;
 };
+
+// Asked right before each irreversible act of a step; a non-OK answer stops the step there,
+// before the act, and is returned. switchyard-agent answers with its epoch (a higher one
+// accepted since the operation began refuses), so that a controller that was replaced
+// mid-step cannot act on the machine any more (pkg/agent/README.md "Epochs"). The acts are
+// named by the constants below, short and stable: the audit log records them. Thread-safe.
+class CommitGate {
+ public:
+  virtual ~CommitGate() = default;
+  virtual absl::Status Allow(std::string_view act) = 0;
+};
+
+// The acts a CommitGate is asked about.
+namespace acts {
+inline constexpr std::string_view kSigint = "sigint";           // fast shutdown signal
+inline constexpr std::string_view kPgCtlStop = "pg_ctl-stop";   // ... through pg_ctl
+inline constexpr std::string_view kPgPromote = "pg_promote";    // the promotion request
+inline constexpr std::string_view kSpawn = "spawn";             // starting a postmaster
+inline constexpr std::string_view kFenceFiles = "fence-files";  // writing the fence
+inline constexpr std::string_view kLiftFenceFiles = "lift-fence-files";
+inline constexpr std::string_view kStandbyFiles = "standby-files";        // configure-standby
+inline constexpr std::string_view kPromotionRecord = "promotion-record";  // in the fence
+inline constexpr std::string_view kRemovePromoteRequest = "remove-promote-request";
+inline constexpr std::string_view kCreateSlot = "create-slot";
+inline constexpr std::string_view kDropSlot = "drop-slot";
+inline constexpr std::string_view kAlterSystem = "alter-system";
+inline constexpr std::string_view kPgRewind = "pg_rewind";
+inline constexpr std::string_view kPgBasebackup = "pg_basebackup";
+inline constexpr std::string_view kSwapInCopy = "swap-in-copy";
+inline constexpr std::string_view kUpstreamFile = "upstream-file";  // writing or removing it
+inline constexpr std::string_view kNginxReload = "nginx-reload";
+}  // namespace acts
+
+// OK without a gate (the single-host controller, which fences by its server lock instead).
+inline absl::Status AskGate(CommitGate* gate, std::string_view act) {
+  return gate == nullptr ? absl::OkStatus() : gate->Allow(act);
+}
 
 // Runs steps. Each Run() is idempotent, blocks until the step's effect is observable or its
 // timeout passes, and never runs a shell. Thread-compatible.

@@ -72,6 +72,7 @@ absl::Status NginxActuator::SwitchTraffic(const api::DeploymentColorSpec& spec,
   }
 
   if (write) {
+    SY_RETURN_IF_ERROR(AskGate(gate_, acts::kUpstreamFile));
     SY_RETURN_IF_ERROR(util::Annotate(host_.WriteFile(path, wanted, 0644), "nginx upstreamFile"));
   }
   const auto test_started = clock_.MonotonicNow();
@@ -92,6 +93,7 @@ absl::Status NginxActuator::SwitchTraffic(const api::DeploymentColorSpec& spec,
   const auto test_took = clock_.MonotonicNow() - test_started;
 
   const std::vector<int> old_workers = host_.Workers(master);
+  SY_RETURN_IF_ERROR(AskGate(gate_, acts::kNginxReload));
   auto reload = host_.Reload(spec.nginx, options_.command_timeout);
   if (!reload.ok()) return ProgramFailure(spec, reload.status());
   if (reload->exit_code != 0) {

@@ -30,10 +30,14 @@ struct NginxActuatorOptions {
 class NginxActuator {
  public:
   // All three must outlive this object. `host` acts on nginx's machine (the file, the
-  // program, the workers); `observer` supplies the probe (served color).
+  // program, the workers); `observer` supplies the probe (served color). `gate` (may be null:
+  // every act allowed; else it must outlive this object) is asked right before the upstream
+  // file is written and right before the reload; its refusal is returned as is. Putting the
+  // previous file back after `nginx -t` rejected the new one is not asked: it undoes this
+  // step's own write, and refusing it would leave a file nginx rejects for the next reload.
   NginxActuator(host::NginxHost& host, const util::Clock& clock, model::NginxObserver& observer,
-                NginxActuatorOptions options = {})
-      : host_(host), clock_(clock), observer_(observer), options_(options) {}
+                NginxActuatorOptions options = {}, CommitGate* gate = nullptr)
+      : host_(host), clock_(clock), observer_(observer), options_(options), gate_(gate) {}
 
   // Makes nginx send every new connection to `color`'s upstreams. `key` ("namespace/name")
   // names the owner in the file's comment. Idempotent: when the file already holds the
@@ -67,6 +71,7 @@ class NginxActuator {
   const util::Clock& clock_;
   model::NginxObserver& observer_;
   const NginxActuatorOptions options_;
+  CommitGate* const gate_;
 };
 
 }  // namespace sy::actuate

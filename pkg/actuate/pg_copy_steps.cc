@@ -78,6 +78,7 @@ absl::Status PostgresActuator::Rewind(const api::DeploymentColor& dc, api::Color
   if (const std::string& conf = spec.color(target).database.config_file; !conf.empty()) {
     argv.push_back("--config-file=" + conf);
   }
+  SY_RETURN_IF_ERROR(AskGate(gate_, acts::kPgRewind));
   absl::StatusOr<util::CommandResult> r =
       RunTool(spec, std::move(argv), context, (*copy_lock)->InheritedDescriptors());
   if (absl::IsDeadlineExceeded(r.status())) {
@@ -131,6 +132,7 @@ absl::Status PostgresActuator::Basebackup(const api::DeploymentColor& dc, api::C
   SY_RETURN_IF_ERROR(CheckReplace(dc, target, source, context));
   SY_RETURN_IF_ERROR(Annotated(host_.ClearCopyLeftovers(dir), context, ""));
 
+  SY_RETURN_IF_ERROR(AskGate(gate_, acts::kPgBasebackup));
   SY_ASSIGN_OR_RETURN(const util::CommandResult r,
                       RunTool(spec,
                               {spec.database.bin_directory + "/pg_basebackup", "-d",
@@ -146,6 +148,8 @@ absl::Status PostgresActuator::Basebackup(const api::DeploymentColor& dc, api::C
       Annotated(host_.ConfigureStandbyDirectory(fresh, host::StandbyConninfo(spec, target, source),
                                                 model::SlotName(target)),
                 context, ""));
+  // The copy waited in <dir>.new unseen; the swap is what replaces the data directory.
+  SY_RETURN_IF_ERROR(AskGate(gate_, acts::kSwapInCopy));
   SY_RETURN_IF_ERROR(Annotated(host_.SwapInCopy(dir), context, ""));
   out->detail = absl::StrCat("re-cloned ", Name(target), " from ", Name(source));
   return absl::OkStatus();

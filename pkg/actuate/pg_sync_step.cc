@@ -38,6 +38,7 @@ absl::Status PostgresActuator::SyncStandby(const api::DeploymentColorSpec& spec,
   const auto start = clock_.MonotonicNow();
   // ALTER SYSTEM writes postgresql.auto.conf, also on a standby (it writes no WAL), where the
   // value waits inert until the promotion; the reload applies it.
+  SY_RETURN_IF_ERROR(AskGate(gate_, acts::kAlterSystem));
   SY_RETURN_IF_ERROR(Annotated(
       pg_.Query(ep, absl::StrCat("ALTER SYSTEM SET synchronous_standby_names = '", value, "'"))
           .status(),

@@ -123,6 +123,7 @@ absl::Status PostgresActuator::Fence(const api::DeploymentColorSpec& spec, const
       "when it lifts the fence or rejoins this server as a standby.\n");
   if (!host_.PostmasterAlive(dir)) {
     pg_.Drop(ep);
+    SY_RETURN_IF_ERROR(AskGate(gate_, acts::kFenceFiles));
     SY_RETURN_IF_ERROR(Annotated(host_.FenceDirectory(dir, note), context, ""));
     out->detail = absl::StrCat(Name(color), " already stopped; fenced its data directory");
     return absl::OkStatus();
@@ -144,6 +145,7 @@ absl::Status PostgresActuator::Fence(const api::DeploymentColorSpec& spec, const
   SY_RETURN_IF_ERROR(CheckStreaming(spec, standby, color, context));
   // Rule (durable fence): before anything stops, the directory is made unable to start as a
   // primary, so whoever restarts it meanwhile gets a read-only standby.
+  SY_RETURN_IF_ERROR(AskGate(gate_, acts::kFenceFiles));
   SY_RETURN_IF_ERROR(Annotated(host_.FenceDirectory(dir, note), context, ""));
   const auto start = clock_.MonotonicNow();
   SY_RETURN_IF_ERROR(
@@ -165,6 +167,8 @@ absl::Status PostgresActuator::Stop(const api::DeploymentColorSpec& spec, api::C
   const std::string context = Context("stopping", spec, color);
   const std::string& dir = DataDir(spec, color);
   // A pending promotion must not complete: the request goes before the shutdown request.
+  // Asked first: under a newer controller the request may be that controller's promotion.
+  SY_RETURN_IF_ERROR(AskGate(gate_, acts::kRemovePromoteRequest));
   SY_RETURN_IF_ERROR(Annotated(host_.RemovePromoteRequest(dir), context, ""));
   // Rule: Switchyard stops a primary only beside another primary (a split brain), and fences
   // it first, so that nobody can start it as a primary again. Whether it runs as a primary
@@ -192,6 +196,7 @@ absl::Status PostgresActuator::Stop(const api::DeploymentColorSpec& spec, api::C
             ": it runs as the only primary (a promotion completed meanwhile?); not stopping it "
             "(re-observe)");
       }
+      SY_RETURN_IF_ERROR(AskGate(gate_, acts::kFenceFiles));
       SY_RETURN_IF_ERROR(Annotated(
           host_.FenceDirectory(
               dir, absl::StrCat("Fenced by Switchyard at ", util::FormatRfc3339(clock_.Now()), ": ",
@@ -213,10 +218,12 @@ absl::Status PostgresActuator::Shutdown(const api::DeploymentColorSpec& spec, ap
     return absl::OkStatus();
   }
   // SIGINT is the fast shutdown (pg_ctl stop -m fast sends just that).
+  SY_RETURN_IF_ERROR(AskGate(gate_, acts::kSigint));
   if (const absl::Status sent = host_.SignalProcess(*pid, SIGINT);
       !sent.ok() && !absl::IsNotFound(sent)) {
     if (!absl::IsPermissionDenied(sent)) return Annotated(sent, context, "");
     // Not root and not its user: let osUser's pg_ctl send it (it does not wait, -W).
+    SY_RETURN_IF_ERROR(AskGate(gate_, acts::kPgCtlStop));
     SY_ASSIGN_OR_RETURN(
         const util::CommandResult r,
         RunTool(spec,
@@ -300,11 +307,13 @@ absl::Status PostgresActuator::Promote(const api::DeploymentColorSpec& spec, api
                        model::FormatLsn(replayed_at_least), "; not promoting"));
     }
     // Recorded in the fence first: a flip back then knows this promotion may be under way.
+    SY_RETURN_IF_ERROR(AskGate(gate_, acts::kPromotionRecord));
     SY_RETURN_IF_ERROR(
         Annotated(host_.RecordPromotionRequest(
                       old_dir, absl::StrCat(host::kFencePromotionLine, ": ", Name(color), " at ",
                                             util::FormatRfc3339(clock_.Now()))),
                   context, ""));
+    SY_RETURN_IF_ERROR(AskGate(gate_, acts::kPgPromote));
     rows = pg_.Query(ep, "SELECT pg_promote(wait => false)");
     // 55000: promoted in between (another pass, or by hand): the poll below sees it.
     if (!rows.ok() && !absl::IsFailedPrecondition(rows.status())) {
@@ -407,6 +416,7 @@ absl::Status PostgresActuator::LiftFence(const api::DeploymentColorSpec& spec, a
     // Rule (lifting a fence), checked on what is true now, not on the plan.
     return absl::FailedPreconditionError(absl::StrCat(context, ": ", why));
   }
+  SY_RETURN_IF_ERROR(AskGate(gate_, acts::kLiftFenceFiles));
   SY_RETURN_IF_ERROR(Annotated(host_.LiftFenceDirectory(dir), context, ""));
   out->detail = absl::StrCat("lifted ", Name(color), "'s fence");
   return absl::OkStatus();
@@ -464,6 +474,7 @@ absl::Status PostgresActuator::Start(const api::DeploymentColorSpec& spec, api::
                       {"-c", "config_file=" + db.config_file, "-c", "data_directory=" + dir});
     }
     cmd.run_as = spec.database.os_user;
+    SY_RETURN_IF_ERROR(AskGate(gate_, acts::kSpawn));
     absl::StatusOr<int> pid = runner_.Spawn(cmd, log_file);
     if (absl::IsNotFound(pid.status())) {
       return absl::InvalidArgumentError(absl::StrCat(context, ": ", pid.status().message(),
@@ -518,6 +529,7 @@ absl::Status PostgresActuator::CreateSlot(const api::DeploymentColorSpec& spec, 
   const PgEndpoint ep = host::EndpointFor(spec, source);
   // On a primary the slot reserves WAL from its redo pointer; on a standby (the one about to
   // be promoted) from its last restartpoint's, before the fork the old primary will follow.
+  SY_RETURN_IF_ERROR(AskGate(gate_, acts::kCreateSlot));
   absl::StatusOr<std::vector<PgRow>> rows =
       pg_.Query(ep,
                 "SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS "
@@ -538,6 +550,7 @@ absl::Status PostgresActuator::DropSlot(const api::DeploymentColorSpec& spec, ap
       absl::StrCat("dropping slot ", slot, " on ", Context("", spec, source).substr(1));
   // Rule: a slot in use is not dropped (the standby streams through it after all), and only
   // an inactive one: the statement drops nothing else, and nothing when it is gone already.
+  SY_RETURN_IF_ERROR(AskGate(gate_, acts::kDropSlot));
   absl::StatusOr<std::vector<PgRow>> rows = pg_.Query(
       host::EndpointFor(spec, source),
       "SELECT active::text, (SELECT pg_drop_replication_slot(slot_name) WHERE NOT active) IS NULL "
@@ -566,6 +579,7 @@ absl::Status PostgresActuator::ConfigureStandby(const api::DeploymentColorSpec& 
   if (host_.PostmasterAlive(dir)) {
     return absl::FailedPreconditionError(context + ": it is running; stop it first");
   }
+  SY_RETURN_IF_ERROR(AskGate(gate_, acts::kStandbyFiles));
   SY_RETURN_IF_ERROR(
       Annotated(host_.ConfigureStandbyDirectory(dir, host::StandbyConninfo(spec, target, source),
                                                 model::SlotName(target)),

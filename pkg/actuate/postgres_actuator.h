@@ -52,15 +52,21 @@ class PostgresActuator final : public Actuator {
   // All five must outlive this object. `pg` sends the statements, `host` acts on the data
   // directories and postmasters, `runner` runs the server programs; `observer` is used for
   // the re-checks before starting a primary, lifting a fence and replacing a data directory.
+  // `gate` (may be null: every act allowed; else it must outlive this object) is asked right
+  // before each irreversible act (actuate::acts): the shutdown signal (or pg_ctl stop),
+  // pg_promote(), the spawn of a postmaster, the first file change of a fence, a lift, a
+  // standby configuration, a promotion record and a stop, slot creation and removal, ALTER
+  // SYSTEM, pg_rewind, pg_basebackup and the swap of a copy; its refusal is returned as is.
   PostgresActuator(host::PgClient& pg, host::PostgresHost& host, model::PostgresObserver& observer,
                    util::CommandRunner& runner, const util::Clock& clock,
-                   PostgresTimeouts timeouts = {})
+                   PostgresTimeouts timeouts = {}, CommitGate* gate = nullptr)
       : pg_(pg),
         host_(host),
         observer_(observer),
         runner_(runner),
         clock_(clock),
-        timeouts_(timeouts) {}
+        timeouts_(timeouts),
+        gate_(gate) {}
 
   // Runs a database step (every StepKind but kSwitchTraffic, which is kInvalidArgument here).
   absl::Status Run(const api::DeploymentColor& dc, const model::Step& step,
@@ -164,6 +170,7 @@ class PostgresActuator final : public Actuator {
   util::CommandRunner& runner_;
   const util::Clock& clock_;
   const PostgresTimeouts timeouts_;
+  CommitGate* const gate_;
 };
 
 }  // namespace sy::actuate

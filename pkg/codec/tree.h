@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "pkg/codec/codec.h"
 
 namespace sy::codec::internal {
@@ -86,6 +87,10 @@ struct ParsedDocument {
 // Parses every document of a YAML stream; a syntax error ends the list with a document
 // holding only that problem.
 std::vector<ParsedDocument> ParseYaml(std::string_view content, std::string_view file);
+
+// The root of a YAML stream that must hold exactly one document: kInvalidArgument naming
+// file:line:column for a syntax error, an empty stream or a second document.
+absl::StatusOr<NodePtr> ParseOneYamlDocument(std::string_view content, std::string_view file);
 
 // Parses one JSON text (strict JSON, unlike ParseYaml).
 ParsedDocument ParseJson(std::string_view content, std::string_view file);

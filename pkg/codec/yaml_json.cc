@@ -82,22 +82,9 @@ class Converter {
 }  // namespace
 
 absl::StatusOr<std::string> YamlToJson(std::string_view content, std::string_view file) {
-  std::vector<internal::ParsedDocument> docs = internal::ParseYaml(content, file);
-  std::erase_if(docs, [](const internal::ParsedDocument& d) {
-    return d.problems.empty() && d.root == nullptr;
-  });
-  if (docs.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(std::string(file), ": no document found"));
-  }
-  for (const internal::ParsedDocument& d : docs) {
-    if (!d.problems.empty()) return absl::InvalidArgumentError(d.problems[0].ToString());
-  }
-  if (docs.size() > 1) {
-    return absl::InvalidArgumentError(
-        Problem{std::string(file), docs[1].line, 0, "", "expected one document, found more"}
-            .ToString());
-  }
-  auto json = Converter(file).Convert(*docs[0].root);
+  absl::StatusOr<internal::NodePtr> root = internal::ParseOneYamlDocument(content, file);
+  if (!root.ok()) return root.status();
+  auto json = Converter(file).Convert(**root);
   if (!json.ok()) return json.status();
   return json->dump();
 }

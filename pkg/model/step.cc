@@ -34,6 +34,13 @@ std::string_view StepKindName(StepKind k) {
   return "unknown";
 }
 
+std::optional<StepKind> ParseStepKind(std::string_view name) {
+  for (int k = 0; k <= static_cast<int>(StepKind::kSyncStandby); ++k) {
+    if (StepKindName(static_cast<StepKind>(k)) == name) return static_cast<StepKind>(k);
+  }
+  return std::nullopt;
+}
+
 std::string Describe(const Step& s) {
   std::string out(StepKindName(s.kind));
   out += ' ';

@@ -59,6 +59,8 @@ enum class StepKind {
 };
 
 std::string_view StepKindName(StepKind k);  // "switch-traffic", "fence", ...
+// The kind StepKindName names; nullopt for any other text.
+std::optional<StepKind> ParseStepKind(std::string_view name);
 
 struct Step {
   StepKind kind = StepKind::kSwitchTraffic;

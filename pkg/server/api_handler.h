@@ -43,6 +43,9 @@ struct HttpRequest {
   std::multimap<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::string remote;  // the client's IP address ("" when unknown)
+  // The URI names (subjectAltName) of the client's TLS certificate, verified against
+  // HttpServerOptions::tls_client_ca_file; empty without one.
+  std::vector<std::string> peer_uris;
 
   // The first value of query parameter / header `name`, or "".
   std::string Param(std::string_view name) const;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -36,7 +37,8 @@ bool PollFor(int fd, short events, Deadline deadline) {
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(const std::string& cert_file,
-                                                               const std::string& key_file) {
+                                                               const std::string& key_file,
+                                                               const std::string& client_ca_file) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   if (ctx == nullptr) return absl::InternalError("OpenSSL: cannot create a TLS context");
   std::shared_ptr<TlsContext> out(new TlsContext(ctx));
@@ -53,6 +55,21 @@ absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::Create(const std::string
     return absl::InvalidArgumentError(
         absl::StrCat("cannot load the TLS certificate ", cert_file, " and key ", key_file,
                      " (PEM files, the key matching the certificate)"));
+  }
+  if (!client_ca_file.empty()) {
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(client_ca_file.c_str());
+    if (names == nullptr ||
+        SSL_CTX_load_verify_locations(ctx, client_ca_file.c_str(), nullptr) != 1) {
+      if (names != nullptr) sk_X509_NAME_pop_free(names, X509_NAME_free);
+      ERR_clear_error();
+      return absl::InvalidArgumentError(absl::StrCat("cannot load the client CA certificates ",
+                                                     client_ca_file, " (a PEM bundle)"));
+    }
+    SSL_CTX_set_client_CA_list(ctx, names);  // takes `names`
+    // No certificate, or one that does not chain to the CA: the handshake fails, before any
+    // byte of a request is read.
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    SSL_CTX_set_verify_depth(ctx, 4);
   }
   return out;
 }
@@ -99,9 +116,26 @@ Connection::Io Connection::Handshake() {
   const int r = SSL_do_handshake(ssl_);
   if (r == 1) {
     handshaken_ = true;
+    ReadPeerUris();
     return Io::kDone;
   }
   return Wait(SSL_get_error(ssl_, r));
+}
+
+void Connection::ReadPeerUris() {
+  X509* cert = SSL_get1_peer_certificate(ssl_);
+  if (cert == nullptr) return;
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* n = sk_GENERAL_NAME_value(names, i);
+    if (n->type != GEN_URI) continue;
+    const ASN1_IA5STRING* uri = n->d.uniformResourceIdentifier;
+    peer_uris_.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
+                            static_cast<size_t>(ASN1_STRING_length(uri)));
+  }
+  GENERAL_NAMES_free(names);
+  X509_free(cert);
 }
 
 bool Connection::TlsPending() const { return ssl_ != nullptr && SSL_pending(ssl_) > 0; }

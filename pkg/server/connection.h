@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -26,8 +27,11 @@ using Deadline = std::chrono::steady_clock::time_point;
 class TlsContext {
  public:
   // kInvalidArgument naming the files when they cannot be loaded or do not match.
+  // `client_ca_file` set: clients must present a certificate chaining to it (the handshake
+  // fails without one, or with another).
   static absl::StatusOr<std::shared_ptr<TlsContext>> Create(const std::string& cert_file,
-                                                            const std::string& key_file);
+                                                            const std::string& key_file,
+                                                            const std::string& client_ca_file = "");
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
@@ -70,6 +74,10 @@ class Connection {
   bool WaitReadable(Deadline deadline);
   bool WaitWritable(Deadline deadline);
 
+  // The URI names (subjectAltName) of the client's verified certificate, read once the
+  // handshake is done; empty without TLS or a client certificate.
+  const std::vector<std::string>& PeerUris() const { return peer_uris_; }
+
   int Fd() const { return fd_; }
   const std::string& PeerIp() const { return peer_ip_; }
   // Bytes received and not consumed yet (the start of a request head, or more).
@@ -83,6 +91,7 @@ class Connection {
 
  private:
   Io Wait(int ssl_error);
+  void ReadPeerUris();
   ssize_t RawRead(char* out, size_t size, Io* io);
   ssize_t RawWrite(const char* data, size_t size, Io* io);
 
@@ -92,6 +101,7 @@ class Connection {
   SSL* ssl_ = nullptr;
   bool handshaken_ = false;
   std::string buffer_;
+  std::vector<std::string> peer_uris_;
 };
 
 }  // namespace sy::server

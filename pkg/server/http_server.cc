@@ -25,6 +25,7 @@ constexpr size_t kFramingAllowance = size_t{64} * 1024;
 // only the httplib::Request, and one worker serves one request at a time.
 struct Exchange {
   const RequestHead* head = nullptr;
+  const Connection* connection = nullptr;
   bool close = false;        // the body was not (wholly) read: the connection must close
   bool stream = false;       // a streamed response: no overall write deadline
   bool over_budget = false;  // the body took more bytes than allowed on the wire
@@ -130,6 +131,9 @@ HttpRequest FromHttplib(const httplib::Request& req) {
   r.method = req.method;
   r.path = req.path;
   r.remote = req.remote_addr;
+  if (t_exchange != nullptr && t_exchange->connection != nullptr) {
+    r.peer_uris = t_exchange->connection->PeerUris();
+  }
   for (const auto& [k, v] : req.params) r.query.emplace(k, v);
   for (const auto& [k, v] : req.headers) {
     std::string lk = k;
@@ -307,6 +311,7 @@ void HttpServer::Impl::Route() {
 void HttpServer::Impl::Serve(std::unique_ptr<Connection> c, const RequestHead& head) {
   Exchange x;
   x.head = &head;
+  x.connection = c.get();
   const size_t body = head.chunked ? options.max_body_bytes + kFramingAllowance
                                    : static_cast<size_t>(head.content_length.value_or(0));
   ConnectionStream stream(*c, x, head.head_bytes + body,
@@ -365,11 +370,15 @@ absl::Status HttpServer::Start(const std::string& listen) {
   }
   const HttpServerOptions& o = impl_->options;
   std::shared_ptr<TlsContext> tls;
+  if (!o.tls_client_ca_file.empty() && o.tls_cert_file.empty()) {
+    return absl::InvalidArgumentError(
+        "client certificates (mutual TLS) need TLS: a certificate and key");
+  }
   if (!o.tls_cert_file.empty() || !o.tls_key_file.empty()) {
     if (o.tls_cert_file.empty() || o.tls_key_file.empty()) {
       return absl::InvalidArgumentError("TLS needs both --tls-cert and --tls-key");
     }
-    auto ctx = TlsContext::Create(o.tls_cert_file, o.tls_key_file);
+    auto ctx = TlsContext::Create(o.tls_cert_file, o.tls_key_file, o.tls_client_ca_file);
     if (!ctx.ok()) return ctx.status();
     tls = *std::move(ctx);
   }

@@ -43,6 +43,10 @@ struct HttpServerOptions {
   // empty: plain HTTP.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Set (with TLS): mutual TLS. A client must present a certificate that chains to this PEM
+  // CA bundle, or its handshake fails; its URI names reach the handler and the admission as
+  // HttpRequest::peer_uris.
+  std::string tls_client_ca_file;
   // Request bodies larger than this, as sent (Content-Length) or once inflated
   // (Content-Encoding), get 413; keep it at least the handler's own limit
   // (ApiOptions::max_body_bytes) so the handler answers first. A chunked or compressed body

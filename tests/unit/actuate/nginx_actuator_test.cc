@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "pkg/host/nginx_upstream_file.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/fake_commit_gate.h"
 #include "tests/fakes/fake_nginx_host.h"
 
 namespace sy::actuate {
@@ -131,6 +132,8 @@ class NginxActuatorTest : public ::testing::Test {
   FakeNginx nginx_{clock_, host_};
   absl::StatusOr<util::CommandResult> test_result_ = util::CommandResult{};
   NginxActuator actuator_{host_, clock_, nginx_};
+  fakes::FakeCommitGate gate_;
+  NginxActuator gated_{host_, clock_, nginx_, {}, &gate_};
   StepOutcome outcome_;
 };
 
@@ -299,6 +302,51 @@ TEST_F(NginxActuatorTest, ReloadThatTimesOutIsUnavailable) {
   EXPECT_THAT(s.message(), HasSubstr("did not finish"));
   // The tested file stays: the next pass reloads again.
   EXPECT_EQ(File(), host::RenderUpstreamFile(spec_, "default/shop", Color::kGreen));
+}
+
+// --- the commit gate (switchyard-agent's epoch re-check) ---
+
+TEST_F(NginxActuatorTest, GateRefusingTheFileWriteChangesNothing) {
+  gate_.Refuse(std::string(acts::kUpstreamFile));
+  const absl::Status s = gated_.SwitchTraffic(spec_, "default/shop", Color::kGreen, &outcome_);
+  EXPECT_EQ(s, fakes::FakeCommitGate::Refusal(acts::kUpstreamFile));
+  EXPECT_EQ(File(), std::nullopt);
+  EXPECT_TRUE(host_.ProgramRuns().empty());
+  EXPECT_EQ(nginx_.Reloads(), 0);
+}
+
+TEST_F(NginxActuatorTest, GateRefusingTheReloadLeavesTheTestedFileUnloaded) {
+  gate_.Refuse(std::string(acts::kNginxReload));
+  const absl::Status s = gated_.SwitchTraffic(spec_, "default/shop", Color::kGreen, &outcome_);
+  EXPECT_EQ(s, fakes::FakeCommitGate::Refusal(acts::kNginxReload));
+  EXPECT_EQ(File(), host::RenderUpstreamFile(spec_, "default/shop", Color::kGreen));
+  EXPECT_THAT(host_.ProgramRuns(), ElementsAre("test"));
+  EXPECT_EQ(nginx_.Reloads(), 0);
+  EXPECT_EQ(nginx_.Observe(spec_)->served_color, Color::kBlue);
+}
+
+// A file already in place (a crash between the write and the reload): only the reload asks.
+TEST_F(NginxActuatorTest, GateRefusingEverythingOverAFileInPlaceRunsNoReload) {
+  host_.SetFile(spec_.nginx.upstream_file,
+                host::RenderUpstreamFile(spec_, "default/shop", Color::kGreen));
+  gate_.Refuse("*");
+  const absl::Status s = gated_.SwitchTraffic(spec_, "default/shop", Color::kGreen, &outcome_);
+  EXPECT_EQ(s, fakes::FakeCommitGate::Refusal(acts::kNginxReload));
+  EXPECT_THAT(gate_.Asked(), ElementsAre(std::string(acts::kNginxReload)));
+  EXPECT_EQ(nginx_.Reloads(), 0);
+}
+
+TEST_F(NginxActuatorTest, GateAllowingEverythingSwitchesAsWithoutOne) {
+  ASSERT_TRUE(gated_.SwitchTraffic(spec_, "default/shop", Color::kGreen, &outcome_).ok());
+  EXPECT_THAT(gate_.Asked(),
+              ElementsAre(std::string(acts::kUpstreamFile), std::string(acts::kNginxReload)));
+  EXPECT_EQ(File(), host::RenderUpstreamFile(spec_, "default/shop", Color::kGreen));
+  EXPECT_THAT(host_.ProgramRuns(), ElementsAre("test", "reload"));
+  EXPECT_EQ(nginx_.Observe(spec_)->served_color, Color::kGreen);
+  // Done: a second pass asks nothing and does nothing.
+  ASSERT_TRUE(gated_.SwitchTraffic(spec_, "default/shop", Color::kGreen, &outcome_).ok());
+  EXPECT_EQ(gate_.Asked().size(), 2u);
+  EXPECT_EQ(nginx_.Reloads(), 1);
 }
 
 }  // namespace

@@ -141,25 +141,23 @@ TEST(ProtocolTest, DecodingNamesTheFieldThatIsWrong) {
       "epoch request: epoch.rev: must be a decimal integer in a string, got \"7x\"");
   EXPECT_EQ(DecodeServerState(R"({"color":"purple"})").status().message(),
             "server state: color: must be \"blue\" or \"green\", got \"purple\"");
-  const std::string bad_step = EncodeOpRequest({.epoch = {"e", 1},
-                                                .leader = "l",
-                                                .op_id = "o",
-                                                .object = Resource(),
-                                                .step = {}});
+  const std::string bad_step = EncodeOpRequest(
+      {.epoch = {"e", 1}, .leader = "l", .op_id = "o", .object = Resource(), .step = {}});
   std::string s = bad_step;
   s.replace(s.find("switch-traffic"), 14, "self-destruct");
   EXPECT_EQ(DecodeOpRequest(s).status().message(),
             "operation request: step.kind: unknown step \"self-destruct\"");
   std::string no_id = bad_step;
   no_id.replace(no_id.find("\"op_id\":\"o\""), 11, "\"op_id\":\"\"");
-  EXPECT_EQ(DecodeOpRequest(no_id).status().message(), "operation request: op_id: must not be empty");
+  EXPECT_EQ(DecodeOpRequest(no_id).status().message(),
+            "operation request: op_id: must not be empty");
 }
 
 TEST(ProtocolTest, AnInvalidResourceIsRefusedWithItsProblems) {
   api::DeploymentColor dc = Resource();
   dc.spec.blue.database.port = 0;
-  absl::StatusOr<OpRequest> r = DecodeOpRequest(EncodeOpRequest(
-      {.epoch = {"e", 1}, .leader = "l", .op_id = "o", .object = dc, .step = {}}));
+  absl::StatusOr<OpRequest> r = DecodeOpRequest(
+      EncodeOpRequest({.epoch = {"e", 1}, .leader = "l", .op_id = "o", .object = dc, .step = {}}));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("spec.colors.blue.database.port"), std::string::npos)
