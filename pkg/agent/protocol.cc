@@ -122,7 +122,9 @@ class Reader {
     return path_.empty() ? std::string(field) : absl::StrCat(path_, ".", std::string(field));
   }
   void Fail(const std::string& where, std::string_view what) const {
-    if (problem_->ok()) *problem_ = absl::InvalidArgumentError(absl::StrCat(where, ": ", std::string(what)));
+    if (problem_->ok()) {
+      *problem_ = absl::InvalidArgumentError(absl::StrCat(where, ": ", std::string(what)));
+    }
   }
   // A problem whose message already names where it is.
   void FailWith(std::string_view message) const {
@@ -151,7 +153,9 @@ class Reader {
 template <typename T, typename F>
 absl::StatusOr<T> Decode(std::string_view text, std::string_view what, F decode) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(std::string(what), ": not JSON"));
+  if (j.is_discarded()) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(what), ": not JSON"));
+  }
   absl::Status problem;
   T out{};
   Reader r(j, "", &problem);
@@ -200,7 +204,8 @@ void ReadMachine(const Reader& r, std::string_view field, Machine* m) {
   } else if (std::optional<api::Color> c = api::ParseColor(s)) {
     *m = Machine{.nginx = false, .color = *c};
   } else {
-    r.Fail(r.Path(field), absl::StrCat("must be \"nginx\", \"blue\" or \"green\", got \"", s, "\""));
+    r.Fail(r.Path(field),
+           absl::StrCat("must be \"nginx\", \"blue\" or \"green\", got \"", s, "\""));
   }
 }
 
@@ -328,6 +333,7 @@ void ReadPrereq(const Reader& r, model::Prerequisites* p) {
 
 json ServerJson(const model::ServerState& s) {
   json j = {{"color", std::string(api::ColorName(s.color))},
+            {"host_unknown", s.host_unknown},
             {"data_directory_exists", s.data_directory_exists},
             {"postmaster_pid", s.postmaster_pid},
             {"postmaster_alive", s.postmaster_alive},
@@ -386,6 +392,8 @@ json ServerJson(const model::ServerState& s) {
 
 void ReadServer(const Reader& r, model::ServerState* s) {
   r.GetColor("color", &s->color);
+  // Optional: a peer that predates it sends none (its facts are then known).
+  if (r.Has("host_unknown")) r.Get("host_unknown", &s->host_unknown);
   r.Get("data_directory_exists", &s->data_directory_exists);
   r.Get("postmaster_pid", &s->postmaster_pid);
   r.Get("postmaster_alive", &s->postmaster_alive);
@@ -426,7 +434,9 @@ void ReadServer(const Reader& r, model::ServerState* s) {
     e.GetInt("sender_port", &w.sender_port);
     e.Get("slot_name", &w.slot_name);
   }
-  if (r.Has("running_primary_port")) r.GetInt("running_primary_port", &s->running_primary_port.emplace());
+  if (r.Has("running_primary_port")) {
+    r.GetInt("running_primary_port", &s->running_primary_port.emplace());
+  }
   r.GetStrings("slots", &s->slots);
   r.ForEach("slot_details", [&](const Reader& e) {
     model::ReplicationSlot& sl = s->slot_details.emplace_back();
@@ -442,7 +452,8 @@ void ReadServer(const Reader& r, model::ServerState* s) {
 }
 
 json NginxJson(const model::NginxState& n) {
-  json j = {{"running", n.running},
+  json j = {{"host_unknown", n.host_unknown},
+            {"running", n.running},
             {"file_exists", n.file_exists},
             {"probe_error", n.probe_error}};
   if (n.file_color) j["file_color"] = std::string(api::ColorName(*n.file_color));
@@ -450,6 +461,7 @@ json NginxJson(const model::NginxState& n) {
   return j;
 }
 void ReadNginx(const Reader& r, model::NginxState* n) {
+  if (r.Has("host_unknown")) r.Get("host_unknown", &n->host_unknown);
   r.Get("running", &n->running);
   r.Get("file_exists", &n->file_exists);
   r.Get("probe_error", &n->probe_error);
@@ -589,9 +601,12 @@ absl::StatusOr<EpochRequest> DecodeEpochRequest(std::string_view text) {
 }
 
 std::string EncodeObserveRequest(const ObserveRequest& r) {
-  return json{{"epoch", EpochJson(r.epoch)},   {"leader", r.leader},
-              {"readonly", r.readonly},        {"object", ObjectJson(r.object)},
-              {"machine", MachineJson(r.machine)}, {"wait_ms", r.wait_ms}}
+  return json{{"epoch", EpochJson(r.epoch)},
+              {"leader", r.leader},
+              {"readonly", r.readonly},
+              {"object", ObjectJson(r.object)},
+              {"machine", MachineJson(r.machine)},
+              {"wait_ms", r.wait_ms}}
       .dump();
 }
 absl::StatusOr<ObserveRequest> DecodeObserveRequest(std::string_view text) {
@@ -628,9 +643,12 @@ absl::StatusOr<ObserveReply> DecodeObserveReply(std::string_view text) {
 }
 
 std::string EncodeOpRequest(const OpRequest& r) {
-  json j = {{"epoch", EpochJson(r.epoch)}, {"leader", r.leader},
-            {"op_id", r.op_id},            {"object", ObjectJson(r.object)},
-            {"step", StepJson(r.step)},    {"sync_wait_ms", r.sync_wait_ms}};
+  json j = {{"epoch", EpochJson(r.epoch)},
+            {"leader", r.leader},
+            {"op_id", r.op_id},
+            {"object", ObjectJson(r.object)},
+            {"step", StepJson(r.step)},
+            {"sync_wait_ms", r.sync_wait_ms}};
   if (r.peer) j["peer"] = ServerJson(*r.peer);
   return j.dump();
 }
@@ -700,20 +718,19 @@ absl::StatusOr<ErrorReply> DecodeErrorReply(std::string_view text) {
 
 std::string EncodeAgentInfo(const AgentInfo& a) { return AgentJson(a).dump(); }
 absl::StatusOr<AgentInfo> DecodeAgentInfo(std::string_view text) {
-  return Decode<AgentInfo>(text, "agent info", [](const Reader& r, AgentInfo* out) { ReadAgent(r, out); });
+  return Decode<AgentInfo>(text, "agent info",
+                           [](const Reader& r, AgentInfo* out) { ReadAgent(r, out); });
 }
 
 std::string EncodeServerState(const model::ServerState& s) { return ServerJson(s).dump(); }
 absl::StatusOr<model::ServerState> DecodeServerState(std::string_view text) {
-  return Decode<model::ServerState>(text, "server state", [](const Reader& r, model::ServerState* out) {
-    ReadServer(r, out);
-  });
+  return Decode<model::ServerState>(
+      text, "server state", [](const Reader& r, model::ServerState* out) { ReadServer(r, out); });
 }
 std::string EncodeNginxState(const model::NginxState& s) { return NginxJson(s).dump(); }
 absl::StatusOr<model::NginxState> DecodeNginxState(std::string_view text) {
-  return Decode<model::NginxState>(text, "nginx state", [](const Reader& r, model::NginxState* out) {
-    ReadNginx(r, out);
-  });
+  return Decode<model::NginxState>(
+      text, "nginx state", [](const Reader& r, model::NginxState* out) { ReadNginx(r, out); });
 }
 
 }  // namespace sy::agent

@@ -24,6 +24,7 @@ api::DeploymentColor Resource() {
 model::ServerState FullServer() {
   model::ServerState s;
   s.color = api::Color::kGreen;
+  s.host_unknown = "agent 10.200.0.22:9754 unreachable";
   s.data_directory_exists = true;
   s.postmaster_pid = true;
   s.postmaster_alive = true;
@@ -82,10 +83,34 @@ TEST(ProtocolTest, ServerStateRoundTripsEveryField) {
 }
 
 TEST(ProtocolTest, NginxStateRoundTrips) {
-  model::NginxState n{true, api::Color::kGreen, true, api::Color::kBlue, "p"};
+  model::NginxState n{.host_unknown = "h",
+                      .running = true,
+                      .file_color = api::Color::kGreen,
+                      .file_exists = true,
+                      .served_color = api::Color::kBlue,
+                      .probe_error = "p"};
   absl::StatusOr<model::NginxState> back = DecodeNginxState(EncodeNginxState(n));
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, n);
+}
+
+// host_unknown is optional on decode: a peer that does not send it reports known facts.
+TEST(ProtocolTest, HostUnknownMayBeAbsent) {
+  model::ServerState s = FullServer();
+  std::string json = EncodeServerState(s);
+  const std::string field = "\"host_unknown\":\"agent 10.200.0.22:9754 unreachable\",";
+  ASSERT_NE(json.find(field), std::string::npos) << json;
+  json.erase(json.find(field), field.size());
+  absl::StatusOr<model::ServerState> back = DecodeServerState(json);
+  ASSERT_TRUE(back.ok()) << back.status();
+  s.host_unknown.clear();
+  EXPECT_EQ(*back, s);
+
+  absl::StatusOr<model::NginxState> n =
+      DecodeNginxState(R"({"running":true,"file_exists":false,"probe_error":""})");
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(n->host_unknown, "");
+  EXPECT_TRUE(n->running);
 }
 
 TEST(ProtocolTest, OpRequestRoundTripsWithTheResourceAndPeer) {
@@ -141,25 +166,23 @@ TEST(ProtocolTest, DecodingNamesTheFieldThatIsWrong) {
       "epoch request: epoch.rev: must be a decimal integer in a string, got \"7x\"");
   EXPECT_EQ(DecodeServerState(R"({"color":"purple"})").status().message(),
             "server state: color: must be \"blue\" or \"green\", got \"purple\"");
-  const std::string bad_step = EncodeOpRequest({.epoch = {"e", 1},
-                                                .leader = "l",
-                                                .op_id = "o",
-                                                .object = Resource(),
-                                                .step = {}});
+  const std::string bad_step = EncodeOpRequest(
+      {.epoch = {"e", 1}, .leader = "l", .op_id = "o", .object = Resource(), .step = {}});
   std::string s = bad_step;
   s.replace(s.find("switch-traffic"), 14, "self-destruct");
   EXPECT_EQ(DecodeOpRequest(s).status().message(),
             "operation request: step.kind: unknown step \"self-destruct\"");
   std::string no_id = bad_step;
   no_id.replace(no_id.find("\"op_id\":\"o\""), 11, "\"op_id\":\"\"");
-  EXPECT_EQ(DecodeOpRequest(no_id).status().message(), "operation request: op_id: must not be empty");
+  EXPECT_EQ(DecodeOpRequest(no_id).status().message(),
+            "operation request: op_id: must not be empty");
 }
 
 TEST(ProtocolTest, AnInvalidResourceIsRefusedWithItsProblems) {
   api::DeploymentColor dc = Resource();
   dc.spec.blue.database.port = 0;
-  absl::StatusOr<OpRequest> r = DecodeOpRequest(EncodeOpRequest(
-      {.epoch = {"e", 1}, .leader = "l", .op_id = "o", .object = dc, .step = {}}));
+  absl::StatusOr<OpRequest> r = DecodeOpRequest(
+      EncodeOpRequest({.epoch = {"e", 1}, .leader = "l", .op_id = "o", .object = dc, .step = {}}));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("spec.colors.blue.database.port"), std::string::npos)
