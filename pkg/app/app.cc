@@ -23,10 +23,12 @@
 namespace sy::app {
 namespace {
 
-// GET /metrics. The work queue and the store's keys are read at scrape time.
+// GET /metrics. The work queue, the store's keys and the agents' stats are read at scrape
+// time.
 server::HttpResponse ServeMetrics(metrics::Metrics& m, const controller::WorkQueue& queue,
-                                  const source::Store& store) {
+                                  const source::Store& store, const agent::AgentStats& agents) {
   metrics::ScrapeInputs in;
+  in.agents = agents.Snapshot();
   in.queue_depth = static_cast<int64_t>(queue.Depth());
   in.queue_retries_total = queue.TotalRetries();
   in.resources.emplace();
@@ -205,7 +207,9 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
   if (::gethostname(hostname, sizeof hostname - 1) == 0 && hostname[0] != '\0') {
     api_options.allowed_hosts.emplace_back(hostname);  // http://<this machine>:9753
   }
-  api_options.metrics = [&] { return ServeMetrics(metrics, queue, store); };
+  api_options.metrics = [&] {
+    return ServeMetrics(metrics, queue, store, wiring.Agents().Stats());
+  };
   server::ApiHandler api(
       store, clock, [&ctl] { return ctl.Ready(); }, api_options);
   if (!o.listen.empty()) {
