@@ -61,9 +61,9 @@ class FakeAgent {
   std::function<server::HttpResponse(const std::string& op_id, int64_t wait_ms)> on_poll;
   std::function<server::HttpResponse(const EpochRequest&)> on_epoch;
 
-  FakeAgent() {
+  explicit FakeAgent(server::HttpServerOptions options = {}) {
     server_ = std::make_unique<server::HttpServer>(
-        [this](const server::HttpRequest& r) { return Handle(r); });
+        [this](const server::HttpRequest& r) { return Handle(r); }, std::move(options));
     EXPECT_TRUE(server_->Start("127.0.0.1:0").ok());
   }
   ~FakeAgent() { server_->Stop(); }
