@@ -53,13 +53,38 @@ inline server::HttpResponse Observed(const ObserveReply& r) {
   return Json(200, EncodeObserveReply(r));
 }
 
+// What the fake answers to one verb, which a test may replace while the server's threads
+// still run the previous one (a handler held past the client's timeout).
+template <typename... Args>
+class Script {
+ public:
+  Script& operator=(std::function<server::HttpResponse(Args...)> f) {
+    std::lock_guard<std::mutex> l(mu_);
+    f_ = std::move(f);
+    return *this;
+  }
+  // Unset: 500 with a body that is not the protocol.
+  server::HttpResponse Answer(Args... args) const {
+    std::function<server::HttpResponse(Args...)> f;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      f = f_;
+    }
+    return f ? f(args...) : Json(500, "not scripted");
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::function<server::HttpResponse(Args...)> f_;
+};
+
 class FakeAgent {
  public:
-  // What the handler answers, per verb; unset: 500 with a body that is not the protocol.
-  std::function<server::HttpResponse(const ObserveRequest&)> on_observe;
-  std::function<server::HttpResponse(const OpRequest&)> on_submit;
-  std::function<server::HttpResponse(const std::string& op_id, int64_t wait_ms)> on_poll;
-  std::function<server::HttpResponse(const EpochRequest&)> on_epoch;
+  // What the handler answers, per verb.
+  Script<const ObserveRequest&> on_observe;
+  Script<const OpRequest&> on_submit;
+  Script<const std::string& /*op_id*/, int64_t /*wait_ms*/> on_poll;
+  Script<const EpochRequest&> on_epoch;
 
   explicit FakeAgent(server::HttpServerOptions options = {}) {
     server_ = std::make_unique<server::HttpServer>(
@@ -94,7 +119,7 @@ class FakeAgent {
         std::lock_guard<std::mutex> l(mu_);
         observed_.push_back(*req);
       }
-      if (on_observe) return on_observe(*req);
+      return on_observe.Answer(*req);
     } else if (r.method == "POST" && r.path == "/v1/ops") {
       absl::StatusOr<OpRequest> req = DecodeOpRequest(r.body);
       if (!req.ok()) return Refuse(Code::kInvalidArgument, std::string(req.status().message()));
@@ -103,18 +128,18 @@ class FakeAgent {
         std::lock_guard<std::mutex> l(mu_);
         submitted_.push_back(*req);
       }
-      if (on_submit) return on_submit(*req);
+      return on_submit.Answer(*req);
     } else if (r.method == "GET" && absl::StartsWith(r.path, kOps)) {
       const std::string id = r.path.substr(kOps.size());
       int64_t wait_ms = -1;
       if (!absl::SimpleAtoi(r.Param("wait_ms"), &wait_ms)) wait_ms = -1;
       Record({"poll", id});
-      if (on_poll) return on_poll(id, wait_ms);
+      return on_poll.Answer(id, wait_ms);
     } else if (r.method == "POST" && r.path == "/v1/epoch") {
       absl::StatusOr<EpochRequest> req = DecodeEpochRequest(r.body);
       if (!req.ok()) return Refuse(Code::kInvalidArgument, std::string(req.status().message()));
       Record({"epoch", ""});
-      if (on_epoch) return on_epoch(*req);
+      return on_epoch.Answer(*req);
     } else if (r.method == "GET" && r.path == "/v1/info") {
       Record({"info", ""});
       return Json(200, EncodeAgentInfo(TheAgent()));
