@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "pkg/app/app.h"
+#include "pkg/app/epoch_file.h"
 
 namespace {
 
@@ -53,15 +54,35 @@ int main(int argc, char** argv) {
                  "the step gives up (it is retried with backoff)")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  cli.add_option("--agent-ca", o.agent_ca,
+                 "PEM CA that switchyard-agent certificates must chain to (mutual TLS to the "
+                 "agents a spec names; with --agent-cert and --agent-key)")
+      ->check(CLI::ExistingFile);
+  cli.add_option("--agent-cert", o.agent_cert,
+                 "PEM client certificate this daemon presents to the agents")
+      ->check(CLI::ExistingFile);
+  cli.add_option("--agent-key", o.agent_key, "the PEM private key of --agent-cert")
+      ->check(CLI::ExistingFile);
+  cli.add_flag("--agent-insecure-http", o.agent_insecure_http,
+               "testing only: reach agents over plain HTTP, neither side authenticated");
   cli.add_option("--log-level", o.log_level, "debug, info, warn or error")->capture_default_str();
   cli.add_option("--fault-kill-after-steps", o.kill_after_steps,
                  "testing only: SIGKILL ourselves after this many steps")
       ->group("");
+  std::string epoch_state_dir = o.state_dir;
+  CLI::App* epoch = cli.add_subcommand(
+      "epoch",
+      "print this state directory's controller epoch as one JSON line "
+      "{\"era\":\"…\",\"epoch\":\"N\"} (creating it if absent), to pin agents with "
+      "(switchyard-agent pin-epoch --era … --epoch N)");
+  epoch->add_option("--state-dir", epoch_state_dir, "the daemon's state directory")
+      ->capture_default_str();
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return cli.exit(e) == 0 ? 0 : 2;
   }
+  if (epoch->parsed()) return sy::app::PrintEpoch(epoch_state_dir, std::cout, std::cerr);
   o.once_timeout = std::chrono::seconds(once_timeout);
   o.resync = std::chrono::milliseconds(resync_ms);
   o.step_timeout = std::chrono::seconds(step_timeout);

@@ -324,6 +324,7 @@ void ReadPrereq(const Reader& r, model::Prerequisites* p) {
 
 json ServerJson(const model::ServerState& s) {
   json j = {{"color", std::string(api::ColorName(s.color))},
+            {"host_unknown", s.host_unknown},
             {"data_directory_exists", s.data_directory_exists},
             {"postmaster_pid", s.postmaster_pid},
             {"postmaster_alive", s.postmaster_alive},
@@ -382,6 +383,8 @@ json ServerJson(const model::ServerState& s) {
 
 void ReadServer(const Reader& r, model::ServerState* s) {
   r.GetColor("color", &s->color);
+  // Optional: a peer that predates it sends none (its facts are then known).
+  if (r.Has("host_unknown")) r.Get("host_unknown", &s->host_unknown);
   r.Get("data_directory_exists", &s->data_directory_exists);
   r.Get("postmaster_pid", &s->postmaster_pid);
   r.Get("postmaster_alive", &s->postmaster_alive);
@@ -440,12 +443,16 @@ void ReadServer(const Reader& r, model::ServerState* s) {
 }
 
 json NginxJson(const model::NginxState& n) {
-  json j = {{"running", n.running}, {"file_exists", n.file_exists}, {"probe_error", n.probe_error}};
+  json j = {{"host_unknown", n.host_unknown},
+            {"running", n.running},
+            {"file_exists", n.file_exists},
+            {"probe_error", n.probe_error}};
   if (n.file_color) j["file_color"] = std::string(api::ColorName(*n.file_color));
   if (n.served_color) j["served_color"] = std::string(api::ColorName(*n.served_color));
   return j;
 }
 void ReadNginx(const Reader& r, model::NginxState* n) {
+  if (r.Has("host_unknown")) r.Get("host_unknown", &n->host_unknown);
   r.Get("running", &n->running);
   r.Get("file_exists", &n->file_exists);
   r.Get("probe_error", &n->probe_error);

@@ -71,6 +71,7 @@ struct DatabaseRef {
   // data directory. Switchyard starts the server with it (config_file) and gives it to
   // pg_rewind (--config-file).
   std::string config_file;
+  std::string agent;
   bool operator==(const DatabaseRef&) const = default;
 };
 
@@ -93,6 +94,7 @@ struct NginxSpec {
   std::string binary = "nginx";
   std::string config_file = "/etc/nginx/nginx.conf";
   ProbeSpec probe;
+  std::string agent;
   bool operator==(const NginxSpec&) const = default;
 };
 

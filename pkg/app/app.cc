@@ -3,8 +3,11 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
+#include "pkg/app/epoch_file.h"
 #include "pkg/app/wiring.h"
 #include "pkg/controller/controller.h"
 #include "pkg/controller/server_lock.h"
@@ -20,10 +23,12 @@
 namespace sy::app {
 namespace {
 
-// GET /metrics. The work queue and the store's keys are read at scrape time.
+// GET /metrics. The work queue, the store's keys and the agents' stats are read at scrape
+// time.
 server::HttpResponse ServeMetrics(metrics::Metrics& m, const controller::WorkQueue& queue,
-                                  const source::Store& store) {
+                                  const source::Store& store, const agent::AgentStats& agents) {
   metrics::ScrapeInputs in;
+  in.agents = agents.Snapshot();
   in.queue_depth = static_cast<int64_t>(queue.Depth());
   in.queue_retries_total = queue.TotalRetries();
   in.resources.emplace();
@@ -45,7 +50,60 @@ void ForgetFileObjects(source::Store& store) {
   }
 }
 
+// How the daemon reaches agents: mutual TLS (all three files), plain HTTP for tests, or not
+// at all (a spec naming agents is then refused). kInvalidArgument for a partial set.
+absl::StatusOr<agent::AgentTransport> AgentTransportOf(const Options& o) {
+  agent::AgentTransport t;
+  const int tls = static_cast<int>(!o.agent_ca.empty()) + static_cast<int>(!o.agent_cert.empty()) +
+                  static_cast<int>(!o.agent_key.empty());
+  if (tls != 0 && tls != 3) {
+    return absl::InvalidArgumentError(
+        "--agent-ca, --agent-cert and --agent-key go together (mutual TLS to the agents)");
+  }
+  if (tls == 3 && o.agent_insecure_http) {
+    return absl::InvalidArgumentError(
+        "--agent-insecure-http contradicts --agent-ca/--agent-cert/--agent-key");
+  }
+  t.ca_file = o.agent_ca;
+  t.cert_file = o.agent_cert;
+  t.key_file = o.agent_key;
+  t.insecure_http = o.agent_insecure_http;
+  return t;
+}
+
+// Tells every agent the resources name this start's epoch before the first pass, so that an
+// earlier daemon of this state directory is refused from now on even on machines this one
+// does not act on soon. Best effort: an agent that misses it learns it from the first
+// observation.
+void AnnounceEpoch(agent::AgentClients& agents, const source::Store& store) {
+  const std::vector<std::string> addresses = AgentsOf(store.List());
+  if (addresses.empty()) return;
+  for (const auto& [address, s] : agents.AnnounceAll(addresses)) {
+    if (s.ok()) {
+      log::Info("agent-epoch", {{"agent", address},
+                                {"epoch", agent::FormatEpoch(agents.CurrentEpoch())},
+                                {"outcome", "announced"}});
+    } else {
+      log::Warn("agent-epoch", {{"agent", address},
+                                {"epoch", agent::FormatEpoch(agents.CurrentEpoch())},
+                                {"outcome", "not announced"},
+                                {"error", std::string(s.message())}});
+    }
+  }
+}
+
 }  // namespace
+
+std::vector<std::string> AgentsOf(const std::vector<api::DeploymentColor>& resources) {
+  std::set<std::string> seen;
+  for (const api::DeploymentColor& dc : resources) {
+    for (api::Color c : api::kColors) {
+      if (!dc.spec.color(c).database.agent.empty()) seen.insert(dc.spec.color(c).database.agent);
+    }
+    if (!dc.spec.nginx.agent.empty()) seen.insert(dc.spec.nginx.agent);
+  }
+  return {seen.begin(), seen.end()};
+}
 
 int Run(const Options& o, const std::atomic<bool>& stop) {
   if (!log::SetLevel(o.log_level)) {
@@ -102,9 +160,32 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
     return 2;
   }
 
+  absl::StatusOr<agent::AgentTransport> transport = AgentTransportOf(o);
+  if (!transport.ok()) {
+    std::cerr << "switchyard: " << transport.status().message() << "\n";
+    return 2;
+  }
+  if (transport->insecure_http) {
+    log::Warn("agent-insecure-http",
+              {{"meaning",
+                "agents are reached over plain HTTP, neither side authenticated: "
+                "for tests only; anyone on the network can pose as an agent"}});
+  }
+  // Before any agent call, and under the state directory's lock: agents refuse from now on
+  // what an earlier start of this directory still sends.
+  absl::StatusOr<agent::Epoch> epoch = TakeNextEpoch(o.state_dir);
+  if (!epoch.ok()) {
+    std::cerr << "switchyard: " << epoch.status().message() << "\n";
+    return 2;
+  }
+  char host[256] = "";
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+
   actuate::PostgresTimeouts timeouts;
   timeouts.stop = timeouts.start = timeouts.promote = o.step_timeout;
-  Wiring wiring(timeouts);
+  Wiring wiring(timeouts, AgentWiring{.transport = *std::move(transport),
+                                      .epoch = *epoch,
+                                      .leader = absl::StrCat(host, "/", ::getpid())});
   controller::ReconcilerOptions ro;
   ro.resync = o.resync;
   ro.kill_after_steps = o.kill_after_steps;
@@ -126,7 +207,9 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
   if (::gethostname(hostname, sizeof hostname - 1) == 0 && hostname[0] != '\0') {
     api_options.allowed_hosts.emplace_back(hostname);  // http://<this machine>:9753
   }
-  api_options.metrics = [&] { return ServeMetrics(metrics, queue, store); };
+  api_options.metrics = [&] {
+    return ServeMetrics(metrics, queue, store, wiring.Agents().Stats());
+  };
   server::ApiHandler api(
       store, clock, [&ctl] { return ctl.Ready(); }, api_options);
   if (!o.listen.empty()) {
@@ -149,7 +232,10 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
                         {"tls", o.tls_cert.empty() ? "off" : "on"},
                         {"token", o.state_dir + "/token"},
                         {"resources", std::to_string(store.List().size())},
+                        {"epoch", agent::FormatEpoch(*epoch)},
                         {"pid", std::to_string(::getpid())}});
+
+  AnnounceEpoch(wiring.Agents(), store);
 
   if (o.once) {
     std::string report;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "pkg/api/types.h"
+
 namespace sy::app {
 
 struct Options {
@@ -25,6 +27,13 @@ struct Options {
   // How long a stop, start or promotion of a PostgreSQL server may take before the step
   // gives up (and is retried with backoff).
   std::chrono::seconds step_timeout{60};
+  // Mutual TLS to switchyard-agent (all three or none): the CA the agents' certificates
+  // chain to, and this daemon's client certificate and key.
+  std::string agent_ca;
+  std::string agent_cert;
+  std::string agent_key;
+  // Tests only: agents over plain HTTP, neither side authenticated.
+  bool agent_insecure_http = false;
   std::string log_level = "info";
   int kill_after_steps = 0;  // fault injection for crash tests (hidden flag)
 };
@@ -33,5 +42,8 @@ struct Options {
 // Returns the process exit code: 0 success; 1 a resource failed or did not converge in time
 // (--once); 2 bad flags or start-up error (message on stderr).
 int Run(const Options& options, const std::atomic<bool>& stop);
+
+// The agent addresses the resources' specs name (databases and nginx), each once.
+std::vector<std::string> AgentsOf(const std::vector<api::DeploymentColor>& resources);
 
 }  // namespace sy::app

@@ -156,7 +156,7 @@ PassResult Reconciler::Pass(const api::DeploymentColor& dc) {
   }
   const std::optional<std::string> invalid = store_.InvalidReason(key);
 
-  absl::StatusOr<model::World> world = observer_.Observe(dc.spec);
+  absl::StatusOr<model::World> world = observer_.Observe(dc);
   const auto observed = clock_.MonotonicNow() - t0;
   if (!world.ok()) {
     ReportStopped(dc, "observe", "ObserveFailed", world.status());

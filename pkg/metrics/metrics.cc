@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "pkg/metrics/agent_families.h"
 #include "pkg/metrics/process_stats.h"
 #include "prometheus/text_serializer.h"
 
@@ -233,7 +234,11 @@ std::string Metrics::Scrape(const ScrapeInputs& inputs) {
   queue_retries_.Increment(
       std::max(0.0, static_cast<double>(inputs.queue_retries_total) - queue_retries_.Value()));
   UpdateProcess();
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (prometheus::MetricFamily& f : AgentFamilies(inputs.agents)) {
+    families.push_back(std::move(f));
+  }
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 std::vector<prometheus::MetricFamily> Metrics::Collect() const {

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "pkg/model/agent_report.h"
 #include "pkg/model/pass_report.h"
 #include "pkg/util/clock.h"
 #include "prometheus/counter.h"
@@ -45,6 +46,8 @@ struct ScrapeInputs {
   // The keys the store holds: the series of any other resource (removed since) are dropped.
   // nullopt: keep every series.
   std::optional<std::vector<std::string>> resources;
+  // What the agent clients recorded (agent::AgentStats::Snapshot()); empty on a single host.
+  std::vector<model::AgentReport> agents;
 };
 
 struct MetricsOptions {

@@ -21,6 +21,13 @@ class PostgresObserver {
   virtual ~PostgresObserver() = default;
   virtual absl::StatusOr<ServerState> Observe(const api::DeploymentColorSpec& spec,
                                               api::Color color) = 0;
+  // The same for resource `dc`: an observer that reads another machine through its agent
+  // names the resource (key, uid, generation) to it, which the spec alone does not. By
+  // default the spec is all an observer needs.
+  virtual absl::StatusOr<ServerState> ObserveResource(const api::DeploymentColor& dc,
+                                                      api::Color color) {
+    return Observe(dc.spec, color);
+  }
 };
 
 // Reads nginx: the owned upstream file's color, whether the master runs, and the color the
@@ -29,6 +36,10 @@ class NginxObserver {
  public:
   virtual ~NginxObserver() = default;
   virtual absl::StatusOr<NginxState> Observe(const api::DeploymentColorSpec& spec) = 0;
+  // As PostgresObserver::ObserveResource.
+  virtual absl::StatusOr<NginxState> ObserveResource(const api::DeploymentColor& dc) {
+    return Observe(dc.spec);
+  }
 };
 
 // Sends GET / to one app server directly. Thread-safe.

@@ -124,6 +124,7 @@ struct Prerequisites {
 // One PostgreSQL server.
 struct ServerState {
   api::Color color = api::Color::kBlue;
+  std::string host_unknown;
   // --- the data directory ---
   bool data_directory_exists = false;  // holds a cluster (PG_VERSION and global/pg_control)
   bool postmaster_pid = false;         // postmaster.pid present
@@ -182,6 +183,7 @@ struct ServerState {
 };
 
 struct NginxState {
+  std::string host_unknown;
   bool running = false;                  // the master process runs
   std::optional<api::Color> file_color;  // which color the owned upstream file points to
   bool file_exists = false;

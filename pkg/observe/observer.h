@@ -23,8 +23,16 @@ class WorldObserver {
                 model::UpstreamProber& upstreams)
       : postgres_(postgres), nginx_(nginx), upstreams_(upstreams) {}
   absl::StatusOr<model::World> Observe(const api::DeploymentColorSpec& spec);
+  // The same for resource `dc`, whose identity observers that read through agents send.
+  // Databases and nginx on other machines (named agents) are observed at once: a pass costs
+  // the slowest machine, not the sum of them. On this machine alone, one after the other.
+  // Thread-safe when the observers are.
+  absl::StatusOr<model::World> Observe(const api::DeploymentColor& dc);
 
  private:
+  // Blue's and green's databases and nginx; the first error, in that order.
+  absl::Status ObserveMachines(const api::DeploymentColor& dc, model::World* w);
+
   model::PostgresObserver& postgres_;
   model::NginxObserver& nginx_;
   model::UpstreamProber& upstreams_;

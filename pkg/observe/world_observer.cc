@@ -1,3 +1,5 @@
+#include <future>
+
 #include "absl/strings/str_cat.h"
 #include "pkg/observe/local_host.h"
 #include "pkg/observe/observer.h"
@@ -5,7 +7,23 @@
 
 namespace sy::observe {
 
+namespace {
+
+bool NamesAgents(const api::DeploymentColorSpec& spec) {
+  return !spec.blue.database.agent.empty() || !spec.green.database.agent.empty() ||
+         !spec.nginx.agent.empty();
+}
+
+}  // namespace
+
 absl::StatusOr<model::World> WorldObserver::Observe(const api::DeploymentColorSpec& spec) {
+  api::DeploymentColor dc;
+  dc.spec = spec;
+  return Observe(dc);
+}
+
+absl::StatusOr<model::World> WorldObserver::Observe(const api::DeploymentColor& dc) {
+  const api::DeploymentColorSpec& spec = dc.spec;
   // Safety rule: every step acts on data directories here. A server elsewhere would look
   // "stopped" to them (a fence would report it gone while it runs): refuse it instead.
   for (api::Color c : api::kColors) {
@@ -15,9 +33,7 @@ absl::StatusOr<model::World> WorldObserver::Observe(const api::DeploymentColorSp
     }
   }
   model::World w;
-  SY_ASSIGN_OR_RETURN(w.blue, postgres_.Observe(spec, api::Color::kBlue));
-  SY_ASSIGN_OR_RETURN(w.green, postgres_.Observe(spec, api::Color::kGreen));
-  SY_ASSIGN_OR_RETURN(w.nginx, nginx_.Observe(spec));
+  SY_RETURN_IF_ERROR(ObserveMachines(dc, &w));
   const auto timeout = std::chrono::milliseconds(spec.nginx.probe.timeout_seconds * 1000);
   for (api::Color c : api::kColors) {
     for (const auto& addr : spec.color(c).upstreams) {
@@ -25,6 +41,28 @@ absl::StatusOr<model::World> WorldObserver::Observe(const api::DeploymentColorSp
     }
   }
   return w;
+}
+
+absl::Status WorldObserver::ObserveMachines(const api::DeploymentColor& dc, model::World* w) {
+  auto blue = [&] { return postgres_.ObserveResource(dc, api::Color::kBlue); };
+  auto green = [&] { return postgres_.ObserveResource(dc, api::Color::kGreen); };
+  if (!NamesAgents(dc.spec)) {
+    SY_ASSIGN_OR_RETURN(w->blue, blue());
+    SY_ASSIGN_OR_RETURN(w->green, green());
+    SY_ASSIGN_OR_RETURN(w->nginx, nginx_.ObserveResource(dc));
+    return absl::OkStatus();
+  }
+  // Each machine is bounded by its agent's timeouts; asked one after the other, an
+  // unreachable one would delay the others' facts, and they would be further apart in time.
+  std::future<absl::StatusOr<model::ServerState>> b = std::async(std::launch::async, blue);
+  std::future<absl::StatusOr<model::ServerState>> g = std::async(std::launch::async, green);
+  absl::StatusOr<model::NginxState> n = nginx_.ObserveResource(dc);
+  absl::StatusOr<model::ServerState> bs = b.get();
+  absl::StatusOr<model::ServerState> gs = g.get();
+  SY_ASSIGN_OR_RETURN(w->blue, std::move(bs));
+  SY_ASSIGN_OR_RETURN(w->green, std::move(gs));
+  SY_ASSIGN_OR_RETURN(w->nginx, std::move(n));
+  return absl::OkStatus();
 }
 
 }  // namespace sy::observe

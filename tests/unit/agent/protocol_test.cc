@@ -24,6 +24,7 @@ api::DeploymentColor Resource() {
 model::ServerState FullServer() {
   model::ServerState s;
   s.color = api::Color::kGreen;
+  s.host_unknown = "agent 10.200.0.22:9754 unreachable";
   s.data_directory_exists = true;
   s.postmaster_pid = true;
   s.postmaster_alive = true;
@@ -82,10 +83,34 @@ TEST(ProtocolTest, ServerStateRoundTripsEveryField) {
 }
 
 TEST(ProtocolTest, NginxStateRoundTrips) {
-  model::NginxState n{true, api::Color::kGreen, true, api::Color::kBlue, "p"};
+  model::NginxState n{.host_unknown = "h",
+                      .running = true,
+                      .file_color = api::Color::kGreen,
+                      .file_exists = true,
+                      .served_color = api::Color::kBlue,
+                      .probe_error = "p"};
   absl::StatusOr<model::NginxState> back = DecodeNginxState(EncodeNginxState(n));
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, n);
+}
+
+// host_unknown is optional on decode: a peer that does not send it reports known facts.
+TEST(ProtocolTest, HostUnknownMayBeAbsent) {
+  model::ServerState s = FullServer();
+  std::string json = EncodeServerState(s);
+  const std::string field = "\"host_unknown\":\"agent 10.200.0.22:9754 unreachable\",";
+  ASSERT_NE(json.find(field), std::string::npos) << json;
+  json.erase(json.find(field), field.size());
+  absl::StatusOr<model::ServerState> back = DecodeServerState(json);
+  ASSERT_TRUE(back.ok()) << back.status();
+  s.host_unknown.clear();
+  EXPECT_EQ(*back, s);
+
+  absl::StatusOr<model::NginxState> n =
+      DecodeNginxState(R"({"running":true,"file_exists":false,"probe_error":""})");
+  ASSERT_TRUE(n.ok()) << n.status();
+  EXPECT_EQ(n->host_unknown, "");
+  EXPECT_TRUE(n->running);
 }
 
 TEST(ProtocolTest, OpRequestRoundTripsWithTheResourceAndPeer) {
