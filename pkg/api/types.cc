@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace sy::api {
@@ -13,6 +14,15 @@ std::optional<Color> ParseColor(std::string_view s) {
   if (s == "blue") return Color::kBlue;
   if (s == "green") return Color::kGreen;
   return std::nullopt;
+}
+
+bool SameMachine(std::string_view agent, std::string_view other_agent) {
+  return absl::AsciiStrToLower(std::string(agent)) ==
+         absl::AsciiStrToLower(std::string(other_agent));
+}
+
+bool DatabasesShareMachine(const DeploymentColorSpec& spec) {
+  return SameMachine(spec.blue.database.agent, spec.green.database.agent);
 }
 
 std::string FormatDiscardConsent(const DiscardConsent& c) {

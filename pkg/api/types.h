@@ -63,6 +63,8 @@ std::optional<SynchronousReplication> ParseSynchronousReplication(std::string_vi
 
 // One PostgreSQL server of a color.
 struct DatabaseRef {
+  // How other machines reach the server (the standby's primary_conninfo names it, and the
+  // standby must reach the primary by it). Without an agent, an address of this machine.
   std::string host = "127.0.0.1";
   int port = 0;
   std::string data_directory;
@@ -71,6 +73,9 @@ struct DatabaseRef {
   // data directory. Switchyard starts the server with it (config_file) and gives it to
   // pg_rewind (--config-file).
   std::string config_file;
+  // "host:port" of the switchyard-agent on the server's machine, which does the work there
+  // (its data directory, its processes); an IPv6 address in brackets. Empty: no agent, the
+  // server runs on the controller's own machine. Either both colors name one or neither.
   std::string agent;
   bool operator==(const DatabaseRef&) const = default;
 };
@@ -94,6 +99,8 @@ struct NginxSpec {
   std::string binary = "nginx";
   std::string config_file = "/etc/nginx/nginx.conf";
   ProbeSpec probe;
+  // "host:port" of the switchyard-agent on nginx's machine; empty: nginx runs on the
+  // controller's own machine.
   std::string agent;
   bool operator==(const NginxSpec&) const = default;
 };
@@ -139,6 +146,14 @@ struct DeploymentColorSpec {
   ColorSpec& color(Color c) { return c == Color::kBlue ? blue : green; }
   bool operator==(const DeploymentColorSpec&) const = default;
 };
+
+// Two agent addresses ("" for none: the controller's own machine) name one machine. An
+// address is compared as written (host names case-insensitively), not resolved.
+bool SameMachine(std::string_view agent, std::string_view other_agent);
+// Blue's and green's databases run on one machine: neither names an agent (both on the
+// controller's machine), or both name the same one. Only then can they clash over a port, a
+// data directory or a file, and only then does a port alone tell them apart.
+bool DatabasesShareMachine(const DeploymentColorSpec& spec);
 
 struct ObjectMeta {
   std::string name;

@@ -32,6 +32,9 @@ bool AllOf(std::string_view s, std::string_view extra) {
   });
 }
 
+constexpr std::string_view kAgentAddress =
+    "\"host:port\" with a host and a port in 1..65535 (an IPv6 address in brackets, "
+    "\"[::1]:9754\")";
 // Path characters: no shell metacharacters, quotes or spaces (pg_ctl runs a shell).
 constexpr std::string_view kPathExtra = "._/+-";
 // User names and nginx upstream names.
@@ -87,6 +90,59 @@ bool IsHostPort(std::string_view s, bool port_optional = false) {
   const size_t colon = s.rfind(':');
   if (colon == std::string_view::npos) return port_optional && IsHost(s);
   return IsHost(s.substr(0, colon)) && IsPort(s.substr(colon + 1));
+}
+
+bool IsHexDigit(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// An IPv6 address as written inside brackets: groups of 1-4 hex digits, 8 of them or fewer
+// with one "::", the last two possibly an IPv4 address. No zone ("%eth0").
+bool IsIpv6(std::string_view s) {
+  const size_t gap = s.find("::");
+  if (gap != std::string_view::npos && s.find("::", gap + 1) != std::string_view::npos) {
+    return false;
+  }
+  // Counts the groups of `part` ("" has none) into `n`; false when one is malformed.
+  auto groups = [](std::string_view part, bool may_end_in_ipv4, int* n) {
+    if (part.empty()) return true;
+    const std::vector<std::string_view> gs = Split(part, ':');
+    for (size_t i = 0; i < gs.size(); ++i) {
+      if (may_end_in_ipv4 && i + 1 == gs.size() && IsIpv4(gs[i])) {
+        *n += 2;
+      } else if (gs[i].empty() || gs[i].size() > 4 ||
+                 !std::all_of(gs[i].begin(), gs[i].end(), IsHexDigit)) {
+        return false;
+      } else {
+        ++*n;
+      }
+    }
+    return true;
+  };
+  int n = 0;
+  if (gap == std::string_view::npos) return groups(s, true, &n) && n == 8;
+  return groups(s.substr(0, gap), false, &n) && groups(s.substr(gap + 2), true, &n) && n <= 7;
+}
+
+// An agent's address: "host:port" with a DNS name or an IPv4 address, or "[IPv6]:port".
+bool IsAgentAddress(std::string_view s) {
+  if (!s.empty() && s.front() == '[') {
+    const size_t close = s.find("]:");
+    return close != std::string_view::npos && IsIpv6(s.substr(1, close - 1)) &&
+           IsPort(s.substr(close + 2));
+  }
+  return IsHostPort(s);
+}
+
+// The host of a valid agent address, without brackets.
+std::string_view AgentHost(std::string_view agent) {
+  std::string_view host = agent.substr(0, agent.rfind(':'));
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  return host;
+}
+
+// A name every machine gives itself: "localhost", 127.0.0.0/8, ::1.
+bool IsLoopback(std::string_view host) {
+  return absl::AsciiStrToLower(std::string(host)) == "localhost" ||
+         (IsIpv4(host) && host.substr(0, 4) == "127.") || host == "::1";
 }
 
 // An http:// URL with a valid host[:port]; the rest printable ASCII without spaces.
@@ -235,6 +291,40 @@ void CheckColor(const ColorSpec& spec, const std::string& field, Checker& c) {
   c.Range(field + ".database.port", db.port, 1, kMaxPort);
   c.Path(field + ".database.dataDirectory", db.data_directory);
   if (!db.config_file.empty()) c.Path(field + ".database.configFile", db.config_file);
+  if (db.agent.empty()) return;
+  if (!IsAgentAddress(db.agent)) {
+    c.Expect(false, field + ".database.agent", kAgentAddress, db.agent);
+    return;
+  }
+  // Rule: with an agent, the host is how the other machine reaches the server (the standby's
+  // primary_conninfo names it); a loopback name there would make the standby stream from its
+  // own machine. Only a server whose agent runs on the controller's machine may use one.
+  if (IsLoopback(db.host) && !IsLoopback(AgentHost(db.agent))) {
+    c.Add(field + ".database.host",
+          absl::StrCat("must be how other machines reach the server, not a loopback address, "
+                       "when its agent (",
+                       db.agent,
+                       ") is on another machine: the other color's standby connects to it by "
+                       "this name, got ",
+                       QuoteValue(db.host)));
+  }
+}
+
+// Rule: the two databases are either both reached through agents or both on the
+// controller's machine. A switch between a local server and a remote one would mix what the
+// controller does itself with what an agent does for it, for one pair of servers.
+void CheckAgents(const DeploymentColorSpec& spec, Checker& c) {
+  const bool blue = !spec.blue.database.agent.empty();
+  const bool green = !spec.green.database.agent.empty();
+  if (blue == green) return;
+  const std::string with(ColorName(blue ? Color::kBlue : Color::kGreen));
+  const std::string without(ColorName(blue ? Color::kGreen : Color::kBlue));
+  c.Add(absl::StrCat("spec.colors.", without, ".database.agent"),
+        absl::StrCat("set for ", with, " but not for ", without,
+                     "; either both databases are reached through agents or neither (a "
+                     "database on the controller's machine and one on another machine cannot "
+                     "be switched between): set ",
+                     without, "'s agent too, or remove ", with, "'s"));
 }
 
 // Switching traffic means nothing when both colors name the same app server.
@@ -249,54 +339,59 @@ void CheckUpstreamsApart(const DeploymentColorSpec& spec, Checker& c) {
   }
 }
 
-// A configFile lies outside both data directories (a re-clone replaces a data directory
-// with a copy of the other's, which would carry the other server's file), and each server
-// has its own: it names the data directory, pid files and port of one cluster.
-void CheckConfigFiles(const DeploymentColorSpec& spec, Checker& c) {
-  const std::string dirs[] = {NormalizePath(spec.blue.database.data_directory),
-                              NormalizePath(spec.green.database.data_directory)};
+// A configFile lies outside the data directories (a re-clone replaces a data directory with
+// a copy of the other's, which would carry the other server's file), and each server has its
+// own: it names the data directory, pid files and port of one cluster. The other color's
+// directory and file matter only on the same machine.
+void CheckConfigFiles(const DeploymentColorSpec& spec, bool one_machine, Checker& c) {
   for (Color color : kColors) {
     const std::string& file = spec.color(color).database.config_file;
     if (file.empty() || PathProblem(file)) continue;
     const std::string field =
         absl::StrCat("spec.colors.", std::string(ColorName(color)), ".database.configFile");
-    for (const std::string& dir : dirs) {
-      if (Inside(NormalizePath(file), dir)) {
+    for (Color owner : kColors) {
+      const std::string& dir = spec.color(owner).database.data_directory;
+      if (owner != color && !one_machine) continue;
+      if (Inside(NormalizePath(file), NormalizePath(dir))) {
         c.Add(field, absl::StrCat("must lie outside the data directories (a re-clone replaces ",
-                                  dir, "), got ", QuoteValue(file)));
+                                  NormalizePath(dir), "), got ", QuoteValue(file)));
       }
     }
   }
   const std::string& b = spec.blue.database.config_file;
   const std::string& g = spec.green.database.config_file;
-  if (!b.empty() && !PathProblem(b) && NormalizePath(b) == NormalizePath(g)) {
+  if (one_machine && !b.empty() && !PathProblem(b) && NormalizePath(b) == NormalizePath(g)) {
     c.Add("spec.colors.green.database.configFile",
           absl::StrCat("same configFile as blue (", QuoteValue(b), "): each server needs its own"));
   }
 }
 
-// Blue and green must be two database servers with data directories apart. Problems are
-// reported on green's fields.
+// Blue and green must be two database servers, and on one machine their data directories
+// must lie apart. Problems are reported on green's fields.
 void CheckDatabasesApart(const DeploymentColorSpec& spec, Checker& c) {
   const DatabaseRef& b = spec.blue.database;
   const DatabaseRef& g = spec.green.database;
-  // An invalid port is reported already; two of them are not also "the same server".
+  // A host and a port name one server wherever the agents run. An invalid port is reported
+  // already; two of them are not also "the same server".
   if (absl::AsciiStrToLower(b.host) == absl::AsciiStrToLower(g.host) && b.port == g.port &&
       b.port >= 1 && b.port <= kMaxPort) {
     c.Add("spec.colors.green.database.port",
           absl::StrCat("same database server as blue (", b.host, ":", b.port, ")"));
   }
+  // Two machines may use the same paths (the usual layout: /var/lib/postgresql/15/main on
+  // each); one machine may not.
   if (PathProblem(b.data_directory) || PathProblem(g.data_directory)) return;  // said already
+  const bool one_machine = DatabasesShareMachine(spec);
   const std::string bd = NormalizePath(b.data_directory);
   const std::string gd = NormalizePath(g.data_directory);
   const std::string field = "spec.colors.green.database.dataDirectory";
-  if (bd == gd) {
+  if (one_machine && bd == gd) {
     c.Add(field, absl::StrCat("same data directory as blue (", QuoteValue(b.data_directory), ")"));
-  } else if (Inside(bd, gd) || Inside(gd, bd)) {
+  } else if (one_machine && (Inside(bd, gd) || Inside(gd, bd))) {
     c.Add(field, absl::StrCat("must not be nested with blue's data directory ",
                               QuoteValue(b.data_directory)));
   }
-  CheckConfigFiles(spec, c);
+  CheckConfigFiles(spec, one_machine, c);
 }
 
 void CheckNginx(const DeploymentColor& dc, Checker& c) {
@@ -319,6 +414,9 @@ void CheckNginx(const DeploymentColor& dc, Checker& c) {
   c.Expect(AllOf(n.probe.header, kTokenExtra), "spec.nginx.probe.header",
            "an HTTP header name (a token)", n.probe.header);
   c.Range("spec.nginx.probe.timeoutSeconds", n.probe.timeout_seconds, 1, kMaxSeconds);
+  if (!n.agent.empty()) {
+    c.Expect(IsAgentAddress(n.agent), "spec.nginx.agent", kAgentAddress, n.agent);
+  }
 }
 
 void CheckDatabase(const DatabaseSpec& d, Checker& c) {
@@ -353,6 +451,7 @@ std::vector<FieldError> Validate(const DeploymentColor& dc) {
     CheckColor(dc.spec.color(color), absl::StrCat("spec.colors.", std::string(ColorName(color))),
                c);
   }
+  CheckAgents(dc.spec, c);
   CheckUpstreamsApart(dc.spec, c);
   CheckDatabasesApart(dc.spec, c);
   CheckNginx(dc, c);
@@ -403,7 +502,11 @@ std::vector<FieldError> SharedWith(const DeploymentColor& dc, const DeploymentCo
         out.push_back({field + ".port", absl::StrCat("database server ", mine.host, ":", mine.port,
                                                      " is also ", other_field, of)});
       }
-      if (PathProblem(mine.data_directory) || PathProblem(theirs.data_directory)) continue;
+      // The same path on another machine is another directory.
+      if (!SameMachine(mine.agent, theirs.agent) || PathProblem(mine.data_directory) ||
+          PathProblem(theirs.data_directory)) {
+        continue;
+      }
       const std::string md = NormalizePath(mine.data_directory);
       const std::string td = NormalizePath(theirs.data_directory);
       if (md == td || Inside(md, td) || Inside(td, md)) {
@@ -415,7 +518,8 @@ std::vector<FieldError> SharedWith(const DeploymentColor& dc, const DeploymentCo
     }
   }
   const std::string& file = dc.spec.nginx.upstream_file;
-  if (!PathProblem(file) && !PathProblem(other.spec.nginx.upstream_file) &&
+  if (SameMachine(dc.spec.nginx.agent, other.spec.nginx.agent) && !PathProblem(file) &&
+      !PathProblem(other.spec.nginx.upstream_file) &&
       NormalizePath(file) == NormalizePath(other.spec.nginx.upstream_file)) {
     out.push_back({"spec.nginx.upstreamFile",
                    absl::StrCat(QuoteValue(file), " is also spec.nginx.upstreamFile", of)});

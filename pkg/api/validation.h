@@ -25,8 +25,10 @@ void ApplyDefaults(DeploymentColor* dc);
 
 // Returns every problem of an already-decoded, defaulted resource (empty when valid):
 // DNS-1123 name and namespace, ports in 1..65535, absolute paths without ".." components,
-// upstreams as host:port, two colors sharing a database (host and port) or a data
-// directory, probe URL and header, positive timeouts, non-negative lag, user names.
+// upstreams as host:port, two colors sharing a database (host and port) or, on one machine, a
+// data directory, agents ("host:port"; both databases with one or neither; a loopback
+// database host only with an agent on loopback), probe URL and header, positive timeouts,
+// non-negative lag, user names.
 // Messages read "must be X, got \"Y\"" where possible. Paths must be absolute, have no ".."
 // component and only [A-Za-z0-9._/+-]: pg_ctl runs its arguments through a shell. Messages
 // never quote a value that may be a secret: spec.database.passwordFile is not shown, and the
@@ -34,11 +36,11 @@ void ApplyDefaults(DeploymentColor* dc);
 std::vector<FieldError> Validate(const DeploymentColor& dc);
 
 // The fields of `dc` naming a database server (host:port), a data directory (the same, or
-// one nested in the other) or an nginx upstream file that `other`, another resource, names
-// too; each message names `other` and its field: "\"/srv/pg/blue\" is also
-// spec.colors.green.database.dataDirectory of default/shop". Two resources sharing servers
-// would act on them at once and undo each other's steps forever. Empty when they share
-// nothing or are the same resource (same key).
+// one nested in the other, on the same machine: the same agent or none) or an nginx upstream
+// file (on the same machine) that `other`, another resource, names too; each message names
+// `other` and its field: "\"/srv/pg/blue\" is also spec.colors.green.database.dataDirectory
+// of default/shop". Two resources sharing servers would act on them at once and undo each
+// other's steps forever. Empty when they share nothing or are the same resource (same key).
 std::vector<FieldError> SharedWith(const DeploymentColor& dc, const DeploymentColor& other);
 
 // True when `s` is a DNS-1123 label: 1-63 of [a-z0-9-], starting and ending alphanumeric.

@@ -43,6 +43,7 @@ void Describe(auto& v, Is<api::DatabaseRef> auto& db) {
   v.Field("port", db.port, kRequired);
   v.Field("dataDirectory", db.data_directory, kRequired);
   v.Field("configFile", db.config_file, kOmitEmpty);
+  v.Field("agent", db.agent, kOmitEmpty);
 }
 
 void Describe(auto& v, Is<api::ColorSpec> auto& c) {
@@ -62,6 +63,7 @@ void Describe(auto& v, Is<api::NginxSpec> auto& n) {
   v.Field("binary", n.binary);
   v.Field("configFile", n.config_file);
   v.Field("probe", n.probe);
+  v.Field("agent", n.agent, kOmitEmpty);
 }
 
 void Describe(auto& v, Is<api::DatabaseSpec> auto& d) {

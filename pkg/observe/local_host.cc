@@ -102,8 +102,8 @@ std::string OwnHostName() {
 absl::Status NotThisMachine(std::string_view host, std::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(
       std::string(host), " is not this machine", std::string(why),
-      ": Switchyard acts on data directories locally; PostgreSQL on other hosts needs agents "
-      "(not available yet)"));
+      ": without an agent Switchyard acts on data directories locally; PostgreSQL on another "
+      "machine needs an agent there (database.agent)"));
 }
 
 }  // namespace

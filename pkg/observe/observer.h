@@ -14,14 +14,20 @@
 namespace sy::observe {
 
 // Observes everything a resource names, composing the three observers above. Observe()
-// first refuses a database host that is not this machine (CheckLocalHost: kInvalidArgument
-// naming the field), then returns the first error of the observers.
+// first refuses what the observers cannot reach (kInvalidArgument naming the field): a
+// database without an agent whose host is not this machine (CheckLocalHost), and, unless the
+// observers reach agents, a spec naming one. Then it returns the first error of the observers.
 class WorldObserver {
  public:
-  // All three must outlive this object.
+  // All three must outlive this object. `through_agents`: the observers reach a database or
+  // nginx whose spec names an agent through that agent; false (the local observers), they
+  // read this machine only.
   WorldObserver(model::PostgresObserver& postgres, model::NginxObserver& nginx,
-                model::UpstreamProber& upstreams)
-      : postgres_(postgres), nginx_(nginx), upstreams_(upstreams) {}
+                model::UpstreamProber& upstreams, bool through_agents = false)
+      : postgres_(postgres),
+        nginx_(nginx),
+        upstreams_(upstreams),
+        through_agents_(through_agents) {}
   absl::StatusOr<model::World> Observe(const api::DeploymentColorSpec& spec);
   // The same for resource `dc`, whose identity observers that read through agents send.
   // Databases and nginx on other machines (named agents) are observed at once: a pass costs
@@ -32,10 +38,13 @@ class WorldObserver {
  private:
   // Blue's and green's databases and nginx; the first error, in that order.
   absl::Status ObserveMachines(const api::DeploymentColor& dc, model::World* w);
+  // OK when every database and nginx the spec names can be observed by these observers.
+  absl::Status CheckReach(const api::DeploymentColorSpec& spec) const;
 
   model::PostgresObserver& postgres_;
   model::NginxObserver& nginx_;
   model::UpstreamProber& upstreams_;
+  const bool through_agents_;
 };
 
 }  // namespace sy::observe

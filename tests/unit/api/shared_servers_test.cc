@@ -63,5 +63,39 @@ TEST(SharedWithTest, ADatabaseServerAndAnUpstreamFile) {
                  "spec.nginx.upstreamFile of default/shop"}}));
 }
 
+// The same paths on another machine (another agent) are other directories and files; the
+// same host and port name one server wherever it runs.
+TEST(SharedWithTest, PathsCountOnTheirOwnMachineOnly) {
+  DeploymentColor shop = ValidResource();
+  DeploymentColor cart = Other();
+  for (DeploymentColor* dc : {&shop, &cart}) {
+    const std::string n = dc == &shop ? "1" : "2";
+    dc->spec.blue.database = {"10.0." + n + ".1", 5432, "/var/lib/postgresql/15/main", "",
+                              "10.0." + n + ".1:9754"};
+    dc->spec.green.database = {"10.0." + n + ".2", 5432, "/var/lib/postgresql/15/main", "",
+                               "10.0." + n + ".2:9754"};
+    dc->spec.nginx.upstream_file = "/etc/nginx/switchyard/shop.conf";
+    dc->spec.nginx.agent = "10.0." + n + ".9:9754";
+  }
+  EXPECT_TRUE(SharedWith(cart, shop).empty());
+  cart.spec.green.database.agent = shop.spec.blue.database.agent;  // shop's blue machine
+  cart.spec.nginx.agent = shop.spec.nginx.agent;
+  EXPECT_EQ(SharedWith(cart, shop),
+            (std::vector<FieldError>{
+                {"spec.colors.green.database.dataDirectory",
+                 "\"/var/lib/postgresql/15/main\" is also "
+                 "spec.colors.blue.database.dataDirectory of default/shop"},
+                {"spec.nginx.upstreamFile",
+                 "\"/etc/nginx/switchyard/shop.conf\" is also spec.nginx.upstreamFile of "
+                 "default/shop"}}));
+  cart.spec.green.database.agent = "10.0.2.2:9754";
+  cart.spec.nginx.agent = "10.0.2.9:9754";
+  cart.spec.blue.database.host = "10.0.1.2";  // shop's green server, through another agent
+  EXPECT_EQ(SharedWith(cart, shop),
+            (std::vector<FieldError>{{"spec.colors.blue.database.port",
+                                      "database server 10.0.1.2:5432 is also "
+                                      "spec.colors.green.database of default/shop"}}));
+}
+
 }  // namespace
 }  // namespace sy::api

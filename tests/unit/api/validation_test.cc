@@ -39,6 +39,9 @@ const std::string kPathChars = "must contain only letters, digits and \"._/+-\",
 const std::string kUserName =
     "must be a name of letters, digits, \"_\", \".\" and \"-\" (at most 63), got ";
 const std::string kUpstream = "must be \"host:port\" with a port in 1..65535, got ";
+const std::string kAgent =
+    "must be \"host:port\" with a host and a port in 1..65535 (an IPv6 address in brackets, "
+    "\"[::1]:9754\"), got ";
 const std::string kConsent =
     "must be \"<color>@tli=<timeline>,lsn=<LSN>\" as the Ready condition gives it, e.g. "
     "\"green@tli=2,lsn=0/3000148\", got ";
@@ -197,6 +200,90 @@ std::vector<Case> Cases() {
          "must lie outside the data directories (a re-clone replaces "
          "/tmp/switchyard-local/pg/green), got "
          "\"/tmp/switchyard-local/pg/green/postgresql.conf\""}}},
+      // Each database on its own machine, through its agent: the usual layout, the same port,
+      // data directory and configFile on both, is fine there.
+      {"AgentsOnTwoMachines",
+       [](DeploymentColor& dc) {
+         for (Color c : kColors) {
+           DatabaseRef& db = dc.spec.color(c).database;
+           const std::string ip = c == Color::kBlue ? "10.0.0.1" : "10.0.0.2";
+           db = {ip, 5432, "/var/lib/postgresql/15/main", "/etc/postgresql/15/main/postgresql.conf",
+                 ip + ":9754"};
+         }
+         dc.spec.nginx.agent = "[2001:db8::5]:9754";
+       },
+       {}},
+      // Both through one agent: one machine, whose paths and ports must lie apart.
+      {"OneAgentForBothIsOneMachine",
+       [](DeploymentColor& dc) {
+         dc.spec.blue.database.agent = "db.example:9754";
+         dc.spec.green.database.agent = "DB.example:9754";
+         dc.spec.blue.database.host = dc.spec.green.database.host = "db.example";
+         dc.spec.green.database.data_directory = dc.spec.blue.database.data_directory;
+       },
+       {{"spec.colors.green.database.dataDirectory",
+         "same data directory as blue (\"/tmp/switchyard-local/pg/blue\")"}}},
+      // A host and a port name one server wherever its agent runs.
+      {"TwoAgentsOneServer",
+       [](DeploymentColor& dc) {
+         dc.spec.blue.database = {"db.example", 5432, "/srv/pg", "", "10.0.0.1:9754"};
+         dc.spec.green.database = {"db.example", 5432, "/srv/pg", "", "10.0.0.2:9754"};
+       },
+       {{"spec.colors.green.database.port", "same database server as blue (db.example:5432)"}}},
+      // Elsewhere, a configFile inside the server's own data directory is still replaced by a
+      // re-clone; inside the other machine's same path it is not.
+      {"AgentsConfigFileInsideItsOwnDataDirectory",
+       [](DeploymentColor& dc) {
+         dc.spec.blue.database = {"10.0.0.1", 5432, "/srv/pg", "/etc/pg.conf", "10.0.0.1:9754"};
+         dc.spec.green.database = {"10.0.0.2", 5432, "/srv/pg", "/srv/pg/pg.conf", "10.0.0.2:9754"};
+       },
+       {{"spec.colors.green.database.configFile",
+         "must lie outside the data directories (a re-clone replaces /srv/pg), got "
+         "\"/srv/pg/pg.conf\""}}},
+      {"AgentForBlueOnly",
+       [](DeploymentColor& dc) { dc.spec.blue.database.agent = "127.0.0.1:9754"; },
+       {{"spec.colors.green.database.agent",
+         "set for blue but not for green; either both databases are reached through agents or "
+         "neither (a database on the controller's machine and one on another machine cannot be "
+         "switched between): set green's agent too, or remove blue's"}}},
+      {"AgentForGreenOnly",
+       [](DeploymentColor& dc) { dc.spec.green.database.agent = "127.0.0.1:9755"; },
+       {{"spec.colors.blue.database.agent",
+         "set for green but not for blue; either both databases are reached through agents or "
+         "neither (a database on the controller's machine and one on another machine cannot be "
+         "switched between): set blue's agent too, or remove green's"}}},
+      // The host is how the other machine reaches the server: loopback there is the standby's
+      // own machine.
+      {"LoopbackHostWithARemoteAgent",
+       [](DeploymentColor& dc) {
+         dc.spec.blue.database.agent = "10.0.0.1:9754";
+         dc.spec.green.database.agent = "10.0.0.2:9754";
+         dc.spec.green.database.host = "LocalHost";
+       },
+       {{"spec.colors.blue.database.host",
+         "must be how other machines reach the server, not a loopback address, when its agent "
+         "(10.0.0.1:9754) is on another machine: the other color's standby connects to it by "
+         "this name, got \"127.0.0.1\""},
+        {"spec.colors.green.database.host",
+         "must be how other machines reach the server, not a loopback address, when its agent "
+         "(10.0.0.2:9754) is on another machine: the other color's standby connects to it by "
+         "this name, got \"LocalHost\""}}},
+      // Agents on this machine (a test stack): loopback names are this machine's on both ends.
+      {"LoopbackHostWithALoopbackAgent",
+       [](DeploymentColor& dc) {
+         dc.spec.blue.database.agent = "localhost:9754";
+         dc.spec.green.database.agent = "[::1]:9755";
+       },
+       {}},
+      {"BadAgentAddresses",
+       [](DeploymentColor& dc) {
+         dc.spec.blue.database.agent = "10.0.0.1";
+         dc.spec.green.database.agent = "[::1]9754";
+         dc.spec.nginx.agent = "::1:9754";
+       },
+       {{"spec.colors.blue.database.agent", kAgent + "\"10.0.0.1\""},
+        {"spec.colors.green.database.agent", kAgent + "\"[::1]9754\""},
+        {"spec.nginx.agent", kAgent + "\"::1:9754\""}}},
       {"BadPaths",
        [](DeploymentColor& dc) {
          dc.spec.blue.database.data_directory = "";
@@ -333,6 +420,57 @@ TEST(ApplyDefaultsTest, MemberDefaultsAreThoseOfTheDesign) {
   EXPECT_EQ(dc.spec.database.slot_retention_seconds, 300);
   EXPECT_EQ(dc.spec.database.archive_timeout_seconds, 30);
   EXPECT_EQ(dc.spec.database.rejoin_method, RejoinMethod::kAuto);
+}
+
+// Agent addresses, one at a time (nginx's, so that no database rule joins in).
+TEST(ValidateTest, AgentAddresses) {
+  for (const char* good : {"10.0.0.1:9754", "agent-1.example:1", "AGENT:65535", "[::1]:9754",
+                           "[2001:db8::1]:9754", "[::]:1", "[::ffff:10.0.0.1]:9754",
+                           "[1:2:3:4:5:6:7:8]:9754", "[1:2:3:4:5:6:10.0.0.1]:9754"}) {
+    DeploymentColor dc = Valid();
+    dc.spec.nginx.agent = good;
+    EXPECT_THAT(Validate(dc), IsEmpty()) << good;
+  }
+  for (const char* bad : {"10.0.0.1",
+                          ":9754",
+                          "host:",
+                          "host:0",
+                          "host:65536",
+                          "host:+1",
+                          "a b:1",
+                          "999.1.1.1:1",
+                          "::1:9754",
+                          "[::1]",
+                          "[::1]:",
+                          "[::1]9754",
+                          "[]:1",
+                          "[1::2::3]:1",
+                          "[12345::1]:1",
+                          "[1:2:3:4:5:6:7]:1",
+                          "[1:2:3:4:5:6:7:8:9]:1",
+                          "[g::1]:1",
+                          "[fe80::1%eth0]:1",
+                          "[10.0.0.1::1]:1",
+                          "[::1]:9754 ",
+                          "http://agent:9754"}) {
+    DeploymentColor dc = Valid();
+    dc.spec.nginx.agent = bad;
+    EXPECT_THAT(
+        Validate(dc),
+        ElementsAreArray(std::vector<FieldError>{{"spec.nginx.agent", kAgent + QuoteValue(bad)}}))
+        << bad;
+  }
+}
+
+TEST(DatabasesShareMachineTest, TheSameAgentOrNone) {
+  DeploymentColor dc = Valid();
+  EXPECT_TRUE(DatabasesShareMachine(dc.spec));
+  dc.spec.blue.database.agent = "Db:9754";
+  EXPECT_FALSE(DatabasesShareMachine(dc.spec));
+  dc.spec.green.database.agent = "dB:9754";
+  EXPECT_TRUE(DatabasesShareMachine(dc.spec));
+  dc.spec.green.database.agent = "db:9755";
+  EXPECT_FALSE(DatabasesShareMachine(dc.spec));
 }
 
 TEST(IsDns1123LabelTest, Table) {

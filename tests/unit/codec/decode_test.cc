@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pkg/codec/codec.h"
@@ -65,6 +66,27 @@ TEST(DecodeTest, ExplicitValuesWinOverDefaults) {
   EXPECT_EQ((*objects)[0].Key(), "prod/shop");
   EXPECT_TRUE((*objects)[0].spec.paused);
   EXPECT_EQ((*objects)[0].spec.nginx.upstream_name, "shop_v2");
+}
+
+// Agents: absent means none (the controller's machine); an IPv6 address in brackets is a
+// plain YAML string. Agents on loopback: the spec's hosts are 127.0.0.1.
+TEST(DecodeTest, AgentsAreReadAndDefaultToNone) {
+  const auto none = DecodeManifests(kShop, "x.yaml");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ((*none)[0].spec.blue.database.agent, "");
+  EXPECT_EQ((*none)[0].spec.nginx.agent, "");
+  std::string manifest =
+      ShopWith("        dataDirectory: /tmp/pg/blue\n",
+               "        dataDirectory: /tmp/pg/blue\n        agent: 127.0.0.1:9754\n");
+  manifest = absl::StrReplaceAll(manifest, {{"dataDirectory: /tmp/pg/green}",
+                                             "dataDirectory: /tmp/pg/green, agent: "
+                                             "\"[::1]:9755\"}"},
+                                            {"  nginx:\n", "  nginx:\n    agent: lb:9754\n"}});
+  const auto objects = DecodeManifests(manifest, "x.yaml");
+  ASSERT_TRUE(objects.ok()) << objects.status() << "\n" << manifest;
+  EXPECT_EQ((*objects)[0].spec.blue.database.agent, "127.0.0.1:9754");
+  EXPECT_EQ((*objects)[0].spec.green.database.agent, "[::1]:9755");
+  EXPECT_EQ((*objects)[0].spec.nginx.agent, "lb:9754");
 }
 
 TEST(DecodeTest, MultiDocumentStreamSkipsEmptyDocuments) {

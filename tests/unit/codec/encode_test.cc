@@ -27,13 +27,16 @@ api::DeploymentColor FullyPopulated() {
   dc.metadata.creation_timestamp = "2026-11-26T17:00:00Z";
   dc.spec.active_color = api::Color::kGreen;
   dc.spec.paused = true;
-  dc.spec.blue = {{"10.0.1.11:8080", "10.0.1.12:8080"}, {"db-blue", 5433, "/srv/pg/blue"}};
-  dc.spec.green = {{"10.0.2.11:8080"}, {"db-green", 5434, "/srv/pg/green"}};
+  dc.spec.blue = {{"10.0.1.11:8080", "10.0.1.12:8080"},
+                  {"db-blue", 5433, "/srv/pg/blue", "/etc/pg/blue.conf", "db-blue:9754"}};
+  dc.spec.green = {{"10.0.2.11:8080"},
+                   {"db-green", 5434, "/srv/pg/green", "/etc/pg/green.conf", "[2001:db8::2]:9754"}};
   dc.spec.nginx = {"/srv/nginx/shop.conf",
                    "shop_up",
                    "/opt/nginx/sbin/nginx",
                    "/srv/nginx/nginx.conf",
-                   {"http://lb.example:8080/health", "X-Color", 3}};
+                   {"http://lb.example:8080/health", "X-Color", 3},
+                   "lb.example:9754"};
   dc.spec.database = {"sy",
                       "/etc/switchyard/pgpass",
                       "repl",

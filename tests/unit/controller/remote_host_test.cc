@@ -1,5 +1,5 @@
-// A database on another host is a misconfiguration the reconciler reports and does not retry
-// in a loop: every step acts on local data directories (pkg/plan/README.md §15).
+// A database on another host without an agent is a misconfiguration the reconciler reports and
+// does not retry in a loop: every step acts on local data directories (pkg/plan/README.md §15).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -48,8 +48,8 @@ TEST_F(RemoteHostTest, IsATerminalConditionAndNoStep) {
   EXPECT_EQ(ready->status, "False");
   EXPECT_EQ(ready->reason, "ObserveFailed");
   EXPECT_NE(ready->message.find(
-                "spec.colors.green.database.host 192.0.2.10 is not this machine: Switchyard "
-                "acts on data directories locally"),
+                "spec.colors.green.database.host 192.0.2.10 is not this machine: without an "
+                "agent Switchyard acts on data directories locally"),
             std::string::npos)
       << ready->message;
 }

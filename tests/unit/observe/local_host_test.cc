@@ -51,7 +51,7 @@ TEST(CheckLocalHostTest, AnotherMachineIsInvalidSayingWhy) {
     const absl::Status s = CheckLocalHost(host);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << host << ": " << s;
     EXPECT_THAT(s.message(), HasSubstr(std::string(host) + " is not this machine"));
-    EXPECT_THAT(s.message(), HasSubstr("PostgreSQL on other hosts needs agents"));
+    EXPECT_THAT(s.message(), HasSubstr("PostgreSQL on another machine needs an agent there"));
   }
   // A name that resolves to nothing is not this machine either (or, without a resolver,
   // unknown for now): never OK.
