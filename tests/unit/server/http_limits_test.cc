@@ -26,7 +26,7 @@ using std::chrono::milliseconds;
 
 class LimitsTest : public ApiTest {
  protected:
-  void Start(HttpServerOptions o = Defaults()) {
+  void Start(const HttpServerOptions& o = Defaults()) {
     server_ = std::make_unique<HttpServer>(
         [this](const HttpRequest& r) {
           size_t seen = largest_body_.load();
@@ -198,6 +198,7 @@ TEST_F(LimitsTest, AFloodOfConnectionsFromOneClientEvictsItsOldest) {
   o.max_waiting_per_client = 8;
   Start(o);
   std::vector<RawClient> idle;
+  idle.reserve(20);
   for (int i = 0; i < 20; ++i) idle.push_back(Connect());
   EXPECT_TRUE(idle.front().ClosedWithin(milliseconds(1000)));
   EXPECT_FALSE(idle.back().ClosedWithin(milliseconds(100)));
@@ -216,6 +217,7 @@ TEST_F(LimitsTest, IdleConnectionsAreEvictedBeforeOneThatStartedItsHead) {
   ASSERT_TRUE(started.Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
   std::this_thread::sleep_for(milliseconds(100));  // read by the acceptor
   std::vector<RawClient> idle;
+  idle.reserve(20);
   for (int i = 0; i < 20; ++i) idle.push_back(Connect());
   EXPECT_TRUE(idle.front().ClosedWithin(milliseconds(1000)));
   EXPECT_FALSE(started.ClosedWithin(milliseconds(100)));
