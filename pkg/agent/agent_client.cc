@@ -1,5 +1,9 @@
 #include "pkg/agent/agent_client.h"
 
+#include <arpa/inet.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
 #include <httplib.h>
 
 #include <algorithm>
@@ -112,6 +116,19 @@ struct AgentClient::Impl {
       // The agent's certificate must chain to the CA and name the address the spec gives: a
       // machine that impersonates an agent could report a running primary as stopped.
       ssl->enable_server_certificate_verification(true);
+      // The name is checked by OpenSSL inside the handshake: cpp-httplib 0.11's own check
+      // after it reads uninitialised memory for an IP address and falls back to the common
+      // name, so it accepts a certificate for another address whose CN is this one.
+      X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ssl->ssl_context());
+      in6_addr ip6{};
+      in_addr ip4{};
+      const bool is_ip = inet_pton(AF_INET, hp.host.c_str(), &ip4) == 1 ||
+                         inet_pton(AF_INET6, hp.host.c_str(), &ip6) == 1;
+      if (is_ip) {
+        X509_VERIFY_PARAM_set1_ip_asc(param, hp.host.c_str());
+      } else {
+        X509_VERIFY_PARAM_set1_host(param, hp.host.c_str(), hp.host.size());
+      }
       c = std::move(ssl);
     }
     // Without it every request waits for the delayed ACK: about 40 ms instead of 1.

@@ -209,6 +209,7 @@ HttpResponse AgentService::GetOp(const std::string& op_id, const HttpRequest& r)
   OpReply reply;
   const int status = operations_->Poll(op_id, milliseconds(wait_ms), &reply);
   reply.agent = Info();
+  audit_->Request("poll", op_id, Epoch{}, reply.agent.highest.rev, CodeName(reply.code));
   return Json(status, EncodeOpReply(reply));
 }
 

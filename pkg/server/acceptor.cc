@@ -247,7 +247,20 @@ void Acceptor::Drop(uint64_t serial, int status, const std::string& message) {
 
 bool Acceptor::EvictOldest(const std::set<uint64_t>* among) {
   if (among != nullptr ? among->empty() : conns_.empty()) return false;
-  const uint64_t oldest = among != nullptr ? *among->begin() : conns_.begin()->first;
+  uint64_t oldest = among != nullptr ? *among->begin() : conns_.begin()->first;
+  // The oldest connection that sent nothing of use goes first: idle connections are the
+  // cheapest to open in numbers, and a client in the middle of a TLS handshake (several round
+  // trips) or of its head must not be pushed out by a stream of them.
+  auto idle = [&](uint64_t serial) { return !conns_.at(serial)->Started(); };
+  if (among != nullptr) {
+    if (auto it = std::find_if(among->begin(), among->end(), idle); it != among->end()) {
+      oldest = *it;
+    }
+  } else if (auto it = std::find_if(conns_.begin(), conns_.end(),
+                                    [&](const auto& c) { return !c.second->Started(); });
+             it != conns_.end()) {
+    oldest = it->first;
+  }
   Drop(oldest, 0, "");
   std::lock_guard<std::mutex> l(mu_);
   ++stats_.evicted;

@@ -8,8 +8,9 @@
 // its return after a response); at most max_connections connections wait here, at most
 // max_per_client of them from one IP address. New connections are accepted and read in
 // batches; then, over either cap, the connections that have waited longest (of that client,
-// or of all) are closed, so that a flood of idle or slow connections delays nobody for longer
-// than it takes to send a head.
+// or of all) are closed, those that sent nothing yet (no head byte, no TLS handshake message)
+// first, so that a flood of idle or slow connections delays nobody for longer than it takes
+// to send a head, or to complete a TLS handshake.
 #pragma once
 
 #include <sys/epoll.h>
@@ -90,7 +91,8 @@ class Acceptor {
   // Takes the connection out of the acceptor's books (and epoll).
   std::unique_ptr<Connection> Release(uint64_t serial);
   void Drop(uint64_t serial, int status, const std::string& message);
-  // Closes the connection that has waited longest among `among` (all when null).
+  // Closes the connection that has waited longest among `among` (all when null), one that
+  // sent nothing yet (Connection::Started) before any other.
   bool EvictOldest(const std::set<uint64_t>* among);
   void ExpireHeads();
   void TakeResumed();

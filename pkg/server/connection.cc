@@ -140,6 +140,11 @@ void Connection::ReadPeerUris() {
 
 bool Connection::TlsPending() const { return ssl_ != nullptr && SSL_pending(ssl_) > 0; }
 
+bool Connection::Started() const {
+  if (!buffer_.empty()) return true;
+  return ssl_ != nullptr && (handshaken_ || SSL_in_before(ssl_) == 0);
+}
+
 ssize_t Connection::RawRead(char* out, size_t size, Io* io) {
   if (ssl_ != nullptr) {
     const int n = SSL_read(ssl_, out, static_cast<int>(std::min<size_t>(size, 1 << 30)));

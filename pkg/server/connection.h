@@ -84,6 +84,10 @@ class Connection {
   std::string& Buffer() { return buffer_; }
   // Whether TLS holds decrypted bytes that a poll on the socket would not announce.
   bool TlsPending() const;
+  // Whether the client has sent anything of use yet: a TLS handshake message, or a byte of a
+  // request head. A kept-alive plain connection between requests has not; one that completed
+  // a TLS handshake (with client certificates: an authenticated client) has.
+  bool Started() const;
 
   // Set by the acceptor: when the connection was accepted, and an ordinal for eviction.
   uint64_t serial = 0;

@@ -98,7 +98,7 @@ World BaseWorld(Color primary, Color served) {
   const Color standby = sy::api::Other(primary);
   w.server(primary) = Primary(primary, 1, standby);
   w.server(standby) = Standby(spec, standby, 1, primary);
-  w.nginx = {true, served, true, served, ""};
+  w.nginx = {.running = true, .file_color = served, .file_exists = true, .served_color = served};
   for (Color c : sy::api::kColors) {
     w.upstreams[c] = {{spec.color(c).upstreams.front(), true, ""}};
   }

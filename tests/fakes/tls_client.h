@@ -24,8 +24,10 @@ struct TlsExchange {
 // `cert` and `key` empty: no client certificate. `max_tls12`: TLS 1.2 at most, where a
 // refused client certificate fails the handshake itself (with TLS 1.3 the client may finish
 // its side first and see the refusal only when it reads).
+// `source` set: connect from that address (another client than the tests' own).
 inline TlsExchange TlsRequest(int port, const std::string& request, const std::string& cert,
-                              const std::string& key, bool max_tls12 = false) {
+                              const std::string& key, bool max_tls12 = false,
+                              const char* source = nullptr) {
   TlsExchange out;
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   if (ctx == nullptr) return out;
@@ -41,6 +43,12 @@ inline TlsExchange TlsRequest(int port, const std::string& request, const std::s
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (fd >= 0 && source != nullptr) {
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source, &from.sin_addr);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from);
+  }
   timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {

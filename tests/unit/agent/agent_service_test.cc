@@ -93,9 +93,13 @@ TEST_F(AgentTest, ALowerEpochIsRefusedAndNothingRuns) {
   Poll("op-1", &status);
   EXPECT_EQ(status, 404);
   const std::vector<nlohmann::json> requests = AuditLines(dir_.path, "request");
-  ASSERT_EQ(requests.size(), 1u);
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0]["verb"], "ops");
   EXPECT_EQ(requests[0]["decision"], "STALE_EPOCH");
   EXPECT_EQ(requests[0]["highest_before"], "5");
+  EXPECT_EQ(requests[0]["epoch"]["rev"], "4");
+  EXPECT_EQ(requests[1]["verb"], "poll");
+  EXPECT_EQ(requests[1]["decision"], "UNKNOWN_OP");
 }
 
 TEST_F(AgentTest, AReadonlyObservationNeitherRaisesNorIsRefused) {
@@ -328,7 +332,7 @@ TEST_F(AgentTest, StoppingRefusesTheNextActOfARunningOperation) {
   Submit(Op("op-1", StepKind::kPromote, Color::kGreen, 5));
   ASSERT_TRUE(executor_.AwaitRuns(1));
   std::thread stop([&] { service_->Stop(); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // Stop() began
   executor_.Release();
   stop.join();
   const OpReply r = Poll("op-1");

@@ -10,6 +10,7 @@
 #include <signal.h>
 
 #include "pkg/actuate/postgres_actuator.h"
+#include "pkg/agent/local_executor.h"
 #include "tests/fakes/fake_commit_gate.h"
 #include "tests/unit/actuate/pg_step_fixture.h"
 
@@ -48,7 +49,7 @@ class PeerViewTest : public ::testing::Test {
   }
 
   // Runs `kind` on green's machine, as LocalExecutor does.
-  absl::Status RunOnGreen(model::StepKind kind, std::optional<model::ServerState> peer) {
+  absl::Status RunOnGreen(model::StepKind kind, const std::optional<model::ServerState>& peer) {
     actuate::FakesObserver local(pg_, host_);
     PeerObserver observer(local, Color::kGreen, peer);
     PeerHost host(host_, Color::kBlue, peer);
@@ -142,6 +143,24 @@ TEST_F(PeerViewTest, TheOthersDirectoryIsNeverWritten) {
   PeerHost unknown(host_, Color::kBlue, std::nullopt);
   EXPECT_TRUE(unknown.PostmasterAlive(other));
   EXPECT_TRUE(absl::IsFailedPrecondition(unknown.ReadStartupConfig(other).status()));
+}
+
+// The real executor refuses a step that re-checks the other database without its
+// observation, before anything is asked or done.
+TEST(LocalExecutorTest, AStepThatNeedsThePeerIsRefusedWithoutIt) {
+  LocalExecutor executor;
+  fakes::FakeCommitGate gate;
+  api::DeploymentColor dc;
+  dc.spec = fakes::FakeSpec();
+  actuate::StepOutcome out;
+  for (model::StepKind kind : {model::StepKind::kPromote, model::StepKind::kStart,
+                               model::StepKind::kStop, model::StepKind::kRewind}) {
+    const absl::Status s =
+        executor.Run(dc, model::Step{kind, Color::kGreen, std::nullopt}, std::nullopt, gate, &out);
+    EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+    EXPECT_THAT(s.message(), HasSubstr("needs a fresh observation of blue"));
+  }
+  EXPECT_TRUE(gate.Asked().empty());
 }
 
 }  // namespace

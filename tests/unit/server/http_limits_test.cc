@@ -26,7 +26,7 @@ using std::chrono::milliseconds;
 
 class LimitsTest : public ApiTest {
  protected:
-  void Start(HttpServerOptions o = Defaults()) {
+  void Start(const HttpServerOptions& o = Defaults()) {
     server_ = std::make_unique<HttpServer>(
         [this](const HttpRequest& r) {
           size_t seen = largest_body_.load();
@@ -198,10 +198,32 @@ TEST_F(LimitsTest, AFloodOfConnectionsFromOneClientEvictsItsOldest) {
   o.max_waiting_per_client = 8;
   Start(o);
   std::vector<RawClient> idle;
+  idle.reserve(20);
   for (int i = 0; i < 20; ++i) idle.push_back(Connect());
   EXPECT_TRUE(idle.front().ClosedWithin(milliseconds(1000)));
   EXPECT_FALSE(idle.back().ClosedWithin(milliseconds(100)));
   EXPECT_EQ(Get("/healthz"), 200);
+}
+
+// Over the cap, connections that sent nothing go before one that started its head: a stream
+// of idle connections cannot push out a client in the middle of sending (or, with TLS, of
+// its handshake).
+TEST_F(LimitsTest, IdleConnectionsAreEvictedBeforeOneThatStartedItsHead) {
+  HttpServerOptions o = Defaults();
+  o.head_timeout = milliseconds(10000);
+  o.max_waiting_per_client = 8;
+  Start(o);
+  RawClient started = Connect();
+  ASSERT_TRUE(started.Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+  std::this_thread::sleep_for(milliseconds(100));  // read by the acceptor
+  std::vector<RawClient> idle;
+  idle.reserve(20);
+  for (int i = 0; i < 20; ++i) idle.push_back(Connect());
+  EXPECT_TRUE(idle.front().ClosedWithin(milliseconds(1000)));
+  EXPECT_FALSE(started.ClosedWithin(milliseconds(100)));
+  ASSERT_TRUE(started.Send("\r\n"));
+  started.ReadResponse(milliseconds(2000));
+  EXPECT_EQ(started.Status(), 200);
 }
 
 // Slow heads hold no thread, watches have threads of their own: /healthz and the API answer

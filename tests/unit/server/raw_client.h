@@ -22,9 +22,20 @@ namespace sy::server::testing {
 
 class RawClient {
  public:
-  // Connects to 127.0.0.1:port (ok() false when it cannot).
-  explicit RawClient(int port, const char* host = "127.0.0.1") {
+  // Connects to 127.0.0.1:port (ok() false when it cannot), from address `source` when set
+  // (e.g. 127.0.0.2: another client than the tests' own).
+  explicit RawClient(int port, const char* host = "127.0.0.1", const char* source = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ >= 0 && source != nullptr) {
+      sockaddr_in from{};
+      from.sin_family = AF_INET;
+      ::inet_pton(AF_INET, source, &from.sin_addr);
+      if (::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+        ::close(fd_);
+        fd_ = -1;
+        return;
+      }
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));
