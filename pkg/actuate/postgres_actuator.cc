@@ -81,6 +81,9 @@ absl::Status PostgresActuator::Run(const api::DeploymentColor& dc, const model::
     case model::StepKind::kBasebackup:
       s = Basebackup(dc, step.target, source, out);
       break;
+    case model::StepKind::kRecordPromotion:
+      s = RecordPromotion(spec, step.target, source, out);
+      break;
     case model::StepKind::kSyncStandby:
       s = SyncStandby(spec, step.target, step.source, out);
       break;
@@ -419,6 +422,35 @@ absl::Status PostgresActuator::LiftFence(const api::DeploymentColorSpec& spec, a
   SY_RETURN_IF_ERROR(AskGate(gate_, acts::kLiftFenceFiles));
   SY_RETURN_IF_ERROR(Annotated(host_.LiftFenceDirectory(dir), context, ""));
   out->detail = absl::StrCat("lifted ", Name(color), "'s fence");
+  return absl::OkStatus();
+}
+
+absl::Status PostgresActuator::RecordPromotion(const api::DeploymentColorSpec& spec,
+                                               api::Color target, api::Color promoted,
+                                               StepOutcome* out) {
+  StepOutcome local;
+  out = Sink(out, &local);
+  const std::string context =
+      Context("recording the promotion of " + Name(promoted) + " in", spec, target);
+  const std::string& dir = DataDir(spec, target);
+  // Only a stopped, fenced directory takes the record: it is what the promotion relies on,
+  // and a flip back that reads the record first stops the promoted server.
+  if (host_.PostmasterAlive(dir)) {
+    return absl::FailedPreconditionError(context + ": it runs; not recording");
+  }
+  absl::StatusOr<model::StartupConfig> startup = host_.ReadStartupConfig(dir);
+  SY_RETURN_IF_ERROR(Annotated(startup.status(), context, ""));
+  if (!startup->fenced || !startup->standby_signal) {
+    return absl::FailedPreconditionError(context + ": its data directory is not fenced");
+  }
+  SY_RETURN_IF_ERROR(AskGate(gate_, acts::kPromotionRecord));
+  SY_RETURN_IF_ERROR(
+      Annotated(host_.RecordPromotionRequest(
+                    dir, absl::StrCat(host::kFencePromotionLine, ": ", Name(promoted), " at ",
+                                      util::FormatRfc3339(clock_.Now()))),
+                context, ""));
+  out->detail = absl::StrCat("recorded in ", Name(target), "'s fence that ", Name(promoted),
+                             " is being promoted");
   return absl::OkStatus();
 }
 

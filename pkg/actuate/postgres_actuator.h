@@ -88,6 +88,11 @@ class PostgresActuator final : public Actuator {
   // an older timeline. Unreachable: kFailedPrecondition.
   absl::Status Promote(const api::DeploymentColorSpec& spec, api::Color color,
                        uint64_t replayed_at_least = 0, StepOutcome* out = nullptr);
+  // Writes into stopped, fenced `target`'s directory that `promoted` is being promoted
+  // (model::StepKind::kRecordPromotion): what Promote writes there itself on one machine.
+  // Running or not fenced: kFailedPrecondition.
+  absl::Status RecordPromotion(const api::DeploymentColorSpec& spec, api::Color target,
+                               api::Color promoted, StepOutcome* out = nullptr);
   // CHECKPOINT on running primary `color`.
   absl::Status Checkpoint(const api::DeploymentColorSpec& spec, api::Color color,
                           StepOutcome* out = nullptr);

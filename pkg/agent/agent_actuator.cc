@@ -222,6 +222,21 @@ absl::Status AgentActuator::Run(const api::DeploymentColor& dc, const model::Ste
                      s.ok() ? "done" : s.message(), "): ", MachineName(machine),
                      " is observed again before ", model::Describe(step)));
   }
+  if (step.kind == model::StepKind::kPromote) {
+    // Rule (a flip back during a promotion): the fenced old primary's directory records that
+    // this promotion was asked for before pg_promote() is sent, so that a flip back stops the
+    // promoted server before it lifts the fence, even after this operation's outcome is
+    // forgotten. On one machine the promote step writes it; here the directory is on the old
+    // primary's machine, so its agent writes it first, and nothing is promoted without it.
+    const model::Step record{.kind = model::StepKind::kRecordPromotion,
+                             .target = api::Other(step.target),
+                             .source = step.target};
+    if (absl::Status s = Run(dc, record, nullptr); !s.ok()) {
+      return absl::Status(
+          s.code(), absl::StrCat("not promoting ", std::string(api::ColorName(step.target)), ": ",
+                                 s.message()));
+    }
+  }
   SY_ASSIGN_OR_RETURN(OpRequest request, NewRequest(dc, step, machine));
   request.sync_wait_ms = client->PollSlice().count();
   const Pending p{address, std::move(request)};

@@ -1,10 +1,9 @@
 #include "pkg/agent/agent_client.h"
 
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
-
-#include <httplib.h>
 
 #include <algorithm>
 #include <cctype>

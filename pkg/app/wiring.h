@@ -63,7 +63,7 @@ class Wiring {
   agent::AgentClients agents_;
   agent::AgentObserver agent_observer_{&agents_, postgres_observer_, nginx_observer_};
   observe::WorldObserver world_{agent_observer_, agent_observer_, upstream_prober_,
-                               /*through_agents=*/true};
+                                /*through_agents=*/true};
   actuate::NginxActuator nginx_actuator_{nginx_host_, clock_, nginx_observer_};
   actuate::PostgresActuator postgres_actuator_{pg_,     postgres_host_, postgres_observer_,
                                                runner_, clock_,         timeouts_};

@@ -30,12 +30,14 @@ std::string_view StepKindName(StepKind k) {
       return "basebackup";
     case StepKind::kSyncStandby:
       return "sync-standby";
+    case StepKind::kRecordPromotion:
+      return "record-promotion";
   }
   return "unknown";
 }
 
 std::optional<StepKind> ParseStepKind(std::string_view name) {
-  for (int k = 0; k <= static_cast<int>(StepKind::kSyncStandby); ++k) {
+  for (int k = 0; k <= static_cast<int>(StepKind::kRecordPromotion); ++k) {
     if (StepKindName(static_cast<StepKind>(k)) == name) return static_cast<StepKind>(k);
   }
   return std::nullopt;
@@ -51,7 +53,9 @@ std::string Describe(const Step& s) {
     return out;
   }
   if (s.source) {
-    out += s.kind == StepKind::kCreateSlot || s.kind == StepKind::kDropSlot ? " on " : " from ";
+    out += s.kind == StepKind::kCreateSlot || s.kind == StepKind::kDropSlot ? " on "
+           : s.kind == StepKind::kRecordPromotion                           ? " of "
+                                                                            : " from ";
     out += api::ColorName(*s.source);
   }
   return out;

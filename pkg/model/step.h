@@ -56,6 +56,12 @@ enum class StepKind {
   // about to be promoted) to name `source` (SyncStandbyNamesValue), or to '' without a
   // source, and reload; wait until the server applies it.
   kSyncStandby,
+  // Write into stopped, fenced `target`'s data directory that `source` is being promoted over
+  // it: the record a flip back reads before it may lift the fence, for the promotion may still
+  // be under way. The promote step writes it itself when both servers are on one machine;
+  // across machines (agents) the fenced server's directory is on another one, so the
+  // controller sends this to its agent right before the promotion. The planner never plans it.
+  kRecordPromotion,
 };
 
 std::string_view StepKindName(StepKind k);  // "switch-traffic", "fence", ...

@@ -39,6 +39,7 @@ milliseconds Duration(StepKind k) {
     case StepKind::kDropSlot:
     case StepKind::kConfigureStandby:
     case StepKind::kSyncStandby:
+    case StepKind::kRecordPromotion:
       return milliseconds(2);
     case StepKind::kRewind:
       return milliseconds(400);
@@ -298,6 +299,13 @@ absl::Status FakeCluster::RunLocked(const api::DeploymentColor& dc, const model:
             absl::StrCat("setting ", who, "'s synchronous_standby_names: ", "not reachable"));
       }
       t.synchronous_standby_names = model::SyncStandbyNamesValue(step.source);
+      return absl::OkStatus();
+    case StepKind::kRecordPromotion:
+      if (t.Running() || !t.fenced || !t.standby_signal) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("recording the promotion in ", who, ": it must be stopped and fenced"));
+      }
+      t.fence_promotion_requested = true;
       return absl::OkStatus();
   }
   return absl::InternalError("unknown step");
