@@ -62,8 +62,8 @@ uint32_t NewestTimeline(const model::ServerState& s);
 // Rule (promotion proof): a standby may be promoted over stopped old primary `old` only once
 // it has replayed at least the position returned here. nullopt when `old` proves nothing:
 // it runs, is not fenced (anyone could start it as a primary again), its data directory is
-// unreadable, or it did not shut down cleanly. A clean shutdown writes the shutdown
-// checkpoint as the last record ("shut down"): past its start means all of it. A fenced
+// unreadable, its host is unknown, or it did not shut down cleanly. A clean shutdown writes the
+// shutdown checkpoint as the last record ("shut down"): past its start means all of it. A fenced
 // server restarted by someone else came up as a standby with no upstream and wrote nothing;
 // stopped again ("shut down in recovery"), it must also be replayed up to its minimum
 // recovery point -- which PostgreSQL sets to the end of its WAL once crash recovery is over,
@@ -161,8 +161,8 @@ bool DiscardAllowed(const api::DeploymentColor& dc, const ServerState& s);
 // WAL is a prefix of the source's and spec.database.rejoinMethod is basebackup (redundant),
 // or when the operator's annotation names its current incident (DiscardAllowed), or when
 // its WAL is a prefix of the source's but the WAL it needs to stream is gone from the source
-// (WalRemovedFor: redundant, and no copy-free way back). Never
-// while it runs or cannot be read. Returns "" when allowed, else why not. The planner plans
+// (WalRemovedFor: redundant, and no copy-free way back). Never while it runs or cannot be
+// read, nor while either host is unknown. Returns "" when allowed, else why not. The planner plans
 // copies only where this holds; the actuator checks it again on a fresh observation right
 // before copying.
 std::string WhyNotReplace(const api::DeploymentColor& dc, const ServerState& target,

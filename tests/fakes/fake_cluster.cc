@@ -199,7 +199,14 @@ absl::StatusOr<uint64_t> FakeCluster::WriteOn(Color color) {
 
 model::ServerState FakeCluster::ObserveLocked(Color color) {
   FakePostgres& pg = Pg(color);
+  if (!pg.host_unknown.empty() && !pg.host_facts) {
+    model::ServerState unknown;  // all a controller knows of a host whose agent is silent
+    unknown.color = color;
+    unknown.host_unknown = pg.host_unknown;
+    return unknown;
+  }
   model::ServerState s = pg.Observe();
+  s.host_unknown = pg.host_unknown;
   if (!s.reachable) {
     return s;
   }
@@ -223,6 +230,10 @@ model::ServerState FakeCluster::ObserveLocked(Color color) {
 
 model::NginxState FakeCluster::ObserveNginxLocked() {
   model::NginxState n;
+  if (!nginx_.host_unknown.empty()) {
+    n.host_unknown = nginx_.host_unknown;
+    return n;
+  }
   n.running = nginx_.running;
   n.file_exists = nginx_.file_color.has_value();
   n.file_color = nginx_.file_color;

@@ -72,7 +72,9 @@ absl::Status FakeCluster::Run(const api::DeploymentColor& dc, const model::Step&
   rec.at = clock_.Now();
   std::string detail;
   auto queued = fail_next_.find(step.kind);
-  if (queued != fail_next_.end() && !queued->second.empty()) {
+  if (const std::string unreachable = UnreachableHostLocked(step); !unreachable.empty()) {
+    rec.status = absl::UnavailableError(absl::StrCat(model::Describe(step), ": ", unreachable));
+  } else if (queued != fail_next_.end() && !queued->second.empty()) {
     rec.status = queued->second.front();
     queued->second.pop_front();
   } else {
@@ -85,6 +87,18 @@ absl::Status FakeCluster::Run(const api::DeploymentColor& dc, const model::Step&
     outcome->detail = detail;
   }
   return rec.status;
+}
+
+std::string FakeCluster::UnreachableHostLocked(const model::Step& step) {
+  if (step.kind == StepKind::kSwitchTraffic) return nginx_.host_unknown;
+  // Where the step acts: the server holding the slot, else the target; a copy reads the source.
+  const bool on_source = step.kind == StepKind::kCreateSlot || step.kind == StepKind::kDropSlot;
+  const bool reads_source = step.kind == StepKind::kRewind || step.kind == StepKind::kBasebackup;
+  for (Color c : {step.target, step.source.value_or(step.target)}) {
+    const bool acted_on = c == step.target ? !on_source : (on_source || reads_source);
+    if (acted_on && !Pg(c).host_unknown.empty()) return Pg(c).host_unknown;
+  }
+  return "";
 }
 
 absl::Status FakeCluster::FenceLocked(FakePostgres& t, const model::Step& step,

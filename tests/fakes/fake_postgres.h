@@ -96,6 +96,11 @@ struct FakePostgres {
   bool disconnected = false;   // the standby's walreceiver cannot reach its primary
   bool lagging = false;        // connected, but receives nothing new (a slow link)
   bool replay_paused = false;  // pg_wal_replay_pause(); not kept across a restart
+  // The controller cannot tell what this host is: its agent does not answer (the observation
+  // then carries nothing else), or reports an operation in doubt (`host_facts`: it carries
+  // what the server shows, marked unknown). Steps acting on it fail. The server goes on.
+  std::string host_unknown;
+  bool host_facts = false;
   // --- configuration and privileges ---
   // What the observation reads of version, settings and the user's privileges (a superuser
   // on PostgreSQL 15 by default). A standby with hot_standby off accepts no connections.
