@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "pkg/model/lsn.h"
 #include "pkg/model/step.h"
@@ -44,9 +45,18 @@ bool ConfiguredAsStandby(const ServerState& s) {
 
 bool Fenced(const ServerState& s) { return s.startup.fenced && s.startup.standby_signal; }
 
+bool NamesServer(const api::DeploymentColorSpec& spec, api::Color c, std::string_view host,
+                 int port) {
+  const api::DatabaseRef& db = spec.color(c).database;
+  if (port != db.port) return false;
+  return api::DatabasesShareMachine(spec) ||
+         absl::AsciiStrToLower(std::string(host)) == absl::AsciiStrToLower(db.host);
+}
+
 bool ConfiguredToFollow(const ServerState& s, const api::DeploymentColorSpec& spec,
                         api::Color primary) {
-  return s.startup.standby_signal && s.startup.primary_port == spec.color(primary).database.port &&
+  return s.startup.standby_signal &&
+         NamesServer(spec, primary, s.startup.primary_host, s.startup.primary_port) &&
          s.startup.primary_slot_name == SlotName(s.color);
 }
 
@@ -58,9 +68,11 @@ bool StreamsFrom(const ServerState& standby, const ServerState& primary,
       primary.replication.begin(), primary.replication.end(), [&](const model::ReplicationPeer& p) {
         return p.application_name == app && p.state == "streaming";
       });
+  const std::optional<WalReceiver>& r = standby.receiver;
   const bool seen_by_standby =
-      standby.receiver && standby.receiver->status == "streaming" &&
-      standby.receiver->sender_port == spec.color(primary.color).database.port;
+      r && r->status == "streaming" &&
+      (r->sender_host.empty() ? r->sender_port == spec.color(primary.color).database.port
+                              : NamesServer(spec, primary.color, r->sender_host, r->sender_port));
   return seen_by_primary || seen_by_standby;
 }
 

@@ -38,11 +38,23 @@ bool ConfiguredAsStandby(const model::ServerState& s);
 // there (the fence writes standby.signal last and the lift removes it first, so a marker
 // alone is an interrupted fence or lift: the directory starts as a primary).
 bool Fenced(const model::ServerState& s);
-// ... and follows `primary` with its own slot.
+// Rule (server identity): `host`:`port`, as a primary_conninfo or a WAL receiver names a
+// server, is color `c`'s database. Across machines both colors usually listen on 5432, so a
+// server is named by host and port; hosts are compared as written (ignoring case, never
+// resolved), so the spec's host must be how the standby reaches the primary, which is what
+// configure-standby writes. On one machine (no agents, or one for both) the port alone
+// decides, as it always has there: a primary_conninfo written by someone else (pg_basebackup
+// -R) may name this machine otherwise (localhost, a socket directory).
+bool NamesServer(const api::DeploymentColorSpec& spec, api::Color c, std::string_view host,
+                 int port);
+
+// ... and follows `primary` (NamesServer) with its own slot.
 bool ConfiguredToFollow(const model::ServerState& s, const api::DeploymentColorSpec& spec,
                         api::Color primary);
 
-// `standby` is running and streams from running primary `primary` (seen on either side).
+// `standby` is running and streams from running primary `primary` (seen on either side; on
+// the standby's, its WAL receiver's sender names `primary` (NamesServer), by port alone when
+// it shows no host).
 bool StreamsFrom(const model::ServerState& standby, const model::ServerState& primary,
                  const api::DeploymentColorSpec& spec);
 

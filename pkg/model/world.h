@@ -31,6 +31,8 @@ struct ReplicationPeer {
 // pg_stat_wal_receiver on a standby (absent when no receiver runs).
 struct WalReceiver {
   std::string status;  // "streaming", "waiting", ...
+  // The server it streams from, as it connected to it (the host of its primary_conninfo, a
+  // socket directory, or "" when not shown).
   std::string sender_host;
   int sender_port = 0;
   std::string slot_name;
@@ -69,7 +71,9 @@ struct StartupConfig {
   bool standby_signal = false;   // standby.signal present
   std::string primary_conninfo;  // from postgresql.auto.conf ("" when unset)
   std::string primary_slot_name;
-  int primary_port = 0;  // parsed out of primary_conninfo (0 when absent)
+  // Parsed out of primary_conninfo: its host ("" when it names none) and port (0 when absent).
+  std::string primary_host;
+  int primary_port = 0;
   // Switchyard's fence marker (kFenceMarkerFile) is present: the directory belonged to a
   // primary that the fence step made unable to start as a primary again (standby.signal, no
   // primary_conninfo) until the planner lifts the fence or rejoins it as a standby.
@@ -168,9 +172,10 @@ struct ServerState {
   bool replay_paused = false;
   std::vector<ReplicationPeer> replication;  // primary: pg_stat_replication
   std::optional<WalReceiver> receiver;       // standby: pg_stat_wal_receiver
-  // standby: the port of the primary_conninfo it runs with, which its configuration file may
-  // no longer say (rewritten while it started); 0 when the setting is empty or names no
-  // port; nullopt when not read (a primary, or a user without pg_read_all_settings).
+  // standby: the host and port of the primary_conninfo it runs with, which its configuration
+  // file may no longer say (rewritten while it started); "" and 0 when the setting is empty or
+  // names none; nullopt when not read (a primary, or a user without pg_read_all_settings).
+  std::optional<std::string> running_primary_host;
   std::optional<int> running_primary_port;
   std::vector<std::string> slots;             // pg_replication_slots names (physical)
   std::vector<ReplicationSlot> slot_details;  // every row of pg_replication_slots

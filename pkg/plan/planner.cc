@@ -256,20 +256,26 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
   }
   if (WalRemovedFor(s, p)) return WalRemoved(dc, s, p, lineage, now);
   if (role == Role::kStandby) {
-    if (s.startup.primary_port != spec.color(pc).database.port) {
+    // Rule (server identity): by host and port (model::NamesServer).
+    if (!model::NamesServer(spec, pc, s.startup.primary_host, s.startup.primary_port)) {
       return Do(StepKind::kStop, sc, std::nullopt, "Rejoining",
-                absl::StrCat("stopping ", Name(sc), ": it is not a standby of ", Name(pc)));
+                absl::StrCat("stopping ", Name(sc), ": it is not a standby of ", Where(spec, pc)));
     }
     // Configured to follow p, but running with what its file said before (someone started
     // it while it was being configured): it would wait for ever. Restarted, it reads the file.
-    if (s.running_primary_port && *s.running_primary_port != spec.color(pc).database.port) {
+    const std::string running_host = s.running_primary_host.value_or("");
+    if (s.running_primary_port &&
+        !model::NamesServer(spec, pc, running_host, *s.running_primary_port)) {
       return Do(StepKind::kStop, sc, std::nullopt, "Rejoining",
-                absl::StrCat(
-                    "stopping ", Name(sc), ": it runs with a primary_conninfo (",
-                    *s.running_primary_port == 0 ? std::string("empty")
-                                                 : absl::StrCat("port ", *s.running_primary_port),
-                    ") that its configuration no longer says (", Name(pc), ", port ",
-                    spec.color(pc).database.port, "): it was started while being configured"));
+                absl::StrCat("stopping ", Name(sc), ": it runs with a primary_conninfo (",
+                             *s.running_primary_port == 0
+                                 ? std::string("empty")
+                                 : absl::StrCat(running_host.empty() ? "" : "host ", running_host,
+                                                running_host.empty() ? "" : ", ", "port ",
+                                                *s.running_primary_port),
+                             ") that its configuration no longer says (", Name(pc), ", ",
+                             spec.color(pc).database.host, ":", spec.color(pc).database.port,
+                             "): it was started while being configured"));
     }
     if (!SeesReplication(s) && !SeesReplication(p)) {
       const std::string& user = spec.database.user;

@@ -217,7 +217,8 @@ class FakeCluster final : public model::PostgresObserver,
 
  private:
   FakePostgres& Pg(api::Color c) { return c == api::Color::kBlue ? blue_ : green_; }
-  FakePostgres* ByPort(int port);
+  // The server at `host`:`port` as a connection reaches it (both must match), or nullptr.
+  FakePostgres* ByAddress(const std::string& host, int port);
   // Recomputes who streams from whom and delivers WAL; call after every change.
   void SyncLocked();
   void ShutdownLocked(FakePostgres& s);

@@ -223,9 +223,12 @@ void FakeCluster::WipeDataDirectory(Color color) {
   for (AckedWrite& w : writes_) {
     w.wiped = w.wiped || kept.count(w.id) == 0;
   }
-  FakePostgres empty;
+  FakePostgres empty;  // the same server on the same machine, with nothing in its directory
   empty.color = s.color;
+  empty.host = s.host;
   empty.port = s.port;
+  empty.host_unknown = s.host_unknown;
+  empty.host_facts = s.host_facts;
   s = empty;
   SyncLocked();
 }

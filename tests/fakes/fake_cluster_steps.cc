@@ -120,7 +120,7 @@ absl::Status FakeCluster::FenceLocked(FakePostgres& t, const model::Step& step,
   }
   // The real step's re-check: the other server's standby streams from it.
   const FakePostgres& standby = Pg(api::Other(step.target));
-  if (!(standby.streaming && ByPort(standby.primary_port) == &t)) {
+  if (!(standby.streaming && ByAddress(standby.primary_host, standby.primary_port) == &t)) {
     return absl::FailedPreconditionError(absl::StrCat("fencing ", who, ": ", Name(standby.color),
                                                       " no longer streams from it; not fencing"));
   }
@@ -283,7 +283,7 @@ absl::Status FakeCluster::RunLocked(const api::DeploymentColor& dc, const model:
             absl::StrCat("dropping ", who, "'s slot on ", Name(*step.source), ": cannot connect"));
       }
       // As the real step: a slot in use (a walsender streams through it) is not dropped.
-      if (t.streaming && ByPort(t.primary_port) == &src &&
+      if (t.streaming && ByAddress(t.primary_host, t.primary_port) == &src &&
           t.primary_slot == model::SlotName(t.color)) {
         return absl::FailedPreconditionError(
             absl::StrCat("dropping ", who, "'s slot on ", Name(*step.source), ": it is active"));
@@ -300,7 +300,8 @@ absl::Status FakeCluster::RunLocked(const api::DeploymentColor& dc, const model:
         return absl::FailedPreconditionError(
             absl::StrCat("configuring ", who, ": it must be stopped and hold a cluster"));
       }
-      t.ConfigureStandbyOf(spec.color(*step.source).database.port);
+      t.ConfigureStandbyOf(spec.color(*step.source).database.host,
+                           spec.color(*step.source).database.port);
       SyncLocked();
       return absl::OkStatus();
     case StepKind::kRewind:
@@ -364,7 +365,8 @@ absl::Status FakeCluster::CloneLocked(const api::DeploymentColor& dc, const mode
   // pg_basebackup makes a new directory (a source's slots are not copied); pg_rewind leaves
   // the target's pg_replslot as it was.
   if (!rewind) t.slots.clear();
-  t.ConfigureStandbyOf(spec.color(*step.source).database.port);
+  t.ConfigureStandbyOf(spec.color(*step.source).database.host,
+                       spec.color(*step.source).database.port);
   t.control_fault = ControlFault::kNone;  // a new pg_control
   // What that pg_control says until the copy first starts: pg_basebackup copies the running
   // primary's ("in production", beside a backup_label); pg_rewind writes "in archive

@@ -119,8 +119,8 @@ class Sim {
           &out, "\n  ", Name(c), ": ", mode[static_cast<int>(s.mode)],
           s.has_data ? "" : " (no data)", ", timeline ", s.Timeline(), ", WAL end ",
           model::FormatLsn(s.End()), ", replayed to ", model::FormatLsn(s.ReplayEnd()), ", '",
-          s.stopped_state, "'", s.standby_signal ? ", standby.signal" : "", ", primary_port ",
-          s.primary_port, s.streaming ? ", streaming" : "",
+          s.stopped_state, "'", s.standby_signal ? ", standby.signal" : "", ", primary ",
+          s.primary_host, ":", s.primary_port, s.streaming ? ", streaming" : "",
           ", prefix of the other: ", cluster_.WalIsPrefixOf(c, api::Other(c)) ? "yes" : "no");
     }
     return out;
