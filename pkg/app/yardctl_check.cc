@@ -20,6 +20,7 @@ std::string Name(Color c) { return std::string(api::ColorName(c)); }
 
 // What a server is doing, for a person: "primary", "standby", "stopped", "not answering: ...".
 std::string RoleOf(const model::ServerState& s) {
+  if (!s.HostKnown()) return "unknown: " + s.host_unknown;
   if (s.RunningPrimary()) return "primary";
   if (s.RunningStandby()) return "standby";
   if (s.Stopped()) return "stopped";

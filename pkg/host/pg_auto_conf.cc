@@ -216,6 +216,14 @@ std::optional<std::string> ConninfoValue(std::string_view conninfo, std::string_
   }
 }
 
+std::string ConninfoHost(std::string_view conninfo) {
+  for (std::string_view keyword : {"host", "hostaddr"}) {
+    const std::optional<std::string> value = ConninfoValue(conninfo, keyword);
+    if (value && !value->empty()) return value->substr(0, value->find(','));
+  }
+  return "";
+}
+
 int ConninfoPort(std::string_view conninfo) {
   const std::optional<std::string> port = ConninfoValue(conninfo, "port");
   if (!port) return 0;

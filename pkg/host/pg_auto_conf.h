@@ -36,4 +36,9 @@ std::optional<std::string> ConninfoValue(std::string_view conninfo, std::string_
 // The first port of a conninfo's `port` ("5432" or "5432,5433"); 0 when absent or malformed.
 int ConninfoPort(std::string_view conninfo);
 
+// The first host of a conninfo's `host` ("db1" or "db1,db2"), else of its `hostaddr`; "" when
+// neither is set (libpq then connects through a Unix-domain socket of this machine) or the
+// string is malformed. Never resolved.
+std::string ConninfoHost(std::string_view conninfo);
+
 }  // namespace sy::host

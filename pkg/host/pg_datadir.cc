@@ -79,6 +79,7 @@ absl::StatusOr<model::StartupConfig> ReadStartupConfig(const std::string& data_d
   if (!conf.ok()) return conf.status();
   c.primary_conninfo = host::ConfigValue(*conf, "primary_conninfo").value_or("");
   c.primary_slot_name = host::ConfigValue(*conf, "primary_slot_name").value_or("");
+  c.primary_host = host::ConninfoHost(c.primary_conninfo);
   c.primary_port = host::ConninfoPort(c.primary_conninfo);
   return c;
 }

@@ -40,6 +40,7 @@ const std::vector<std::string_view>& KnownReasons() {
       "SplitBrain",
       "ServerUnreachable",
       "ServerUnreadable",
+      "AgentUnreachable",
       "NginxNotRunning",
       "UpstreamsUnhealthy",
       "SystemIdentifierMismatch",

@@ -28,7 +28,7 @@ Drift DriftOf(const api::DeploymentColorSpec& spec, const World& w) {
   const ServerState& ds = w.server(d);
   const ServerState& os = w.server(api::Other(d));
   Drift drift;
-  drift.For(Component::kTraffic).drifted = w.nginx.served_color != d || w.nginx.file_color != d;
+  drift.For(Component::kTraffic).drifted = !w.nginx.TrafficOn(d);
   drift.For(Component::kPrimary).drifted = !ds.RunningPrimary() || os.RunningPrimary();
   drift.For(Component::kStandby).drifted = !StreamsFrom(os, ds, spec);
   return drift;
@@ -36,7 +36,7 @@ Drift DriftOf(const api::DeploymentColorSpec& spec, const World& w) {
 
 Observation ObservationOf(const api::DeploymentColorSpec& spec, const World& w) {
   Observation o;
-  o.serving = w.nginx.served_color;
+  o.serving = w.nginx.Serving();
   o.blue_primary = w.blue.RunningPrimary();
   o.green_primary = w.green.RunningPrimary();
   for (api::Color primary : api::kColors) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "pkg/model/lsn.h"
 #include "pkg/model/step.h"
@@ -9,6 +10,7 @@
 namespace sy::model {
 
 Role RoleOf(const ServerState& s) {
+  if (!s.HostKnown()) return Role::kUnknown;  // first: whatever else was filled in
   if (s.reachable) return s.in_recovery ? Role::kStandby : Role::kPrimary;
   if (s.postmaster_alive) return Role::kUnknown;
   // Rule: unreadable is not missing. Only a directory that provably holds nothing is missing
@@ -43,9 +45,18 @@ bool ConfiguredAsStandby(const ServerState& s) {
 
 bool Fenced(const ServerState& s) { return s.startup.fenced && s.startup.standby_signal; }
 
+bool NamesServer(const api::DeploymentColorSpec& spec, api::Color c, std::string_view host,
+                 int port) {
+  const api::DatabaseRef& db = spec.color(c).database;
+  if (port != db.port) return false;
+  return api::DatabasesShareMachine(spec) ||
+         absl::AsciiStrToLower(std::string(host)) == absl::AsciiStrToLower(db.host);
+}
+
 bool ConfiguredToFollow(const ServerState& s, const api::DeploymentColorSpec& spec,
                         api::Color primary) {
-  return s.startup.standby_signal && s.startup.primary_port == spec.color(primary).database.port &&
+  return s.startup.standby_signal &&
+         NamesServer(spec, primary, s.startup.primary_host, s.startup.primary_port) &&
          s.startup.primary_slot_name == SlotName(s.color);
 }
 
@@ -57,9 +68,11 @@ bool StreamsFrom(const ServerState& standby, const ServerState& primary,
       primary.replication.begin(), primary.replication.end(), [&](const model::ReplicationPeer& p) {
         return p.application_name == app && p.state == "streaming";
       });
+  const std::optional<WalReceiver>& r = standby.receiver;
   const bool seen_by_standby =
-      standby.receiver && standby.receiver->status == "streaming" &&
-      standby.receiver->sender_port == spec.color(primary.color).database.port;
+      r && r->status == "streaming" &&
+      (r->sender_host.empty() ? r->sender_port == spec.color(primary.color).database.port
+                              : NamesServer(spec, primary.color, r->sender_host, r->sender_port));
   return seen_by_primary || seen_by_standby;
 }
 
@@ -105,10 +118,21 @@ bool RecoveryState(std::string_view state) {
 
 std::string Name(api::Color c) { return std::string(api::ColorName(c)); }
 
+// Why `s`'s host is unknown, for a person; "" when it answered.
+std::string UnknownHost(const ServerState& s) {
+  if (s.HostKnown()) return "";
+  return absl::StrCat(Name(s.color), "'s host cannot be observed (", s.host_unknown,
+                      "): it may be running, stopped or promoting");
+}
+
 }  // namespace
 
 std::string WhyNotLiftFence(const ServerState& s, const ServerState& other) {
   const std::string o = Name(other.color);
+  // Rule (unknown hosts): neither may be anything but what it was seen to be.
+  for (const ServerState* x : {&s, &other}) {
+    if (!x->HostKnown()) return UnknownHost(*x);
+  }
   if (RoleOf(s) != Role::kStopped || !Fenced(s)) {
     return Name(s.color) + " is not a stopped, fenced server";
   }
@@ -153,6 +177,11 @@ std::string WhyNotLiftFence(const ServerState& s, const ServerState& other) {
 
 std::string WhyNotStartAsPrimary(const ServerState& s, const ServerState& other) {
   const std::string o = Name(other.color);
+  // Rule (unknown hosts): an unknown other server may be promoting (an operation in doubt)
+  // or running as a primary; an unknown `s` may be running already.
+  for (const ServerState* x : {&s, &other}) {
+    if (!x->HostKnown()) return UnknownHost(*x);
+  }
   if (RoleOf(s) != Role::kStopped || ConfiguredAsStandby(s) || Fenced(s)) {
     return Name(s.color) + " is not a stopped server configured to start as a primary";
   }
@@ -372,6 +401,11 @@ bool DiscardAllowed(const api::DeploymentColor& dc, const ServerState& s) {
 std::string WhyNotReplace(const api::DeploymentColor& dc, const ServerState& target,
                           const ServerState& source) {
   const std::string t = Name(target.color);
+  // Rule (unknown hosts): an unknown target may hold a live database; an unknown source is
+  // no primary anyone saw.
+  for (const ServerState* x : {&target, &source}) {
+    if (!x->HostKnown()) return UnknownHost(*x);
+  }
   if (!source.RunningPrimary()) return Name(source.color) + " is not a running primary";
   if (target.reachable || target.postmaster_alive) return t + " runs";
   switch (RoleOf(target)) {

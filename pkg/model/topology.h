@@ -38,11 +38,23 @@ bool ConfiguredAsStandby(const model::ServerState& s);
 // there (the fence writes standby.signal last and the lift removes it first, so a marker
 // alone is an interrupted fence or lift: the directory starts as a primary).
 bool Fenced(const model::ServerState& s);
-// ... and follows `primary` with its own slot.
+// Rule (server identity): `host`:`port`, as a primary_conninfo or a WAL receiver names a
+// server, is color `c`'s database. Across machines both colors usually listen on 5432, so a
+// server is named by host and port; hosts are compared as written (ignoring case, never
+// resolved), so the spec's host must be how the standby reaches the primary, which is what
+// configure-standby writes. On one machine (no agents, or one for both) the port alone
+// decides, as it always has there: a primary_conninfo written by someone else (pg_basebackup
+// -R) may name this machine otherwise (localhost, a socket directory).
+bool NamesServer(const api::DeploymentColorSpec& spec, api::Color c, std::string_view host,
+                 int port);
+
+// ... and follows `primary` (NamesServer) with its own slot.
 bool ConfiguredToFollow(const model::ServerState& s, const api::DeploymentColorSpec& spec,
                         api::Color primary);
 
-// `standby` is running and streams from running primary `primary` (seen on either side).
+// `standby` is running and streams from running primary `primary` (seen on either side; on
+// the standby's, its WAL receiver's sender names `primary` (NamesServer), by port alone when
+// it shows no host).
 bool StreamsFrom(const model::ServerState& standby, const model::ServerState& primary,
                  const api::DeploymentColorSpec& spec);
 
@@ -62,8 +74,8 @@ uint32_t NewestTimeline(const model::ServerState& s);
 // Rule (promotion proof): a standby may be promoted over stopped old primary `old` only once
 // it has replayed at least the position returned here. nullopt when `old` proves nothing:
 // it runs, is not fenced (anyone could start it as a primary again), its data directory is
-// unreadable, or it did not shut down cleanly. A clean shutdown writes the shutdown
-// checkpoint as the last record ("shut down"): past its start means all of it. A fenced
+// unreadable, its host is unknown, or it did not shut down cleanly. A clean shutdown writes the
+// shutdown checkpoint as the last record ("shut down"): past its start means all of it. A fenced
 // server restarted by someone else came up as a standby with no upstream and wrote nothing;
 // stopped again ("shut down in recovery"), it must also be replayed up to its minimum
 // recovery point -- which PostgreSQL sets to the end of its WAL once crash recovery is over,
@@ -161,8 +173,8 @@ bool DiscardAllowed(const api::DeploymentColor& dc, const ServerState& s);
 // WAL is a prefix of the source's and spec.database.rejoinMethod is basebackup (redundant),
 // or when the operator's annotation names its current incident (DiscardAllowed), or when
 // its WAL is a prefix of the source's but the WAL it needs to stream is gone from the source
-// (WalRemovedFor: redundant, and no copy-free way back). Never
-// while it runs or cannot be read. Returns "" when allowed, else why not. The planner plans
+// (WalRemovedFor: redundant, and no copy-free way back). Never while it runs or cannot be
+// read, nor while either host is unknown. Returns "" when allowed, else why not. The planner plans
 // copies only where this holds; the actuator checks it again on a fresh observation right
 // before copying.
 std::string WhyNotReplace(const api::DeploymentColor& dc, const ServerState& target,

@@ -31,6 +31,8 @@ struct ReplicationPeer {
 // pg_stat_wal_receiver on a standby (absent when no receiver runs).
 struct WalReceiver {
   std::string status;  // "streaming", "waiting", ...
+  // The server it streams from, as it connected to it (the host of its primary_conninfo, a
+  // socket directory, or "" when not shown).
   std::string sender_host;
   int sender_port = 0;
   std::string slot_name;
@@ -69,7 +71,9 @@ struct StartupConfig {
   bool standby_signal = false;   // standby.signal present
   std::string primary_conninfo;  // from postgresql.auto.conf ("" when unset)
   std::string primary_slot_name;
-  int primary_port = 0;  // parsed out of primary_conninfo (0 when absent)
+  // Parsed out of primary_conninfo: its host ("" when it names none) and port (0 when absent).
+  std::string primary_host;
+  int primary_port = 0;
   // Switchyard's fence marker (kFenceMarkerFile) is present: the directory belonged to a
   // primary that the fence step made unable to start as a primary again (standby.signal, no
   // primary_conninfo) until the planner lifts the fence or rejoins it as a standby.
@@ -124,6 +128,12 @@ struct Prerequisites {
 // One PostgreSQL server.
 struct ServerState {
   api::Color color = api::Color::kBlue;
+  // Why nothing observed of this server can be relied on ("" when its machine answered): its
+  // agent cannot be reached ("agent 10.200.0.22:9754 unreachable: ..."), or an operation on
+  // it is in doubt ("operation <id> (promote) in doubt on <agent>": under way, done or not,
+  // nobody can tell yet). Rule (unknown hosts): such a server is never missing, stopped, a
+  // primary or a standby, whatever the fields below say, and nothing whose safety rests on
+  // what it is happens meanwhile (pkg/plan/README.md §20).
   std::string host_unknown;
   // --- the data directory ---
   bool data_directory_exists = false;  // holds a cluster (PG_VERSION and global/pg_control)
@@ -162,9 +172,10 @@ struct ServerState {
   bool replay_paused = false;
   std::vector<ReplicationPeer> replication;  // primary: pg_stat_replication
   std::optional<WalReceiver> receiver;       // standby: pg_stat_wal_receiver
-  // standby: the port of the primary_conninfo it runs with, which its configuration file may
-  // no longer say (rewritten while it started); 0 when the setting is empty or names no
-  // port; nullopt when not read (a primary, or a user without pg_read_all_settings).
+  // standby: the host and port of the primary_conninfo it runs with, which its configuration
+  // file may no longer say (rewritten while it started); "" and 0 when the setting is empty or
+  // names none; nullopt when not read (a primary, or a user without pg_read_all_settings).
+  std::optional<std::string> running_primary_host;
   std::optional<int> running_primary_port;
   std::vector<std::string> slots;             // pg_replication_slots names (physical)
   std::vector<ReplicationSlot> slot_details;  // every row of pg_replication_slots
@@ -175,20 +186,33 @@ struct ServerState {
   SyncReplication sync;
   Prerequisites prerequisites;
 
-  bool RunningPrimary() const { return reachable && !in_recovery; }
-  bool RunningStandby() const { return reachable && in_recovery; }
+  // Its machine answered: what is observed holds (host_unknown is empty).
+  bool HostKnown() const { return host_unknown.empty(); }
+  bool RunningPrimary() const { return HostKnown() && reachable && !in_recovery; }
+  bool RunningStandby() const { return HostKnown() && reachable && in_recovery; }
+  // A live postmaster, accepting connections or not.
+  bool Running() const { return HostKnown() && (reachable || postmaster_alive); }
   // Not running: no live postmaster (a stale postmaster.pid does not count).
-  bool Stopped() const { return !reachable && !postmaster_alive; }
+  bool Stopped() const { return HostKnown() && !reachable && !postmaster_alive; }
   bool operator==(const ServerState&) const = default;
 };
 
 struct NginxState {
+  // Why nothing observed of nginx can be relied on ("" when its machine answered): its agent
+  // cannot be reached, or an operation there (a switch of traffic) is in doubt. Rule
+  // (unknown hosts): traffic is then neither switched nor taken as switched, and nothing is
+  // fenced (pkg/plan/README.md §20).
   std::string host_unknown;
   bool running = false;                  // the master process runs
   std::optional<api::Color> file_color;  // which color the owned upstream file points to
   bool file_exists = false;
   std::optional<api::Color> served_color;  // what the probe saw on a fresh connection
   std::string probe_error;                 // why the probe saw nothing
+  bool HostKnown() const { return host_unknown.empty(); }
+  // The color nginx is seen to serve: nullopt when none, or when its machine did not answer.
+  std::optional<api::Color> Serving() const { return HostKnown() ? served_color : std::nullopt; }
+  // Traffic is seen on `c`: a fresh connection gets `c` and the owned file names it.
+  bool TrafficOn(api::Color c) const { return HostKnown() && served_color == c && file_color == c; }
   bool operator==(const NginxState&) const = default;
 };
 

@@ -203,8 +203,9 @@ absl::Status FillFromServer(const std::vector<PgRow>& rows, model::ServerState* 
       p.wal_log_hints = Text(row, 6) == "on";
       p.data_checksums = Text(row, 7) == "on";
       p.privileges = absl::StrSplit(Text(row, 8), ',', absl::SkipEmpty());
-      // Only the port is kept: the setting may hold a password.
+      // Only the host and port are kept: the setting may hold a password.
       if (row.size() > 9 && row[9].has_value()) {
+        s->running_primary_host = host::ConninfoHost(*row[9]);
         s->running_primary_port = host::ConninfoPort(*row[9]);
       }
     }

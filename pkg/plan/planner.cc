@@ -1,12 +1,12 @@
 #include "pkg/plan/planner.h"
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "pkg/model/lsn.h"
 #include "pkg/model/sync_rep.h"
 #include "pkg/model/topology.h"
 #include "pkg/plan/preflight.h"
+#include "pkg/plan/unseen.h"
 #include "pkg/util/clock.h"
 
 namespace sy::plan {
@@ -64,11 +64,6 @@ Plan Hold(Phase phase, Wait wait, std::string reason, std::string message) {
   return p;
 }
 
-std::string Where(const api::DeploymentColorSpec& spec, Color c) {
-  const auto& db = spec.color(c).database;
-  return absl::StrCat(Name(c), " (", db.host, ":", db.port, ")");
-}
-
 // Rule (managed synchronous replication, pkg/plan/README.md §17): the step that gives running
 // `s` the synchronous_standby_names spec.database.synchronousReplication wants for it, whose
 // standby is `other` (streaming from it or not). nullopt when unmanaged, unread, or right.
@@ -85,40 +80,6 @@ std::optional<Plan> ManageSyncStandby(const api::DeploymentColorSpec& spec, cons
                 s.sync.standby_names, "'): ", when, " (spec.database.synchronousReplication ",
                 std::string(api::SynchronousReplicationName(spec.database.synchronous_replication)),
                 ")"));
-}
-
-// What PostgreSQL (14 and later) details when it refuses a connection because it runs in
-// recovery with hot_standby = off.
-constexpr absl::string_view kHotStandbyDisabled = "Hot standby mode is disabled";
-
-// Holds while `s` cannot be looked at: its postmaster runs but takes no connections, or its
-// data directory cannot be read. Nothing is decided about a server Switchyard cannot see.
-std::optional<Plan> Unseen(const api::DeploymentColorSpec& spec, const ServerState& s,
-                           Phase phase) {
-  switch (RoleOf(s)) {
-    case Role::kUnknown:
-      // Rule (prerequisites): a standby started with hot_standby = off refuses every
-      // connection, for good; PostgreSQL says so in the refusal (SQLSTATE 57P03, DETAIL "Hot
-      // standby mode is disabled."), which tells it from a server still starting up.
-      if (absl::StrContains(s.error, kHotStandbyDisabled)) {
-        return Hold(Phase::kDegraded, Wait::kRetry, "HotStandbyOff",
-                    absl::StrCat(Where(spec, s.color),
-                                 " runs as a standby with hot_standby = off: it accepts no "
-                                 "connections, and Switchyard must see a standby replay. Set "
-                                 "hot_standby = on in its configuration and restart it (",
-                                 s.error, ")"));
-      }
-      return Hold(
-          phase, Wait::kRetry, "ServerUnreachable",
-          absl::StrCat(Where(spec, s.color), " runs but accepts no connections: ", s.error));
-    case Role::kUnreadable:
-      return Hold(Phase::kDegraded, Wait::kRetry, "ServerUnreadable",
-                  absl::StrCat(Where(spec, s.color), ": its data directory ",
-                               spec.color(s.color).database.data_directory,
-                               " cannot be read, so nothing is done with it: ", s.directory_error));
-    default:
-      return std::nullopt;
-  }
 }
 
 // Rule (pending promotions): a promotion request that must not complete now is cancelled by
@@ -295,20 +256,26 @@ std::optional<Plan> RepairStandby(const api::DeploymentColor& dc, const ServerSt
   }
   if (WalRemovedFor(s, p)) return WalRemoved(dc, s, p, lineage, now);
   if (role == Role::kStandby) {
-    if (s.startup.primary_port != spec.color(pc).database.port) {
+    // Rule (server identity): by host and port (model::NamesServer).
+    if (!model::NamesServer(spec, pc, s.startup.primary_host, s.startup.primary_port)) {
       return Do(StepKind::kStop, sc, std::nullopt, "Rejoining",
-                absl::StrCat("stopping ", Name(sc), ": it is not a standby of ", Name(pc)));
+                absl::StrCat("stopping ", Name(sc), ": it is not a standby of ", Where(spec, pc)));
     }
     // Configured to follow p, but running with what its file said before (someone started
     // it while it was being configured): it would wait for ever. Restarted, it reads the file.
-    if (s.running_primary_port && *s.running_primary_port != spec.color(pc).database.port) {
+    const std::string running_host = s.running_primary_host.value_or("");
+    if (s.running_primary_port &&
+        !model::NamesServer(spec, pc, running_host, *s.running_primary_port)) {
       return Do(StepKind::kStop, sc, std::nullopt, "Rejoining",
-                absl::StrCat(
-                    "stopping ", Name(sc), ": it runs with a primary_conninfo (",
-                    *s.running_primary_port == 0 ? std::string("empty")
-                                                 : absl::StrCat("port ", *s.running_primary_port),
-                    ") that its configuration no longer says (", Name(pc), ", port ",
-                    spec.color(pc).database.port, "): it was started while being configured"));
+                absl::StrCat("stopping ", Name(sc), ": it runs with a primary_conninfo (",
+                             *s.running_primary_port == 0
+                                 ? std::string("empty")
+                                 : absl::StrCat(running_host.empty() ? "" : "host ", running_host,
+                                                running_host.empty() ? "" : ", ", "port ",
+                                                *s.running_primary_port),
+                             ") that its configuration no longer says (", Name(pc), ", ",
+                             spec.color(pc).database.host, ":", spec.color(pc).database.port,
+                             "): it was started while being configured"));
     }
     if (!SeesReplication(s) && !SeesReplication(p)) {
       const std::string& user = spec.database.user;
@@ -396,7 +363,8 @@ std::optional<Plan> DropStaleStandbySlot(const ServerState& standby) {
 
 // Traffic to `d`, when it can go there.
 std::optional<Plan> RouteTraffic(const api::DeploymentColor& dc, const model::World& w, Color d) {
-  if (w.nginx.served_color == d && w.nginx.file_color == d) return std::nullopt;
+  if (auto unseen = NginxUnseen(w.nginx, d)) return unseen;
+  if (w.nginx.TrafficOn(d)) return std::nullopt;
   if (!w.nginx.running) {
     return Hold(Phase::kDegraded, Wait::kRetry, "NginxNotRunning",
                 absl::StrCat("nginx is not running (", dc.spec.nginx.config_file,
@@ -581,7 +549,7 @@ std::optional<Plan> BringBack(const api::DeploymentColorSpec& spec, const Server
               absl::StrCat(why, ": lifting ", Name(f.color), "'s fence (", Name(other.color),
                            " cannot be promoted meanwhile), to start it as the primary"));
   }
-  if (other.postmaster_alive || other.reachable) {
+  if (other.Running()) {
     return Do(StepKind::kStop, other.color, std::nullopt, "ReleasingFence",
               absl::StrCat(why, ": stopping ", Where(spec, other.color), " first (", why_not,
                            "), so that it cannot be promoted while ", Name(f.color),
@@ -647,6 +615,8 @@ Plan NoPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
   const api::AbandonedSwitch* abandoned = AbandonedFor(dc, d);
   if (abandoned == nullptr && dr == Role::kStandby && RoleOf(os) == Role::kStopped && !Fenced(os) &&
       !os.startup.standby_signal && os.control->cluster_state == kShutDown) {
+    // Rule (unknown hosts): no fence while nginx's host is unknown, even of a stopped server.
+    if (auto unseen = NginxUnseen(w.nginx, d)) return *unseen;
     return Do(StepKind::kFence, o, std::nullopt, "Fencing",
               absl::StrCat(Name(o),
                            " was stopped without a fence: fencing its data directory, "
@@ -735,7 +705,7 @@ Plan NoPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
   }
   // Every other pending promotion is cancelled before anything starts as a primary.
   for (const ServerState* s : {&os, &ds}) {
-    if (s->startup.promote_requested && (s->postmaster_alive || s->reachable)) {
+    if (s->startup.promote_requested && s->Running()) {
       return CancelPromotion(spec, s->color, "nothing may be promoted now");
     }
   }
@@ -812,10 +782,9 @@ Plan NoPrimary(const api::DeploymentColor& dc, const model::World& w, Color d,
                            "operator"));
 }
 
-}  // namespace
-
-Plan Next(const api::DeploymentColor& dc, const model::World& w,
-          std::chrono::system_clock::time_point now) {
+// Everything above, in the order of pkg/plan/README.md §4.
+Plan Decide(const api::DeploymentColor& dc, const model::World& w,
+            std::chrono::system_clock::time_point now) {
   const auto& spec = dc.spec;
   const Color d = spec.active_color;
   const Color o = api::Other(d);
@@ -857,14 +826,22 @@ Plan Next(const api::DeploymentColor& dc, const model::World& w,
   // A promotion request pending beside a running primary would make a second primary.
   for (Color c : {o, d}) {
     const ServerState& s = w.server(c);
-    if (w.server(api::Other(c)).RunningPrimary() && s.startup.promote_requested &&
-        (s.postmaster_alive || s.reachable)) {
+    if (w.server(api::Other(c)).RunningPrimary() && s.startup.promote_requested && s.Running()) {
       return CancelPromotion(spec, c, absl::StrCat(Name(api::Other(c)), " runs as the primary"));
     }
   }
   if (ds.RunningPrimary()) return DesiredIsPrimary(dc, w, d, now);
   if (os.RunningPrimary()) return Switch(dc, w, d, now);
   return NoPrimary(dc, w, d, now);
+}
+
+}  // namespace
+
+Plan Next(const api::DeploymentColor& dc, const model::World& w,
+          std::chrono::system_clock::time_point now) {
+  // Rule (unknown hosts): the paths above hold on a server they cannot see; this makes sure
+  // that no step acts on an unknown host or rests on what one is, whichever path planned it.
+  return CheckHostsKnown(w, Decide(dc, w, now));
 }
 
 }  // namespace sy::plan

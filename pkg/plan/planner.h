@@ -46,6 +46,10 @@ struct Plan {
 //    the newest data (timelines read from pg_wal too, not only pg_control) is started;
 //  - nothing destroyed that is not redundant or given up by the operator (WhyNotReplace); a
 //    server whose data directory cannot be read is unknown, never "missing";
+//  - a host whose agent does not answer, or on which an operation is in doubt, is unknown:
+//    never missing, stopped, a primary or a standby; no step acts on it or rests on what it
+//    is (no promotion, start as a primary, lifted fence or copy beside it; no traffic switch
+//    or fence while nginx's is unknown) until it answers (pkg/plan/README.md §20);
 //  - health gates (upstreams answering) come before the fence, never after it;
 //  - commits complete: a switch after which the new primary's commits would wait for ever for
 //    a synchronous standby is refused (unless Switchyard manages synchronous_standby_names),

@@ -134,6 +134,21 @@ std::vector<Check> Preflight(const api::DeploymentColor& dc, const model::World&
   a.phase = api::Phase::kFailed;
   checks.push_back(std::move(a));
 
+  // Rule (unknown hosts, pkg/plan/README.md §20): a switch begins only while every machine it
+  // acts on answers: a database whose host is unknown may be anything, and what nginx serves
+  // must be seen before the fence.
+  std::vector<std::string> unknown;
+  for (const ServerState* s : {&ds, &os}) {
+    if (!s->HostKnown()) unknown.push_back(absl::StrCat(Name(s->color), ": ", s->host_unknown));
+  }
+  if (!w.nginx.HostKnown()) unknown.push_back("nginx: " + w.nginx.host_unknown);
+  checks.push_back(Make(
+      "hosts-known", unknown.empty(), unknown.empty() ? "all answer" : absl::StrJoin(unknown, "; "),
+      "both databases' and nginx's machines answer", "AgentUnreachable",
+      absl::StrCat("a machine the switch acts on cannot be observed (",
+                   absl::StrJoin(unknown, "; "), "); ", Name(o),
+                   " stays the primary and traffic stays where it is until it answers")));
+
   checks.push_back(Make("same-cluster", ds.system_identifier == os.system_identifier,
                         absl::StrCat(ds.system_identifier, " / ", os.system_identifier),
                         "one system identifier", "SystemIdentifierMismatch",
@@ -287,7 +302,7 @@ std::vector<Check> Preflight(const api::DeploymentColor& dc, const model::World&
                    std::string(api::kAllowLosingLogicalSlotsAnnotation),
                    "=true to switch anyway")));
 
-  const bool traffic_there = w.nginx.served_color == d && w.nginx.file_color == d;
+  const bool traffic_there = w.nginx.TrafficOn(d);
   checks.push_back(Make("nginx-running", traffic_there || w.nginx.running,
                         w.nginx.running ? "running" : "not running", "running (to switch traffic)",
                         "NginxNotRunning",
@@ -335,7 +350,7 @@ std::vector<SwitchStep> SwitchSteps(const api::DeploymentColor& dc, const model:
         absl::StrCat("synchronous_standby_names = '", *before, "' on ", Name(d),
                      " while it is a standby (no effect until it is promoted)"));
   }
-  if (w.nginx.served_color != d || w.nginx.file_color != d) {
+  if (!w.nginx.TrafficOn(d)) {
     add(StepKind::kSwitchTraffic, d, std::nullopt,
         absl::StrCat("nginx upstream file to ", Name(d), ", nginx -t, graceful reload"));
   }

@@ -112,7 +112,7 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
   api::DeploymentColorStatus st = dc.status;
   st.observed_generation = dc.metadata.generation;
   st.phase = std::string(api::PhaseName(report.phase));
-  st.serving_color = w.nginx.served_color ? Name(*w.nginx.served_color) : "";
+  st.serving_color = w.nginx.Serving() ? Name(*w.nginx.Serving()) : "";
   st.primary_color = PrimaryColor(w);
   st.step = report.step ? Describe(report.step->step) : "";
 
@@ -128,6 +128,9 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
   const model::Drift drift = report.observed ? report.observed->drift : model::DriftOf(spec, w);
   if (!drift.For(Component::kTraffic).drifted) {
     set(Make(api::kConditionTrafficSwitched, true, "Serving", "nginx serves " + Name(d)));
+  } else if (!w.nginx.HostKnown()) {
+    set(Make(api::kConditionTrafficSwitched, false, "AgentUnreachable",
+             "what nginx serves is not known: " + w.nginx.host_unknown));
   } else if (w.nginx.served_color) {
     set(Make(api::kConditionTrafficSwitched, false, "ServingOther",
              absl::StrCat("nginx serves ", Name(*w.nginx.served_color), ", upstream file says ",
@@ -190,11 +193,12 @@ api::DeploymentColorStatus StatusFor(const api::DeploymentColor& dc, const model
   // A fence record goes once its server is seen unfenced or running: a later fence of the same
   // stopped server (same shutdown checkpoint: it did not run in between, e.g. its fence was
   // lifted to bring it back and a new generation fences it again) is a new wait, from then.
+  // A server whose host is unknown is seen neither running nor unfenced: the record stays.
   if (st.fence) {
     const std::optional<Color> c = api::ParseColor(st.fence->color);
     const model::ServerState* s = c ? &w.server(*c) : nullptr;
-    if (s == nullptr || s->reachable || s->postmaster_alive ||
-        (s->control && s->directory_error.empty() && !s->startup.fenced)) {
+    if (s == nullptr || s->Running() ||
+        (s->HostKnown() && s->control && s->directory_error.empty() && !s->startup.fenced)) {
       st.fence.reset();
     }
   }

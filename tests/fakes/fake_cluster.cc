@@ -23,6 +23,7 @@ api::DeploymentColorSpec FakeSpec(Color active) {
 FakeCluster::FakeCluster(api::DeploymentColorSpec spec, Color primary) : spec_(std::move(spec)) {
   for (Color c : api::kColors) {
     Pg(c).color = c;
+    Pg(c).host = spec_.color(c).database.host;
     Pg(c).port = spec_.color(c).database.port;
     upstreams_healthy_[c] = true;
   }
@@ -35,16 +36,16 @@ FakeCluster::FakeCluster(api::DeploymentColorSpec spec, Color primary) : spec_(s
   p.mode = Mode::kPrimary;
   p.slots.insert(model::SlotName(s.color));
   s.CopyFrom(p);
-  s.ConfigureStandbyOf(p.port);
+  s.ConfigureStandbyOf(p.host, p.port);
   s.StartAsStandby();
   nginx_.file_color = primary;
   nginx_.loaded_color = primary;
   SyncLocked();
 }
 
-FakePostgres* FakeCluster::ByPort(int port) {
+FakePostgres* FakeCluster::ByAddress(const std::string& host, int port) {
   for (Color c : api::kColors) {
-    if (Pg(c).port == port) {
+    if (Pg(c).port == port && Pg(c).host == host) {
       return &Pg(c);
     }
   }
@@ -62,7 +63,7 @@ void FakeCluster::SyncLocked() {
     // continue a history its own WAL is the beginning of (else "requested starting point is
     // ahead of the WAL flush position" and friends: it keeps retrying, not streaming), from
     // WAL the primary still holds (else "requested WAL segment ... has already been removed").
-    const FakePostgres* p = ByPort(s.primary_port);
+    const FakePostgres* p = ByAddress(s.primary_host, s.primary_port);
     if (p != nullptr && p != &s && p->RunningPrimary() && !s.disconnected &&
         (s.primary_slot.empty() || p->slots.count(s.primary_slot) > 0) && s.IsPrefixOf(*p) &&
         s.End() >= p->oldest_wal) {
@@ -199,12 +200,20 @@ absl::StatusOr<uint64_t> FakeCluster::WriteOn(Color color) {
 
 model::ServerState FakeCluster::ObserveLocked(Color color) {
   FakePostgres& pg = Pg(color);
+  if (!pg.host_unknown.empty() && !pg.host_facts) {
+    model::ServerState unknown;  // all a controller knows of a host whose agent is silent
+    unknown.color = color;
+    unknown.host_unknown = pg.host_unknown;
+    return unknown;
+  }
   model::ServerState s = pg.Observe();
+  s.host_unknown = pg.host_unknown;
   if (!s.reachable) {
     return s;
   }
   const FakePostgres& other = Pg(api::Other(color));
-  if (pg.RunningPrimary() && other.streaming && ByPort(other.primary_port) == &pg) {
+  if (pg.RunningPrimary() && other.streaming &&
+      ByAddress(other.primary_host, other.primary_port) == &pg) {
     // The sync_state PostgreSQL gives the one standby its synchronous_standby_names can name.
     const std::string name(api::ColorName(other.color));
     const std::optional<model::SyncStandbys> sync =
@@ -216,13 +225,17 @@ model::ServerState FakeCluster::ObserveLocked(Color color) {
         {name, "streaming", other.ReplayEnd(), sync_state, other.replay_lag_ms});
   }
   if (pg.streaming) {
-    s.receiver = model::WalReceiver{"streaming", "127.0.0.1", pg.primary_port, pg.primary_slot};
+    s.receiver = model::WalReceiver{"streaming", pg.primary_host, pg.primary_port, pg.primary_slot};
   }
   return s;
 }
 
 model::NginxState FakeCluster::ObserveNginxLocked() {
   model::NginxState n;
+  if (!nginx_.host_unknown.empty()) {
+    n.host_unknown = nginx_.host_unknown;
+    return n;
+  }
   n.running = nginx_.running;
   n.file_exists = nginx_.file_color.has_value();
   n.file_color = nginx_.file_color;

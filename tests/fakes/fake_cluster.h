@@ -173,12 +173,24 @@ class FakeCluster final : public model::PostgresObserver,
   // `action` runs right before the next step takes effect (after it was planned on what was
   // observed): a second actor acting between observe and act.
   void BeforeNextStep(std::function<void(FakeCluster&)> action);
+  // The controller cannot reach `color`'s agent (`reason`, e.g. "agent 10.200.0.22:9754
+  // unreachable: timeout"): its observation carries only the color and host_unknown, and a
+  // step acting on it fails (kUnavailable). The server itself goes on as it was. "" lifts it.
+  void SetHostUnknown(api::Color color, const std::string& reason);
+  // An operation on `color`'s host is in doubt (its agent reports it unfinished, `reason`:
+  // "operation <id> (promote) in doubt on <agent>"): the observation carries what the server
+  // shows, marked host_unknown; a step acting on it fails (kUnavailable). "" lifts it.
+  void SetOperationInDoubt(api::Color color, const std::string& reason);
+  // The controller cannot reach nginx's agent: the observation carries only host_unknown, and
+  // switch-traffic fails. nginx goes on serving what it served. "" lifts it.
+  void SetNginxUnknown(const std::string& reason);
   void SetNginxRunning(bool running);
   void SetNginxTestFails(bool fails);  // `nginx -t` rejects the next configurations
   void SetUpstreamsHealthy(api::Color color, bool healthy);
-  // Lifts every fault that can simply be lifted: reachability, disconnection, lag, paused
-  // replay, frozen postmasters (thawed: they act on what waited), failing pg_controldata,
-  // nginx down or rejecting its config, unhealthy upstreams, queued failures.
+  // Lifts every fault that can simply be lifted: reachability (of servers and of hosts),
+  // disconnection, lag, paused replay, frozen postmasters (thawed: they act on what waited),
+  // failing pg_controldata, nginx down or rejecting its config, unhealthy upstreams, queued
+  // failures.
   // What faults did to data (stopped, crashed, promoted, wiped servers) stays.
   void ClearFaults();
 
@@ -205,7 +217,8 @@ class FakeCluster final : public model::PostgresObserver,
 
  private:
   FakePostgres& Pg(api::Color c) { return c == api::Color::kBlue ? blue_ : green_; }
-  FakePostgres* ByPort(int port);
+  // The server at `host`:`port` as a connection reaches it (both must match), or nullptr.
+  FakePostgres* ByAddress(const std::string& host, int port);
   // Recomputes who streams from whom and delivers WAL; call after every change.
   void SyncLocked();
   void ShutdownLocked(FakePostgres& s);
@@ -228,6 +241,8 @@ class FakeCluster final : public model::PostgresObserver,
   absl::Status SwitchTrafficLocked(api::Color target);
   model::ServerState ObserveLocked(api::Color color);
   model::NginxState ObserveNginxLocked();
+  // Why `step` cannot reach the host it acts on ("" when it can): an unknown host.
+  std::string UnreachableHostLocked(const model::Step& step);
   absl::Status PopObserveFaultLocked();  // the queued FailNextObserve, or OK
   uint64_t NextRecordId() { return ++last_record_id_; }
 
@@ -241,6 +256,7 @@ class FakeCluster final : public model::PostgresObserver,
     std::optional<api::Color> file_color;
     std::optional<api::Color> loaded_color;  // what its workers serve
     bool test_fails = false;
+    std::string host_unknown;  // the controller cannot reach nginx's agent
   } nginx_;
   std::map<api::Color, bool> upstreams_healthy_;
   std::map<model::StepKind, std::deque<absl::Status>> fail_next_;

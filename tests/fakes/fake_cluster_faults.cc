@@ -25,6 +25,23 @@ void FakeCluster::SetUnreachable(Color color, bool unreachable) {
   Pg(color).unreachable = unreachable;
 }
 
+void FakeCluster::SetHostUnknown(Color color, const std::string& reason) {
+  std::lock_guard<std::mutex> l(mu_);
+  Pg(color).host_unknown = reason;
+  Pg(color).host_facts = false;
+}
+
+void FakeCluster::SetOperationInDoubt(Color color, const std::string& reason) {
+  std::lock_guard<std::mutex> l(mu_);
+  Pg(color).host_unknown = reason;
+  Pg(color).host_facts = true;
+}
+
+void FakeCluster::SetNginxUnknown(const std::string& reason) {
+  std::lock_guard<std::mutex> l(mu_);
+  nginx_.host_unknown = reason;
+}
+
 void FakeCluster::StopServer(Color color) {
   std::lock_guard<std::mutex> l(mu_);
   action_ = "pg_ctl stop " + std::string(api::ColorName(color));
@@ -206,9 +223,12 @@ void FakeCluster::WipeDataDirectory(Color color) {
   for (AckedWrite& w : writes_) {
     w.wiped = w.wiped || kept.count(w.id) == 0;
   }
-  FakePostgres empty;
+  FakePostgres empty;  // the same server on the same machine, with nothing in its directory
   empty.color = s.color;
+  empty.host = s.host;
   empty.port = s.port;
+  empty.host_unknown = s.host_unknown;
+  empty.host_facts = s.host_facts;
   s = empty;
   SyncLocked();
 }
@@ -238,6 +258,7 @@ void FakeCluster::ClearFaults() {
     FakePostgres& s = Pg(c);
     s.unreachable = s.disconnected = s.lagging = s.replay_paused = false;
     s.control_fault = ControlFault::kNone;
+    s.host_unknown.clear();
     if (s.frozen) {
       ThawLocked(s);
     }
@@ -248,6 +269,7 @@ void FakeCluster::ClearFaults() {
     nginx_.loaded_color = nginx_.file_color;
   }
   nginx_.test_fails = false;
+  nginx_.host_unknown.clear();
   fail_next_.clear();
   fail_next_observe_.clear();
   before_next_step_.clear();

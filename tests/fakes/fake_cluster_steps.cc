@@ -73,7 +73,9 @@ absl::Status FakeCluster::Run(const api::DeploymentColor& dc, const model::Step&
   rec.at = clock_.Now();
   std::string detail;
   auto queued = fail_next_.find(step.kind);
-  if (queued != fail_next_.end() && !queued->second.empty()) {
+  if (const std::string unreachable = UnreachableHostLocked(step); !unreachable.empty()) {
+    rec.status = absl::UnavailableError(absl::StrCat(model::Describe(step), ": ", unreachable));
+  } else if (queued != fail_next_.end() && !queued->second.empty()) {
     rec.status = queued->second.front();
     queued->second.pop_front();
   } else {
@@ -86,6 +88,18 @@ absl::Status FakeCluster::Run(const api::DeploymentColor& dc, const model::Step&
     outcome->detail = detail;
   }
   return rec.status;
+}
+
+std::string FakeCluster::UnreachableHostLocked(const model::Step& step) {
+  if (step.kind == StepKind::kSwitchTraffic) return nginx_.host_unknown;
+  // Where the step acts: the server holding the slot, else the target; a copy reads the source.
+  const bool on_source = step.kind == StepKind::kCreateSlot || step.kind == StepKind::kDropSlot;
+  const bool reads_source = step.kind == StepKind::kRewind || step.kind == StepKind::kBasebackup;
+  for (Color c : {step.target, step.source.value_or(step.target)}) {
+    const bool acted_on = c == step.target ? !on_source : (on_source || reads_source);
+    if (acted_on && !Pg(c).host_unknown.empty()) return Pg(c).host_unknown;
+  }
+  return "";
 }
 
 absl::Status FakeCluster::FenceLocked(FakePostgres& t, const model::Step& step,
@@ -107,7 +121,7 @@ absl::Status FakeCluster::FenceLocked(FakePostgres& t, const model::Step& step,
   }
   // The real step's re-check: the other server's standby streams from it.
   const FakePostgres& standby = Pg(api::Other(step.target));
-  if (!(standby.streaming && ByPort(standby.primary_port) == &t)) {
+  if (!(standby.streaming && ByAddress(standby.primary_host, standby.primary_port) == &t)) {
     return absl::FailedPreconditionError(absl::StrCat("fencing ", who, ": ", Name(standby.color),
                                                       " no longer streams from it; not fencing"));
   }
@@ -270,7 +284,7 @@ absl::Status FakeCluster::RunLocked(const api::DeploymentColor& dc, const model:
             absl::StrCat("dropping ", who, "'s slot on ", Name(*step.source), ": cannot connect"));
       }
       // As the real step: a slot in use (a walsender streams through it) is not dropped.
-      if (t.streaming && ByPort(t.primary_port) == &src &&
+      if (t.streaming && ByAddress(t.primary_host, t.primary_port) == &src &&
           t.primary_slot == model::SlotName(t.color)) {
         return absl::FailedPreconditionError(
             absl::StrCat("dropping ", who, "'s slot on ", Name(*step.source), ": it is active"));
@@ -287,7 +301,8 @@ absl::Status FakeCluster::RunLocked(const api::DeploymentColor& dc, const model:
         return absl::FailedPreconditionError(
             absl::StrCat("configuring ", who, ": it must be stopped and hold a cluster"));
       }
-      t.ConfigureStandbyOf(spec.color(*step.source).database.port);
+      t.ConfigureStandbyOf(spec.color(*step.source).database.host,
+                           spec.color(*step.source).database.port);
       SyncLocked();
       return absl::OkStatus();
     case StepKind::kRewind:
@@ -358,7 +373,8 @@ absl::Status FakeCluster::CloneLocked(const api::DeploymentColor& dc, const mode
   // pg_basebackup makes a new directory (a source's slots are not copied); pg_rewind leaves
   // the target's pg_replslot as it was.
   if (!rewind) t.slots.clear();
-  t.ConfigureStandbyOf(spec.color(*step.source).database.port);
+  t.ConfigureStandbyOf(spec.color(*step.source).database.host,
+                       spec.color(*step.source).database.port);
   t.control_fault = ControlFault::kNone;  // a new pg_control
   // What that pg_control says until the copy first starts: pg_basebackup copies the running
   // primary's ("in production", beside a backup_label); pg_rewind writes "in archive

@@ -91,8 +91,9 @@ void FakePostgres::CopyFrom(const FakePostgres& source) {
   external_promotion = false;
 }
 
-void FakePostgres::ConfigureStandbyOf(int upstream_port) {
+void FakePostgres::ConfigureStandbyOf(const std::string& upstream_host, int upstream_port) {
   standby_signal = true;
+  primary_host = upstream_host;
   primary_port = upstream_port;
   primary_slot = model::SlotName(color);
   // Only Switchyard's own slots go; a backup tool's or a logical slot stays.
@@ -104,6 +105,7 @@ void FakePostgres::ConfigureStandbyOf(int upstream_port) {
 
 void FakePostgres::Fence() {
   standby_signal = true;
+  primary_host.clear();
   primary_port = 0;
   primary_slot.clear();
   fenced = true;
@@ -116,6 +118,8 @@ void FakePostgres::StartAsStandby() {
   restart_lsn = ckpt ? ckpt->start : 0;
   restart_timeline = ckpt ? ckpt->timeline : 0;
   received_upto = 0;
+  running_primary_host = primary_host;
+  running_primary_port = primary_port;
   mode = Mode::kStandby;
 }
 
@@ -162,9 +166,10 @@ model::ServerState FakePostgres::Observe() const {
     s.control = c;
     s.startup.standby_signal = standby_signal;
     if (primary_port != 0) {
+      s.startup.primary_host = primary_host;
       s.startup.primary_port = primary_port;
       s.startup.primary_conninfo =
-          absl::StrCat("host=127.0.0.1 port=", primary_port,
+          absl::StrCat("host=", primary_host, " port=", primary_port,
                        " user=replicator application_name=", std::string(api::ColorName(color)));
     }
     s.startup.primary_slot_name = primary_slot;
@@ -183,16 +188,16 @@ model::ServerState FakePostgres::Observe() const {
   }
   if (!Running()) {
     s.error =
-        absl::StrCat("connection to server at 127.0.0.1:", port, " failed: Connection refused");
+        absl::StrCat("connection to server at ", host, ":", port, " failed: Connection refused");
     return s;
   }
   if (unreachable || (frozen && connection_dropped)) {
-    s.error = absl::StrCat("connection to server at 127.0.0.1:", port, " failed: timeout expired",
+    s.error = absl::StrCat("connection to server at ", host, ":", port, " failed: timeout expired",
                            unreachable ? " (fault injected)" : " (postmaster frozen)");
     return s;
   }
   if (mode == Mode::kStandby && !prerequisites.hot_standby) {
-    s.error = absl::StrCat("connection to server at \"127.0.0.1\", port ", port,
+    s.error = absl::StrCat("connection to server at \"", host, "\", port ", port,
                            " failed: FATAL:  the database system is not accepting connections\n"
                            "DETAIL:  Hot standby mode is disabled.");
     return s;
@@ -208,6 +213,8 @@ model::ServerState FakePostgres::Observe() const {
     s.receive_lsn = received_upto;
     s.replay_lsn = ReplayEnd();
     s.replay_paused = replay_paused;
+    s.running_primary_host = running_primary_host;
+    s.running_primary_port = running_primary_port;
   }
   s.slots.assign(slots.begin(), slots.end());
   s.sync.known = true;

@@ -43,6 +43,7 @@ enum class ControlFault { kNone, kFails, kUntrustworthy };
 
 struct FakePostgres {
   api::Color color = api::Color::kBlue;
+  std::string host;  // how the other server reaches it (its spec's host)
   int port = 0;
   // --- the data directory ---
   bool has_data = false;
@@ -52,6 +53,7 @@ struct FakePostgres {
   std::string stopped_state;   // pg_control's state while stopped ("shut down", ...)
   model::Lsn min_recovery_end = 0;
   bool standby_signal = false;  // startup configuration (postgresql.auto.conf, standby.signal)
+  std::string primary_host;     // primary_conninfo's host and port ("" and 0: none)
   int primary_port = 0;
   std::string primary_slot;
   bool fenced = false;                     // the fence marker is in the directory
@@ -84,6 +86,9 @@ struct FakePostgres {
   // own once the walreceiver is gone -- long after replay moved on to a newer timeline.
   model::Lsn restart_lsn = 0;
   uint32_t restart_timeline = 0;
+  // The primary_conninfo a running standby started with (read only at start-up).
+  std::string running_primary_host;
+  int running_primary_port = 0;
   // --- faults ---
   // SIGSTOP of the postmaster: backends on existing connections still answer (the
   // controller's kept connection observes it) until that connection is dropped; nobody can
@@ -96,6 +101,11 @@ struct FakePostgres {
   bool disconnected = false;   // the standby's walreceiver cannot reach its primary
   bool lagging = false;        // connected, but receives nothing new (a slow link)
   bool replay_paused = false;  // pg_wal_replay_pause(); not kept across a restart
+  // The controller cannot tell what this host is: its agent does not answer (the observation
+  // then carries nothing else), or reports an operation in doubt (`host_facts`: it carries
+  // what the server shows, marked unknown). Steps acting on it fail. The server goes on.
+  std::string host_unknown;
+  bool host_facts = false;
   // --- configuration and privileges ---
   // What the observation reads of version, settings and the user's privileges (a superuser
   // on PostgreSQL 15 by default). A standby with hot_standby off accepts no connections.
@@ -129,9 +139,9 @@ struct FakePostgres {
   // Becomes a copy of `source`'s applied WAL, stopped, its control file saying recovery is
   // needed up to the copy's end (what pg_basebackup and pg_rewind leave behind).
   void CopyFrom(const FakePostgres& source);
-  // Writes a standby's startup configuration, drops its local Switchyard slots (others stay),
-  // removes a fence.
-  void ConfigureStandbyOf(int upstream_port);
+  // Writes a standby's startup configuration (primary_conninfo to `upstream_host`:
+  // `upstream_port`), drops its local Switchyard slots (others stay), removes a fence.
+  void ConfigureStandbyOf(const std::string& upstream_host, int upstream_port);
   // The fence step's directory changes: standby.signal, no upstream, the marker.
   void Fence();
   // Its postmaster comes up in recovery (standby.signal), from its last checkpoint.

@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "pkg/host/pg_auto_conf.h"
 #include "pkg/host/postgres_host.h"
 #include "pkg/model/step.h"
 
@@ -205,6 +206,7 @@ class FakePostgresHost final : public host::PostgresHost {
     if (!d.cluster) return absl::FailedPreconditionError(dir + " holds no cluster");
     d.startup.primary_conninfo.clear();
     d.startup.primary_slot_name.clear();
+    d.startup.primary_host.clear();
     d.startup.primary_port = 0;
     if (!d.startup.fenced) d.fence_note = note;
     d.startup.fenced = true;
@@ -246,6 +248,8 @@ class FakePostgresHost final : public host::PostgresHost {
     if (!d.cluster) return absl::FailedPreconditionError(dir + " holds no cluster");
     std::erase_if(d.local_slots, [](const std::string& n) { return model::IsSwitchyardSlot(n); });
     d.startup.primary_conninfo = primary_conninfo;
+    d.startup.primary_host = host::ConninfoHost(primary_conninfo);  // as ReadStartupConfig reads it
+    d.startup.primary_port = host::ConninfoPort(primary_conninfo);
     d.startup.primary_slot_name = slot_name;
     d.startup.standby_signal = true;
     d.startup.recovery_signal = false;

@@ -47,8 +47,8 @@ set_active green
 yardctl_check pass
 check "exit 0 (got $check_rc)" test "$check_rc" -eq 0
 check "the header names the switch" has pass "default/shop: switch blue → green"
-for name in same-cluster server-version hot-standby privileges replay-not-paused apply-delay \
-  lag-bytes replay-lag upstreams-healthy nginx-running; do
+for name in hosts-known same-cluster server-version hot-standby privileges replay-not-paused \
+  apply-delay lag-bytes replay-lag upstreams-healthy nginx-running; do
   check "$name ✓" grep -qE "^  ✓ $name " "$IT_ART/pass.out"
 done
 check "no check fails" bash -c "! grep -q '✗' '$IT_ART/pass.out'"

@@ -173,6 +173,7 @@ class PostgresSwitchoverTest : public ::testing::Test {
     ASSERT_OK(actuator_.ConfigureStandby(spec_, from, to));
     const ServerState configured = Observe(from);
     EXPECT_TRUE(configured.startup.standby_signal);
+    EXPECT_EQ(configured.startup.primary_host, spec_.color(to).database.host);
     EXPECT_EQ(configured.startup.primary_port, spec_.color(to).database.port);
     EXPECT_EQ(configured.startup.primary_slot_name, model::SlotName(from));
     EXPECT_TRUE(configured.local_slots.empty());  // the old primary's slot for `to` is gone
@@ -187,7 +188,12 @@ class PostgresSwitchoverTest : public ::testing::Test {
     }
     EXPECT_TRUE(rejoined.RunningStandby());
     ASSERT_TRUE(rejoined.receiver.has_value());
+    // Identity by host and port: PostgreSQL reports the host the standby connected to as its
+    // primary_conninfo says it, the spec's host, which configure-standby wrote.
+    EXPECT_EQ(rejoined.receiver->sender_host, spec_.color(to).database.host);
     EXPECT_EQ(rejoined.receiver->sender_port, spec_.color(to).database.port);
+    EXPECT_EQ(rejoined.running_primary_host, spec_.color(to).database.host);
+    EXPECT_EQ(rejoined.running_primary_port, spec_.color(to).database.port);
     EXPECT_EQ(rejoined.receiver->slot_name, model::SlotName(from));
     EXPECT_EQ(rejoined.timeline, tli + 1);
     EXPECT_EQ(rejoined.system_identifier, promoted.system_identifier);

@@ -95,6 +95,19 @@ TEST(ConninfoTest, ReadsValuesAndPorts) {
   EXPECT_EQ(ConninfoPort(""), 0);
 }
 
+// The host a standby connects to: host's first, else hostaddr's; "" for none (a local socket).
+TEST(ConninfoTest, Host) {
+  EXPECT_EQ(ConninfoHost("host=10.0.0.1 port=5432 user=replicator"), "10.0.0.1");
+  EXPECT_EQ(ConninfoHost("host=db1,db2 port=5432,5433"), "db1");
+  EXPECT_EQ(ConninfoHost("host=old host=new"), "new");
+  EXPECT_EQ(ConninfoHost("hostaddr=10.0.0.1 port=5432"), "10.0.0.1");
+  EXPECT_EQ(ConninfoHost("host=db hostaddr=10.0.0.1"), "db");
+  EXPECT_EQ(ConninfoHost("host='/var/run/postgresql' port=5432"), "/var/run/postgresql");
+  EXPECT_EQ(ConninfoHost("port=5432"), "");
+  EXPECT_EQ(ConninfoHost("host='unterminated"), "");
+  EXPECT_EQ(ConninfoHost(""), "");
+}
+
 TEST(ConninfoTest, QuotedValuesRoundTrip) {
   for (const std::string v : {"plain", "with space", "it's", "back\\slash", ""}) {
     EXPECT_EQ(ConninfoValue("x=1 passfile=" + QuoteConninfoValue(v) + " y=2", "passfile"), v);

@@ -104,6 +104,7 @@ TEST_F(PgDatadirTest, StartupConfigFromSignalAndAutoConf) {
             "host=127.0.0.1 port=15434 user=replicator application_name=blue "
             "passfile='/etc/pass file'");
   EXPECT_EQ(c.primary_slot_name, "switchyard_green");
+  EXPECT_EQ(c.primary_host, "127.0.0.1");
   EXPECT_EQ(c.primary_port, 15434);
 }
 

@@ -138,6 +138,7 @@ TEST_F(ConfigureStandbyDirectoryTest, FenceRecordPromotionAndLift) {
   EXPECT_FALSE(c.fence_promotion_requested);
   EXPECT_EQ(c.primary_conninfo, "");
   EXPECT_EQ(c.primary_slot_name, "");
+  EXPECT_EQ(c.primary_host, "");
   EXPECT_EQ(c.primary_port, 0);
   ASSERT_TRUE(FenceDirectory(dir_, "again\n").ok());  // idempotent: the first note stays
   EXPECT_EQ(Read(host::kFenceMarkerFile), "fenced for a test\n");
@@ -167,6 +168,7 @@ TEST_F(ConfigureStandbyDirectoryTest, FenceRecordPromotionAndLift) {
   EXPECT_FALSE(c.recovery_signal);
   EXPECT_TRUE(c.standby_signal);
   EXPECT_FALSE(c.fenced);
+  EXPECT_EQ(c.primary_host, "h");
   EXPECT_EQ(c.primary_port, 1);
 }
 

@@ -227,6 +227,7 @@ TEST_F(MetricsTest, ScrapeReadsTheQueueAndDropsRemovedResources) {
 
 TEST(LabelsTest, ReasonsOutsideTheKnownSetAreOther) {
   EXPECT_EQ(ReasonLabel("SplitBrain"), "SplitBrain");
+  EXPECT_EQ(ReasonLabel("AgentUnreachable"), "AgentUnreachable");
   EXPECT_EQ(ReasonLabel("StepFailed"), "StepFailed");
   EXPECT_EQ(ReasonLabel("connection to 127.0.0.1:15433 refused"), "other");
   EXPECT_EQ(ReasonLabel(""), "other");

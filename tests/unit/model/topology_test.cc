@@ -360,7 +360,7 @@ TEST(StreamedAll, ReceiveCoversReplayOnARunningStandby) {
 TEST(ConfiguredToFollow, PortAndOwnSlot) {
   ServerState s = Stopped(Color::kBlue, "shut down", kC, 1);
   EXPECT_FALSE(ConfiguredAsStandby(s));
-  s.startup = {true, "host=127.0.0.1 port=15434", SlotName(Color::kBlue), 15434};
+  s.startup = {true, "host=127.0.0.1 port=15434", SlotName(Color::kBlue), "127.0.0.1", 15434};
   EXPECT_TRUE(ConfiguredAsStandby(s));
   EXPECT_TRUE(ConfiguredToFollow(s, kSpec, Color::kGreen));
   EXPECT_FALSE(ConfiguredToFollow(s, kSpec, Color::kBlue));

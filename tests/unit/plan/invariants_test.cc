@@ -2,12 +2,12 @@
 // fixed seed, each a random interleaving of planner passes (one step each, as the reconciler
 // takes them), injected faults (crashes, frozen postmasters, failing pg_controldata, second
 // actors restarting servers or acting between observe and act, promotions behind
-// Switchyard's back...), flips of the desired color and application writes, then the faults
-// lifted and the cluster driven to convergence on both colors. The safety rules are checked
-// on ground truth (the fake's WAL records), not on what the planner saw, after every action:
-// two running primaries at any moment fail the run unless the test itself made them with an
-// external failover, and acknowledged writes may be missing or discarded only when such a
-// failover (or a wiped directory) lost them.
+// Switchyard's back, hosts whose agent does not answer...), flips of the desired color and
+// application writes, then the faults lifted and the cluster driven to convergence on both colors.
+// The safety rules are checked on ground truth (the fake's WAL records), not on what the planner
+// saw, after every action: two running primaries at any moment fail the run unless the test itself
+// made them with an external failover, and acknowledged writes may be missing or discarded only
+// when such a failover (or a wiped directory) lost them.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -119,8 +119,8 @@ class Sim {
           &out, "\n  ", Name(c), ": ", mode[static_cast<int>(s.mode)],
           s.has_data ? "" : " (no data)", ", timeline ", s.Timeline(), ", WAL end ",
           model::FormatLsn(s.End()), ", replayed to ", model::FormatLsn(s.ReplayEnd()), ", '",
-          s.stopped_state, "'", s.standby_signal ? ", standby.signal" : "", ", primary_port ",
-          s.primary_port, s.streaming ? ", streaming" : "",
+          s.stopped_state, "'", s.standby_signal ? ", standby.signal" : "", ", primary ",
+          s.primary_host, ":", s.primary_port, s.streaming ? ", streaming" : "",
           ", prefix of the other: ", cluster_.WalIsPrefixOf(c, api::Other(c)) ? "yes" : "no");
     }
     return out;
@@ -240,7 +240,28 @@ class Sim {
     const Color c = RandomColor();
     const std::string who = Name(c);
     const FakePostgres s = cluster_.server(c);
-    switch (Uniform(19)) {
+    switch (Uniform(21)) {
+      case 20: {
+        // nginx's agent stops answering, or answers again.
+        const bool unknown = Coin();
+        cluster_.SetNginxUnknown(unknown ? "agent unreachable (fault injected)" : "");
+        Log(unknown ? "fault: nginx's host unknown" : "fault: nginx's host answers");
+        return;
+      }
+      case 19:
+        // The agent of `c`'s machine stops answering (or reports an operation in doubt, the
+        // server's facts with it), or answers again; the server itself goes on.
+        if (!s.host_unknown.empty()) {
+          cluster_.SetHostUnknown(c, "");
+          Log(who + "'s host answers");
+        } else if (Coin()) {
+          cluster_.SetHostUnknown(c, "agent unreachable (fault injected)");
+          Log("fault: " + who + "'s host unknown");
+        } else {
+          cluster_.SetOperationInDoubt(c, "operation in doubt (fault injected)");
+          Log("fault: an operation in doubt on " + who + "'s host");
+        }
+        return;
       case 18:
         cluster_.KillAfterShutdownCheckpoint(c);
         Log("fault: SIGKILL of " + who + "'s postmaster after its shutdown checkpoint");
@@ -378,6 +399,14 @@ class Sim {
     const FakePostgres t = cluster_.server(step.target);
     const FakePostgres o = cluster_.server(api::Other(step.target));
     const std::string what = model::Describe(step);
+    // Rule (unknown hosts): no step on a host the pass could not observe.
+    const Color on =
+        step.kind == model::StepKind::kCreateSlot || step.kind == model::StepKind::kDropSlot
+            ? step.source.value_or(step.target)
+            : step.target;
+    Check(step.kind == model::StepKind::kSwitchTraffic ? w.nginx.HostKnown()
+                                                       : w.server(on).HostKnown(),
+          what + " on a host whose observation was unknown");
     if (step.kind == model::StepKind::kPromote) {
       Check(!o.RunningPrimary(), what + " while the other runs as a primary");
       if (o.has_data && !o.Running() && o.stopped_state == "shut down" && o.fenced) {
@@ -497,6 +526,7 @@ TEST(Invariants, RandomInterleavingsOfStepsFaultsFlipsAndWrites) {
                         "SplitBrain",
                         "Bootstrapping",
                         "ServerUnreachable",
+                        "AgentUnreachable",
                         "StandbyLagging",
                         "ReplayPaused",
                         "NginxNotRunning",

@@ -100,6 +100,12 @@ const Case kCases[] = {
        });
      },
      "server-version", true, "UnsupportedVersion"},
+    // Rule (unknown hosts): what nginx serves must be seen before anything moves.
+    {"NginxHostUnknown",
+     [](FakeCluster& c, api::DeploymentColor&) {
+       c.SetNginxUnknown("agent 10.0.0.9:9754 unreachable: connection refused");
+     },
+     "hosts-known", true, "AgentUnreachable"},
     // Warnings: shown by yardctl check, never holding the switch.
     {"QueriesMayHoldReplayForEver",
      [](FakeCluster& c, api::DeploymentColor&) {
