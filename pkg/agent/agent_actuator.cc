@@ -222,6 +222,8 @@ absl::Status AgentActuator::Run(const api::DeploymentColor& dc, const model::Ste
                      s.ok() ? "done" : s.message(), "): ", MachineName(machine),
                      " is observed again before ", model::Describe(step)));
   }
+  // The request first: it carries the other database observed now, which must allow it.
+  SY_ASSIGN_OR_RETURN(OpRequest request, NewRequest(dc, step, machine));
   if (step.kind == model::StepKind::kPromote) {
     // Rule (a flip back during a promotion): the fenced old primary's directory records that
     // this promotion was asked for before pg_promote() is sent, so that a flip back stops the
@@ -237,7 +239,6 @@ absl::Status AgentActuator::Run(const api::DeploymentColor& dc, const model::Ste
                                  s.message()));
     }
   }
-  SY_ASSIGN_OR_RETURN(OpRequest request, NewRequest(dc, step, machine));
   request.sync_wait_ms = client->PollSlice().count();
   const Pending p{address, std::move(request)};
   {

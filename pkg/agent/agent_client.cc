@@ -118,6 +118,8 @@ struct AgentClient::Impl {
       // The name is checked by OpenSSL inside the handshake: cpp-httplib 0.11's own check
       // after it reads uninitialised memory for an IP address and falls back to the common
       // name, so it accepts a certificate for another address whose CN is this one.
+      // No context: the certificate or key could not be loaded (Create reports it).
+      if (ssl->ssl_context() == nullptr) return ssl;
       X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ssl->ssl_context());
       in6_addr ip6{};
       in_addr ip4{};

@@ -265,6 +265,7 @@ json StartupJson(const model::StartupConfig& s) {
   return {{"standby_signal", s.standby_signal},
           {"primary_conninfo", s.primary_conninfo},
           {"primary_slot_name", s.primary_slot_name},
+          {"primary_host", s.primary_host},
           {"primary_port", s.primary_port},
           {"fenced", s.fenced},
           {"fence_promotion_requested", s.fence_promotion_requested},
@@ -275,6 +276,7 @@ void ReadStartup(const Reader& r, model::StartupConfig* s) {
   r.Get("standby_signal", &s->standby_signal);
   r.Get("primary_conninfo", &s->primary_conninfo);
   r.Get("primary_slot_name", &s->primary_slot_name);
+  if (r.Has("primary_host")) r.Get("primary_host", &s->primary_host);
   r.GetInt("primary_port", &s->primary_port);
   r.Get("fenced", &s->fenced);
   r.Get("fence_promotion_requested", &s->fence_promotion_requested);
@@ -369,6 +371,7 @@ json ServerJson(const model::ServerState& s) {
                      {"slot_name", s.receiver->slot_name}};
   }
   if (s.running_primary_port) j["running_primary_port"] = *s.running_primary_port;
+  if (s.running_primary_host) j["running_primary_host"] = *s.running_primary_host;
   json slots = json::array();
   for (const model::ReplicationSlot& sl : s.slot_details) {
     slots.push_back({{"name", sl.name},
@@ -424,6 +427,9 @@ void ReadServer(const Reader& r, model::ServerState* s) {
     e.Get("sender_host", &w.sender_host);
     e.GetInt("sender_port", &w.sender_port);
     e.Get("slot_name", &w.slot_name);
+  }
+  if (r.Has("running_primary_host")) {
+    r.Get("running_primary_host", &s->running_primary_host.emplace());
   }
   if (r.Has("running_primary_port")) {
     r.GetInt("running_primary_port", &s->running_primary_port.emplace());

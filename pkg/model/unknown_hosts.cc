@@ -53,6 +53,11 @@ StepHosts HostsOf(const Step& step, const World& w) {
     case StepKind::kSyncStandby:
       add(step.target);
       break;
+    case StepKind::kRecordPromotion:
+      // Part of the promotion of the other: it depends on both, as the promotion does.
+      add(step.target);
+      add(other);
+      break;
   }
   return h;
 }

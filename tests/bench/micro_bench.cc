@@ -79,10 +79,13 @@ ServerState Standby(const sy::api::DeploymentColorSpec& spec, Color c, uint32_t 
   s.data_directory_exists = s.postmaster_pid = s.postmaster_alive = true;
   s.control = sy::model::ControlData{"in archive recovery", kSysid, kLsn - 0x100, timeline, 0};
   const int port = spec.color(primary).database.port;
-  s.startup = {true,
-               "host=127.0.0.1 port=" + std::to_string(port) +
-                   " user=replicator application_name=" + std::string(sy::api::ColorName(c)),
-               sy::model::SlotName(c), port};
+  s.startup = {
+      .standby_signal = true,
+      .primary_conninfo = "host=127.0.0.1 port=" + std::to_string(port) +
+                          " user=replicator application_name=" + std::string(sy::api::ColorName(c)),
+      .primary_slot_name = sy::model::SlotName(c),
+      .primary_host = "127.0.0.1",
+      .primary_port = port};
   s.reachable = true;
   s.in_recovery = true;
   s.system_identifier = kSysid;

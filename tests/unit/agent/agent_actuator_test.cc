@@ -244,10 +244,28 @@ TEST_F(AgentActuatorTest, APromotionCarriesTheOtherDatabaseObservedRightBefore) 
   absl::Status s = actuator_.Run(dc_, kPromoteGreen, nullptr);
   ASSERT_TRUE(s.ok()) << s;
   const std::string id = "era-1.5.u-1.7.1.promote.green";
-  EXPECT_EQ(Whats(agent_.calls()),
-            (std::vector<std::string>{"observe blue's database", "submit " + id}));
-  ASSERT_EQ(agent_.submitted().size(), 1u);
-  EXPECT_EQ(agent_.submitted()[0].peer, FencedBlue());
+  // Blue's agent records the promotion in blue's fence before green is asked to promote.
+  EXPECT_EQ(
+      Whats(agent_.calls()),
+      (std::vector<std::string>{"observe blue's database",
+                                "submit era-1.5.u-1.7.2.record-promotion.blue", "submit " + id}));
+  ASSERT_EQ(agent_.submitted().size(), 2u);
+  EXPECT_EQ(agent_.submitted()[0].step.kind, model::StepKind::kRecordPromotion);
+  EXPECT_EQ(agent_.submitted()[1].peer, FencedBlue());
+}
+
+TEST_F(AgentActuatorTest, APromotionThatCannotBeRecordedInTheFenceIsNotSent) {
+  AnswerObservations();
+  agent_.on_submit = [](const OpRequest& r) {
+    if (r.step.kind == model::StepKind::kRecordPromotion) {
+      return Op(200, r.op_id, OpState::kFailed, Code::kFailedPrecondition, "not fenced");
+    }
+    return Op(200, r.op_id, OpState::kDone);
+  };
+  absl::Status s = actuator_.Run(dc_, kPromoteGreen, nullptr);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_NE(s.message().find("not promoting green: "), std::string::npos) << s;
+  ASSERT_EQ(agent_.submitted().size(), 1u);  // the record only
 }
 
 TEST_F(AgentActuatorTest, APeerThatCannotBeObservedSendsNothing) {

@@ -35,6 +35,7 @@ model::ServerState FullServer() {
   s.startup = {.standby_signal = true,
                .primary_conninfo = "host=a port=5432",
                .primary_slot_name = "switchyard_green",
+               .primary_host = "a",
                .primary_port = 5432,
                .fenced = true,
                .fence_promotion_requested = true,
@@ -55,6 +56,7 @@ model::ServerState FullServer() {
   s.replication = {{"blue", "streaming", 14, "async", 250}};
   s.receiver = model::WalReceiver{"streaming", "10.200.0.21", 5432, "switchyard_green"};
   s.running_primary_port = 5432;
+  s.running_primary_host = "10.200.0.21";
   s.slots = {"switchyard_blue"};
   s.slot_details = {{"switchyard_blue", "physical", true, "reserved", 15}};
   s.oldest_wal_lsn = 16;
