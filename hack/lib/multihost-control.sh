@@ -152,14 +152,14 @@ mh_controller_era() {
 }
 
 # mh_pin_agent HOST ERA: before an agent's first start, its state gets the controller's era
-# at epoch 0 (recorded in the host's directory, so that it is done once).
+# at rev 1, the rev of the controller's first start (recorded in the host's directory, so that it is done once).
 mh_pin_agent() {
   local host=$1 era=$2 done_file
   done_file="$(mh_host_dir "$host")/agent.pinned"
   [[ -f $done_file ]] && return 0
   install -d -m 0700 "$(mh_path "$host" "$MH_AGENT_STATE")"
   mh_exec "$host" "$MH_AGENT_BIN" pin-epoch --config "$(mh_agent_config_file "$host")" \
-    --era "$era" --epoch 0 >>"$MH_LOGS/agent-$host.log" 2>&1 ||
+    --era "$era" --epoch 1 >>"$MH_LOGS/agent-$host.log" 2>&1 ||
     sy_fail "agent $host" "$MH_LOGS/agent-$host.log" "pin-epoch failed"
   printf '%s\n' "$era" >"$done_file"
 }

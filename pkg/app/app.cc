@@ -1,5 +1,6 @@
 #include "pkg/app/app.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -17,6 +18,7 @@
 #include "pkg/source/manifest_source.h"
 #include "pkg/source/store.h"
 #include "pkg/util/command_runner.h"
+#include "pkg/util/files.h"
 #include "pkg/util/log.h"
 #include "pkg/util/process_limits.h"
 
@@ -192,7 +194,14 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
   metrics::Metrics metrics(clock);
   metrics.CountQuarantined(static_cast<int64_t>(store.Quarantined().size()));
   // The servers' own lock: no other resource or daemon acts on them during a pass.
-  controller::FlockServerLock server_lock(clock);
+  const std::string agent_locks = o.state_dir + "/server-locks";
+  if (::mkdir(agent_locks.c_str(), 0700) != 0 && errno != EEXIST) {
+    std::cerr << "switchyard: " << util::ErrnoStatus(errno, "creating " + agent_locks).message()
+              << "\n";
+    return 2;
+  }
+  controller::FlockServerLock server_lock(clock, controller::FlockServerLock::kDefaultRetry,
+                                          agent_locks);
   controller::Reconciler reconciler(wiring.world_observer(), wiring.actuator(), store, clock, ro,
                                     &metrics, &server_lock);
   controller::WorkQueue queue(clock);

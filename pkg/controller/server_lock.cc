@@ -23,11 +23,27 @@ std::string FlockServerLock::PathFor(const std::string& data_directory) {
   return util::LockFile::Beside(data_directory, ".switchyard-lock");
 }
 
+std::string FlockServerLock::AgentPathFor(const std::string& agent_lock_directory,
+                                          const api::DatabaseRef& db) {
+  std::string dir = db.data_directory;
+  std::replace(dir.begin(), dir.end(), '/', '_');
+  return absl::StrCat(agent_lock_directory, "/", db.agent, ":", dir, ".switchyard-lock");
+}
+
 absl::StatusOr<std::unique_ptr<ServerLock::Guard>> FlockServerLock::TryLock(
     const api::DeploymentColor& dc) {
   std::vector<std::string> paths;
   for (api::Color c : api::kColors) {
-    paths.push_back(PathFor(dc.spec.color(c).database.data_directory));
+    const api::DatabaseRef& db = dc.spec.color(c).database;
+    if (db.agent.empty()) {
+      paths.push_back(PathFor(db.data_directory));
+    } else if (agent_lock_directory_.empty()) {
+      return absl::InvalidArgumentError(
+          "server lock: the database is on an agent's machine and this daemon has no "
+          "directory for such locks");
+    } else {
+      paths.push_back(AgentPathFor(agent_lock_directory_, db));
+    }
   }
   std::sort(paths.begin(), paths.end());  // one order for every taker
   paths.erase(std::unique(paths.begin(), paths.end()), paths.end());

@@ -41,18 +41,29 @@ class FlockServerLock final : public ServerLock {
  public:
   static constexpr std::chrono::milliseconds kDefaultRetry{50};
   // `clock` must outlive this object.
+  // `agent_lock_directory`: where the locks of databases on agents' machines are made (the
+  // daemon's state directory); "" refuses such a resource.
   explicit FlockServerLock(const util::Clock& clock,
-                           std::chrono::milliseconds retry = kDefaultRetry)
-      : clock_(clock), retry_(retry) {}
+                           std::chrono::milliseconds retry = kDefaultRetry,
+                           std::string agent_lock_directory = "")
+      : clock_(clock), retry_(retry), agent_lock_directory_(std::move(agent_lock_directory)) {}
 
   absl::StatusOr<std::unique_ptr<Guard>> TryLock(const api::DeploymentColor& dc) override;
 
   // "<data_directory>.switchyard-lock".
   static std::string PathFor(const std::string& data_directory);
+  // A database on an agent's machine has no directory here to lock beside: its lock is
+  // "<agent_lock_directory>/<agent>:<data directory, '/' as '_'>.switchyard-lock", which
+  // keeps two resources of this daemon apart. Two daemons on different machines are kept
+  // apart by the agents instead: one operation at a time per data directory, and a lower
+  // epoch refused (pkg/agent/README.md).
+  static std::string AgentPathFor(const std::string& agent_lock_directory,
+                                  const api::DatabaseRef& db);
 
  private:
   const util::Clock& clock_;
   const std::chrono::milliseconds retry_;
+  const std::string agent_lock_directory_;
 };
 
 }  // namespace sy::controller
