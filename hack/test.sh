@@ -27,7 +27,7 @@ bash hack/install-deps.sh
 # part of the test command.
 unit_here=1
 [ "${SWITCHYARD_SKIP_SANITIZERS:-}" = "1" ] || unit_here=0
-tsan_tests=(actuate_test app_test controller_test observe_test server_test source_test util_test)
+tsan_tests=(actuate_test agent_test app_test controller_test observe_test server_test source_test util_test)
 step "build ($build)"
 if [ "$unit_here" = 1 ]; then bash hack/build.sh -DSY_UNIT_TESTS=ON; else bash hack/build.sh -DSY_UNIT_TESTS=OFF; fi
 step "format"
