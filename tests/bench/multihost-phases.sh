@@ -228,5 +228,6 @@ bench_multi() {
   b_agent_calls info "https://${MH_ADDR[dbb]}:$MH_AGENT_PORT/v1/info"
   b_agent_calls observe "https://${MH_ADDR[dbb]}:$MH_AGENT_PORT/v1/observe" "$B_OUT/observe-blue.json"
   rm -f "$B_OUT/.phase"
+  mh_keep_logs  # the controller's and the agents' logs, PostgreSQL's and nginx's
   mh_end
 }
