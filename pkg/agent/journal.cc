@@ -38,6 +38,7 @@ std::optional<JournalStart> ParseStart(const json& j) {
   if (auto it = j.find("budget_ms"); it != j.end() && it->is_number_integer()) {
     s.budget_ms = it->get<int64_t>();
   }
+  if (auto it = j.find("acted"); it != j.end() && it->is_boolean()) s.acted = it->get<bool>();
   return s;
 }
 
@@ -75,6 +76,8 @@ std::string EncodeJournalStart(const JournalStart& s) {
             {"era", s.epoch.era},
             {"rev", std::to_string(s.epoch.rev)},
             {"budget_ms", s.budget_ms}};
+  // Written by compaction for an operation that had acted (its act line is not kept).
+  if (s.acted) j["acted"] = true;
   if (s.step.source) j["source"] = std::string(api::ColorName(*s.step.source));
   return j.dump();
 }
@@ -104,6 +107,11 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(const std::string& state_
       if (event == "start") {
         if (std::optional<JournalStart> s = ParseStart(l)) {
           j->Apply(*s);
+          continue;
+        }
+      } else if (event == "act") {
+        if (auto it = j->open_.find(Str(l, "op_id")); it != j->open_.end()) {
+          it->second.acted = true;
           continue;
         }
       } else if (event == "end") {
@@ -166,6 +174,18 @@ absl::Status Journal::Start(const JournalStart& start) {
   }
   Apply(start);
   return CompactIfLarge();
+}
+
+absl::Status Journal::Acted(const std::string& op_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!file_) return absl::FailedPreconditionError("journal " + path_ + " opened read-only");
+  auto it = open_.find(op_id);
+  if (it == open_.end()) return absl::NotFoundError("journal: no unfinished operation " + op_id);
+  if (it->second.acted) return absl::OkStatus();
+  const std::string line = json{{"event", "act"}, {"op_id", op_id}}.dump();
+  if (absl::Status s = file_->Append(line, /*sync=*/true); !s.ok()) return s;
+  it->second.acted = true;
+  return absl::OkStatus();
 }
 
 absl::Status Journal::End(const JournalEnd& end) {

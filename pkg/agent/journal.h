@@ -31,6 +31,9 @@ struct JournalStart {
   std::string object;    // the managed object: a data directory or an upstream file
   Epoch epoch;
   int64_t budget_ms = 0;  // how long its effect may take to show
+  // Its first irreversible act was journaled (Acted) before it was done: without it, an
+  // operation found unfinished after a restart provably changed nothing.
+  bool acted = false;
   bool operator==(const JournalStart&) const = default;
 };
 
@@ -73,6 +76,10 @@ class Journal {
   std::vector<JournalEntry> Ended() const;
 
   absl::Status Start(const JournalStart& start);
+  // Records, on disk before it returns, that unfinished operation `op_id` is about to do its
+  // first irreversible act (later acts need no record: one is enough to make it in doubt).
+  // kNotFound when it is not unfinished.
+  absl::Status Acted(const std::string& op_id);
   // Ends an operation Start() recorded (or that Unfinished() listed); kNotFound otherwise.
   absl::Status End(const JournalEnd& end);
 

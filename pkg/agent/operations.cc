@@ -73,7 +73,16 @@ class Operations::Gate final : public actuate::CommitGate {
     }
     const bool current = !stopping && ops_.epochs_.Current(start_.epoch);
     ops_.audit_.Commit(start_.op_id, start_.epoch, act, current);
-    if (current) return absl::OkStatus();
+    if (current) {
+      // On disk before the act: after a crash, an operation that never got here provably
+      // changed nothing and need not be held in doubt.
+      if (absl::Status s = ops_.journal_.Acted(start_.op_id); !s.ok()) {
+        refusal_ = Code::kInternal;
+        return absl::InternalError(
+            absl::StrCat("cannot journal the act before ", std::string(act), ": ", s.message()));
+      }
+      return absl::OkStatus();
+    }
     if (stopping) {
       refusal_ = Code::kUnavailable;
       return absl::UnavailableError(
@@ -116,7 +125,10 @@ Operations::Operations(Executor& executor, Journal& journal, AuditLog& audit, Ep
     auto rec = std::make_shared<Record>();
     rec->start = s;
     ops_[s.op_id] = rec;
-    if (WaitedForAfterRestart(s.step.kind)) {
+    if (!s.acted) {
+      Finish(*rec, OpState::kFailed, Code::kAborted,
+             "agent restarted before the operation's first irreversible act: nothing was done");
+    } else if (WaitedForAfterRestart(s.step.kind)) {
       rec->state = OpState::kInDoubt;
       rec->in_doubt_until = clock_.MonotonicNow() + milliseconds(s.budget_ms);
       objects_[s.object].in_doubt.push_back(s.op_id);

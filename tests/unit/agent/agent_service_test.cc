@@ -224,8 +224,9 @@ TEST_F(AgentTest, AHigherEpochArrivingMidOperationStopsItAtItsNextAct) {
 
 class InDoubtTest : public AgentTest {
  protected:
-  // What a crash mid-operation leaves: the journal's start line and no end.
-  void CrashedDuring(const std::string& op_id, StepKind kind, Color target) {
+  // What a crash mid-operation leaves: the journal's start line, with `acted` the record of
+  // its first irreversible act, and no end.
+  void CrashedDuring(const std::string& op_id, StepKind kind, Color target, bool acted = true) {
     service_.reset();
     absl::StatusOr<std::unique_ptr<Journal>> j = Journal::Open(dir_.path);
     ASSERT_TRUE(j.ok()) << j.status();
@@ -238,6 +239,9 @@ class InDoubtTest : public AgentTest {
     s.epoch = {kEra, 5};
     s.budget_ms = 60'000;
     ASSERT_TRUE((*j)->Start(s).ok());
+    if (acted) {
+      ASSERT_TRUE((*j)->Acted(op_id).ok());
+    }
     j->reset();
     Restart();
   }
@@ -273,6 +277,33 @@ TEST_F(InDoubtTest, APromotionIsInDoubtUntilTheServerIsSeenWritable) {
   Restart();
   EXPECT_EQ(Poll("op-p").state, OpState::kDone);
   EXPECT_THAT(executor_.Runs(), ElementsAre("stop green"));
+}
+
+// Killed after the operation began but before its first irreversible act (pg_promote()):
+// nothing was done, so nothing is held; the controller observes and plans again at once.
+TEST_F(InDoubtTest, AnOperationThatNeverActedIsNotInDoubt) {
+  Pin(5);
+  CrashedDuring("op-p", StepKind::kPromote, Color::kGreen, /*acted=*/false);
+  const OpReply r = Poll("op-p");
+  EXPECT_EQ(r.state, OpState::kFailed);
+  EXPECT_EQ(r.code, Code::kAborted);
+  EXPECT_THAT(r.message, HasSubstr("before the operation's first irreversible act"));
+  EXPECT_THAT(Observe(5, Color::kGreen).in_doubt_ops, IsEmpty());
+  EXPECT_EQ(Submit(Op("op-2", StepKind::kStop, Color::kGreen, 5)).state, OpState::kDone);
+}
+
+// The record of the act is made through the operation's commit gate, before the act.
+TEST_F(InDoubtTest, TheFirstActIsJournaledBeforeItIsDone) {
+  Pin(5);
+  EXPECT_EQ(Submit(Op("op-1", StepKind::kStop, Color::kGreen, 5)).state, OpState::kDone);
+  service_.reset();
+  const std::string text = util::ReadFile(dir_.path + "/journal.jsonl").value_or("");
+  const size_t start = text.find("\"event\":\"start\"");
+  const size_t act = text.find("\"event\":\"act\"");
+  const size_t end = text.find("\"event\":\"end\"");
+  EXPECT_NE(act, std::string::npos) << text;
+  EXPECT_LT(start, act);
+  EXPECT_LT(act, end);
 }
 
 TEST_F(InDoubtTest, AnInDoubtStopEndsAsFailedOnceItsBudgetPassesUnseen) {
