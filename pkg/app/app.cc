@@ -176,9 +176,17 @@ int Run(const Options& o, const std::atomic<bool>& stop) {
   // Before any agent call, and under the state directory's lock: agents refuse from now on
   // what an earlier start of this directory still sends.
   absl::StatusOr<agent::Epoch> epoch = TakeNextEpoch(o.state_dir);
-  if (!epoch.ok()) {
+  if (!epoch.ok() && transport->Configured()) {
     std::cerr << "switchyard: " << epoch.status().message() << "\n";
     return 2;
+  }
+  if (!epoch.ok()) {
+    // Without agent flags no agent is ever called and the epoch is not needed: a state
+    // directory that cannot be written (a full disk) must not stop the single-host daemon,
+    // which reports its status write failures instead.
+    log::Warn("epoch-not-taken", {{"error", std::string(epoch.status().message())},
+                                  {"meaning", "no agent can be reached by this daemon"}});
+    epoch = agent::Epoch{};
   }
   char host[256] = "";
   if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';

@@ -16,6 +16,9 @@
 namespace sy::server {
 namespace {
 
+// How long a connection may have sent nothing before it counts as idle for eviction.
+constexpr std::chrono::milliseconds kIdleGrace{200};
+
 constexpr uint64_t kListenKey = ~uint64_t{0};
 constexpr uint64_t kWakeKey = ~uint64_t{0} - 1;
 // After accept() failed for want of file descriptors with nothing to evict, new connections
@@ -255,16 +258,22 @@ void Acceptor::Drop(uint64_t serial, int status, const std::string& message) {
 bool Acceptor::EvictOldest(const std::set<uint64_t>* among) {
   if (among != nullptr ? among->empty() : conns_.empty()) return false;
   uint64_t oldest = among != nullptr ? *among->begin() : conns_.begin()->first;
-  // The oldest connection that sent nothing of use goes first: idle connections are the
-  // cheapest to open in numbers, and a client in the middle of a TLS handshake (several round
-  // trips) or of its head must not be pushed out by a stream of them.
-  auto idle = [&](uint64_t serial) { return !conns_.at(serial)->Started(); };
+  // The oldest connection that has sent nothing of use for a while goes first: idle
+  // connections are the cheapest to open in numbers, and a client in the middle of a TLS
+  // handshake (several round trips) or of its head must not be pushed out by a stream of
+  // them. "For a while": a client that has just connected (a health probe during a flood of
+  // slow heads) has not had the time to send anything yet and is not idle.
+  const auto now = std::chrono::steady_clock::now();
+  auto idle = [&](uint64_t serial) {
+    const Connection& c = *conns_.at(serial);
+    return !c.Started() && now - (c.head_deadline - options_.head_timeout) >= kIdleGrace;
+  };
   if (among != nullptr) {
     if (auto it = std::find_if(among->begin(), among->end(), idle); it != among->end()) {
       oldest = *it;
     }
   } else if (auto it = std::find_if(conns_.begin(), conns_.end(),
-                                    [&](const auto& c) { return !c.second->Started(); });
+                                    [&](const auto& c) { return idle(c.first); });
              it != conns_.end()) {
     oldest = it->first;
   }

@@ -199,7 +199,10 @@ TEST_F(LimitsTest, AFloodOfConnectionsFromOneClientEvictsItsOldest) {
   Start(o);
   std::vector<RawClient> idle;
   idle.reserve(20);
-  for (int i = 0; i < 20; ++i) idle.push_back(Connect());
+  for (int i = 0; i < 7; ++i) idle.push_back(Connect());
+  // Idle once they have sent nothing for a while (a just-connected client is not).
+  std::this_thread::sleep_for(milliseconds(300));
+  for (int i = 7; i < 14; ++i) idle.push_back(Connect());  // each evicts an idle one
   EXPECT_TRUE(idle.front().ClosedWithin(milliseconds(1000)));
   EXPECT_FALSE(idle.back().ClosedWithin(milliseconds(100)));
   EXPECT_EQ(Get("/healthz"), 200);
@@ -218,7 +221,10 @@ TEST_F(LimitsTest, IdleConnectionsAreEvictedBeforeOneThatStartedItsHead) {
   std::this_thread::sleep_for(milliseconds(100));  // read by the acceptor
   std::vector<RawClient> idle;
   idle.reserve(20);
-  for (int i = 0; i < 20; ++i) idle.push_back(Connect());
+  for (int i = 0; i < 7; ++i) idle.push_back(Connect());
+  // Idle once they have sent nothing for a while (a just-connected client is not).
+  std::this_thread::sleep_for(milliseconds(300));
+  for (int i = 7; i < 14; ++i) idle.push_back(Connect());  // each evicts an idle one
   EXPECT_TRUE(idle.front().ClosedWithin(milliseconds(1000)));
   EXPECT_FALSE(started.ClosedWithin(milliseconds(100)));
   ASSERT_TRUE(started.Send("\r\n"));
