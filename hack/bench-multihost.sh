@@ -40,7 +40,7 @@ MULTIHOST_PREFIX=${MULTIHOST_PREFIX:-syb-}    # namespace names: apart from the 
 # SWITCHYARD_BUILD_DIR (default ./build) must hold switchyard, yardctl, switchyard-agent,
 # shop-app and bench_writer; nothing is built here.
 #
-#   hack/bench-multihost.sh                       the default run (~4 min on 2 cores)
+#   hack/bench-multihost.sh                       the default run (BENCH_FLIPS=2 took ~1 min on 2 cores)
 #   BENCH_FLIPS=2 hack/bench-multihost.sh         a quick look
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
